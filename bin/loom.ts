@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { commands } from '../commands/index.js';
+import { withGlobalOptions } from '../lib/cli/options.js';
+import { DataError, EXIT_DATA, EXIT_USAGE, UsageError, errorMessage } from '../lib/io/errors.js';
+import { exitQuietlyOnEpipe } from '../lib/io/stdout.js';
+import { VERSION } from '../lib/version.js';
+
+exitQuietlyOnEpipe();
+
+const cli = withGlobalOptions(yargs(hideBin(process.argv)))
+  .scriptName('loom')
+  .usage('$0 <command> [options]\n\nRaw web crawls to an aligned chat model, as small composable commands.\nRecords are JSONL on stdin/stdout; logs and progress go to stderr.')
+  .command(commands)
+  .demandCommand(1, 'Give a command; see loom --help')
+  .env('LOOM')
+  .strict()
+  .recommendCommands()
+  .version(VERSION)
+  .alias('h', 'help')
+  .alias('V', 'version')
+  .wrap(Math.min(110, process.stdout.columns || 100))
+  .epilogue('Exit codes: 0 ok, 1 data or runtime error, 2 usage. Config precedence: flags > LOOM_* environment > --config file > defaults.')
+  .fail((message, err) => {
+    if (err && !(err instanceof UsageError)) throw err;
+    process.stderr.write(`loom: ${message ?? errorMessage(err)}\nRun with --help for usage.\n`);
+    process.exit(EXIT_USAGE);
+  });
+
+try {
+  await cli.parseAsync();
+} catch (err) {
+  if (err instanceof UsageError) {
+    process.stderr.write(`loom: ${err.message}\n`);
+    process.exit(EXIT_USAGE);
+  }
+  process.stderr.write(`loom: ${err instanceof DataError ? err.message : errorMessage(err)}\n`);
+  if (!(err instanceof DataError) && process.env.LOOM_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+  process.exit(EXIT_DATA);
+}

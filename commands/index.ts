@@ -1,0 +1,8 @@
+import type { CommandModule } from 'yargs';
+import { catCommand } from './cat.js';
+import { inspectCommand } from './inspect.js';
+import { runCommand } from './run.js';
+import { sampleCommand } from './sample.js';
+
+/** Every implemented command; bin/loom.ts registers exactly these. */
+export const commands: CommandModule<any, any>[] = [catCommand, inspectCommand, sampleCommand, runCommand];

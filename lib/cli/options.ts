@@ -1,0 +1,47 @@
+import type { Argv } from 'yargs';
+import type { Compression } from '../io/compression.js';
+import type { OnError } from '../io/types.js';
+
+/** Flags every command accepts (registered once, globally, in bin/loom.ts). */
+export interface GlobalArgs {
+  quiet: boolean;
+  progress: 'auto' | 'json' | 'none';
+  seed: number;
+  config?: string;
+}
+
+/** Flags of every command that reads records. */
+export interface InputArgs extends GlobalArgs {
+  inputs: string[];
+  'on-error': OnError;
+  rejects?: string;
+}
+
+/** Flags of every command that writes records. */
+export interface OutputArgs extends InputArgs {
+  out?: string;
+  'shard-size': string;
+  compression: Compression;
+}
+
+export function withGlobalOptions<T>(yargs: Argv<T>) {
+  return yargs
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No progress and no run summary on stderr (errors still print)' })
+    .option('progress', { choices: ['auto', 'json', 'none'] as const, default: 'auto' as const, describe: 'auto: a status line when stderr is a terminal and CI is unset; json: periodic JSON lines on stderr' })
+    .option('seed', { type: 'number', default: 0, describe: 'Seed for every random choice' })
+    .option('config', { type: 'string', config: true, describe: 'JSON file of flag values (flags > LOOM_* environment > file > defaults)' });
+}
+
+export function withInputOptions<T>(yargs: Argv<T>) {
+  return yargs
+    .positional('inputs', { type: 'string', array: true, default: [] as string[], describe: 'JSONL files (.gz/.zst detected by content), globs, shard directories, or - for stdin' })
+    .option('on-error', { choices: ['fail', 'skip'] as const, default: 'fail' as const, describe: 'On a bad line: fail (exit 1) or skip it and go on' })
+    .option('rejects', { type: 'string', describe: 'Write every rejected line or dropped record here (JSONL, with its reason)' });
+}
+
+export function withOutputOptions<T>(yargs: Argv<T>) {
+  return withInputOptions(yargs)
+    .option('out', { alias: 'o', type: 'string', describe: 'Write shard-NNNNN.jsonl.gz files and manifest.json into this directory instead of stdout; a rerun resumes' })
+    .option('shard-size', { type: 'string', default: '100000', describe: 'Records per shard, or uncompressed bytes per shard with a unit (256MB, 1GiB)' })
+    .option('compression', { choices: ['gzip', 'zstd', 'none'] as const, default: 'gzip' as const, describe: 'Compression of --out shards' });
+}

@@ -9,6 +9,7 @@ import { UsageError } from '../lib/io/errors.js';
 interface RunArgs {
   script: string;
   args: string[];
+  '--'?: string[];
 }
 
 export const runCommand: CommandModule<object, RunArgs> = {
@@ -18,7 +19,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
     yargs
       .positional('script', { type: 'string', demandOption: true, describe: 'Script file (.ts, .mts, .js, .mjs)' })
       .positional('args', { type: 'string', array: true, default: [] as string[], describe: 'Arguments for the script (after --), in process.argv.slice(2)' })
-      .parserConfiguration({ 'unknown-options-as-args': true })
+      .parserConfiguration({ 'unknown-options-as-args': true, 'populate--': true })
       .strict(false)
       .example('$0 run examples/pipeline.ts -- docs.jsonl', "the script does `import { readDocs, sample } from 'loom'`") as unknown as Argv<RunArgs>,
   handler: async (argv) => {
@@ -27,9 +28,11 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const fromSource = import.meta.url.endsWith('.ts');
     const entry = new URL(fromSource ? '../lib/index.ts' : '../lib/index.js', import.meta.url).href;
     const hooks = new URL(fromSource ? '../lib/cli/resolve-loom.ts' : '../lib/cli/resolve-loom.js', import.meta.url);
-    register(hooks, { data: { entry } });
+    const scriptUrl = pathToFileURL(script).href;
+    // tsx first, so that our hook runs before it and sees what it resolved.
     registerTsx();
-    process.argv = [process.argv[0]!, script, ...argv.args.map(String)];
-    await import(pathToFileURL(script).href);
+    register(hooks, { data: { entry, script: scriptUrl } });
+    process.argv = [process.argv[0]!, script, ...[...argv.args, ...(argv['--'] ?? [])].map(String)];
+    await import(scriptUrl);
   },
 };

@@ -1,5 +1,5 @@
 import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { glob } from 'tinyglobby';
 import { DataError, UsageError } from './errors.js';
 import { MANIFEST_FILE, type ShardManifest } from './manifest.js';
@@ -36,7 +36,7 @@ export async function resolveInputs(specs: readonly string[], opts: ResolveOptio
     } else if (existsSync(spec)) {
       sources.push(...(statSync(spec).isDirectory() ? directorySources(spec) : [fileSource(spec)]));
     } else if (GLOB_CHARS.test(spec)) {
-      const matches = (await glob(spec, { onlyFiles: true, expandDirectories: false })).sort();
+      const matches = (await glob(spec, { onlyFiles: true, expandDirectories: false, absolute: isAbsolute(spec) })).sort();
       if (matches.length === 0) throw new DataError(`${spec}: no files match`);
       sources.push(...matches.map(fileSource));
     } else {

@@ -94,18 +94,23 @@ export async function writeShards(docs: AsyncIterable<Doc>, opts: ShardWriterOpt
   }
 
   let shard: OpenShard | undefined;
-  for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-    shard ??= openShard(opts.dir, manifest.shards.length, opts.compression);
-    const line = jsonLine(next.value);
-    await shard.write(line);
-    counters.records += 1;
-    counters.bytes += shard.lastLineBytes;
-    if (shardIsFull(shard, opts.size)) {
-      await closeShard(shard, manifest, opts);
-      shard = undefined;
+  try {
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+      shard ??= openShard(opts.dir, manifest.shards.length, opts.compression);
+      await shard.write(jsonLine(next.value));
+      counters.records += 1;
+      counters.bytes += shard.lastLineBytes;
+      if (shardIsFull(shard, opts.size)) {
+        await closeShard(shard, manifest, opts);
+        shard = undefined;
+      }
     }
+    if (shard) await closeShard(shard, manifest, opts);
+  } catch (err) {
+    // The unfinished shard stays a .tmp that no manifest lists; a rerun removes it.
+    await shard?.abort();
+    throw err;
   }
-  if (shard) await closeShard(shard, manifest, opts);
   manifest.complete = true;
   manifest.updated = new Date().toISOString();
   manifest.counts = { ...opts.counts?.(), records_out: manifest.shards.reduce((n, s) => n + s.records, 0) };
@@ -121,6 +126,7 @@ interface OpenShard {
   lastLineBytes: number;
   write(line: string): Promise<void>;
   end(): Promise<{ sha256: string; fileBytes: number }>;
+  abort(): Promise<void>;
 }
 
 const SHARD_BATCH = 64 * 1024;
@@ -176,6 +182,11 @@ function openShard(dir: string, index: number, compression: Compression): OpenSh
       else fileStream.end();
       await finished(fileStream);
       return { sha256: hash.digest('hex'), fileBytes };
+    },
+    async abort() {
+      encoder?.destroy();
+      fileStream.destroy();
+      await finished(fileStream).catch(() => {});
     },
   };
 }

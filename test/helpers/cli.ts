@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const LOOM_BIN = join(ROOT, 'bin', 'loom.ts');
+// By URL, so the CLI can run from any working directory.
+const TSX = import.meta.resolve('tsx');
 
 export interface CliResult {
   code: number | null;
@@ -22,7 +24,7 @@ export interface CliOptions {
 /** Runs the real `loom` CLI (from source, through tsx) and collects its output. */
 export function runLoom(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', LOOM_BIN, ...args], {
+    const child = spawn(process.execPath, ['--import', TSX, LOOM_BIN, ...args], {
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, CI: 'true', ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runLoom, tempDir } from '../helpers/cli.js';
+
+test('--help lists the implemented commands with examples; --version prints the version', async () => {
+  const help = await runLoom(['--help']);
+  assert.equal(help.code, 0);
+  for (const command of ['inspect', 'sample', 'run', 'cat']) assert.match(help.stdout, new RegExp(`loom ${command}`));
+  const sampleHelp = await runLoom(['sample', '--help']);
+  assert.match(sampleHelp.stdout, /Examples:/);
+  const version = await runLoom(['--version']);
+  assert.equal(version.stdout.trim(), JSON.parse(readFileSync('package.json', 'utf8')).version);
+});
+
+test('usage errors exit 2 with a message on stderr and nothing on stdout', async () => {
+  for (const args of [['frobnicate'], ['cat', '--no-such-flag'], ['cat', '--on-error', 'explode'], ['sample'], [], ['cat', '--shard-size', 'lots', '--out', '/tmp/x']]) {
+    const result = await runLoom(args, { input: '{}\n' });
+    assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /\S/);
+  }
+});
+
+test('data errors exit 1 with file:line', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  writeFileSync(join(dir, 'in.jsonl'), '{"a":1}\n{"a":\n');
+  const result = await runLoom(['cat', join(dir, 'in.jsonl')]);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, new RegExp(`${join(dir, 'in.jsonl')}:2: invalid JSON`));
+  const missing = await runLoom(['cat', join(dir, 'nope.jsonl')]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /nope.jsonl: no such file/);
+});
+
+test('config precedence: flags > LOOM_* environment > --config file > defaults', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const config = join(dir, 'config.json');
+  writeFileSync(config, JSON.stringify({ seed: 3, n: 2, 'shard-size': '7' }));
+  const input = Array.from({ length: 20 }, (_, i) => JSON.stringify({ i })).join('\n');
+  const resolved = async (name: string, args: string[], env: Record<string, string> = {}) => {
+    const out = join(dir, name);
+    const result = await runLoom(['sample', '--quiet', '--out', out, ...args], { input, env });
+    assert.equal(result.code, 0, result.stderr);
+    return JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).config;
+  };
+  assert.equal((await resolved('defaults', ['-n', '1'])).seed, 0);
+  const fromFile = await resolved('file', ['--config', config]);
+  assert.deepEqual([fromFile.seed, fromFile.count, fromFile['shard-size']], [3, 2, '7']);
+  assert.equal((await resolved('env', ['--config', config], { LOOM_SEED: '4' })).seed, 4);
+  assert.equal((await resolved('flag', ['--config', config, '--seed', '5'], { LOOM_SEED: '4' })).seed, 5);
+});
+
+test('--progress json writes JSON progress lines to stderr, ending with a final one', async () => {
+  const input = Array.from({ length: 500 }, (_, i) => JSON.stringify({ i })).join('\n');
+  const result = await runLoom(['cat', '--progress', 'json'], { input });
+  assert.equal(result.code, 0);
+  const lines = result.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  const last = lines.at(-1);
+  assert.equal(last.done, true);
+  assert.equal(last.records, 500);
+  assert.equal(last.out, 500);
+  assert.ok('mb_per_s' in last && 'records_per_s' in last && 'elapsed_s' in last);
+});
+
+test('the run summary on stderr counts records in, out and rejected; --quiet silences it', async () => {
+  const input = '{"a":1}\nbad\n{"a":2}\n';
+  const result = await runLoom(['cat', '--on-error', 'skip'], { input });
+  assert.equal(result.code, 0);
+  assert.match(result.stderr, /<stdin>:2: invalid JSON/);
+  assert.match(result.stderr, /loom cat: 2 in · 2 out · 1 rejected lines/);
+  const quiet = await runLoom(['cat', '--on-error', 'skip', '--quiet'], { input });
+  assert.doesNotMatch(quiet.stderr, /loom cat:/);
+});

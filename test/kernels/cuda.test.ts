@@ -1,0 +1,188 @@
+// CUDA against CPU on realistic shapes (skipped where no GPU and CUDA library exist).
+// Tolerances are on the normalized error max|cuda - cpu| / max|cpu|: 2e-4 to 1e-3 in fp32 (the
+// summation orders differ), 2e-2 in bf16 (inputs rounded to bf16 on both sides, so only the
+// bf16 rounding of outputs and intermediates remains).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { lmHeadWorkspace, openBackend, type Backend, type DType, type Tensor } from '../../kernels/index.js';
+import { cudaSkip, randint, randn } from './helpers.js';
+import { initParams, runModel, sampleBatch, type BlockConfig } from './qwen-block.js';
+
+const skip = cudaSkip();
+const cpu = openBackend('cpu');
+const gpu = skip ? null : openBackend('cuda');
+
+/** Rounds fp32 values to the nearest bf16, as the device cast does. */
+function roundBf16(x: Float32Array): Float32Array {
+  const t = cpu.alloc([x.length]), h = cpu.alloc([x.length], 'bf16'), out = cpu.alloc([x.length]);
+  cpu.upload(t, x);
+  cpu.cast(h, t);
+  cpu.cast(out, h);
+  return cpu.toFloat32(out);
+}
+
+/** A device tensor of dtype dt holding host data (fp32 data cast on device for bf16). */
+function dev(k: Backend, shape: number[], data: Float32Array | Int32Array, dt: DType = 'f32'): Tensor {
+  if (data instanceof Int32Array) {
+    const t = k.alloc(shape, 'i32');
+    k.upload(t, data);
+    return t;
+  }
+  const f = k.alloc(shape);
+  k.upload(f, data);
+  if (dt === 'f32') return f;
+  const b = k.alloc(shape, dt);
+  k.cast(b, f);
+  return b;
+}
+
+function normErr(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let num = 0, den = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (!Number.isFinite(a[i])) return Infinity;
+    num = Math.max(num, Math.abs(a[i] - b[i]));
+    den = Math.max(den, Math.abs(b[i]));
+  }
+  return num / (den || 1);
+}
+
+function close(what: string, got: Float32Array, want: Float32Array, tol: number): void {
+  const e = normErr(got, want);
+  assert.ok(e <= tol, `${what}: normalized error ${e.toExponential(2)} > ${tol}`);
+}
+
+/** Runs `op` on both backends with the same host inputs; returns each backend's outputs. */
+function both(dt: DType, op: (k: Backend, dt: DType) => Float32Array[]): [Float32Array[], Float32Array[]] {
+  return [op(gpu!, dt), op(cpu, 'f32')];
+}
+
+const tolOf = (dt: DType, fp32: number) => (dt === 'f32' ? fp32 : 2e-2);
+
+for (const dt of ['f32', 'bf16'] as DType[]) {
+  const r = (data: Float32Array) => (dt === 'bf16' ? roundBf16(data) : data);
+
+  test(`cuda ${dt}: linear forward and backward (M=512, K=768, N=2304, bias)`, { skip }, () => {
+    const M = 512, K = 768, N = 2304;
+    const x = r(randn(M * K, 1)), w = r(randn(N * K, 2, 0.05)), b = r(randn(N, 3)), dy = r(randn(M * N, 4));
+    const [g, c] = both(dt, (k, t) => {
+      const X = dev(k, [M, K], x, t), W = dev(k, [N, K], w, t), B = dev(k, [N], b, t), Y = k.alloc([M, N], t);
+      k.linear(Y, X, W, B);
+      const dX = k.alloc([M, K], t), dW = k.alloc([N, K]), dB = k.alloc([N]);
+      k.linearBackward(dX, dW, dB, dev(k, [M, N], dy, t), X, W);
+      return [k.toFloat32(Y), k.toFloat32(dX), k.toFloat32(dW), k.toFloat32(dB)];
+    });
+    ['y', 'dx', 'dw', 'db'].forEach((n, i) => close(n, g[i], c[i], tolOf(dt, 1e-4)));
+  });
+
+  test(`cuda ${dt}: rmsnorm, rope (LogN, positions to 8191), swiglu, add, dropout, embedding`, { skip }, () => {
+    const N = 1024, C = 768, V = 4096;
+    const x = r(randn(N * C, 5)), w = r(randn(C, 6)), dy = r(randn(N * C, 7)), ids = randint(N, V, 8), table = r(randn(V * C, 9));
+    const B = 2, T = 512, H = 12, D = 64;
+    const pos = Int32Array.from({ length: T }, (_, i) => i * 16);
+    const [g, c] = both(dt, (k, t) => {
+      const X = dev(k, [N, C], x, t), W = dev(k, [C], w, t), Y = k.alloc([N, C], t), R = k.alloc([N]);
+      k.rmsnorm(Y, R, X, W, 1e-6);
+      const dX = k.alloc([N, C], t), dW = k.alloc([C]);
+      k.rmsnormBackward(dX, dW, dev(k, [N, C], dy, t), X, W, R);
+      const Q = X.view([B, T, H, D]), Qr = k.alloc([B, T, H, D], t);
+      k.rope(Qr, Q, dev(k, [T], pos), { base: 1e6, lognLength: 2048 });
+      const S = k.alloc([N, C], t), A = k.alloc([N, C], t), Dp = k.alloc([N, C], t);
+      k.swiglu(S, X, Y);
+      k.add(A, X, Y);
+      k.dropout(Dp, X, 0.1, 1234);
+      const E = k.alloc([N, C], t);
+      k.embedding(E, dev(k, [N], ids), dev(k, [V, C], table, t));
+      return [Y, R, dX, dW, Qr, S, A, Dp, E].map((z) => k.toFloat32(z));
+    });
+    ['rmsnorm y', 'rstd', 'rmsnorm dx', 'rmsnorm dw', 'rope', 'swiglu', 'add', 'dropout', 'embedding'].forEach((n, i) => close(n, g[i], c[i], tolOf(dt, 2e-4)));
+    // the dropout mask is identical bit for bit: same hash on both backends
+    g[7].forEach((v, i) => assert.equal(v === 0, c[7][i] === 0));
+  });
+
+  for (const [D, window] of [[64, 0], [128, 0], [64, 100]]) {
+    test(`cuda ${dt}: attention forward, backward and decode (B=2, T=256, Hq=8, Hkv=2, D=${D}, window ${window})`, { skip }, () => {
+      const B = 2, T = 256, Hq = 8, Hkv = 2;
+      const q = r(randn(B * T * Hq * D, 10)), kk = r(randn(B * T * Hkv * D, 11)), v = r(randn(B * T * Hkv * D, 12)), dO = r(randn(B * T * Hq * D, 13));
+      const [g, c] = both(dt, (k, t) => {
+        const Q = dev(k, [B, T, Hq, D], q, t), K = dev(k, [B, T, Hkv, D], kk, t), Vv = dev(k, [B, T, Hkv, D], v, t);
+        const O = k.alloc([B, T, Hq, D], t), L = k.alloc([B, Hq, T]);
+        k.attention(O, L, Q, K, Vv, { window });
+        const dQ = k.alloc([B, T, Hq, D], t), dK = k.alloc([B, T, Hkv, D], t), dV = k.alloc([B, T, Hkv, D], t);
+        k.attentionBackward(dQ, dK, dV, dev(k, [B, T, Hq, D], dO, t), O, L, Q, K, Vv, k.alloc([B * Hq * T]), { window });
+        // decode the last position of each sequence from the cache (lengths T and T-7)
+        const lens = Int32Array.from([T, T - 7]);
+        const qd = new Float32Array(B * Hq * D);
+        for (let b = 0; b < B; b++) qd.set(q.subarray((b * T + lens[b] - 1) * Hq * D, (b * T + lens[b]) * Hq * D), b * Hq * D);
+        const Od = k.alloc([B, Hq, D], t);
+        k.attentionDecode(Od, dev(k, [B, Hq, D], qd, t), K, Vv, dev(k, [B], lens), { window });
+        return [O, L, dQ, dK, dV, Od].map((z) => k.toFloat32(z));
+      });
+      ['out', 'lse', 'dq', 'dk', 'dv', 'decode'].forEach((n, i) => close(n, g[i], c[i], tolOf(dt, 2e-4)));
+    });
+  }
+
+  test(`cuda ${dt}: fused LM head + cross-entropy (N=256, C=128, V=5000, chunk 1024)`, { skip }, () => {
+    const N = 256, C = 128, V = 5000, chunk = 1024;
+    const h = r(randn(N * C, 14)), w = r(randn(V * C, 15, 0.1)), targets = randint(N, V, 16);
+    targets[3] = -100;
+    const [g, c] = both(dt, (k, t) => {
+      const Ls = k.alloc([N]), dH = k.alloc([N, C], t), dW = k.alloc([V, C]);
+      k.lmHeadCE(Ls, dH, dW, dev(k, [N, C], h, t), dev(k, [V, C], w, t), dev(k, [N], targets), { chunk, workspace: k.alloc([lmHeadWorkspace(N, C, chunk)]), gradScale: 1 / 255 });
+      return [Ls, dH, dW].map((z) => k.toFloat32(z));
+    });
+    ['losses', 'dh', 'dw'].forEach((n, i) => close(n, g[i], c[i], tolOf(dt, 2e-4)));
+  });
+}
+
+test('cuda: casts are bit-exact, reductions, AdamW with clipping and a bf16 working copy', { skip }, () => {
+  const n = 1 << 20, p = randn(n, 17), gr = randn(n, 18);
+  const [g, c] = both('f32', (k) => {
+    const F = dev(k, [n], p), H = k.alloc([n], 'bf16');
+    k.cast(H, F);
+    const bits = Float32Array.from(k.download(H) as Uint16Array);
+    const P = dev(k, [n], p), G = dev(k, [n], gr), M = k.alloc([n]), Vv = k.alloc([n]), W = k.alloc([n], 'bf16');
+    const ss = k.alloc([1]), norm = k.alloc([1]), coef = k.alloc([1]), sum = k.alloc([1]);
+    k.sumsq(ss, G);
+    k.sum(sum, G);
+    k.clipCoefficient(coef, norm, ss, 100);
+    for (let step = 1; step <= 3; step++) k.adamw(P, G, M, Vv, { lr: 1e-3, weightDecay: 0.1, step, gradScale: coef, working: W });
+    return [bits, k.toFloat32(P), k.toFloat32(W), k.toFloat32(norm), k.toFloat32(sum)];
+  });
+  assert.deepEqual(g[0], c[0], 'bf16 bits');
+  close('adamw master', g[1], c[1], 1e-5);
+  close('adamw bf16 copy', g[2], c[2], 1e-2);
+  close('grad norm', g[3], c[3], 1e-4);
+  assert.ok(Math.abs(g[4][0] - c[4][0]) < 1, `sum ${g[4][0]} vs ${c[4][0]}`);
+});
+
+test('cuda: sampling agrees with the CPU (greedy exactly; top-k/top-p on nearly every row)', { skip }, () => {
+  const B = 64, V = 32000;
+  const logits = randn(B * V, 19, 3), history = randint(B * 8, V, 20);
+  for (const opts of [{ temperature: 0 }, { temperature: 0.8, topK: 50 }, { temperature: 1, topP: 0.9 }, { temperature: 0.7, topK: 40, topP: 0.95, repetitionPenalty: 1.3 }]) {
+    const [g, c] = both('f32', (k) => {
+      const O = k.alloc([B], 'i32');
+      k.sample(O, dev(k, [B, V], logits), { ...opts, history: dev(k, [B, 8], history), seed: 99 });
+      return [k.toFloat32(O)];
+    });
+    const same = g[0].filter((t, i) => t === c[0][i]).length;
+    assert.ok(same >= (opts.temperature === 0 ? B : B - 2), `${JSON.stringify(opts)}: ${same}/${B} rows agree`);
+  }
+});
+
+test('cuda: the 2-layer Qwen block agrees with the CPU (fp32 closely, bf16 loosely)', { skip }, () => {
+  const cfg: BlockConfig = {
+    vocab: 1000, dim: 128, heads: 4, kvHeads: 2, headDim: 32, ffn: 256, windows: [0, 48],
+    batch: 2, seq: 96, eps: 1e-6, ropeBase: 1e6, lognLength: 64, chunk: 256,
+  };
+  const params = initParams(cfg, 200, 0.08);
+  const batch = sampleBatch(cfg, 21);
+  const ref = runModel(cpu, cpu.arena(64 << 20), cfg, params, batch, true);
+  const arena = gpu!.arena(64 << 20);
+  for (const dt of ['f32', 'bf16'] as DType[]) {
+    const got = runModel(gpu!, arena, cfg, params, batch, true, dt);
+    const tol = dt === 'f32' ? 1e-3 : 5e-2;
+    assert.ok(Math.abs(got.loss - ref.loss) / ref.loss < (dt === 'f32' ? 1e-5 : 1e-2), `${dt} loss ${got.loss} vs ${ref.loss}`);
+    for (const [name, grad] of ref.grads!) close(`${dt} ${name}`, got.grads!.get(name)!, grad, tol);
+  }
+});

@@ -1,0 +1,318 @@
+// Every CPU kernel against a TypeScript reference, and finite-difference checks of each backward.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { lmHeadWorkspace, openBackend, ropeBase } from '../../kernels/index.js';
+import { assertClose, checkGradient, dotLoss, get, put, randn } from './helpers.js';
+import { attentionRef, crossEntropyRef, linearRef, rmsnormRef, ropeRef, silu } from './reference.js';
+
+const k = openBackend('cpu');
+
+test('gemm matches the reference for every transpose, odd sizes, alpha and beta', () => {
+  for (const [M, N, K] of [[1, 1, 1], [7, 33, 5], [37, 70, 129], [130, 17, 400]]) {
+    for (const ta of [false, true])
+      for (const tb of [false, true]) {
+        const a = randn(M * K, 1), b = randn(K * N, 2), c0 = randn(M * N, 3);
+        const A = put(k, ta ? [K, M] : [M, K], a), B = put(k, tb ? [N, K] : [K, N], b), C = put(k, [M, N], c0);
+        k.gemm(C, A, B, { transA: ta, transB: tb, alpha: 0.5, beta: 2 });
+        const ref = new Float64Array(M * N);
+        for (let i = 0; i < M; i++)
+          for (let j = 0; j < N; j++) {
+            let s = 0;
+            for (let p = 0; p < K; p++) s += (ta ? a[p * M + i] : a[i * K + p]) * (tb ? b[j * K + p] : b[p * N + j]);
+            ref[i * N + j] = 0.5 * s + 2 * c0[i * N + j];
+          }
+        assertClose(get(k, C), ref, `gemm ${M}x${N}x${K} ta=${ta} tb=${tb}`, 1e-4, 1e-4);
+      }
+  }
+});
+
+test('linear forward matches x @ wᵀ + b and its backward matches finite differences', () => {
+  const M = 6, K = 9, N = 5;
+  const x = randn(M * K, 4), w = randn(N * K, 5), b = randn(N, 6), r = randn(M * N, 7);
+  const X = put(k, [M, K], x), W = put(k, [N, K], w), Bt = put(k, [N], b), Y = k.alloc([M, N]);
+  k.linear(Y, X, W, Bt);
+  assertClose(get(k, Y), linearRef(x, w, b, M, K, N), 'linear');
+  const dX = k.alloc([M, K]), dW = k.alloc([N, K]), dB = k.alloc([N]);
+  k.fill(dW, 1); // backward accumulates into weight gradients
+  k.linearBackward(dX, dW, dB, put(k, [M, N], r), X, W);
+  const dw = get(k, dW).map((v) => v - 1);
+  const loss = () => {
+    k.upload(X, x), k.upload(W, w), k.upload(Bt, b);
+    k.linear(Y, X, W, Bt);
+    return dotLoss(get(k, Y), r);
+  };
+  checkGradient('dx', x, get(k, dX), loss);
+  checkGradient('dw', w, dw, loss);
+  checkGradient('db', b, get(k, dB), loss);
+});
+
+test('embedding gathers rows, scatters gradients (repeated ids add up) and rejects bad ids', () => {
+  const V = 11, C = 6, ids = Int32Array.from([3, 0, 3, 10, 3]);
+  const table = randn(V * C, 8), T = put(k, [V, C], table), I = put(k, [5], ids), O = k.alloc([5, C]);
+  k.embedding(O, I, T);
+  const out = get(k, O);
+  ids.forEach((id, n) => assertClose(out.subarray(n * C, n * C + C), table.subarray(id * C, id * C + C), 'row'));
+  const dT = k.alloc([V, C]);
+  const g = randn(5 * C, 9);
+  k.embeddingBackward(dT, put(k, [5, C], g), I);
+  const dt = get(k, dT);
+  for (let c = 0; c < C; c++) assert.ok(Math.abs(dt[3 * C + c] - (g[c] + g[2 * C + c] + g[4 * C + c])) < 1e-5);
+  assert.equal(dt[1 * C], 0);
+  assert.throws(() => k.embedding(O, put(k, [5], Int32Array.from([0, 1, 11, 2, 3])), T), /token id 11 at position 2 is outside the vocabulary \[0, 11\)/);
+});
+
+test('rmsnorm matches the reference and its backward matches finite differences', () => {
+  const N = 5, C = 12, eps = 1e-6;
+  const x = randn(N * C, 10), w = randn(C, 11), r = randn(N * C, 12);
+  const X = put(k, [N, C], x), W = put(k, [C], w), Y = k.alloc([N, C]), R = k.alloc([N]);
+  k.rmsnorm(Y, R, X, W, eps);
+  assertClose(get(k, Y), rmsnormRef(x, w, N, C, eps), 'rmsnorm');
+  const dX = k.alloc([N, C]), dW = k.alloc([C]);
+  k.rmsnormBackward(dX, dW, put(k, [N, C], r), X, W, R);
+  const loss = () => {
+    k.upload(X, x), k.upload(W, w);
+    k.rmsnorm(Y, R, X, W, eps);
+    return dotLoss(get(k, Y), r);
+  };
+  checkGradient('dx', x, get(k, dX), loss);
+  checkGradient('dw', w, get(k, dW), loss);
+});
+
+test('rope rotates halves with fp32 inverse frequencies, LogN beyond the training length, and inverts', () => {
+  const B = 2, T = 5, H = 3, D = 8, base = 10000;
+  const x = randn(B * T * H * D, 13), pos = Int32Array.from([0, 1, 2, 7, 9]);
+  const X = put(k, [B, T, H, D], x), P = put(k, [T], pos), O = k.alloc([B, T, H, D]);
+  k.rope(O, X, P, { base });
+  assertClose(get(k, O), ropeRef(x, pos, B, T, H, D, base), 'rope', 1e-4, 1e-5);
+  k.rope(O, X, P, { base, lognLength: 4 });
+  const scaled = ropeRef(x, pos, B, T, H, D, base, 4);
+  assertClose(get(k, O), scaled, 'rope+logn', 1e-4, 1e-5);
+  // positions 7 and 9 are beyond 4: scaled by log(8)/log(4) = 1.5 and log(10)/log(4)
+  const plain = ropeRef(x, pos, B, T, H, D, base);
+  const row = (3 * H) * D;
+  assert.ok(Math.abs(scaled[row] / plain[row] - 1.5) < 1e-9);
+  // the backward (inverse rotation) undoes the forward: the Jacobian is orthogonal
+  k.rope(O, X, P, { base });
+  k.rope(O, O, P, { base, inverse: true });
+  assertClose(get(k, O), x, 'rope inverse', 1e-5, 1e-5);
+  // rope is linear, so the gradient check is exact up to rounding
+  const r = randn(x.length, 14), dX = k.alloc([B, T, H, D]);
+  k.rope(dX, put(k, [B, T, H, D], r), P, { base, lognLength: 4, inverse: true });
+  checkGradient('dx', x, get(k, dX), () => {
+    k.upload(X, x);
+    k.rope(O, X, P, { base, lognLength: 4 });
+    return dotLoss(get(k, O), r);
+  });
+});
+
+test('ropeBase applies Qwen dynamic NTK scaling only beyond the training length', () => {
+  assert.equal(ropeBase(10000, 128, 2048, 2048), 10000);
+  // 4096/2048: alpha = 2^ceil(1 + 1) - 1 = 3
+  assert.ok(Math.abs(ropeBase(10000, 128, 4096, 2048) - 10000 * 3 ** (128 / 126)) < 1e-6);
+  // 3000/2048: log2 = 0.55 -> ceil(1.55) = 2 -> alpha 3
+  assert.ok(Math.abs(ropeBase(10000, 64, 3000, 2048) - 10000 * 3 ** (64 / 62)) < 1e-6);
+});
+
+for (const { name, B, T, Hq, Hkv, D, window } of [
+  { name: 'MHA', B: 2, T: 7, Hq: 2, Hkv: 2, D: 4, window: 0 },
+  { name: 'GQA', B: 1, T: 9, Hq: 4, Hkv: 2, D: 8, window: 0 },
+  { name: 'sliding window', B: 1, T: 9, Hq: 2, Hkv: 1, D: 4, window: 3 },
+  { name: 'many key blocks', B: 1, T: 150, Hq: 1, Hkv: 1, D: 16, window: 0 },
+]) {
+  test(`attention (${name}) matches softmax attention and its backward matches finite differences`, () => {
+    const q = randn(B * T * Hq * D, 15), kk = randn(B * T * Hkv * D, 16), v = randn(B * T * Hkv * D, 17);
+    const Q = put(k, [B, T, Hq, D], q), K = put(k, [B, T, Hkv, D], kk), Vt = put(k, [B, T, Hkv, D], v);
+    const O = k.alloc([B, T, Hq, D]), L = k.alloc([B, Hq, T]);
+    k.attention(O, L, Q, K, Vt, { window });
+    assertClose(get(k, O), attentionRef(q, kk, v, B, T, Hq, Hkv, D, window), 'attention', 1e-4, 1e-5);
+    if (T > 20) return; // the finite differences below are O(T^2) forwards
+    const r = randn(O.numel, 18);
+    const dQ = k.alloc(Q.shape as number[]), dK = k.alloc(K.shape as number[]), dV = k.alloc(Vt.shape as number[]);
+    k.attentionBackward(dQ, dK, dV, put(k, O.shape as number[], r), O, L, Q, K, Vt, k.alloc([B * Hq * T]), { window });
+    const loss = () => {
+      k.upload(Q, q), k.upload(K, kk), k.upload(Vt, v);
+      k.attention(O, L, Q, K, Vt, { window });
+      return dotLoss(get(k, O), r);
+    };
+    checkGradient('dq', q, get(k, dQ), loss);
+    checkGradient('dk', kk, get(k, dK), loss);
+    checkGradient('dv', v, get(k, dV), loss);
+  });
+}
+
+test('attention decode over a KV cache equals the last row of full attention', () => {
+  const B = 2, T = 6, Tmax = 10, Hq = 4, Hkv = 2, D = 8;
+  const q = randn(B * T * Hq * D, 19), kk = randn(B * T * Hkv * D, 20), v = randn(B * T * Hkv * D, 21);
+  for (const window of [0, 3]) {
+    const full = attentionRef(q, kk, v, B, T, Hq, Hkv, D, window);
+    // cache holds the first T rows of each sequence; sequence 1 is one token shorter
+    const kc = new Float32Array(B * Tmax * Hkv * D), vc = new Float32Array(B * Tmax * Hkv * D);
+    for (let b = 0; b < B; b++) {
+      kc.set(kk.subarray(b * T * Hkv * D, (b + 1) * T * Hkv * D), b * Tmax * Hkv * D);
+      vc.set(v.subarray(b * T * Hkv * D, (b + 1) * T * Hkv * D), b * Tmax * Hkv * D);
+    }
+    const lens = Int32Array.from([T, T - 1]);
+    const qd = new Float32Array(B * Hq * D);
+    for (let b = 0; b < B; b++) qd.set(q.subarray(((b * T + lens[b] - 1) * Hq) * D, ((b * T + lens[b]) * Hq) * D), b * Hq * D);
+    const O = k.alloc([B, Hq, D]);
+    k.attentionDecode(O, put(k, [B, Hq, D], qd), put(k, [B, Tmax, Hkv, D], kc), put(k, [B, Tmax, Hkv, D], vc), put(k, [B], lens), { window });
+    const out = get(k, O);
+    assertClose(out.subarray(0, Hq * D), full.subarray((T - 1) * Hq * D, T * Hq * D), `decode b0 window ${window}`);
+    // sequence 1 at length T-1 sees the same keys as full attention's row T-2
+    const short = attentionRef(q.subarray(T * Hq * D), kk.subarray(T * Hkv * D), v.subarray(T * Hkv * D), 1, T, Hq, Hkv, D, window);
+    assertClose(out.subarray(Hq * D), short.subarray((T - 2) * Hq * D, (T - 1) * Hq * D), `decode b1 window ${window}`);
+  }
+});
+
+test('swiglu, residual add, scale, axpy, fill and reductions', () => {
+  const n = 37, g = randn(n, 22), u = randn(n, 23), r = randn(n, 24);
+  const G = put(k, [n], g), U = put(k, [n], u), O = k.alloc([n]);
+  k.swiglu(O, G, U);
+  assertClose(get(k, O), Array.from(g, (x, i) => silu(x) * u[i]), 'swiglu');
+  const dG = k.alloc([n]), dU = k.alloc([n]);
+  k.swigluBackward(dG, dU, put(k, [n], r), G, U);
+  const loss = () => {
+    k.upload(G, g), k.upload(U, u);
+    k.swiglu(O, G, U);
+    return dotLoss(get(k, O), r);
+  };
+  checkGradient('dgate', g, get(k, dG), loss);
+  checkGradient('dup', u, get(k, dU), loss);
+
+  k.add(O, G, U);
+  assertClose(get(k, O), Array.from(g, (x, i) => x + u[i]), 'add');
+  k.axpy(O, -2, U);
+  k.scale(O, 3);
+  assertClose(get(k, O), Array.from(g, (x, i) => 3 * (x - u[i])), 'axpy+scale');
+  const S = k.alloc([1]);
+  k.sum(S, G);
+  assert.ok(Math.abs(get(k, S)[0] - g.reduce((a, b) => a + b, 0)) < 1e-4);
+  k.sumsq(S, G);
+  k.sumsq(S, U, true);
+  assert.ok(Math.abs(get(k, S)[0] - [...g, ...u].reduce((a, b) => a + b * b, 0)) < 1e-3);
+  k.fill(O, 2.5);
+  assert.deepEqual([...get(k, O)], new Array(n).fill(2.5));
+});
+
+test('dropout keeps 1-p of the elements scaled by 1/(1-p), is seeded, and its backward reuses the mask', () => {
+  const n = 20000, p = 0.25, x = randn(n, 25);
+  const X = put(k, [n], x), O = k.alloc([n]), O2 = k.alloc([n]);
+  k.dropout(O, X, p, 42);
+  const out = get(k, O);
+  let kept = 0;
+  out.forEach((v, i) => {
+    if (v !== 0) kept++, assert.ok(Math.abs(v - x[i] / (1 - p)) < 1e-5);
+  });
+  assert.ok(Math.abs(kept / n - (1 - p)) < 0.015, `kept ${kept / n}`);
+  k.dropout(O2, X, p, 42);
+  assert.deepEqual(get(k, O2), out);
+  k.dropout(O2, X, p, 43);
+  assert.notDeepEqual(get(k, O2), out);
+  const ones = put(k, [n], new Float32Array(n).fill(1)), dX = k.alloc([n]);
+  k.dropoutBackward(dX, ones, p, 42);
+  get(k, dX).forEach((g, i) => assert.equal(g !== 0, out[i] !== 0 || x[i] === 0));
+});
+
+test('bf16 casts round to nearest even and survive a round trip', () => {
+  const vals = Float32Array.from([1, -2.5, 3.14159, 1 + 2 ** -8, 1 + 3 * 2 ** -8, 65504, 1e-20, 0]);
+  const F = put(k, [vals.length], vals), H = k.alloc([vals.length], 'bf16'), F2 = k.alloc([vals.length]);
+  k.cast(H, F);
+  const bits = k.download(H) as Uint16Array;
+  assert.equal(bits[0], 0x3f80);
+  assert.equal(bits[1], 0xc020);
+  assert.equal(bits[3], 0x3f80); // 1 + 2^-8 is a tie: rounds to even (1.0)
+  assert.equal(bits[4], 0x3f82); // 1 + 3*2^-8 is a tie: rounds to even (1 + 2^-6)
+  k.cast(F2, H);
+  const back = get(k, F2);
+  vals.forEach((v, i) => assert.ok(Math.abs(back[i] - v) <= Math.abs(v) * 2 ** -8, `${v} -> ${back[i]}`));
+  assert.throws(() => k.linear(k.alloc([1, 1], 'bf16'), H.view([1, 8]), k.alloc([1, 8], 'bf16')), /fp32 only/);
+});
+
+test('lmHeadCE: chunked loss equals full-logit cross-entropy; gradients match finite differences', () => {
+  const N = 6, C = 8, V = 50, chunk = 16;
+  const h = randn(N * C, 26), w = randn(V * C, 27, 0.5), targets = Int32Array.from([3, 49, -100, 0, 17, 16]);
+  const H = put(k, [N, C], h), W = put(k, [V, C], w), Tg = put(k, [N], targets), Ls = k.alloc([N]);
+  const ws = k.alloc([lmHeadWorkspace(N, C, chunk)]);
+  const dH = k.alloc([N, C]), dW = k.alloc([V, C]);
+  const scale = 1 / 5; // five counted tokens
+  k.lmHeadCE(Ls, dH, dW, H, W, Tg, { chunk, workspace: ws, gradScale: scale });
+  const ref = crossEntropyRef(h, w, targets, N, C, V);
+  assertClose(get(k, Ls), ref, 'losses', 1e-4, 1e-5);
+  assert.equal(get(k, Ls)[2], 0);
+  const loss = () => {
+    k.upload(H, h), k.upload(W, w);
+    k.lmHeadCE(Ls, null, null, H, W, Tg, { chunk, workspace: ws });
+    return get(k, Ls).reduce((a, b) => a + b, 0) * scale;
+  };
+  checkGradient('dh', h, get(k, dH), loss, { count: 20 });
+  checkGradient('dw', w, get(k, dW), loss, { count: 30 });
+  // the ignored row gets no gradient
+  assert.deepEqual([...get(k, dH).subarray(2 * C, 3 * C)], new Array(C).fill(0));
+  assert.throws(() => k.lmHeadCE(Ls, null, null, H, W, put(k, [N], Int32Array.from([0, 0, 50, 0, 0, 0])), { chunk, workspace: ws }), /target 50 at position 2/);
+});
+
+test('adamw matches the textbook update with decoupled weight decay, clipping and a bf16 copy', () => {
+  const n = 10, lr = 0.01, b1 = 0.9, b2 = 0.95, eps = 1e-8, wd = 0.1;
+  const p = randn(n, 28), g = randn(n, 29);
+  const P = put(k, [n], p), G = put(k, [n], g), M = k.alloc([n]), Vv = k.alloc([n]), Wk = k.alloc([n], 'bf16');
+  // clip coefficient from the global norm, on device
+  const ss = k.alloc([1]), norm = k.alloc([1]), coef = k.alloc([1]);
+  k.sumsq(ss, G);
+  k.clipCoefficient(coef, norm, ss, 1.0);
+  const gnorm = Math.sqrt(g.reduce((a, b) => a + b * b, 0));
+  assert.ok(Math.abs(get(k, norm)[0] - gnorm) < 1e-4);
+  const c = Math.min(1, 1 / (gnorm + 1e-6));
+  assert.ok(Math.abs(get(k, coef)[0] - c) < 1e-6);
+  const ref = Float64Array.from(p), m = new Float64Array(n), v = new Float64Array(n);
+  for (let step = 1; step <= 3; step++) {
+    k.adamw(P, G, M, Vv, { lr, beta1: b1, beta2: b2, eps, weightDecay: wd, step, gradScale: coef, working: Wk });
+    for (let i = 0; i < n; i++) {
+      const gi = g[i] * c;
+      m[i] = b1 * m[i] + (1 - b1) * gi;
+      v[i] = b2 * v[i] + (1 - b2) * gi * gi;
+      ref[i] -= lr * (m[i] / (1 - b1 ** step) / (Math.sqrt(v[i] / (1 - b2 ** step)) + eps) + wd * ref[i]);
+    }
+  }
+  assertClose(get(k, P), ref, 'adamw', 1e-5, 1e-6);
+  assertClose(get(k, Wk), ref, 'bf16 working copy', 2 ** -8, 0);
+});
+
+test('sample: greedy, top-k=1, repetition penalty, and top-k/top-p frequencies', () => {
+  const V = 6, logits = Float32Array.from([1, 3, 2, 0.5, 2.9, -1]);
+  const L = put(k, [1, V], logits), O = k.alloc([1], 'i32');
+  k.sample(O, L, { temperature: 0, seed: 1 });
+  assert.equal(k.download(O)[0], 1);
+  k.sample(O, L, { temperature: 1, topK: 1, seed: 2 });
+  assert.equal(k.download(O)[0], 1);
+  // penalty 2 on token 1 (3 -> 1.5) makes token 4 the argmax
+  k.sample(O, L, { temperature: 0, repetitionPenalty: 2, history: put(k, [1, 3], Int32Array.from([1, -1, 1])), seed: 3 });
+  assert.equal(k.download(O)[0], 4);
+  // frequencies over many seeds (each seed is one independent draw)
+  const trials = 3000;
+  const counts = (opts: { topK?: number; topP?: number }) => {
+    const c = new Array(V).fill(0);
+    for (let s = 0; s < trials; s++) {
+      k.sample(O, L, { temperature: 1, seed: s, ...opts });
+      c[k.download(O)[0]]++;
+    }
+    return c.map((x) => x / trials);
+  };
+  const softmax = (keep: number[]) => {
+    const e = Array.from(logits, (x, i) => (keep.includes(i) ? Math.exp(x) : 0));
+    const z = e.reduce((a, b) => a + b, 0);
+    return e.map((x) => x / z);
+  };
+  const near = (got: number[], want: number[], what: string) => got.forEach((g, i) => assert.ok(Math.abs(g - want[i]) < 0.04, `${what}: token ${i} ${g} vs ${want[i]}`));
+  near(counts({ topK: 3 }), softmax([1, 4, 2]), 'top-k 3');
+  // probs sorted: 1 (.39), 4 (.36), 2 (.14): mass before token 2 is .75 < .8, so {1, 4, 2}
+  near(counts({ topP: 0.8 }), softmax([1, 4, 2]), 'top-p 0.8');
+  near(counts({ topP: 0.5 }), softmax([1, 4]), 'top-p 0.5');
+  near(counts({}), softmax([0, 1, 2, 3, 4, 5]), 'plain');
+});
+
+test('shape, dtype and device mistakes are reported before reaching the kernels', () => {
+  const x = k.alloc([4, 3]), w = k.alloc([5, 4]);
+  assert.throws(() => k.linear(k.alloc([4, 5]), x, w), /do not fit y = x @ wᵀ \+ b/);
+  assert.throws(() => k.embedding(k.alloc([2, 3]), k.alloc([2]), k.alloc([5, 3])), /should be i32/);
+  assert.throws(() => openBackend('tpu'), /unknown device 'tpu'/);
+});

@@ -2,6 +2,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { commands } from '../commands/index.js';
+import { ENV_PREFIX, setAsideForeignEnv } from '../lib/cli/env.js';
 import { withGlobalOptions } from '../lib/cli/options.js';
 import { DataError, EXIT_DATA, EXIT_USAGE, UsageError, errorMessage } from '../lib/io/errors.js';
 import { exitQuietlyOnEpipe } from '../lib/io/stdout.js';
@@ -9,12 +10,15 @@ import { VERSION } from '../lib/version.js';
 
 exitQuietlyOnEpipe();
 
-const cli = withGlobalOptions(yargs(hideBin(process.argv)))
+const args = hideBin(process.argv);
+const restoreEnv = setAsideForeignEnv(args, commands, withGlobalOptions);
+const cli = withGlobalOptions(yargs(args))
   .scriptName('loom')
   .usage('$0 <command> [options]\n\nRaw web crawls to an aligned chat model, as small composable commands.\nRecords are JSONL on stdin/stdout; logs and progress go to stderr.')
   .command(commands)
   .demandCommand(1, 'Give a command; see loom --help')
-  .env('LOOM')
+  .env(ENV_PREFIX)
+  .middleware(restoreEnv)
   .strict()
   .recommendCommands()
   .version(VERSION)

@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Argv, CommandModule } from 'yargs';
-import { register as registerTsx } from 'tsx/esm/api';
 import { UsageError } from '../lib/io/errors.js';
 
 interface RunArgs {
@@ -29,7 +28,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
     const entry = new URL(fromSource ? '../lib/index.ts' : '../lib/index.js', import.meta.url).href;
     const hooks = new URL(fromSource ? '../lib/cli/resolve-loom.ts' : '../lib/cli/resolve-loom.js', import.meta.url);
     const scriptUrl = pathToFileURL(script).href;
-    // tsx first, so that our hook runs before it and sees what it resolved.
+    // tsx first, so that our hook runs before it and sees what it resolved. Imported here, not at
+    // the top, to keep it out of every other command's start-up.
+    const { register: registerTsx } = await import('tsx/esm/api');
     registerTsx();
     register(hooks, { data: { entry, script: scriptUrl } });
     process.argv = [process.argv[0]!, script, ...[...argv.args, ...(argv['--'] ?? [])].map(String)];

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { resolveInputs } from '../io/inputs.js';
 import { runFingerprint, type ShardManifest } from '../io/manifest.js';
-import { readDocs, ReadCounters } from '../io/read.js';
+import { readDocs, ReadCounters, type ReadOptions } from '../io/read.js';
 import { RejectSink } from '../io/rejects.js';
 import { parseShardSize, writeShards } from '../io/shards.js';
 import type { Doc } from '../io/types.js';
@@ -28,10 +28,23 @@ export class Warnings {
   }
 }
 
+/**
+ * Where a command's input documents come from: JSONL by default; extract brings its own reader
+ * (WARC, HTML) and its own input resolution (directories of HTML files).
+ */
+export interface DocInput {
+  read(specs: readonly string[], opts: ReadOptions): AsyncIterable<Doc>;
+  resolve(specs: readonly string[]): Promise<{ name: string }[]>;
+}
+
+const JSONL_INPUT: DocInput = { read: readDocs, resolve: resolveInputs };
+
 /** What a command's body gets: the input documents and the run's shared machinery. */
 export interface RunIO {
   docs: AsyncIterable<Doc>;
   rejects?: RejectSink;
+  /** Prints `file:line: reason` on stderr (at most 100, then a count). */
+  warn: (message: string) => void;
   read: ReadCounters;
   written: WriteCounters;
   /** Registers the stage whose counters the progress display and summary should show. */
@@ -42,14 +55,14 @@ export interface RunIO {
  * Runs a command body over the inputs with the shared conventions: --on-error, --rejects,
  * `file:line` warnings, progress on stderr, and the run summary.
  */
-export async function runWithInputs<T>(command: string, argv: InputArgs, body: (io: RunIO) => Promise<T>): Promise<T> {
+export async function runWithInputs<T>(command: string, argv: InputArgs, body: (io: RunIO) => Promise<T>, input: DocInput = JSONL_INPUT): Promise<T> {
   const started = performance.now();
   const rejects = argv.rejects ? new RejectSink(argv.rejects) : undefined;
   const warnings = new Warnings();
   const read = new ReadCounters();
   const written = new WriteCounters();
   let stage: StageRun | undefined;
-  const docs = readDocs(argv.inputs, { onError: argv['on-error'], rejects, counters: read, warn: warnings.warn });
+  const docs = input.read(argv.inputs, { onError: argv['on-error'], rejects, counters: read, warn: warnings.warn });
   const snapshot = (): ProgressSnapshot => ({
     label: `loom ${command}`,
     records: read.records,
@@ -61,7 +74,7 @@ export async function runWithInputs<T>(command: string, argv: InputArgs, body: (
   const progress = await startProgress(argv.progress, snapshot, argv.quiet);
   let result: T;
   try {
-    result = await body({ docs, rejects, read, written, watch: (s) => (stage = s) });
+    result = await body({ docs, rejects, read, written, warn: warnings.warn, watch: (s) => (stage = s) });
   } finally {
     await progress.stop();
     warnings.finish();
@@ -83,19 +96,19 @@ export async function runWithInputs<T>(command: string, argv: InputArgs, body: (
 }
 
 /** What a command plugs between the reader and the writer. */
-export type Transform = (docs: AsyncIterable<Doc>, io: { rejects?: RejectSink }) => AsyncIterable<Doc>;
+export type Transform = (docs: AsyncIterable<Doc>, io: { rejects?: RejectSink; warn: (message: string) => void }) => AsyncIterable<Doc>;
 
 /** `inputs → transform → stdout | --out DIR` (resumable shards with a manifest). */
-export async function runPipeline(command: string, argv: OutputArgs, transform: Transform): Promise<ShardManifest | undefined> {
-  return runWithInputs(command, argv, async ({ docs, rejects, read, written, watch }) => {
-    const output = transform(docs, { rejects });
+export async function runPipeline(command: string, argv: OutputArgs, transform: Transform, input: DocInput = JSONL_INPUT): Promise<ShardManifest | undefined> {
+  return runWithInputs(command, argv, async ({ docs, rejects, read, written, warn, watch }) => {
+    const output = transform(docs, { rejects, warn });
     if (output instanceof StageRun) watch(output);
     if (!argv.out) {
       await writeJsonl(output, process.stdout, written);
       return undefined;
     }
     const config = resolvedConfig(argv);
-    const inputs = await describeInputs(argv.inputs);
+    const inputs = await describeInputs(argv.inputs, input);
     const dropped = () => (output instanceof StageRun ? output.counters.dropped : 0);
     const result = await writeShards(
       output,
@@ -113,12 +126,12 @@ export async function runPipeline(command: string, argv: OutputArgs, transform: 
       process.stderr.write(`loom ${command}: resumed after ${formatCount(result.skippedRecords)} records already in finished shards\n`);
     }
     return result.manifest;
-  });
+  }, input);
 }
 
 /** Input identity for the resume fingerprint: names, sizes and modification times. */
-async function describeInputs(specs: readonly string[]): Promise<ShardManifest['inputs']> {
-  const sources = await resolveInputs(specs);
+async function describeInputs(specs: readonly string[], input: DocInput): Promise<ShardManifest['inputs']> {
+  const sources = await input.resolve(specs);
   return sources.map((source) => {
     if (source.name === '<stdin>') return { path: '-' };
     const stat = statSync(source.name);

@@ -45,5 +45,10 @@ export async function writeWithBackpressure(out: Writable, data: string | Buffer
 
 async function drained(out: Writable): Promise<void> {
   // 'close' or 'error' also end the wait, so a reader that went away cannot hang us.
-  await Promise.race([once(out, 'drain'), once(out, 'close')]);
+  const settled = new AbortController();
+  try {
+    await Promise.race([once(out, 'drain', { signal: settled.signal }), once(out, 'close', { signal: settled.signal })]);
+  } finally {
+    settled.abort();
+  }
 }

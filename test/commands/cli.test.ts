@@ -54,6 +54,12 @@ test('config precedence: flags > LOOM_* environment > --config file > defaults',
   assert.equal((await resolved('flag', ['--config', config, '--seed', '5'], { LOOM_SEED: '4' })).seed, 5);
 });
 
+test('LOOM_* variables that name no option of the command are ignored, not usage errors', async () => {
+  const result = await runLoom(['inspect', '--json', '--quiet'], { input: '{"a":1}\n', env: { LOOM_HOME: '/x', LOOM_SHARD_SIZE: '5' } });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(JSON.parse(result.stdout).records, 1);
+});
+
 test('--progress json writes JSON progress lines to stderr, ending with a final one', async () => {
   const input = Array.from({ length: 500 }, (_, i) => JSON.stringify({ i })).join('\n');
   const result = await runLoom(['cat', '--progress', 'json'], { input });

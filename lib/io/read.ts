@@ -26,11 +26,17 @@ export interface ReadOptions extends ResolveOptions {
 /** Reads JSONL documents from command-line inputs (see resolveInputs). */
 export async function* readDocs(specs: readonly string[], opts: ReadOptions = {}): AsyncGenerator<Doc> {
   const sources = await resolveInputs(specs, opts);
-  for (const source of sources) yield* readSource(source, opts);
+  // One generator level per record (no yield* delegation): each level costs a promise per record.
+  for (const source of sources) for await (const batch of docBatches(source, opts)) for (const doc of batch) yield doc;
 }
 
 /** Reads one JSONL byte source; each document remembers its `file:line` (see locationOf). */
 export async function* readSource(source: InputSource, opts: ReadOptions = {}): AsyncGenerator<Doc> {
+  for await (const batch of docBatches(source, opts)) for (const doc of batch) yield doc;
+}
+
+/** The documents of one source, a batch per decoded chunk; bad lines handled per `onError`. */
+async function* docBatches(source: InputSource, opts: ReadOptions): AsyncGenerator<Doc[]> {
   const counters = opts.counters ?? new ReadCounters();
   const onError = opts.onError ?? 'fail';
   const file = source.name;
@@ -38,6 +44,7 @@ export async function* readSource(source: InputSource, opts: ReadOptions = {}): 
   try {
     const chunks = countBytes(decodedChunks(source.open()), counters);
     for await (const { lines, firstLine } of lineBatches(chunks)) {
+      const docs: Doc[] = [];
       for (let i = 0; i < lines.length; i++) {
         const raw = lines[i]!;
         const line = firstLine + i;
@@ -48,7 +55,11 @@ export async function* readSource(source: InputSource, opts: ReadOptions = {}): 
         }
         if (typeof parsed === 'string') {
           const loc = { file, line };
-          if (onError === 'fail') throw new DataError(parsed, loc);
+          if (onError === 'fail') {
+            // Records before the bad line are still delivered, as a Unix filter would.
+            if (docs.length > 0) yield docs;
+            throw new DataError(parsed, loc);
+          }
           counters.rejected += 1;
           opts.rejects?.addLine(raw, parsed, loc);
           opts.warn?.(`${file}:${line}: ${parsed}`);
@@ -56,8 +67,9 @@ export async function* readSource(source: InputSource, opts: ReadOptions = {}): 
         }
         counters.records += 1;
         setLocation(parsed, { file, line });
-        yield parsed;
+        docs.push(parsed);
       }
+      if (docs.length > 0) yield docs;
     }
   } catch (err) {
     if (err instanceof DataError) throw err;

@@ -30,6 +30,7 @@ test('data errors exit 1 with file:line', async (t) => {
   const result = await runLoom(['cat', join(dir, 'in.jsonl')]);
   assert.equal(result.code, 1);
   assert.match(result.stderr, new RegExp(`${join(dir, 'in.jsonl')}:2: invalid JSON`));
+  assert.equal(result.stdout, '{"a":1}\n', 'records before the bad line are still delivered');
   const missing = await runLoom(['cat', join(dir, 'nope.jsonl')]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /nope.jsonl: no such file/);

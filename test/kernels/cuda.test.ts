@@ -80,29 +80,31 @@ for (const dt of ['f32', 'bf16'] as DType[]) {
     const x = r(randn(N * C, 5)), w = r(randn(C, 6)), dy = r(randn(N * C, 7)), ids = randint(N, V, 8), table = r(randn(V * C, 9));
     const B = 2, T = 512, H = 12, D = 64;
     const pos = Int32Array.from({ length: T }, (_, i) => i * 16);
+    const perToken = Int32Array.from({ length: B * T }, (_, i) => (i * 37) % 5000);
     const [g, c] = both(dt, (k, t) => {
       const X = dev(k, [N, C], x, t), W = dev(k, [C], w, t), Y = k.alloc([N, C], t), R = k.alloc([N]);
       k.rmsnorm(Y, R, X, W, 1e-6);
       const dX = k.alloc([N, C], t), dW = k.alloc([C]);
       k.rmsnormBackward(dX, dW, dev(k, [N, C], dy, t), X, W, R);
-      const Q = X.view([B, T, H, D]), Qr = k.alloc([B, T, H, D], t);
+      const Q = X.view([B, T, H, D]), Qr = k.alloc([B, T, H, D], t), Qd = k.alloc([B, T, H, D], t);
       k.rope(Qr, Q, dev(k, [T], pos), { base: 1e6, lognLength: 2048 });
+      k.rope(Qd, Q, dev(k, [B, T], perToken), { base: 1e4, lognLength: 2048 });
       const S = k.alloc([N, C], t), A = k.alloc([N, C], t), Dp = k.alloc([N, C], t);
       k.swiglu(S, X, Y);
       k.add(A, X, Y);
       k.dropout(Dp, X, 0.1, 1234);
       const E = k.alloc([N, C], t);
       k.embedding(E, dev(k, [N], ids), dev(k, [V, C], table, t));
-      return [Y, R, dX, dW, Qr, S, A, Dp, E].map((z) => k.toFloat32(z));
+      return [Y, R, dX, dW, Qr, S, A, Dp, E, Qd].map((z) => k.toFloat32(z));
     });
-    ['rmsnorm y', 'rstd', 'rmsnorm dx', 'rmsnorm dw', 'rope', 'swiglu', 'add', 'dropout', 'embedding'].forEach((n, i) => close(n, g[i], c[i], tolOf(dt, 2e-4)));
+    ['rmsnorm y', 'rstd', 'rmsnorm dx', 'rmsnorm dw', 'rope', 'swiglu', 'add', 'dropout', 'embedding', 'rope per token'].forEach((n, i) => close(n, g[i], c[i], tolOf(dt, 2e-4)));
     // the dropout mask is identical bit for bit: same hash on both backends
     g[7].forEach((v, i) => assert.equal(v === 0, c[7][i] === 0));
   });
 
-  for (const [D, window] of [[64, 0], [128, 0], [64, 100]]) {
-    test(`cuda ${dt}: attention forward, backward and decode (B=2, T=256, Hq=8, Hkv=2, D=${D}, window ${window})`, { skip }, () => {
-      const B = 2, T = 256, Hq = 8, Hkv = 2;
+  for (const [D, window, T] of [[64, 0, 256], [128, 0, 256], [64, 100, 200], [128, 70, 130]]) {
+    test(`cuda ${dt}: attention forward, backward and decode (B=2, T=${T}, Hq=8, Hkv=2, D=${D}, window ${window})`, { skip }, () => {
+      const B = 2, Hq = 8, Hkv = 2;
       const q = r(randn(B * T * Hq * D, 10)), kk = r(randn(B * T * Hkv * D, 11)), v = r(randn(B * T * Hkv * D, 12)), dO = r(randn(B * T * Hq * D, 13));
       const [g, c] = both(dt, (k, t) => {
         const Q = dev(k, [B, T, Hq, D], q, t), K = dev(k, [B, T, Hkv, D], kk, t), Vv = dev(k, [B, T, Hkv, D], v, t);

@@ -1,7 +1,7 @@
 // Every CPU kernel against a TypeScript reference, and finite-difference checks of each backward.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lmHeadWorkspace, openBackend, ropeBase } from '../../kernels/index.js';
+import { cudaAvailability, lmHeadWorkspace, openBackend, parseDevice, ropeBase } from '../../kernels/index.js';
 import { assertClose, checkGradient, dotLoss, get, put, randn } from './helpers.js';
 import { attentionRef, crossEntropyRef, linearRef, rmsnormRef, ropeRef, silu } from './reference.js';
 
@@ -91,6 +91,16 @@ test('rope rotates halves with fp32 inverse frequencies, LogN beyond the trainin
   const plain = ropeRef(x, pos, B, T, H, D, base);
   const row = (3 * H) * D;
   assert.ok(Math.abs(scaled[row] / plain[row] - 1.5) < 1e-9);
+  // per-token positions (batched decode): row b uses its own positions
+  const perToken = Int32Array.from([0, 1, 2, 7, 9, 3, 4, 5, 6, 100]);
+  k.rope(O, X, put(k, [B, T], perToken), { base, lognLength: 4 });
+  const want = new Float64Array(x.length);
+  for (let b = 0; b < B; b++) {
+    const rows = T * H * D;
+    want.set(ropeRef(x.subarray(b * rows, (b + 1) * rows), perToken.subarray(b * T, (b + 1) * T), 1, T, H, D, base, 4), b * rows);
+  }
+  assertClose(get(k, O), want, 'rope per-token positions', 1e-4, 1e-5);
+  assert.throws(() => k.rope(O, X, put(k, [3], Int32Array.from([0, 1, 2])), { base }), /must hold 5 or 10 positions/);
   // the backward (inverse rotation) undoes the forward: the Jacobian is orthogonal
   k.rope(O, X, P, { base });
   k.rope(O, O, P, { base, inverse: true });
@@ -315,4 +325,41 @@ test('shape, dtype and device mistakes are reported before reaching the kernels'
   assert.throws(() => k.linear(k.alloc([4, 5]), x, w), /do not fit y = x @ wᵀ \+ b/);
   assert.throws(() => k.embedding(k.alloc([2, 3]), k.alloc([2]), k.alloc([5, 3])), /should be i32/);
   assert.throws(() => openBackend('tpu'), /unknown device 'tpu'/);
+});
+
+test('device selection: auto falls back to the CPU, and asking for missing CUDA says why', () => {
+  assert.deepEqual(parseDevice('cuda:3'), { kind: 'cuda', index: 3 });
+  assert.deepEqual(parseDevice(undefined), { kind: 'auto', index: 0 });
+  const cuda = cudaAvailability();
+  if (cuda.ok) {
+    assert.throws(() => openBackend(`cuda:${cuda.devices}`), /only \d+ CUDA device/);
+  } else {
+    assert.equal(openBackend('auto').device, 'cpu');
+    assert.throws(() => openBackend('cuda'), /--device cuda asked for CUDA, but it is unavailable: kernels: /);
+  }
+});
+
+test('arena marks and releases, views share memory, streams and memory info answer', () => {
+  const arena = k.arena(4096);
+  const a = arena.tensor([4, 4]);
+  const mark = arena.mark();
+  const b = arena.tensor([16]);
+  arena.release(mark);
+  const c = arena.tensor([16]);
+  assert.equal(c.ptr, b.ptr, 'released space is handed out again');
+  assert.ok(a.ptr + a.bytes <= b.ptr);
+  assert.throws(() => arena.release(arena.used + 256), /is not below/);
+  k.upload(a, Float32Array.from({ length: 16 }, (_, i) => i));
+  assert.deepEqual([...get(k, a.rows(2, 3))], [8, 9, 10, 11]);
+  assert.deepEqual(a.view([2, -1]).shape, [2, 8]);
+  const s = k.createStream();
+  k.setStream(s);
+  k.scale(a, 2);
+  k.synchronize();
+  k.setStream(0);
+  k.destroyStream(s);
+  assert.equal(get(k, a)[15], 30);
+  const mem = k.memInfo();
+  assert.ok(mem.total > 0 && mem.free <= mem.total);
+  k.freeArena(arena);
 });

@@ -1,0 +1,111 @@
+// Internal helpers of the CUDA backend.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "../include/loom_kernels.h"
+#include "../include/lk_shared.h"
+
+namespace lk {
+
+int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+extern cudaStream_t g_stream;
+extern int g_sm_count;
+int gemm_init();  // creates the cuBLASLt handle (gemm.cu)
+
+// Scratch owned by the library for ops whose ABI has no workspace argument (sampling, the
+// attention backward's fp32 dq); it only grows, so steady-state calls never allocate.
+void *scratch(size_t bytes, int slot);
+
+template <typename T>
+inline T *at(lk_ptr p) {
+  return reinterpret_cast<T *>(static_cast<uintptr_t>(p));
+}
+
+// Checks the last launch; the op name makes the message actionable.
+int launch_check(const char *op);
+int cuda_check(cudaError_t e, const char *op);
+
+__device__ __forceinline__ float ld(const float *p, int64_t i) { return p[i]; }
+__device__ __forceinline__ float ld(const __nv_bfloat16 *p, int64_t i) { return __bfloat162float(p[i]); }
+__device__ __forceinline__ void st(float *p, int64_t i, float v) { p[i] = v; }
+__device__ __forceinline__ void st(__nv_bfloat16 *p, int64_t i, float v) { p[i] = __float2bfloat16_rn(v); }
+
+inline int blocks_for(int64_t n, int threads, int64_t cap = 65535LL * 16) {
+  int64_t b = (n + threads - 1) / threads;
+  return (int)(b < 1 ? 1 : (b > cap ? cap : b));
+}
+
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+__device__ __forceinline__ float warp_max(float v) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+  return v;
+}
+
+// Block-wide sum; every thread gets the result. `buf` holds 32 floats of shared memory.
+__device__ __forceinline__ float block_sum(float v, float *buf) {
+  v = warp_sum(v);
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
+  __syncthreads();
+  if (lane == 0) buf[warp] = v;
+  __syncthreads();
+  v = lane < nw ? buf[lane] : 0.f;
+  return warp_sum(v);
+}
+__device__ __forceinline__ float block_max(float v, float *buf) {
+  v = warp_max(v);
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
+  __syncthreads();
+  if (lane == 0) buf[warp] = v;
+  __syncthreads();
+  v = lane < nw ? buf[lane] : -INFINITY;
+  return warp_max(v);
+}
+
+// Runs `body` with T bound to the C++ type of an fp32/bf16 dtype tag.
+#define LK_DISPATCH(dt, op, ...)                                                           \
+  do {                                                                                     \
+    if ((dt) == LK_F32) {                                                                  \
+      using T = float;                                                                     \
+      __VA_ARGS__;                                                                         \
+    } else if ((dt) == LK_BF16) {                                                          \
+      using T = __nv_bfloat16;                                                             \
+      __VA_ARGS__;                                                                         \
+    } else {                                                                               \
+      return ::lk::fail(LK_ERR_UNSUPPORTED, "%s: dtype %d is not fp32 or bf16", op, (int)(dt)); \
+    }                                                                                      \
+  } while (0)
+
+#define LK_REQUIRE(cond, ...) \
+  do {                        \
+    if (!(cond)) return ::lk::fail(LK_ERR_ARG, __VA_ARGS__); \
+  } while (0)
+
+#define LK_CHECK(expr)                  \
+  do {                                  \
+    int lk_rc_ = (expr);                \
+    if (lk_rc_ != LK_OK) return lk_rc_; \
+  } while (0)
+
+// Row-major GEMM through cuBLASLt (see gemm.cu). bias (length N, ab type) is fused when given.
+int gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const void *A, int64_t lda, const void *B,
+         int64_t ldb, float beta, void *C, int64_t ldc, int ab_dt, int c_dt, const void *bias = nullptr);
+
+// Tensor-core attention (attention_tc.cu); LK_ERR_UNSUPPORTED when the shape or dtype
+// is not one it serves.
+int attention_fwd_tc(lk_ptr out, lk_ptr lse, lk_ptr q, lk_ptr k, lk_ptr v, int64_t B, int64_t T_, int64_t Hq,
+                     int64_t Hkv, int64_t D, float scale, int64_t window, int dt);
+int attention_bwd_tc(lk_ptr dq, lk_ptr dk, lk_ptr dv, lk_ptr dout, lk_ptr lse, const float *dsum, lk_ptr q, lk_ptr k,
+                     lk_ptr v, int64_t B, int64_t T_, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window,
+                     int dt);
+
+}  // namespace lk

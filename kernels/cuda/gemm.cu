@@ -1,0 +1,144 @@
+// CUDA backend: GEMMs through cuBLASLt (bf16 or fp32 inputs, fp32 accumulation, optional fused
+// bias epilogue), and the linear layer built on them.
+#include <cublasLt.h>
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include "common.cuh"
+
+namespace lk {
+namespace {
+
+constexpr size_t WORKSPACE = 64ull << 20;
+
+cudaDataType_t cuda_type(int dt) { return dt == LK_BF16 ? CUDA_R_16BF : CUDA_R_32F; }
+
+#define LT_CHECK(expr, what)                                                                                   \
+  do {                                                                                                         \
+    cublasStatus_t s_ = (expr);                                                                                \
+    if (s_ != CUBLAS_STATUS_SUCCESS) return fail(LK_ERR_DEVICE, "gemm: %s failed (cublas status %d)", what, (int)s_); \
+  } while (0)
+
+// RAII for the descriptors of one call
+struct Descs {
+  cublasLtMatmulDesc_t op = nullptr;
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr, d = nullptr;
+  cublasLtMatmulPreference_t pref = nullptr;
+  ~Descs() {
+    if (pref) cublasLtMatmulPreferenceDestroy(pref);
+    if (d) cublasLtMatrixLayoutDestroy(d);
+    if (c) cublasLtMatrixLayoutDestroy(c);
+    if (b) cublasLtMatrixLayoutDestroy(b);
+    if (a) cublasLtMatrixLayoutDestroy(a);
+    if (op) cublasLtMatmulDescDestroy(op);
+  }
+};
+
+using Key = std::tuple<bool, bool, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int, int, bool, bool>;
+std::map<Key, cublasLtMatmulAlgo_t> algo_cache;
+cublasLtHandle_t lt = nullptr;
+
+cublasLtHandle_t lt_handle() { return lt; }
+
+}  // namespace
+
+int gemm_init() {
+  if (cublasLtCreate(&lt) != CUBLAS_STATUS_SUCCESS) return fail(LK_ERR_DEVICE, "cuda: cublasLtCreate failed");
+  return LK_OK;
+}
+
+// Row-major C[M,N] = alpha op(A) op(B) + beta C is column-major Cᵀ[N,M] = op(B)ᵀ op(A)ᵀ: pass B as
+// cuBLAS's first operand and A as its second, swapping M and N.
+int gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const void *A, int64_t lda, const void *B,
+         int64_t ldb, float beta, void *C, int64_t ldc, int ab_dt, int c_dt, const void *bias) {
+  if (M == 0 || N == 0) return LK_OK;
+  LK_REQUIRE(ab_dt == LK_F32 || ab_dt == LK_BF16, "gemm: input dtype %d is not fp32 or bf16", ab_dt);
+  LK_REQUIRE(c_dt == LK_F32 || c_dt == ab_dt, "gemm: output dtype %d with input dtype %d is not supported", c_dt, ab_dt);
+  Descs d;
+  void *workspace = scratch(WORKSPACE, 0);
+  if (!workspace) return fail(LK_ERR_OOM, "gemm: cannot allocate the cuBLASLt workspace");
+  LT_CHECK(cublasLtMatmulDescCreate(&d.op, CUBLAS_COMPUTE_32F, CUDA_R_32F), "matmul desc");
+  cublasOperation_t opa = tb ? CUBLAS_OP_T : CUBLAS_OP_N, opb = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
+  LT_CHECK(cublasLtMatmulDescSetAttribute(d.op, CUBLASLT_MATMUL_DESC_TRANSA, &opa, sizeof opa), "transa");
+  LT_CHECK(cublasLtMatmulDescSetAttribute(d.op, CUBLASLT_MATMUL_DESC_TRANSB, &opb, sizeof opb), "transb");
+  if (bias) {
+    cublasLtEpilogue_t epi = CUBLASLT_EPILOGUE_BIAS;
+    LT_CHECK(cublasLtMatmulDescSetAttribute(d.op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi), "epilogue");
+    LT_CHECK(cublasLtMatmulDescSetAttribute(d.op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias), "bias");
+    cudaDataType_t bt = cuda_type(ab_dt);
+    LT_CHECK(cublasLtMatmulDescSetAttribute(d.op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bt, sizeof bt), "bias type");
+  }
+  // first operand: op(B)ᵀ is [N,K]; stored column-major as (tb ? K x N : N x K)
+  LT_CHECK(cublasLtMatrixLayoutCreate(&d.a, cuda_type(ab_dt), tb ? K : N, tb ? N : K, ldb), "layout a");
+  LT_CHECK(cublasLtMatrixLayoutCreate(&d.b, cuda_type(ab_dt), ta ? M : K, ta ? K : M, lda), "layout b");
+  LT_CHECK(cublasLtMatrixLayoutCreate(&d.c, cuda_type(c_dt), N, M, ldc), "layout c");
+  LT_CHECK(cublasLtMatrixLayoutCreate(&d.d, cuda_type(c_dt), N, M, ldc), "layout d");
+
+  const Key key{ta, tb, M, N, K, lda, ldb, ldc, ab_dt, c_dt, bias != nullptr, beta != 0.f};
+  auto it = algo_cache.find(key);
+  if (it == algo_cache.end()) {
+    LT_CHECK(cublasLtMatmulPreferenceCreate(&d.pref), "preference");
+    size_t ws = WORKSPACE;
+    LT_CHECK(cublasLtMatmulPreferenceSetAttribute(d.pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws),
+             "workspace pref");
+    cublasLtMatmulHeuristicResult_t h;
+    int found = 0;
+    LT_CHECK(cublasLtMatmulAlgoGetHeuristic(lt_handle(), d.op, d.a, d.b, d.c, d.d, d.pref, 1, &h, &found), "heuristic");
+    if (found == 0)
+      return fail(LK_ERR_UNSUPPORTED, "gemm: cuBLASLt has no algorithm for M=%ld N=%ld K=%ld dtypes %d/%d", (long)M,
+                  (long)N, (long)K, ab_dt, c_dt);
+    it = algo_cache.emplace(key, h.algo).first;
+  }
+  LT_CHECK(cublasLtMatmul(lt_handle(), d.op, &alpha, B, d.a, A, d.b, &beta, C, d.c, C, d.d, &it->second, workspace,
+                          WORKSPACE, g_stream),
+           "matmul");
+  return LK_OK;
+}
+
+namespace {
+
+// db[N] += column sums of dy[M,N] (rows split over blockIdx.y, fp32 atomics)
+template <typename T>
+__global__ void colsum_kernel(float *db, const T *dy, int64_t M, int64_t N, int64_t rows_per) {
+  const int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (j >= N) return;
+  const int64_t r0 = blockIdx.y * rows_per, r1 = min(M, r0 + rows_per);
+  float s = 0.f;
+  for (int64_t i = r0; i < r1; ++i) s += ld(dy, i * N + j);
+  atomicAdd(db + j, s);
+}
+
+}  // namespace
+}  // namespace lk
+
+using namespace lk;
+
+extern "C" {
+
+int lk_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, lk_ptr A, int64_t lda, lk_ptr B,
+            int64_t ldb, float beta, lk_ptr C, int64_t ldc, int ab_dt, int c_dt) {
+  return gemm(trans_a, trans_b, M, N, K, alpha, at<void>(A), lda, at<void>(B), ldb, beta, at<void>(C), ldc, ab_dt, c_dt);
+}
+
+int lk_linear_fwd(lk_ptr y, lk_ptr x, lk_ptr w, lk_ptr b, int64_t M, int64_t K, int64_t N, int dt) {
+  return gemm(false, true, M, N, K, 1.f, at<void>(x), K, at<void>(w), K, 0.f, at<void>(y), N, dt, dt,
+              b ? at<void>(b) : nullptr);
+}
+
+int lk_linear_bwd(lk_ptr dx, lk_ptr dw, lk_ptr db, lk_ptr dy, lk_ptr x, lk_ptr w, int64_t M, int64_t K, int64_t N,
+                  int dt) {
+  if (dx) LK_CHECK(gemm(false, false, M, K, N, 1.f, at<void>(dy), N, at<void>(w), K, 0.f, at<void>(dx), K, dt, dt));
+  if (dw) LK_CHECK(gemm(true, false, N, K, M, 1.f, at<void>(dy), N, at<void>(x), K, 1.f, at<void>(dw), K, dt, LK_F32));
+  if (db) {
+    const int64_t splits = std::min<int64_t>(64, (M + 255) / 256);
+    dim3 grid((unsigned)((N + 255) / 256), (unsigned)splits);
+    LK_DISPATCH(dt, "linear_bwd",
+                colsum_kernel<T><<<grid, 256, 0, g_stream>>>(at<float>(db), at<T>(dy), M, N, (M + splits - 1) / splits));
+    return launch_check("linear_bwd");
+  }
+  return LK_OK;
+}
+
+}  // extern "C"

@@ -1,0 +1,175 @@
+/*
+ * loom kernels: the C ABI shared by the CPU (cpu/) and CUDA (cuda/) backends.
+ *
+ * Both backends build a shared library exporting exactly these symbols, so the binding
+ * (kernels/index.ts) loads one or the other and calls the same functions.
+ *
+ * Conventions
+ * - Memory is addressed by lk_ptr: an opaque 64-bit device address (host memory on the CPU
+ *   backend, device memory on CUDA). Only lk_malloc returns one; callers may add byte offsets
+ *   to it (that is how the activation arena hands out tensors). Host memory crosses only
+ *   through lk_copy_h2d / lk_copy_d2h, as plain `void *`.
+ * - Every function returns an lk_status; on failure lk_last_error() gives a message
+ *   (thread-local, valid until the next failing call on that thread).
+ * - Tensors are dense and row-major. `dt` is the dtype of activations and weights of an op;
+ *   statistics (rstd, lse), losses and all weight gradients (dW, dbias, dweight, dtable) are
+ *   always fp32, so optimizer state and gradient accumulation stay in fp32. Activation
+ *   gradients share `dt`. The CPU backend computes in fp32 only (bf16 exists there for casts).
+ * - Backward functions ACCUMULATE (+=) into weight gradients (so micro-batches add up) and
+ *   OVERWRITE activation gradients; each function says which is which.
+ * - All work is queued on the current stream (lk_set_stream); lk_synchronize waits for it.
+ */
+#ifndef LOOM_KERNELS_H
+#define LOOM_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define LK_API __declspec(dllexport)
+#else
+#define LK_API __attribute__((visibility("default")))
+#endif
+
+typedef uint64_t lk_ptr;
+typedef uint64_t lk_stream;
+
+typedef enum { LK_F32 = 0, LK_BF16 = 1, LK_I32 = 2 } lk_dtype;
+
+typedef enum {
+  LK_OK = 0,
+  LK_ERR_ARG = 1,         /* bad argument: shape, dtype, null pointer, index out of range */
+  LK_ERR_OOM = 2,         /* allocation failed */
+  LK_ERR_DEVICE = 3,      /* driver/runtime/library failure */
+  LK_ERR_UNSUPPORTED = 4, /* this backend does not implement the request (e.g. bf16 math on CPU) */
+} lk_status;
+
+/* ---- backend, devices, streams, errors ---- */
+LK_API const char *lk_backend(void);             /* "cpu" or "cuda" */
+LK_API const char *lk_last_error(void);
+LK_API int lk_device_count(void);                /* 0 when no usable device */
+LK_API int lk_device_name(int device, char *out, int out_len);
+LK_API int lk_init(int device);                  /* select device, create default stream and handles */
+LK_API int lk_num_threads(void);                 /* CPU: OpenMP threads; CUDA: SM count */
+LK_API int lk_stream_create(lk_stream *out);
+LK_API int lk_stream_destroy(lk_stream s);
+LK_API int lk_set_stream(lk_stream s);           /* 0 = default stream */
+LK_API int lk_synchronize(void);
+
+/* ---- memory ---- */
+LK_API int lk_malloc(size_t bytes, lk_ptr *out); /* 256-byte aligned */
+LK_API int lk_free(lk_ptr p);
+LK_API int lk_copy_h2d(lk_ptr dst, const void *src, size_t bytes);
+LK_API int lk_copy_d2h(void *dst, lk_ptr src, size_t bytes);
+LK_API int lk_copy_d2d(lk_ptr dst, lk_ptr src, size_t bytes);
+LK_API int lk_memset0(lk_ptr p, size_t bytes);
+LK_API int lk_fill(lk_ptr x, int64_t n, float value, int dt);
+LK_API int lk_mem_info(size_t *free_bytes, size_t *total_bytes);
+
+/* ---- elementwise and reductions ---- */
+LK_API int lk_cast(lk_ptr dst, int dst_dt, lk_ptr src, int src_dt, int64_t n); /* f32<->bf16 (RNE), same-type copy */
+LK_API int lk_add(lk_ptr out, lk_ptr a, lk_ptr b, int64_t n, int dt);          /* out = a + b (residual) */
+LK_API int lk_axpy(lk_ptr y, float alpha, lk_ptr x, int64_t n, int dt);        /* y += alpha * x */
+LK_API int lk_scale(lk_ptr x, float alpha, int64_t n, int dt);                 /* x *= alpha */
+/* out[0] (fp32) = sum(x) or sum(x*x); with accumulate, out[0] += instead. */
+LK_API int lk_sum(lk_ptr out, lk_ptr x, int64_t n, int dt, int accumulate);
+LK_API int lk_sumsq(lk_ptr out, lk_ptr x, int64_t n, int dt, int accumulate);
+
+/* ---- GEMM: C = alpha * op(A) @ op(B) + beta * C, row-major; op = transpose when trans != 0.
+ * op(A) is [M,K], op(B) is [K,N], C is [M,N]. A and B have dtype ab_dt; C has c_dt
+ * (c_dt may be fp32 with bf16 inputs, for fp32 gradient accumulation). ---- */
+LK_API int lk_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, lk_ptr A,
+                   int64_t lda, lk_ptr B, int64_t ldb, float beta, lk_ptr C, int64_t ldc, int ab_dt, int c_dt);
+
+/* ---- linear: y[M,N] = x[M,K] @ w[N,K]^T + b[N] (b may be 0) ---- */
+LK_API int lk_linear_fwd(lk_ptr y, lk_ptr x, lk_ptr w, lk_ptr b, int64_t M, int64_t K, int64_t N, int dt);
+/* dx[M,K] = dy @ w (overwrite; skipped when dx == 0); dw[N,K] += dy^T @ x (fp32);
+ * db[N] += sum_rows(dy) (fp32; skipped when db == 0). */
+LK_API int lk_linear_bwd(lk_ptr dx, lk_ptr dw, lk_ptr db, lk_ptr dy, lk_ptr x, lk_ptr w, int64_t M, int64_t K,
+                         int64_t N, int dt);
+
+/* ---- embedding: out[N,C] = table[ids[N]]; dtable (fp32) += scatter(dout) ---- */
+LK_API int lk_embedding_fwd(lk_ptr out, lk_ptr ids, lk_ptr table, int64_t N, int64_t V, int64_t C, int dt);
+LK_API int lk_embedding_bwd(lk_ptr dtable, lk_ptr dout, lk_ptr ids, int64_t N, int64_t V, int64_t C, int dt);
+
+/* ---- RMSNorm over rows of C: y = x * rstd * w, rstd = 1/sqrt(mean(x^2) + eps) (fp32 [N]) ---- */
+LK_API int lk_rmsnorm_fwd(lk_ptr y, lk_ptr rstd, lk_ptr x, lk_ptr w, int64_t N, int64_t C, float eps, int dt);
+/* dx = overwrite; dw (fp32) += */
+LK_API int lk_rmsnorm_bwd(lk_ptr dx, lk_ptr dw, lk_ptr dy, lk_ptr x, lk_ptr w, lk_ptr rstd, int64_t N, int64_t C,
+                          int dt);
+
+/* ---- RoPE (Qwen/GPT-NeoX "rotate half" layout) on x[B*T, H, D], in place allowed.
+ * pos (int32) holds absolute positions: pos_len = T (shared by the batch) or B*T (one per token,
+ * e.g. decoding sequences of different lengths); inv_freq[i] = 1 / base^(2i/D) computed in fp32.
+ * logn_len > 0 multiplies each row by log(p+1)/log(logn_len) when p+1 > logn_len (Qwen's LogN
+ * attention scaling; pass it for queries only). The backward is the same call with inverse = 1. ---- */
+LK_API int lk_rope(lk_ptr out, lk_ptr x, lk_ptr pos, int64_t pos_len, int64_t B, int64_t T, int64_t H, int64_t D,
+                   float base, int64_t logn_len, int inverse, int dt);
+
+/* ---- causal attention (flash-style, online softmax), GQA: q[B,T,Hq,D], k,v[B,T,Hkv,D],
+ * out[B,T,Hq,D], lse[B,Hq,T] fp32. window > 0 keeps keys with i - j < window. ---- */
+LK_API int lk_attention_fwd(lk_ptr out, lk_ptr lse, lk_ptr q, lk_ptr k, lk_ptr v, int64_t B, int64_t T,
+                            int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, int dt);
+/* dq, dk, dv overwritten. scratch: fp32 [B,Hq,T] (row dot products dout.out). */
+LK_API int lk_attention_bwd(lk_ptr dq, lk_ptr dk, lk_ptr dv, lk_ptr dout, lk_ptr out, lk_ptr lse, lk_ptr q,
+                            lk_ptr k, lk_ptr v, lk_ptr scratch, int64_t B, int64_t T, int64_t Hq, int64_t Hkv,
+                            int64_t D, float scale, int64_t window, int dt);
+/* decode with a KV cache: q[B,Hq,D] at position lens[b]-1 attends to kcache/vcache[B,Tmax,Hkv,D]
+ * rows 0..lens[b]-1 (int32 lens). out[B,Hq,D]. */
+LK_API int lk_attention_decode(lk_ptr out, lk_ptr q, lk_ptr kcache, lk_ptr vcache, lk_ptr lens, int64_t B,
+                               int64_t Tmax, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window,
+                               int dt);
+
+/* ---- SwiGLU: out = silu(gate) * up ---- */
+LK_API int lk_swiglu_fwd(lk_ptr out, lk_ptr gate, lk_ptr up, int64_t n, int dt);
+LK_API int lk_swiglu_bwd(lk_ptr dgate, lk_ptr dup, lk_ptr dout, lk_ptr gate, lk_ptr up, int64_t n, int dt);
+
+/* ---- dropout: keep with probability 1-p, scale by 1/(1-p). The mask is a hash of
+ * (seed, index), identical on every backend; the backward recomputes it. ---- */
+LK_API int lk_dropout_fwd(lk_ptr out, lk_ptr x, int64_t n, float p, uint64_t seed, int dt);
+LK_API int lk_dropout_bwd(lk_ptr dx, lk_ptr dout, int64_t n, float p, uint64_t seed, int dt);
+
+/* ---- LM head fused with softmax cross-entropy, chunked over the vocabulary:
+ * logits = h[N,C] @ w[V,C]^T never exist beyond [N, chunk]. targets[N] int32; a target < 0 is
+ * ignored (loss 0, no gradient). losses[N] fp32 = lse - logit[target].
+ * When dh != 0: dh[N,C] = overwrite, dw (fp32) += , with dloss/dlogit scaled by grad_scale
+ * (e.g. 1 / number of counted tokens). workspace: at least LK_LMHEAD_WORKSPACE(N, C, chunk) floats
+ * (logits and dlogits of one chunk, an fp32 dh accumulator, per-row max and sum). ---- */
+#define LK_LMHEAD_WORKSPACE(N, C, chunk) (2 * (N) * (chunk) + (N) * (C) + 2 * (N))
+LK_API int lk_lmhead_ce(lk_ptr losses, lk_ptr dh, lk_ptr dw, lk_ptr h, lk_ptr w, lk_ptr targets, int64_t N,
+                        int64_t C, int64_t V, int64_t chunk, float grad_scale, lk_ptr workspace, int dt);
+
+/* ---- optimizer ---- */
+/* norm[0] (fp32) = sqrt(sumsq[0]); coef[0] = min(1, max_norm / (norm + 1e-6)) (max_norm <= 0: 1). */
+LK_API int lk_clip_coef(lk_ptr coef, lk_ptr norm, lk_ptr sumsq, float max_norm);
+/* AdamW with decoupled weight decay over a flat segment. master, grad, m, v fp32; grad is
+ * multiplied by grad_scale[0] when grad_scale != 0 (the clip coefficient, read on device).
+ * When working != 0 it receives the updated weights in working_dt (bf16 working copy). */
+LK_API int lk_adamw(lk_ptr master, lk_ptr grad, lk_ptr m, lk_ptr v, lk_ptr working, int working_dt, int64_t n,
+                    float lr, float beta1, float beta2, float eps, float weight_decay, int64_t step,
+                    lk_ptr grad_scale);
+
+/* ---- sampling from logits[B,V] (fp32) into out[B] (int32).
+ * Order: repetition penalty over history[B,P] (int32, -1 = padding; positive logits divided,
+ * negative multiplied, as Hugging Face does), temperature (<= 0: greedy argmax), top-k
+ * (keep logits >= the k-th largest; 0 = off), top-p (keep tokens whose strictly-more-probable
+ * mass is < top_p; >= 1 = off), then draw u = hash(seed, row) in [0,1) and take the first token,
+ * in index order, whose cumulative kept probability exceeds u * total. ---- */
+LK_API int lk_sample(lk_ptr out, lk_ptr logits, int64_t B, int64_t V, float temperature, int64_t top_k,
+                     float top_p, float repetition_penalty, lk_ptr history, int64_t P, uint64_t seed);
+
+/* ---- NCCL (CUDA backend; libnccl found at run time with dlopen) ---- */
+LK_API int lk_nccl_unique_id(void *out128);
+LK_API int lk_nccl_init(int world, int rank, const void *id128);
+LK_API int lk_nccl_all_reduce(lk_ptr buf, int64_t n, int dt, int average);
+LK_API int lk_nccl_broadcast(lk_ptr buf, int64_t n, int dt, int root);
+LK_API int lk_nccl_destroy(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -3,6 +3,7 @@ import { catCommand } from './cat.js';
 import { inspectCommand } from './inspect.js';
 import { runCommand } from './run.js';
 import { sampleCommand } from './sample.js';
+import { tokenizeCommand } from './tokenize.js';
 
 /** Every implemented command; bin/loom.ts registers exactly these. */
-export const commands: CommandModule<any, any>[] = [catCommand, inspectCommand, sampleCommand, runCommand];
+export const commands: CommandModule<any, any>[] = [catCommand, inspectCommand, sampleCommand, runCommand, tokenizeCommand];

@@ -60,6 +60,9 @@ function directorySources(dir: string): InputSource[] {
     } catch (err) {
       throw new DataError(`${manifestPath}: unreadable manifest: ${(err as Error).message}`);
     }
+    if (manifest.format === 'loom.tokens/1') {
+      throw new DataError(`${dir}: holds binary token shards, not JSONL; read them with \`loom tokenize decode ${dir}\``);
+    }
     if (!Array.isArray(manifest.shards)) throw new DataError(`${manifestPath}: manifest has no "shards" list`);
     return manifest.shards.map((shard) => fileSource(join(dir, shard.file)));
   }

@@ -1,0 +1,139 @@
+// Writes one split's token stream into shards of k·seqLen+1 tokens (see token-shards.ts). Each
+// shard is written as `*.tmp`, its header completed, then renamed and recorded in the manifest, so
+// the directory only ever lists finished shards. On resume the writer is told how many stream
+// tokens the finished shards already hold and discards that many before writing again.
+import { createHash, type Hash } from 'node:crypto';
+import { closeSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Split, TokenShardEntry } from './token-manifest.js';
+import { bytesPerTokenFor, encodeHeader, HEADER_BYTES } from './token-shards.js';
+
+export interface SplitWriterOptions {
+  dir: string;
+  split: Split;
+  seqLen: number;
+  /** Windows per shard (shards hold windowsPerShard·seqLen+1 tokens). */
+  windowsPerShard: number;
+  vocabSize: number;
+  vocabHash: string;
+  eot: number;
+  /** Shards already finished by an earlier run of the same command. */
+  done: TokenShardEntry[];
+  /** Called after each shard is renamed into place. */
+  onShard: (entry: TokenShardEntry) => void;
+}
+
+const FLUSH_TOKENS = 1 << 18;
+
+export function shardName(split: Split, index: number): string {
+  return `${split}-${String(index).padStart(5, '0')}.bin`;
+}
+
+export class SplitWriter {
+  private readonly width: 2 | 4;
+  private readonly capacity: number;
+  private skip: number;
+  private offset: number;
+  private index: number;
+  private buffer: Uint16Array | Uint32Array;
+  private buffered = 0;
+  private open?: { fd: number; tmp: string; file: string; tokens: number; hash: Hash };
+  /** Tokens appended in this run, including the ones discarded on resume. */
+  streamTokens = 0;
+
+  constructor(private readonly opts: SplitWriterOptions) {
+    this.width = bytesPerTokenFor(opts.vocabSize);
+    this.capacity = opts.windowsPerShard * opts.seqLen + 1;
+    const lastDone = opts.done[opts.done.length - 1];
+    // The next shard starts with the last token of the previous one.
+    this.offset = lastDone ? lastDone.offset + lastDone.tokens - 1 : 0;
+    this.skip = this.offset;
+    this.index = opts.done.length;
+    this.buffer = this.width === 2 ? new Uint16Array(FLUSH_TOKENS) : new Uint32Array(FLUSH_TOKENS);
+  }
+
+  append(tokens: ArrayLike<number>): void {
+    for (let i = 0; i < tokens.length; i++) this.appendOne(tokens[i]!);
+  }
+
+  private appendOne(token: number): void {
+    this.streamTokens += 1;
+    if (this.skip > 0) {
+      this.skip -= 1;
+      return;
+    }
+    this.open ??= this.openShard();
+    this.put(token);
+    if (this.open.tokens === this.capacity) {
+      this.closeShard();
+      // The next shard starts with this shard's last token: it is the input of the next window.
+      this.open = this.openShard();
+      this.put(token);
+    }
+  }
+
+  private put(token: number): void {
+    this.buffer[this.buffered++] = token;
+    this.open!.tokens += 1;
+    if (this.buffered === this.buffer.length) this.flush();
+  }
+
+  /** Closes the last shard, unless it would only hold the token carried over from the previous one. */
+  finish(): void {
+    if (this.open && this.open.tokens > 1) this.closeShard();
+    else if (this.open) this.discardShard();
+  }
+
+  private openShard() {
+    const file = shardName(this.opts.split, this.index);
+    const tmp = join(this.opts.dir, `${file}.tmp`);
+    const fd = openSync(tmp, 'w');
+    writeSync(fd, Buffer.alloc(HEADER_BYTES));
+    return { fd, tmp, file, tokens: 0, hash: createHash('sha256') };
+  }
+
+  private flush(): void {
+    if (!this.open || this.buffered === 0) return;
+    const view = Buffer.from(this.buffer.buffer, 0, this.buffered * this.width);
+    writeSync(this.open.fd, view);
+    this.open.hash.update(view);
+    this.buffered = 0;
+  }
+
+  private closeShard(): void {
+    const shard = this.open!;
+    this.flush();
+    const header = encodeHeader({
+      bytesPerToken: this.width,
+      vocabSize: this.opts.vocabSize,
+      tokens: shard.tokens,
+      eot: this.opts.eot,
+      seqLen: this.opts.seqLen,
+      vocabHash: this.opts.vocabHash,
+    });
+    writeSync(shard.fd, header, 0, HEADER_BYTES, 0);
+    closeSync(shard.fd);
+    const path = join(this.opts.dir, shard.file);
+    renameSync(shard.tmp, path);
+    const entry: TokenShardEntry = {
+      file: shard.file,
+      tokens: shard.tokens,
+      windows: Math.max(0, Math.floor((shard.tokens - 1) / this.opts.seqLen)),
+      offset: this.offset,
+      file_bytes: statSync(path).size,
+      // Of the token payload (the header is derived from the manifest's fields).
+      sha256: shard.hash.digest('hex'),
+    };
+    this.offset += shard.tokens - 1;
+    this.index += 1;
+    this.open = undefined;
+    this.opts.onShard(entry);
+  }
+
+  private discardShard(): void {
+    closeSync(this.open!.fd);
+    unlinkSync(this.open!.tmp);
+    this.open = undefined;
+    this.buffered = 0;
+  }
+}

@@ -1,9 +1,10 @@
 import type { CommandModule } from 'yargs';
 import { catCommand } from './cat.js';
+import { dedupCommand } from './dedup.js';
 import { inspectCommand } from './inspect.js';
 import { runCommand } from './run.js';
 import { sampleCommand } from './sample.js';
 import { tokenizeCommand } from './tokenize.js';
 
 /** Every implemented command; bin/loom.ts registers exactly these. */
-export const commands: CommandModule<any, any>[] = [catCommand, inspectCommand, sampleCommand, runCommand, tokenizeCommand];
+export const commands: CommandModule<any, any>[] = [catCommand, inspectCommand, sampleCommand, runCommand, dedupCommand, tokenizeCommand];

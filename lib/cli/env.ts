@@ -18,8 +18,9 @@ export function setAsideForeignEnv(argv: readonly string[], commands: CommandMod
   const known = new Set([...Object.keys(options.key), ...Object.values(options.alias).flat()]);
   const aside: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (!key.startsWith(`${ENV_PREFIX}_`) || value === undefined) continue;
-    const option = key.slice(ENV_PREFIX.length + 1).toLowerCase().replace(/_/g, '-');
+    // yargs takes every variable that merely starts with the prefix (LOOM, LOOMBIN) as a flag.
+    if (!key.startsWith(ENV_PREFIX) || value === undefined) continue;
+    const option = key.startsWith(`${ENV_PREFIX}_`) ? key.slice(ENV_PREFIX.length + 1).toLowerCase().replace(/_/g, '-') : '';
     if (!known.has(option)) {
       aside[key] = value;
       delete process.env[key];

@@ -56,7 +56,7 @@ test('config precedence: flags > LOOM_* environment > --config file > defaults',
 });
 
 test('LOOM_* variables that name no option of the command are ignored, not usage errors', async () => {
-  const result = await runLoom(['inspect', '--json', '--quiet'], { input: '{"a":1}\n', env: { LOOM_HOME: '/x', LOOM_SHARD_SIZE: '5' } });
+  const result = await runLoom(['inspect', '--json', '--quiet'], { input: '{"a":1}\n', env: { LOOM_HOME: '/x', LOOM_SHARD_SIZE: '5', LOOM: 'bin/loom', LOOMBIN: 'x' } });
   assert.equal(result.code, 0, result.stderr);
   assert.equal(JSON.parse(result.stdout).records, 1);
 });

@@ -1,5 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { catCommand } from './cat.js';
+import { extractCommand } from './extract.js';
+import { langidCommand } from './langid.js';
 import { dedupCommand } from './dedup.js';
 import { inspectCommand } from './inspect.js';
 import { runCommand } from './run.js';
@@ -7,4 +9,4 @@ import { sampleCommand } from './sample.js';
 import { tokenizeCommand } from './tokenize.js';
 
 /** Every implemented command; bin/loom.ts registers exactly these. */
-export const commands: CommandModule<any, any>[] = [catCommand, inspectCommand, sampleCommand, runCommand, dedupCommand, tokenizeCommand];
+export const commands: CommandModule<any, any>[] = [catCommand, inspectCommand, sampleCommand, runCommand, dedupCommand, extractCommand, langidCommand, tokenizeCommand];

@@ -1,0 +1,43 @@
+import { UsageError } from '../io/errors.js';
+import { defineStage } from '../stage.js';
+import { identifyLanguage, loadLanguageModel, SUPPORTED_LANGUAGES } from './langid.js';
+
+export interface LangidOptions {
+  /** Keep only these languages (ISO 639-1); empty keeps every document. */
+  langs: string[];
+  /** Documents whose best language scores below this are dropped (with --langs, or alone). */
+  minLangScore: number;
+  /** Replace `lang`/`lang_score` a document already has (default), or keep them. */
+  overwrite: boolean;
+}
+
+/** Checks a --langs list against the languages the identifier knows. */
+export function parseLangs(value: string | string[] | undefined): string[] {
+  const langs = (Array.isArray(value) ? value.join(',') : value ?? '').split(',').map((l) => l.trim().toLowerCase()).filter(Boolean);
+  const unknown = langs.filter((l) => !SUPPORTED_LANGUAGES.includes(l));
+  if (unknown.length) throw new UsageError(`--langs: unknown language ${unknown.join(', ')} (known: ${SUPPORTED_LANGUAGES.join(' ')})`);
+  return langs;
+}
+
+/** Adds `lang` and `lang_score` to documents that have `text`; optionally keeps only some languages. */
+export const langid = defineStage<LangidOptions>('langid', { langs: [], minLangScore: 0, overwrite: true }, async function* (docs, opts, ctx) {
+  await loadLanguageModel();
+  for await (const doc of docs) {
+    if (typeof doc.text !== 'string') {
+      ctx.drop(doc, 'no text field');
+      continue;
+    }
+    if (opts.overwrite || doc.lang === undefined) {
+      const guess = identifyLanguage(doc.text);
+      doc.lang = guess.lang;
+      doc.lang_score = Math.round(guess.score * 1e4) / 1e4;
+    }
+    ctx.count(`lang_${doc.lang}`);
+    const score = doc.lang_score ?? 0;
+    if ((opts.langs.length > 0 && !opts.langs.includes(doc.lang!)) || score < opts.minLangScore) {
+      ctx.drop(doc, 'language');
+      continue;
+    }
+    yield doc;
+  }
+});

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createRandom } from '../lib/util/random.js';
+import { writeWithBackpressure } from '../lib/io/write.js';
 
 const { values } = parseArgs({ options: { mb: { type: 'string', default: '1000' }, dir: { type: 'string', default: '/tmp/loom-bench-io' } } });
 const targetBytes = Number(values.mb) * 1e6;
@@ -65,9 +66,9 @@ async function generate(path: string, size: number): Promise<void> {
     while (text.length < length) text += words[random.int(words.length)] + (random.int(15) === 0 ? '.\n' : ' ');
     const line = JSON.stringify({ id: `doc-${i}`, url: `https://example.com/${i}`, text, lang: 'en', scores: { quality: random.next() } }) + '\n';
     written += Buffer.byteLength(line);
-    if (!out.write(line)) await new Promise((resolve) => out.once('drain', resolve));
+    await writeWithBackpressure(out, line);
   }
-  await new Promise((resolve) => out.end(resolve));
+  await new Promise<void>((resolve) => out.end(() => resolve()));
 }
 
 function round(x: number): number {

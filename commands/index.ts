@@ -7,6 +7,8 @@ import { inspectCommand } from './inspect.js';
 import { runCommand } from './run.js';
 import { sampleCommand } from './sample.js';
 import { tokenizeCommand } from './tokenize.js';
+import { pretrainCommand } from './pretrain.js';
+import { evalCommand } from './eval.js';
 
 /** Every implemented command; bin/loom.ts registers exactly these. */
-export const commands: CommandModule<any, any>[] = [catCommand, inspectCommand, sampleCommand, runCommand, dedupCommand, extractCommand, langidCommand, tokenizeCommand];
+export const commands: CommandModule<any, any>[] = [catCommand, inspectCommand, sampleCommand, runCommand, dedupCommand, extractCommand, langidCommand, tokenizeCommand, pretrainCommand, evalCommand];

@@ -37,3 +37,10 @@ export { extractMainContent, type MainContentOptions, type Favor } from './data/
 export { langid, parseLangs, type LangidOptions } from './text/langid-stage.js';
 export { identifyLanguage, loadLanguageModel, SUPPORTED_LANGUAGES, type LanguageGuess } from './text/langid.js';
 export { normalizeText } from './text/normalize.js';
+export { PRESETS, PRESET_NAMES, resolveConfig, parameterCount, flopsPerToken, type ModelConfig, type PresetName } from './model/config.js';
+export { QwenModel, type MicroBatch } from './model/model.js';
+export { Parameters, parameterSpecs } from './model/params.js';
+export { saveCheckpoint, readCheckpoint, loadWeights, huggingFaceConfig, type TrainerState } from './model/checkpoint.js';
+export { pretrain, type PretrainOptions, type PretrainResult, type MetricsRecord } from './train/pretrain.js';
+export { evaluate, type EvalResult } from './train/evaluate.js';
+export { evalPerplexity } from './train/eval-ppl.js';

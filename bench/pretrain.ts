@@ -1,0 +1,220 @@
+// Pretraining throughput and agreement with PyTorch, measured in the same run on the same machine.
+//
+//   node --import tsx bench/pretrain.ts --device cuda [--preset bench318m --seq 2048 --batch 8 --steps 5 --vocab 151851]
+//     one JSON line: loom's tokens/s, MFU and peak memory for a full training step (forward,
+//     backward, clipping, AdamW), and PyTorch eager and torch.compile on the same shape
+//     (scripts/pytorch-reference.py), with ratios. --no-peer skips PyTorch (e.g. on CPU).
+//   node --import tsx bench/pretrain.ts --agreement --device cuda [--steps 200 --preset tiny --seq 128 --batch 8]
+//     trains `tiny` in loom and in PyTorch from the same exported init on the same batches and
+//     compares the loss curves, then compares loom's logits with transformers' on its checkpoint.
+//   node --import tsx bench/pretrain.ts --data-parallel --gpus 2 [--steps 30]
+//     `loom pretrain --gpus 2` against one GPU with 2-step accumulation (the same global batch).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openBackend, type DType } from '../kernels/index.js';
+import { openModelBackend } from '../lib/model/device.js';
+import { flopsPerToken, parameterCount, resolveConfig } from '../lib/model/config.js';
+import { huggingFaceConfig, loadWeights, readCheckpoint } from '../lib/model/checkpoint.js';
+import { QwenModel } from '../lib/model/model.js';
+import { TrainStream, openSplit } from '../lib/train/data.js';
+import { SINGLE } from '../lib/train/distributed.js';
+import { Optimizer } from '../lib/train/optimizer.js';
+import { peakFlops, pretrain, type StepRecord } from '../lib/train/pretrain.js';
+import { createRandom } from '../lib/util/random.js';
+import { patternStream, writeShards } from '../test/lib/train/shards.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: string) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1]! : fallback);
+const device = flag('device', 'auto');
+const work = mkdtempSync(join(tmpdir(), 'loom-bench-pretrain-'));
+
+function python(sub: string[]): Record<string, unknown>[] {
+  const r = spawnSync('python3', ['scripts/pytorch-reference.py', ...sub], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`pytorch-reference.py ${sub[0]} failed (${r.status}):\n${r.stderr.slice(-3000)}`);
+  return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+}
+
+function throughput(): void {
+  const preset = flag('preset', 'bench318m');
+  const T = Number(flag('seq', '2048')), B = Number(flag('batch', '8')), steps = Number(flag('steps', '5'));
+  const k = openModelBackend(device);
+  const dtype: DType = k.kind === 'cpu' ? 'f32' : 'bf16';
+  const config = resolveConfig(preset, { seqLen: T }, Number(flag('vocab', '151851'))); // tiny takes the data's vocabulary (default: loom's 151,851 ids)
+  const before = k.kind === 'cpu' ? 0 : k.memInfo().total - k.memInfo().free;
+  const model = new QwenModel(k, config, dtype, B, T);
+  model.params.initialize(1);
+  const opt = new Optimizer(k, model.params);
+  const r = createRandom(3);
+  const N = B * T;
+  const ids = Int32Array.from({ length: N }, () => r.int(config.vocabSize));
+  const targets = Int32Array.from({ length: N }, () => r.int(config.vocabSize));
+  let loss = 0;
+  const step = (i: number) => {
+    model.params.zeroGrads();
+    model.resetLoss();
+    model.step({ ids, targets }, { grad: true, gradScale: 1 / N });
+    opt.gradNorm(); // the trainer's one sync per step (it reads the norm for metrics)
+    opt.update(3e-4, i + 1);
+    loss = (k.download(model.lossSum) as Float32Array)[0]! / N;
+  };
+  step(0);
+  step(1);
+  k.synchronize();
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) step(i + 2);
+  k.synchronize();
+  const seconds = (performance.now() - t0) / 1000 / steps;
+  const tps = N / seconds;
+  const peak = peakFlops(k);
+  const used = k.kind === 'cpu' ? null : (k.memInfo().total - k.memInfo().free - before) / 2 ** 30;
+  const line: Record<string, unknown> = {
+    bench: 'pretrain',
+    preset,
+    params_m: Math.round(parameterCount(config) / 1e6),
+    seq: T,
+    batch: B,
+    device: `${k.device} (${k.name})`,
+    dtype,
+    tokens_per_s: Math.round(tps),
+    ms_per_step: Number((seconds * 1e3).toFixed(2)),
+    mfu: peak ? Number(((flopsPerToken(config, T) * tps) / peak).toFixed(4)) : null,
+    peak_mem_gb: used === null ? null : Number(used.toFixed(2)),
+    arena_gb: Number((model.arena.highWater / 2 ** 30).toFixed(2)),
+    loss: Number(loss.toFixed(4)),
+  };
+  if (!args.includes('--no-peer') && k.kind !== 'cpu') {
+    const dir = join(work, 'config');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(huggingFaceConfig(config, { vocab_hash: '', vocab: '', vocab_ids: config.vocabSize, eot: 0, dropout: 0, init_std: 0.02 })));
+    for (const mode of ['eager', 'compile']) {
+      try {
+        const [peer] = python(['bench', '--config', dir, '--batch', String(B), '--seq', String(T), '--mode', mode, '--steps', String(steps)]);
+        line[`${mode}_tokens_per_s`] = peer!.tokens_per_s;
+        line[`${mode}_mfu`] = peer!.mfu;
+        line[`${mode}_peak_mem_gb`] = peer!.peak_mem_gb;
+        line[`ratio_vs_${mode}`] = Number((tps / Number(peer!.tokens_per_s)).toFixed(3));
+        line.torch = peer!.torch;
+      } catch (err) {
+        line[`${mode}_error`] = (err as Error).message.slice(-400);
+      }
+    }
+  }
+  process.stdout.write(JSON.stringify(line) + '\n');
+}
+
+async function agreement(): Promise<void> {
+  const steps = Number(flag('steps', '200'));
+  const preset = flag('preset', 'tiny');
+  const T = Number(flag('seq', '128')), B = Number(flag('batch', '8')), vocab = 512;
+  const data = join(work, 'shards');
+  writeShards(data, { vocab, seqLen: T, train: patternStream(vocab, 400_000, 1, 64, 33), val: patternStream(vocab, 20_000, 2, 64, 33) });
+  const common = {
+    data,
+    preset,
+    overrides: { seqLen: T },
+    device,
+    batch: B,
+    lr: 3e-3,
+    warmup: 20,
+    minLrRatio: 0.1,
+    weightDecay: 0.1,
+    clip: 1,
+    evalEvery: 0,
+    evalWindows: 0,
+    saveEvery: 0,
+    seed: 11,
+    resume: false,
+    skipNonfinite: false,
+    world: SINGLE,
+    log: (l: string) => process.stderr.write(l + '\n'),
+    run: {},
+  };
+  const init = join(work, 'init');
+  await pretrain({ ...common, out: init, steps: 0, onRecord: () => {} });
+  const loom: StepRecord[] = [];
+  await pretrain({ ...common, out: join(work, 'loom'), init, steps, onRecord: (r) => 'loss' in r && loom.push(r) });
+
+  // The exact windows loom trained on, in order (TrainStream is the trainer's own order).
+  const stream = new TrainStream(openSplit(data, 'train', T), common.seed);
+  const batches = new Int32Array(steps * B * (T + 1));
+  for (let o = 0; o < steps * B; o++) batches.set(stream.dataset.window(stream.windowIndex(o)), o * (T + 1));
+  writeFileSync(join(work, 'batches.bin'), batches);
+  const torch = python(['train', '--init', init, '--batches', join(work, 'batches.bin'), '--steps', String(steps), '--windows', String(B), '--seq', String(T), '--lr', '3e-3', '--warmup', '20']);
+  const diffs = loom.map((r, i) => Math.abs(r.loss - Number(torch[i]!.loss)));
+  const last = (xs: number[]) => xs.slice(-Math.min(50, xs.length));
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  process.stdout.write(
+    JSON.stringify({
+      check: 'loss-curve',
+      preset,
+      seq: T,
+      batch: B,
+      steps,
+      device: `${openBackend(device).device} (${openBackend(device).name})`,
+      loom_first: loom[0]!.loss,
+      torch_first: torch[0]!.loss,
+      loom_last: loom.at(-1)!.loss,
+      torch_last: torch.at(-1)!.loss,
+      max_abs_diff: Number(Math.max(...diffs).toFixed(4)),
+      mean_abs_diff_last50: Number(mean(last(diffs)).toFixed(4)),
+      loom_mean_last50: Number(mean(last(loom.map((r) => r.loss))).toFixed(4)),
+      torch_mean_last50: Number(mean(last(torch.map((r) => Number(r.loss)))).toFixed(4)),
+      every_10th: loom.map((r, i) => [r.step, r.loss, Number(Number(torch[i]!.loss).toFixed(5))]).filter((_, i) => (i + 1) % Math.max(1, Math.floor(steps / 10)) === 0),
+    }) + '\n',
+  );
+
+  // Logits: loom's fp32 forward against transformers on the trained checkpoint.
+  const ckpt = readCheckpoint(join(work, 'loom'));
+  const k = openBackend(device);
+  const seq = 64;
+  const model = new QwenModel(k, ckpt.config, 'f32', 2, seq);
+  loadWeights(ckpt.dir, model.params);
+  const val = openSplit(data, 'val', seq);
+  const ids = new Int32Array(2 * seq);
+  for (let w = 0; w < 2; w++) ids.set(val.window(w).subarray(0, seq), w * seq);
+  writeFileSync(join(work, 'ids.bin'), ids);
+  writeFileSync(join(work, 'loom-logits.bin'), model.logits(ids));
+  const [cmp] = python(['logits', '--ckpt', ckpt.dir, '--ids', join(work, 'ids.bin'), '--loom', join(work, 'loom-logits.bin'), '--seq', String(seq)]);
+  process.stdout.write(JSON.stringify(cmp) + '\n');
+}
+
+/** `loom pretrain --gpus N` against one GPU accumulating N micro-batches: the same windows per step. */
+function dataParallel(): void {
+  const gpus = Number(flag('gpus', '2')), steps = Number(flag('steps', '30'));
+  const T = 128, B = 8, vocab = 512;
+  const data = join(work, 'shards');
+  writeShards(data, { vocab, seqLen: T, train: patternStream(vocab, 400_000, 1, 64, 33), val: patternStream(vocab, 20_000, 2, 64, 33) });
+  const base = ['--import', 'tsx', 'bin/loom.ts', 'pretrain', '--data', data, '--preset', 'tiny', '--seq-len', String(T), '--batch', String(B), '--batch-tokens', String(B * T * gpus), '--steps', String(steps), '--lr', '3e-3', '--warmup', '5', '--eval-every', '0'];
+  const train = (extra: string[]) => {
+    const r = spawnSync(process.execPath, [...base, ...extra], { encoding: 'utf8', maxBuffer: 1 << 26, timeout: Number(flag('timeout', '60')) * 1000 });
+    process.stderr.write(r.stderr);
+    if (r.status !== 0) throw new Error(`loom pretrain ${extra.join(' ')} failed (${r.status ?? r.signal})`);
+    return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as StepRecord);
+  };
+  const one = train(['--device', 'cuda:0', '--out', join(work, 'one')]);
+  const dp = train(['--gpus', String(gpus), '--out', join(work, 'dp')]);
+  const diffs = one.map((r, i) => Math.abs(r.loss - dp[i]!.loss));
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  process.stdout.write(
+    JSON.stringify({
+      check: 'data-parallel',
+      gpus,
+      steps,
+      tokens_per_step: B * T * gpus,
+      device: `${openBackend('cuda').name}`,
+      one_first: one[0]!.loss,
+      dp_first: dp[0]!.loss,
+      one_last: one.at(-1)!.loss,
+      dp_last: dp.at(-1)!.loss,
+      max_abs_diff: Number(Math.max(...diffs).toFixed(5)),
+      one_tokens_per_s: median(one.map((r) => r.tokens_per_s)),
+      dp_tokens_per_s: median(dp.map((r) => r.tokens_per_s)),
+    }) + '\n',
+  );
+}
+
+if (args.includes('--agreement')) await agreement();
+else if (args.includes('--data-parallel')) dataParallel();
+else throughput();

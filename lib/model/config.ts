@@ -1,0 +1,89 @@
+// The Qwen decoder's shape and every model default, in one place (nanoGPT-style presets).
+import { UsageError } from '../io/errors.js';
+
+export interface ModelConfig {
+  /** Rows of the embedding and the LM head; at least the data's vocabulary size. */
+  vocabSize: number;
+  hiddenSize: number;
+  layers: number;
+  heads: number;
+  /** Key/value heads (GQA); equal to heads for Qwen-1. */
+  kvHeads: number;
+  /** SwiGLU width per branch (gate and up each). */
+  intermediateSize: number;
+  /** Context length the model is trained at (HF max_position_embeddings). */
+  seqLen: number;
+  ropeTheta: number;
+  rmsEps: number;
+  /** Residual dropout after the attention and MLP output projections. */
+  dropout: number;
+  /** Std of the normal init; output projections get initStd / sqrt(2·layers). */
+  initStd: number;
+}
+
+/** Qwen's vocabulary (151,851 ids) padded to a multiple of 128, as the released models do. */
+export const QWEN_VOCAB = 151_936;
+
+const base = { ropeTheta: 10_000, rmsEps: 1e-6, dropout: 0, initStd: 0.02 };
+
+/**
+ * `vocabSize: 0` means "take the data's vocabulary size": tiny stays cheap on the small
+ * vocabularies of tests, and the full vocabulary still works.
+ */
+export const PRESETS = {
+  tiny: { ...base, vocabSize: 0, hiddenSize: 64, layers: 2, heads: 4, kvHeads: 4, intermediateSize: 176, seqLen: 128 },
+  '125m': { ...base, vocabSize: QWEN_VOCAB, hiddenSize: 768, layers: 12, heads: 12, kvHeads: 12, intermediateSize: 2048, seqLen: 2048 },
+  '350m': { ...base, vocabSize: QWEN_VOCAB, hiddenSize: 1024, layers: 24, heads: 16, kvHeads: 16, intermediateSize: 2816, seqLen: 2048 },
+  // DESIGN.md's benchmark shape (318M parameters with the untied 151,936-row embedding and head).
+  bench318m: { ...base, vocabSize: QWEN_VOCAB, hiddenSize: 768, layers: 12, heads: 12, kvHeads: 12, intermediateSize: 2048, seqLen: 2048 },
+  '1.8b': { ...base, vocabSize: QWEN_VOCAB, hiddenSize: 2048, layers: 24, heads: 16, kvHeads: 16, intermediateSize: 5504, seqLen: 2048 },
+} satisfies Record<string, ModelConfig>;
+
+export type PresetName = keyof typeof PRESETS;
+export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+
+export function headDim(c: ModelConfig): number {
+  return c.hiddenSize / c.heads;
+}
+
+/** A preset with overrides, vocabulary resolved against the data's, checked. */
+export function resolveConfig(preset: string, overrides: Partial<ModelConfig>, dataVocab: number): ModelConfig {
+  const p = (PRESETS as Record<string, ModelConfig>)[preset];
+  if (!p) throw new UsageError(`--preset: unknown preset '${preset}' (one of ${PRESET_NAMES.join(', ')})`);
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const c: ModelConfig = { ...p, ...defined };
+  if (!c.vocabSize) c.vocabSize = dataVocab;
+  checkConfig(c, dataVocab);
+  return c;
+}
+
+export function checkConfig(c: ModelConfig, dataVocab?: number): void {
+  const bad = (why: string) => {
+    throw new UsageError(`model config: ${why}`);
+  };
+  for (const key of ['vocabSize', 'hiddenSize', 'layers', 'heads', 'kvHeads', 'intermediateSize', 'seqLen'] as const)
+    if (!Number.isInteger(c[key]) || c[key] < 1) bad(`${key} must be a positive integer, got ${c[key]}`);
+  if (c.hiddenSize % c.heads !== 0) bad(`hiddenSize ${c.hiddenSize} is not a multiple of heads ${c.heads}`);
+  if (headDim(c) % 2 !== 0) bad(`head dim ${headDim(c)} must be even for RoPE`);
+  if (c.heads % c.kvHeads !== 0) bad(`heads ${c.heads} is not a multiple of kvHeads ${c.kvHeads}`);
+  if (!(c.dropout >= 0 && c.dropout < 1)) bad(`dropout must be in [0, 1), got ${c.dropout}`);
+  if (dataVocab !== undefined && dataVocab > c.vocabSize)
+    bad(`the data's vocabulary has ${dataVocab} ids but the model only ${c.vocabSize} rows; raise --vocab-size`);
+}
+
+/** Parameters, counting the untied embedding and head. */
+export function parameterCount(c: ModelConfig): number {
+  const C = c.hiddenSize, D = headDim(c), kv = c.kvHeads * D;
+  const layer = 2 * C + C * C + C + 2 * (C * kv + kv) + C * C + 3 * C * c.intermediateSize;
+  return 2 * c.vocabSize * C + c.layers * layer + C;
+}
+
+/**
+ * Training FLOPs per token as PaLM and nanoGPT count them (the accounting behind DESIGN.md's
+ * 41% MFU figure): 6 per weight of every matmul, plus 12·layers·T·C for attention scores.
+ */
+export function flopsPerToken(c: ModelConfig, seqLen: number): number {
+  const C = c.hiddenSize, kv = c.kvHeads * headDim(c);
+  const matmul = c.layers * (2 * C * C + 2 * C * kv + 3 * C * c.intermediateSize) + c.vocabSize * C;
+  return 6 * matmul + 12 * c.layers * seqLen * C;
+}

@@ -1,0 +1,72 @@
+// Training batches from token shards in a seeded order. The data position is one number, the
+// count of windows consumed, so a resumed run (or any number of ranks) sees exactly the windows an
+// uninterrupted single-process run would: window o of the run is permutation_epoch(o mod W).
+import { DataError } from '../io/errors.js';
+import { TokenDataset } from '../tokenizer/token-dataset.js';
+import type { Split } from '../tokenizer/token-manifest.js';
+import { createRandom } from '../util/random.js';
+import type { MicroBatch } from '../model/model.js';
+
+/** Seeded Fisher-Yates permutation of 0..n-1 for one epoch. */
+export function epochPermutation(n: number, seed: number, epoch: number): Uint32Array {
+  const random = createRandom((seed + Math.imul(epoch + 1, 0x9e3779b1)) >>> 0);
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = random.int(i + 1);
+    const t = order[i]!;
+    order[i] = order[j]!;
+    order[j] = t;
+  }
+  return order;
+}
+
+export function openSplit(dir: string, split: Split, seqLen: number, vocabHash?: string): TokenDataset {
+  const dataset = new TokenDataset(dir, { split, seqLen, vocabHash });
+  if (dataset.windowCount === 0 && split === 'train')
+    throw new DataError(`${dir}: the train split holds no window of ${seqLen + 1} tokens; tokenize more text or lower --seq-len`);
+  return dataset;
+}
+
+/** Fills a micro-batch from windows: inputs are tokens [0, T), targets [1, T]. */
+export function fillBatch(windows: Uint32Array[], seqLen: number, vocabIds: number, where: string): MicroBatch {
+  const ids = new Int32Array(windows.length * seqLen);
+  const targets = new Int32Array(windows.length * seqLen);
+  windows.forEach((w, b) => {
+    for (let t = 0; t < seqLen; t++) {
+      const id = w[t]!, next = w[t + 1]!;
+      if (id >= vocabIds || next >= vocabIds) throw new DataError(`${where}: token id ${Math.max(id, next)} is outside the model's vocabulary (${vocabIds} rows)`);
+      ids[b * seqLen + t] = id;
+      targets[b * seqLen + t] = next;
+    }
+  });
+  return { ids, targets };
+}
+
+/** The training stream: the o-th window of the run, for any o, in the seeded epoch order. */
+export class TrainStream {
+  private epoch = -1;
+  private order: Uint32Array = new Uint32Array(0);
+
+  constructor(
+    readonly dataset: TokenDataset,
+    readonly seed: number,
+  ) {}
+
+  windowIndex(ordinal: number): number {
+    const n = this.dataset.windowCount;
+    const epoch = Math.floor(ordinal / n);
+    if (epoch !== this.epoch) {
+      this.order = epochPermutation(n, this.seed, epoch);
+      this.epoch = epoch;
+    }
+    return this.order[ordinal % n]!;
+  }
+
+  /** Windows [start, start+count) of the run as one micro-batch. */
+  batch(start: number, count: number, vocabIds: number): MicroBatch {
+    const windows: Uint32Array[] = [];
+    for (let o = start; o < start + count; o++) windows.push(this.dataset.window(this.windowIndex(o)));
+    return fillBatch(windows, this.dataset.seqLen, vocabIds, `${this.dataset.dir} (train)`);
+  }
+}

@@ -1,0 +1,116 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { openBackend } from '../../../kernels/index.js';
+import { checkConfig, flopsPerToken, parameterCount, PRESETS, resolveConfig, type ModelConfig } from '../../../lib/model/config.js';
+import { huggingFaceConfig, loadWeights, saveCheckpoint } from '../../../lib/model/checkpoint.js';
+import { QwenModel } from '../../../lib/model/model.js';
+import { parameterSpecs } from '../../../lib/model/params.js';
+import { readSafetensorsHeader, readTensor } from '../../../lib/model/safetensors.js';
+import { createRandom } from '../../../lib/util/random.js';
+import { tempDir } from '../../helpers/cli.js';
+
+const small: ModelConfig = { vocabSize: 23, hiddenSize: 16, layers: 2, heads: 4, kvHeads: 2, intermediateSize: 24, seqLen: 6, ropeTheta: 10000, rmsEps: 1e-6, dropout: 0, initStd: 0.25 };
+const info = { vocab_hash: 'ab'.repeat(32), vocab: 'test', vocab_ids: 23, eot: 22, preset: 'test', dropout: 0, init_std: 0.25 };
+
+function batchOf(c: ModelConfig, B: number, seed: number) {
+  const r = createRandom(seed);
+  const n = B * c.seqLen;
+  return { ids: Int32Array.from({ length: n }, () => r.int(c.vocabSize)), targets: Int32Array.from({ length: n }, () => r.int(c.vocabSize)) };
+}
+
+test('presets: shapes and parameter counts (bench318m is DESIGN.md\'s 318M model, 1.8b is Qwen-1.8B)', () => {
+  for (const p of Object.values(PRESETS)) checkConfig({ ...p, vocabSize: p.vocabSize || 1000 });
+  assert.equal(Math.round(parameterCount(PRESETS.bench318m) / 1e6), 318);
+  assert.equal(Math.round(parameterCount(PRESETS['1.8b']) / 1e8), 18);
+  assert.equal(resolveConfig('tiny', {}, 300).vocabSize, 300, 'tiny takes the data\'s vocabulary');
+  assert.throws(() => resolveConfig('125m', {}, 200_000), /raise --vocab-size/);
+  assert.throws(() => resolveConfig('nope', {}, 10), /unknown preset 'nope'/);
+  // PaLM/nanoGPT accounting: ~1.44 GFLOP per token for bench318m at 2048, the basis of the 41% MFU figure.
+  assert.ok(Math.abs(flopsPerToken(PRESETS.bench318m, 2048) / 1e9 - 1.436) < 0.01);
+});
+
+test('whole-model gradients agree with finite differences (tiny model, CPU, fp32)', () => {
+  const k = openBackend('cpu');
+  const B = 2;
+  const model = new QwenModel(k, small, 'f32', B, small.seqLen);
+  model.params.initialize(3);
+  const mb = batchOf(small, B, 9);
+  const N = B * small.seqLen;
+  const loss = () => {
+    model.resetLoss();
+    model.step(mb, { grad: false });
+    return (k.download(model.lossSum) as Float32Array)[0]! / N;
+  };
+  model.params.zeroGrads();
+  model.resetLoss();
+  model.step(mb, { grad: true, gradScale: 1 / N });
+  const base = (k.download(model.lossSum) as Float32Array)[0]! / N;
+  assert.ok(base > 2 && base < 5, `initial loss ${base} near ln(23)`);
+  const names = ['model.embed_tokens.weight', 'model.layers.0.self_attn.q_proj.weight', 'model.layers.0.self_attn.k_proj.bias', 'model.layers.1.self_attn.v_proj.bias', 'model.layers.0.self_attn.o_proj.weight', 'model.layers.1.input_layernorm.weight', 'model.layers.1.mlp.gate_proj.weight', 'model.layers.0.mlp.up_proj.weight', 'model.layers.1.mlp.down_proj.weight', 'model.norm.weight', 'lm_head.weight'];
+  for (const name of names) {
+    const p = model.params.get(name);
+    const grad = k.download(p.grad) as Float32Array;
+    const w = k.download(p.master) as Float32Array;
+    assert.ok(grad.some((g) => g !== 0), `${name} has a gradient`);
+    // The 3 largest gradient entries: well above fp32 finite-difference noise.
+    const picks = [...grad.keys()].sort((a, b) => Math.abs(grad[b]!) - Math.abs(grad[a]!)).slice(0, 3);
+    for (const i of picks) {
+      const keep = w[i]!, h = 1e-2;
+      w[i] = keep + h;
+      k.upload(p.master, w);
+      const up = loss();
+      w[i] = keep - h;
+      k.upload(p.master, w);
+      const down = loss();
+      w[i] = keep;
+      k.upload(p.master, w);
+      const fd = (up - down) / (2 * h);
+      assert.ok(Math.abs(fd - grad[i]!) <= 2e-4 + 3e-2 * Math.abs(fd), `${name}[${i}]: backward ${grad[i]} vs finite difference ${fd}`);
+    }
+  }
+});
+
+test('checkpoint: Qwen2 tensor names and shapes, config.json for transformers, exact round trip', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const k = openBackend('cpu');
+  const model = new QwenModel(k, small, 'f32', 1, small.seqLen);
+  model.params.initialize(5);
+  const out = join(dir, 'ckpt');
+  saveCheckpoint(out, model.params, info);
+  const file = readSafetensorsHeader(join(out, 'model.safetensors'));
+  const names = [...file.tensors.keys()];
+  assert.deepEqual(names.slice(0, 13), [
+    'model.embed_tokens.weight',
+    'model.layers.0.input_layernorm.weight',
+    'model.layers.0.self_attn.q_proj.weight',
+    'model.layers.0.self_attn.q_proj.bias',
+    'model.layers.0.self_attn.k_proj.weight',
+    'model.layers.0.self_attn.k_proj.bias',
+    'model.layers.0.self_attn.v_proj.weight',
+    'model.layers.0.self_attn.v_proj.bias',
+    'model.layers.0.self_attn.o_proj.weight',
+    'model.layers.0.post_attention_layernorm.weight',
+    'model.layers.0.mlp.gate_proj.weight',
+    'model.layers.0.mlp.up_proj.weight',
+    'model.layers.0.mlp.down_proj.weight',
+  ]);
+  assert.equal(names.length, 2 + 12 * small.layers + 1);
+  assert.ok(!names.some((n) => /o_proj\.bias|mlp\..*\.bias|lm_head\.bias/.test(n)), 'only q/k/v carry biases');
+  assert.deepEqual(file.tensors.get('lm_head.weight')!.shape, [23, 16], 'untied head');
+  assert.deepEqual(file.tensors.get('model.layers.1.self_attn.k_proj.weight')!.shape, [8, 16], 'GQA: 2 kv heads of 4');
+  assert.deepEqual(file.tensors.get('model.layers.1.mlp.down_proj.weight')!.shape, [16, 24]);
+  assert.equal(file.tensors.get('model.norm.weight')!.dtype, 'F32');
+  const hf = huggingFaceConfig(small, info);
+  assert.equal(hf.model_type, 'qwen2');
+  assert.deepEqual(hf.architectures, ['Qwen2ForCausalLM']);
+  assert.equal(hf.tie_word_embeddings, false);
+  assert.equal(hf.num_key_value_heads, 2);
+  // Round trip: the loaded masters are bit-identical.
+  const other = new QwenModel(k, small, 'f32', 1, small.seqLen);
+  loadWeights(out, other.params);
+  for (const p of model.params.list) assert.deepEqual(k.download(other.params.get(p.spec.name).master), k.download(p.master), p.spec.name);
+  assert.deepEqual(readTensor(file, 'model.norm.weight'), new Float32Array(16).fill(1));
+  assert.equal(parameterSpecs(small).length, names.length);
+});

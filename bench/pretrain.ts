@@ -14,7 +14,6 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openBackend, type DType } from '../kernels/index.js';
-import { openModelBackend } from '../lib/model/device.js';
 import { flopsPerToken, parameterCount, resolveConfig } from '../lib/model/config.js';
 import { huggingFaceConfig, loadWeights, readCheckpoint } from '../lib/model/checkpoint.js';
 import { QwenModel } from '../lib/model/model.js';
@@ -39,7 +38,7 @@ function python(sub: string[]): Record<string, unknown>[] {
 function throughput(): void {
   const preset = flag('preset', 'bench318m');
   const T = Number(flag('seq', '2048')), B = Number(flag('batch', '8')), steps = Number(flag('steps', '5'));
-  const k = openModelBackend(device);
+  const k = openBackend(device);
   const dtype: DType = k.kind === 'cpu' ? 'f32' : 'bf16';
   const config = resolveConfig(preset, { seqLen: T }, Number(flag('vocab', '151851'))); // tiny takes the data's vocabulary (default: loom's 151,851 ids)
   const before = k.kind === 'cpu' ? 0 : k.memInfo().total - k.memInfo().free;

@@ -96,6 +96,11 @@ export function loadNative(kind: BackendKind): NativeLib {
     const how = kind === 'cpu' ? 'npm run build:kernels' : 'npm run build:cuda (needs nvcc)';
     throw new Error(`kernels: ${path} is missing; build it with \`${how}\``);
   }
+  // OpenMP threads sleep rather than spin at barriers unless the user chose otherwise: with
+  // libgomp's spinning default a shared or oversubscribed CPU stalls whenever one thread is
+  // descheduled (on a loaded 2-core box the tiny model's fused LM head took 22.2 s spinning
+  // against 1.3 s passive). libgomp reads the variable when the library loads.
+  process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
   let lib: LibraryHandle;
   try {
     lib = koffi.load(path);

@@ -3,7 +3,7 @@
 // into windows exactly as `loom tokenize` packs them.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { openModelBackend } from '../model/device.js';
+import { openBackend } from '../../kernels/index.js';
 import { DataError } from '../io/errors.js';
 import { readDocs } from '../io/read.js';
 import { loadWeights, readCheckpoint } from '../model/checkpoint.js';
@@ -32,7 +32,7 @@ export async function evalPerplexity(o: EvalPplOptions): Promise<EvalResult & { 
     ? new TokenDataset(single!, { split: o.split, seqLen, vocabHash: ckpt.info.vocab_hash || undefined })
     : await encodeWindows(o.data, ckpt.info.vocab, ckpt.info.vocab_hash, seqLen);
   if (source.windowCount === 0) throw new DataError(`${o.data.join(' ')}: no window of ${seqLen + 1} tokens to evaluate`);
-  const k = openModelBackend(o.device);
+  const k = openBackend(o.device);
   const batch = Math.max(1, Math.min(o.batch, source.windowCount));
   const model = new QwenModel(k, ckpt.config, k.kind === 'cpu' ? 'f32' : 'bf16', batch, seqLen);
   loadWeights(ckpt.dir, model.params);

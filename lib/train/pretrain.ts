@@ -1,8 +1,7 @@
 // The pretraining loop: next-token loss on token shards, gradient accumulation to a token batch,
 // AdamW with warmup + cosine, clipping, periodic validation, atomic checkpoints (every N steps,
 // at the end, and on SIGINT/SIGTERM), and data parallelism over NCCL ranks.
-import type { Backend, DType } from '../../kernels/index.js';
-import { openModelBackend } from '../model/device.js';
+import { openBackend, type Backend, type DType } from '../../kernels/index.js';
 import { DataError, UsageError } from '../io/errors.js';
 import { flopsPerToken, parameterCount, resolveConfig, type ModelConfig } from '../model/config.js';
 import { loadOptimizer, loadWeights, readCheckpoint, saveCheckpoint, type LoadedCheckpoint, type LoomModelInfo, type TrainerState } from '../model/checkpoint.js';
@@ -98,7 +97,7 @@ class NonFiniteError extends DataError {}
 
 export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const world = o.world;
-  const k = openModelBackend(o.device);
+  const k = openBackend(o.device);
   const dtype: DType = o.dtype ?? (k.kind === 'cpu' ? 'f32' : 'bf16');
   if (k.kind === 'cpu' && dtype !== 'f32') throw new UsageError('--dtype bf16 needs a GPU; the CPU backend computes in fp32');
 

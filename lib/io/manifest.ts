@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from './errors.js';
 
@@ -16,7 +16,8 @@ export interface ShardEntry {
   sha256: string;
 }
 
-export interface ShardManifest {
+/** What every resumable output directory's manifest.json records about the run that wrote it. */
+export interface RunManifest {
   format: string;
   version: string;
   command: string;
@@ -28,6 +29,9 @@ export interface ShardManifest {
   config: Record<string, unknown>;
   seed?: number;
   counts: Record<string, number>;
+}
+
+export interface ShardManifest extends RunManifest {
   shards: ShardEntry[];
   [extra: string]: unknown;
 }
@@ -37,19 +41,35 @@ export function runFingerprint(command: string, config: Record<string, unknown>,
   return createHash('sha256').update(JSON.stringify({ command, config, inputs })).digest('hex');
 }
 
-export function readManifest(dir: string): ShardManifest | undefined {
+export function readManifest<M extends RunManifest = ShardManifest>(dir: string): M | undefined {
   const path = join(dir, MANIFEST_FILE);
   if (!existsSync(path)) return undefined;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as ShardManifest;
+    return JSON.parse(readFileSync(path, 'utf8')) as M;
   } catch (err) {
     throw new DataError(`${path}: unreadable manifest: ${(err as Error).message}`);
   }
 }
 
 /** Atomic: a reader sees the old manifest or the new one, never half of one. */
-export function writeManifest(dir: string, manifest: ShardManifest): void {
+export function writeManifest<M extends RunManifest>(dir: string, manifest: M): void {
   const path = join(dir, MANIFEST_FILE);
   writeFileSync(`${path}.tmp`, JSON.stringify(manifest, null, 2) + '\n');
   renameSync(`${path}.tmp`, path);
+}
+
+/** Finished shards a manifest lists are trusted only while their files are there with the recorded size. */
+export function verifiedShards<S extends { file: string; file_bytes: number }>(dir: string, shards: readonly S[]): S[] {
+  const kept: S[] = [];
+  for (const shard of shards) {
+    const path = join(dir, shard.file);
+    if (!existsSync(path) || statSync(path).size !== shard.file_bytes) break;
+    kept.push(shard);
+  }
+  return kept;
+}
+
+/** Half-written files of an interrupted run; no manifest lists them. */
+export function removeStaleTemporaries(dir: string): void {
+  for (const name of readdirSync(dir)) if (name.endsWith('.tmp')) unlinkSync(join(dir, name));
 }

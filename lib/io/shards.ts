@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { createWriteStream, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { createEncoder, extensionFor, type Compression } from './compression.js';
 import { DataError, UsageError } from './errors.js';
-import { MANIFEST_FORMAT, readManifest, writeManifest, type ShardEntry, type ShardManifest } from './manifest.js';
+import { MANIFEST_FORMAT, readManifest, removeStaleTemporaries, verifiedShards, writeManifest, type ShardManifest } from './manifest.js';
 import type { Doc } from './types.js';
 import { jsonLine, writeWithBackpressure, WriteCounters } from './write.js';
 import { VERSION } from '../version.js';
@@ -202,19 +202,4 @@ async function closeShard(shard: OpenShard, manifest: ShardManifest, opts: Shard
   manifest.updated = new Date().toISOString();
   manifest.counts = { ...opts.counts?.() };
   writeManifest(opts.dir, manifest);
-}
-
-/** Shards the manifest lists are trusted only if their file is there with the recorded size. */
-function verifiedShards(dir: string, shards: ShardEntry[]): ShardEntry[] {
-  const kept: ShardEntry[] = [];
-  for (const shard of shards) {
-    const path = join(dir, shard.file);
-    if (!existsSync(path) || statSync(path).size !== shard.file_bytes) break;
-    kept.push(shard);
-  }
-  return kept;
-}
-
-function removeStaleTemporaries(dir: string): void {
-  for (const name of readdirSync(dir)) if (name.endsWith('.tmp')) unlinkSync(join(dir, name));
 }

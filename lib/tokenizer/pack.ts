@@ -3,8 +3,8 @@
 //   shuffle buffer → each document as <|endoftext|> + its tokens → flat stream cut into shards of
 //   k·seq_len+1 tokens (token-shards.ts). The order of documents in the stream depends only on the
 //   input, --seed and the buffer size, never on --workers.
-import { existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { removeStaleTemporaries, verifiedShards, writeManifest } from '../io/manifest.js';
 import { UsageError } from '../io/errors.js';
 import type { Doc } from '../io/types.js';
 import { defineStage, type StageRun } from '../stage.js';
@@ -12,7 +12,7 @@ import { createRandom } from '../util/random.js';
 import { VERSION } from '../version.js';
 import { encodeDocs, type EncodeDocsOptions } from './encode-docs.js';
 import { ShuffleBuffer } from './shuffle.js';
-import { readTokenManifest, SPLITS, TOKEN_MANIFEST_FORMAT, writeTokenManifest, type Split, type TokenManifest, type TokenShardEntry } from './token-manifest.js';
+import { readTokenManifest, SPLITS, TOKEN_MANIFEST_FORMAT, type Split, type TokenManifest } from './token-manifest.js';
 import { bytesPerTokenFor, HEADER_BYTES } from './token-shards.js';
 import { SplitWriter } from './token-writer.js';
 import { loadVocabulary, vocabularyHash, vocabularySize } from './vocabulary.js';
@@ -77,7 +77,7 @@ export function packTokens(docs: AsyncIterable<Doc>, opts: PackOptions & { rejec
   const counts = { documents: 0, train_documents: 0, val_documents: 0, train_tokens: 0, val_tokens: 0 };
   const stage = defineStage('tokenize', opts, async function* (input, stageOpts, ctx) {
     if (manifest.complete) return;
-    for (const name of readdirSync(opts.out)) if (name.endsWith('.tmp')) unlinkSync(join(opts.out, name));
+    removeStaleTemporaries(opts.out);
     const writers = {} as Record<Split, SplitWriter>;
     const buffers = {} as Record<Split, ShuffleBuffer<Uint32Array>>;
     SPLITS.forEach((split, i) => {
@@ -139,16 +139,5 @@ function saveManifest(manifest: TokenManifest, dir: string, counts: Record<strin
   manifest.counts = { ...counts };
   manifest.complete = complete;
   manifest.updated = new Date().toISOString();
-  writeTokenManifest(dir, manifest);
-}
-
-/** Finished shards are trusted only while their files are there with the recorded size. */
-function verifiedShards(dir: string, shards: TokenShardEntry[]): TokenShardEntry[] {
-  const kept: TokenShardEntry[] = [];
-  for (const shard of shards) {
-    const path = join(dir, shard.file);
-    if (!existsSync(path) || statSync(path).size !== shard.file_bytes) break;
-    kept.push(shard);
-  }
-  return kept;
+  writeManifest(dir, manifest);
 }

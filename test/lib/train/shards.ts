@@ -3,7 +3,8 @@
 import { mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { SplitWriter } from '../../../lib/tokenizer/token-writer.js';
-import { TOKEN_MANIFEST_FORMAT, writeTokenManifest, type Split, type TokenManifest, type TokenShardEntry } from '../../../lib/tokenizer/token-manifest.js';
+import { writeManifest } from '../../../lib/io/manifest.js';
+import { TOKEN_MANIFEST_FORMAT, type Split, type TokenManifest, type TokenShardEntry } from '../../../lib/tokenizer/token-manifest.js';
 import { createRandom } from '../../../lib/util/random.js';
 
 export interface ShardSpec {
@@ -32,7 +33,7 @@ export function writeShards(dir: string, spec: ShardSpec): string {
     splits[split] = { tokens: spec[split].length, windows: shards.reduce((a, s) => a + s.windows, 0), shards };
   }
   const now = new Date().toISOString();
-  writeTokenManifest(dir, {
+  writeManifest(dir, {
     format: TOKEN_MANIFEST_FORMAT,
     version: 'test',
     command: 'test',

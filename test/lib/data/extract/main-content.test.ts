@@ -73,3 +73,55 @@ test('deeply nested and malformed HTML do not crash or hang', () => {
   const broken = extract('<html><body><p>unclosed <b>bold <i>italic <table><tr><td>cell</p></div></span><<<>>></body>');
   assert.match(normalizeText(broken.text), /unclosed bold italic\s+cell/);
 });
+
+// A page whose article carries the furniture that Readability keeps: a caption, a byline box, an
+// author bio, a "read also" teaser and a share prompt. Each rule is checked against its own leak.
+const articleBody = brownParagraphs('ca03').slice(0, 6);
+const furnishedPage = (inner: string) => `<html><head><title>Furnished</title></head><body>
+  <article><h1>Furnished</h1>
+  <p>${articleBody[0]}</p>
+  ${inner}
+  ${articleBody.slice(1).map((p) => `<p>${p}</p>`).join('\n')}
+  </article></body></html>`;
+
+function assertDropped(inner: string, leak: string) {
+  const text = normalizeText(extract(furnishedPage(inner)).text);
+  for (const p of articleBody) assert.ok(text.includes(p), `missing: ${p.slice(0, 60)}`);
+  assert.ok(!text.includes(leak), `leaked: ${leak}`);
+}
+
+test('drops figure captions and photo credits inside the article', () => {
+  assertDropped('<figure><img src="a.jpg"><figcaption>Crowds gather outside the hall. Photograph by A. Person</figcaption></figure>', 'Photograph by');
+  // Readability rewrites a phrasing-only <div> as a bare <p>, so the class must be read before it runs.
+  assertDropped('<div class="wp-caption-text">Image via the press office</div>', 'Image via the press office');
+});
+
+test('drops bylines, post metadata and author boxes inside the article', () => {
+  assertDropped('<div class="postmetadata">This entry was posted on Monday and filed under News.</div>', 'This entry was posted');
+  assertDropped('<div class="entry-author-info"><div id="author-description">Jane writes about learning and teaching for fun.</div></div>', 'Jane writes about learning');
+});
+
+test('drops notices, calls to action and copyright lines inside the article', () => {
+  assertDropped('<div class="column community-notice">This post is a community blog and gives the opinion of its author.</div>', 'community blog');
+  assertDropped('<section class="c-letters-cta"><p>We want to hear what you think about this article.</p></section>', 'We want to hear');
+  assertDropped('<p class="recipe-copyright">© 2020 Example Mills. All rights reserved.</p>', 'Example Mills');
+});
+
+test('drops short "read also" and share prompts, in several languages', () => {
+  assertDropped('<p><strong>À lire aussi :</strong> <a href="/x">Un autre article</a></p>', 'lire aussi');
+  assertDropped('<h3>Auch interessant</h3>', 'Auch interessant');
+  assertDropped('<p>Möchten Sie den Artikel teilen?</p>', 'Artikel teilen');
+  assertDropped('<h4>Related articles</h4>', 'Related articles');
+  assertDropped('<p>Never miss the latest news by signing up to our newsletter.</p>', 'Never miss');
+  assertDropped('<p>Crédits photos : Agence Exemple</p>', 'Agence Exemple');
+});
+
+test('furniture rules keep content that only looks like furniture', () => {
+  // A long element with an author-* class is a wrapper, and a sentence that merely mentions
+  // related work is prose, not a teaser line.
+  const prose = 'Related work on the subject shows that the committee met four times before the vote was taken in the spring.';
+  const page = `<html><body><article class="post author-jane"><h1>Kept</h1>${articleBody.map((p) => `<p>${p}</p>`).join('')}<p>${prose}</p></article></body></html>`;
+  const text = normalizeText(extract(page).text);
+  for (const p of articleBody) assert.ok(text.includes(p), `missing: ${p.slice(0, 60)}`);
+  assert.ok(text.includes(prose));
+});

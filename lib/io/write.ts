@@ -22,9 +22,11 @@ export function jsonLine(doc: Doc): string {
 export async function writeJsonl(docs: AsyncIterable<Doc>, out: Writable, counters = new WriteCounters()): Promise<WriteCounters> {
   let batch = '';
   const flush = async () => {
-    counters.bytes += Buffer.byteLength(batch);
-    await writeWithBackpressure(out, batch);
+    // Encode once here rather than measuring the string and letting the stream encode it again.
+    const bytes = Buffer.from(batch);
     batch = '';
+    counters.bytes += bytes.length;
+    await writeWithBackpressure(out, bytes);
   };
   try {
     for await (const doc of docs) {

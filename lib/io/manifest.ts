@@ -14,6 +14,8 @@ export interface ShardEntry {
   /** Size on disk (compressed). */
   file_bytes: number;
   sha256: string;
+  /** sha256 of the uncompressed JSONL, so a resumed run can check its input is the same. */
+  content_sha256?: string;
 }
 
 /** What every resumable output directory's manifest.json records about the run that wrote it. */

@@ -66,7 +66,10 @@ export async function writeShards(docs: AsyncIterable<Doc>, opts: ShardWriterOpt
         'remove it or choose another --out',
     );
   }
-  if (previous?.complete) return { manifest: previous, skippedRecords: 0, alreadyComplete: true };
+  // File inputs are identified by the fingerprint (name, size, mtime); stdin is not, so its records
+  // are checked against what the finished shards hold.
+  const fromStdin = opts.run.inputs.some((input) => input.path === '-');
+  if (previous?.complete && !fromStdin) return { manifest: previous, skippedRecords: 0, alreadyComplete: true };
   removeStaleTemporaries(opts.dir);
   const done = previous ? verifiedShards(opts.dir, previous.shards) : [];
   const now = new Date().toISOString();
@@ -83,14 +86,20 @@ export async function writeShards(docs: AsyncIterable<Doc>, opts: ShardWriterOpt
 
   const iterator = docs[Symbol.asyncIterator]();
   let skippedRecords = 0;
+  const changed = (why: string) => new DataError(`${opts.dir}: ${why}; the input is not the one that run read (remove the directory or choose another --out)`);
   for (const shard of done) {
+    const content = createHash('sha256');
     for (let i = 0; i < shard.records; i++) {
       const next = await iterator.next();
-      if (next.done) {
-        throw new DataError(`${opts.dir}: input ended inside finished shard ${shard.file}; the input changed since that run`);
-      }
+      if (next.done) throw changed(`input ended inside finished shard ${shard.file}`);
+      content.update(jsonLine(next.value));
       skippedRecords += 1;
     }
+    if (shard.content_sha256 && content.digest('hex') !== shard.content_sha256) throw changed(`records differ from finished shard ${shard.file}`);
+  }
+  if (previous?.complete) {
+    if (!(await iterator.next()).done) throw changed('input has more records than the finished run');
+    return { manifest: previous, skippedRecords, alreadyComplete: true };
   }
 
   let shard: OpenShard | undefined;
@@ -125,7 +134,7 @@ interface OpenShard {
   bytes: number;
   lastLineBytes: number;
   write(line: string): Promise<void>;
-  end(): Promise<{ sha256: string; fileBytes: number }>;
+  end(): Promise<{ sha256: string; contentSha256: string; fileBytes: number }>;
   abort(): Promise<void>;
 }
 
@@ -136,6 +145,7 @@ function openShard(dir: string, index: number, compression: Compression): OpenSh
   const tmpPath = join(dir, `${file}.tmp`);
   const fileStream = createWriteStream(tmpPath);
   const hash = createHash('sha256');
+  const contentHash = createHash('sha256');
   let fileBytes = 0;
   const encoder = createEncoder(compression);
   const sink: Writable = encoder ?? fileStream;
@@ -160,6 +170,7 @@ function openShard(dir: string, index: number, compression: Compression): OpenSh
     if (pending.length === 0) return;
     const data = Buffer.from(pending);
     pending = '';
+    contentHash.update(data);
     if (!encoder) onData(data);
     await writeWithBackpressure(sink, data);
   };
@@ -181,7 +192,7 @@ function openShard(dir: string, index: number, compression: Compression): OpenSh
       if (encoder) encoder.end();
       else fileStream.end();
       await finished(fileStream);
-      return { sha256: hash.digest('hex'), fileBytes };
+      return { sha256: hash.digest('hex'), contentSha256: contentHash.digest('hex'), fileBytes };
     },
     async abort() {
       encoder?.destroy();
@@ -196,9 +207,9 @@ function shardIsFull(shard: OpenShard, size: ShardSize): boolean {
 }
 
 async function closeShard(shard: OpenShard, manifest: ShardManifest, opts: ShardWriterOptions): Promise<void> {
-  const { sha256, fileBytes } = await shard.end();
+  const { sha256, contentSha256, fileBytes } = await shard.end();
   renameSync(shard.tmpPath, join(opts.dir, shard.file));
-  manifest.shards.push({ file: shard.file, records: shard.records, bytes: shard.bytes, file_bytes: fileBytes, sha256 });
+  manifest.shards.push({ file: shard.file, records: shard.records, bytes: shard.bytes, file_bytes: fileBytes, sha256, content_sha256: contentSha256 });
   manifest.updated = new Date().toISOString();
   manifest.counts = { ...opts.counts?.() };
   writeManifest(opts.dir, manifest);

@@ -111,3 +111,23 @@ test('an output directory from a different run is refused', async (t) => {
   const other = options(dir, { run: { command: 'test', fingerprint: 'f2', inputs: [], config: { n: 2 } } });
   await assert.rejects(writeShards(source(docs), other), /holds the output of a different run/);
 });
+
+test('a resumed run whose records differ from the finished shards is refused, not silently merged', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  await assert.rejects(writeShards(source(docs, 250), options(dir)), /interrupted/);
+  const edited = docs.map((d, i) => (i === 150 ? { ...d, text: 'edited' } : d));
+  await assert.rejects(writeShards(source(edited), options(dir)), /records differ from finished shard shard-00001\.jsonl\.gz/);
+});
+
+test('stdin input cannot be fingerprinted, so a finished run checks the records it is given again', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const stdin = (extra: Partial<ShardWriterOptions> = {}) => options(dir, { run: { command: 'test', fingerprint: 'f1', inputs: [{ path: '-' }], config: {} }, ...extra });
+  await writeShards(source(docs), stdin());
+  const same = await writeShards(source(docs), stdin());
+  assert.deepEqual([same.alreadyComplete, same.skippedRecords], [true, docs.length]);
+  await assert.rejects(writeShards(source([...docs, { id: 'new' }]), stdin()), /more records than the finished run/);
+  await assert.rejects(writeShards(source(docs.slice(0, 500)), stdin()), /input ended inside finished shard/);
+  assert.deepEqual(readAll(dir), docs, 'the finished shards are untouched');
+});

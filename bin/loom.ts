@@ -28,9 +28,18 @@ const cli = withGlobalOptions(yargs(args))
   .epilogue('Exit codes: 0 ok, 1 data or runtime error, 2 usage. Config precedence: flags > LOOM_* environment > --config file > defaults.')
   .fail((message, err) => {
     if (err && !(err instanceof UsageError)) throw err;
-    process.stderr.write(`loom: ${message ?? errorMessage(err)}\nRun with --help for usage.\n`);
+    process.stderr.write(`loom: ${describeUsageError(message ?? errorMessage(err))}\nRun with --help for usage.\n`);
     process.exit(EXIT_USAGE);
   });
+
+/** yargs calls an unknown command an unknown argument; say what it is. */
+function describeUsageError(message: string): string {
+  const first = args.find((token) => !token.startsWith('-'));
+  const known = commands.some((c) => String(c.command).split(' ')[0] === first);
+  if (first && !known && /^Unknown arguments?: /.test(message) && message.split(/[:,] /).includes(first)) return `unknown command "${first}"`;
+  if (/^Did you mean /.test(message)) return `unknown command "${first}". ${message}`;
+  return message;
+}
 
 try {
   await cli.parseAsync();

@@ -23,6 +23,13 @@ test('usage errors exit 2 with a message on stderr and nothing on stdout', async
   }
 });
 
+test('an unknown command is named as one, with a suggestion when one is close', async () => {
+  const typo = await runLoom(['extrct']);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /unknown command "extrct"\. Did you mean extract\?/);
+  assert.match((await runLoom(['frobnicate'])).stderr, /unknown command "frobnicate"/);
+});
+
 test('data errors exit 1 with file:line', async (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);

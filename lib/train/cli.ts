@@ -54,10 +54,13 @@ export async function runPretrain(argv: PretrainArgs, run: Record<string, unknow
   const ui = dashboard ? await (await import('../ui/dashboard.js')).startDashboard() : undefined;
   const log = (line: string) => (ui ? ui.log(line) : argv.quiet ? undefined : process.stderr.write(line + '\n'));
   if (argv.metrics) mkdirSync(dirname(argv.metrics), { recursive: true });
+  // --progress json: every metrics record also goes to stderr, as the data commands' progress does.
+  const jsonProgress = argv.progress === 'json' && !argv.quiet && world.rank === 0;
   const emit = (record: MetricsRecord) => {
     const line = JSON.stringify(record) + '\n';
     if (argv.metrics) appendFileSync(argv.metrics, line);
     else process.stdout.write(line);
+    if (jsonProgress) process.stderr.write(JSON.stringify({ progress: 'loom pretrain', ...record }) + '\n');
     ui?.record(record);
   };
   try {

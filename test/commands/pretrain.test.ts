@@ -89,8 +89,10 @@ test('loom tokenize → loom pretrain → loom eval ppl on JSONL text, with the 
   const tok = await runLoom(['tokenize', docs, '--vocab', 'cl100k', '--seq-len', '16', '--val-fraction', '0.25', '--out', shards]);
   assert.equal(tok.code, 0, tok.stderr);
   const ckpt = join(dir, 'ckpt');
-  const r = await runLoom(['pretrain', '--data', shards, '--out', ckpt, '--steps', '2', '--eval-every', '0', '--preset', 'tiny', '--device', 'cpu', '--seq-len', '16', '--batch', '2']);
+  const r = await runLoom(['pretrain', '--data', shards, '--out', ckpt, '--steps', '2', '--eval-every', '0', '--preset', 'tiny', '--device', 'cpu', '--seq-len', '16', '--batch', '2', '--progress', 'json']);
   assert.equal(r.code, 0, r.stderr);
+  const progress = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  assert.deepEqual(progress.map((p) => [p.progress, p.step]), [['loom pretrain', 1], ['loom pretrain', 2]], '--progress json: one line per step on stderr');
   const config = JSON.parse(readFileSync(join(ckpt, 'config.json'), 'utf8'));
   assert.equal(config.loom.vocab, 'cl100k');
   assert.equal(config.vocab_size, config.loom.vocab_ids, 'tiny takes the data\'s vocabulary');

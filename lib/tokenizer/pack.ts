@@ -75,8 +75,12 @@ export function packTokens(docs: AsyncIterable<Doc>, opts: PackOptions & { rejec
   };
 
   const counts = { documents: 0, train_documents: 0, val_documents: 0, train_tokens: 0, val_tokens: 0 };
+  // File inputs are identified by the fingerprint; stdin is not, so a finished run fed stdin again
+  // re-encodes it and checks the tokens against the finished shards instead of trusting it.
+  const fromStdin = opts.run.inputs.some((input) => input.path === '-');
+  const wasComplete = manifest.complete;
   const stage = defineStage('tokenize', opts, async function* (input, stageOpts, ctx) {
-    if (manifest.complete) return;
+    if (wasComplete && !fromStdin) return;
     removeStaleTemporaries(opts.out);
     const writers = {} as Record<Split, SplitWriter>;
     const buffers = {} as Record<Split, ShuffleBuffer<Uint32Array>>;
@@ -93,6 +97,7 @@ export function packTokens(docs: AsyncIterable<Doc>, opts: PackOptions & { rejec
         vocabHash: hash,
         eot,
         done,
+        complete: wasComplete,
         onShard: (entry) => {
           manifest.splits[split].shards.push(entry);
           saveManifest(manifest, opts.out, counts, false);
@@ -117,7 +122,7 @@ export function packTokens(docs: AsyncIterable<Doc>, opts: PackOptions & { rejec
       for (const ids of buffers[split].drain()) write(split, ids);
       writers[split].finish();
     }
-    saveManifest(manifest, opts.out, counts, true);
+    if (!wasComplete) saveManifest(manifest, opts.out, counts, true);
   });
   const run = stage(docs, { rejects: opts.rejects });
   const resumedShards = manifest.splits.train.shards.length + manifest.splits.val.shards.length;

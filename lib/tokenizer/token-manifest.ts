@@ -17,6 +17,8 @@ export interface TokenShardEntry {
   offset: number;
   file_bytes: number;
   sha256: string;
+  /** sha256 of the split's token stream up to this shard's end (uint32 LE), so a resumed run can check its input. */
+  stream_sha256?: string;
 }
 
 export interface TokenManifest extends RunManifest {

@@ -5,6 +5,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { DataError } from '../io/errors.js';
 import type { Split, TokenShardEntry } from './token-manifest.js';
 import { bytesPerTokenFor, encodeHeader, HEADER_BYTES } from './token-shards.js';
 
@@ -19,6 +20,8 @@ export interface SplitWriterOptions {
   eot: number;
   /** Shards already finished by an earlier run of the same command. */
   done: TokenShardEntry[];
+  /** The earlier run finished: its shards are only checked against the input, never extended. */
+  complete?: boolean;
   /** Called after each shard is renamed into place. */
   onShard: (entry: TokenShardEntry) => void;
 }
@@ -40,6 +43,13 @@ export class SplitWriter {
   private open?: { fd: number; tmp: string; file: string; tokens: number; hash: Hash };
   /** Tokens appended in this run, including the ones discarded on resume. */
   streamTokens = 0;
+  // The whole stream is hashed (in blocks) so each shard can record the hash of everything up to
+  // its end, and a resumed run can check that its input gives the same tokens.
+  private readonly stream = createHash('sha256');
+  private readonly staged = new Uint32Array(4096);
+  private stagedCount = 0;
+  /** Stream length at the end of the last finished shard: where a resumed run checks its prefix. */
+  private readonly checkAt: number;
 
   constructor(private readonly opts: SplitWriterOptions) {
     this.width = bytesPerTokenFor(opts.vocabSize);
@@ -48,6 +58,7 @@ export class SplitWriter {
     // The next shard starts with the last token of the previous one.
     this.offset = lastDone ? lastDone.offset + lastDone.tokens - 1 : 0;
     this.skip = this.offset;
+    this.checkAt = lastDone ? lastDone.offset + lastDone.tokens : 0;
     this.index = opts.done.length;
     this.buffer = this.width === 2 ? new Uint16Array(FLUSH_TOKENS) : new Uint32Array(FLUSH_TOKENS);
   }
@@ -58,6 +69,10 @@ export class SplitWriter {
 
   private appendOne(token: number): void {
     this.streamTokens += 1;
+    this.staged[this.stagedCount++] = token;
+    if (this.stagedCount === this.staged.length) this.hashStaged();
+    if (this.streamTokens === this.checkAt) this.checkPrefix();
+    if (this.opts.complete && this.streamTokens > this.checkAt) throw this.changed('the input holds more than the finished run');
     if (this.skip > 0) {
       this.skip -= 1;
       return;
@@ -78,8 +93,28 @@ export class SplitWriter {
     if (this.buffered === this.buffer.length) this.flush();
   }
 
+  private hashStaged(): void {
+    this.stream.update(new Uint8Array(this.staged.buffer, 0, this.stagedCount * 4));
+    this.stagedCount = 0;
+  }
+
+  private streamDigest(): string {
+    this.hashStaged();
+    return this.stream.copy().digest('hex');
+  }
+
+  private checkPrefix(): void {
+    const last = this.opts.done[this.opts.done.length - 1];
+    if (last?.stream_sha256 && this.streamDigest() !== last.stream_sha256) throw this.changed(`its ${this.opts.split} tokens differ from finished shard ${last.file}`);
+  }
+
+  private changed(why: string): DataError {
+    return new DataError(`${this.opts.dir}: ${why}; the input is not the one that run read (remove the directory or choose another --out)`);
+  }
+
   /** Closes the last shard, unless it would only hold the token carried over from the previous one. */
   finish(): void {
+    if (this.streamTokens < this.checkAt) throw this.changed(`the input ends inside finished ${this.opts.split} shards`);
     if (this.open && this.open.tokens > 1) this.closeShard();
     else if (this.open) this.discardShard();
   }
@@ -123,6 +158,7 @@ export class SplitWriter {
       file_bytes: statSync(path).size,
       // Of the token payload (the header is derived from the manifest's fields).
       sha256: shard.hash.digest('hex'),
+      stream_sha256: this.streamDigest(),
     };
     this.offset += shard.tokens - 1;
     this.index += 1;

@@ -74,6 +74,18 @@ test('shards: identical bytes for 0 and 2 workers, windows readable, split by do
   for (const file of files) assert.ok(readFileSync(join(dir, 'w0', file)).equals(readFileSync(join(dir, 'w2', file))), `${file} after resume`);
   assert.ok(!existsSync(join(dir, 'w0', 'train-00001.bin.tmp')));
 
+  // stdin has no fingerprint: a finished run fed stdin again checks the tokens, and refuses other input.
+  const again = await runLoom(args(join(dir, 'w0'), '0').filter((a) => a !== '--quiet'), { input });
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /already complete/);
+  const more = await runLoom(args(join(dir, 'w0'), '0'), { input: input + JSON.stringify({ id: 'extra', text: 'one more document' }) + '\n' });
+  assert.equal(more.code, 1, more.stderr);
+  assert.match(more.stderr, /the input is not the one that run read/);
+  const edited = await runLoom(args(join(dir, 'w0'), '0'), { input: input.replace('en-3', 'en-3').replace(docs[3]!.text, 'an edited paragraph') });
+  assert.equal(edited.code, 1, edited.stderr);
+  assert.match(edited.stderr, /the input is not the one that run read/);
+  for (const file of files) assert.ok(readFileSync(join(dir, 'w0', file)).equals(readFileSync(join(dir, 'w2', file))), `${file} untouched by refused reruns`);
+
   const other = await runLoom(args(join(dir, 'w0'), '0').map((a) => (a === '64' ? '32' : a)), { input });
   assert.equal(other.code, 2);
   assert.match(other.stderr, /different run/);

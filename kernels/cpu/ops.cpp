@@ -108,12 +108,18 @@ int lk_sumsq(lk_ptr out, lk_ptr x, int64_t n, int dt, int accumulate) {
   return LK_OK;
 }
 
-int lk_embedding_fwd(lk_ptr out, lk_ptr ids, lk_ptr table, int64_t N, int64_t V, int64_t C, int dt) {
-  LK_CHECK(require_f32(dt, "embedding_fwd"));
-  const int32_t *I = at<int32_t>(ids);
+// Every id is checked before any is used, so a bad one fails the op with its position.
+static int check_ids(const int32_t *I, int64_t N, int64_t V) {
   for (int64_t n = 0; n < N; ++n)
     LK_REQUIRE(I[n] >= 0 && I[n] < V, "embedding: token id %d at position %ld is outside the vocabulary [0, %ld)", I[n],
                (long)n, (long)V);
+  return LK_OK;
+}
+
+int lk_embedding_fwd(lk_ptr out, lk_ptr ids, lk_ptr table, int64_t N, int64_t V, int64_t C, int dt) {
+  LK_CHECK(require_f32(dt, "embedding_fwd"));
+  const int32_t *I = at<int32_t>(ids);
+  LK_CHECK(check_ids(I, N, V));
   float *O = at<float>(out);
   const float *T = at<float>(table);
 #pragma omp parallel for schedule(static)
@@ -124,9 +130,7 @@ int lk_embedding_fwd(lk_ptr out, lk_ptr ids, lk_ptr table, int64_t N, int64_t V,
 int lk_embedding_bwd(lk_ptr dtable, lk_ptr dout, lk_ptr ids, int64_t N, int64_t V, int64_t C, int dt) {
   LK_CHECK(require_f32(dt, "embedding_bwd"));
   const int32_t *I = at<int32_t>(ids);
-  for (int64_t n = 0; n < N; ++n)
-    LK_REQUIRE(I[n] >= 0 && I[n] < V, "embedding: token id %d at position %ld is outside the vocabulary [0, %ld)", I[n],
-               (long)n, (long)V);
+  LK_CHECK(check_ids(I, N, V));
   float *DT = at<float>(dtable);
   const float *DO = at<float>(dout);
   // split the channels across threads so repeated ids never race

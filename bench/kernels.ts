@@ -1,13 +1,15 @@
 // Kernel benchmarks against the natural peer on the same machine, in the same run:
 // numpy (OpenBLAS) on CPU, PyTorch on CUDA. One JSON line per op and shape:
 //   {"op","shape","device","ms","tflops"|"gbps","peer","peer_ms","ratio"}  (ratio = peer_ms / ms)
-// Usage: node --import tsx bench/kernels.ts --device cpu|cuda [--quick]
+// Usage: node --import tsx bench/kernels.ts --device cpu|cuda [--quick] [--only REGEX]
+//   --only keeps the cases whose id matches (ids: mm-*, attnf-*, attn-*, lmhead, adamw, ...)
 import { spawnSync } from 'node:child_process';
 import { lmHeadWorkspace, openBackend, type DType, type Tensor } from '../kernels/index.js';
 
 const args = process.argv.slice(2);
 const device = args[args.indexOf('--device') + 1] && args.includes('--device') ? args[args.indexOf('--device') + 1] : 'cpu';
 const quick = args.includes('--quick');
+const only = args.includes('--only') ? new RegExp(args[args.indexOf('--only') + 1] ?? '') : undefined;
 const k = openBackend(device);
 const onGpu = k.kind === 'cuda';
 
@@ -316,7 +318,7 @@ function runPeer(selected: Case[]): { peer: string; results: Record<string, { ms
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
-const selected = quick ? cases.filter((c) => c.op === 'matmul').slice(0, 2) : cases;
+const selected = quick ? cases.filter((c) => c.op === 'matmul').slice(0, 2) : only ? cases.filter((c) => only.test(c.id)) : cases;
 const loom: Record<string, number> = {};
 const extras: Record<string, Record<string, unknown>> = {};
 for (const c of selected) {

@@ -2,7 +2,7 @@
 // Qwen2ForCausalLM, model.safetensors under Qwen2 names (fp32 master weights), the tokenizer files,
 // and for resuming optimizer.safetensors + trainer_state.json. A checkpoint is written into
 // DIR.tmp and swapped in by rename, so a crash leaves the old one or the new one, never a mix.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DataError } from '../io/errors.js';
 import { checkConfig, type ModelConfig } from './config.js';
@@ -149,10 +149,39 @@ export function saveCheckpoint(dir: string, params: Parameters, info: LoomModelI
   opts.extra?.(tmp);
   mkdirSync(dirname(dir), { recursive: true });
   const old = `${dir}.old`;
-  rmSync(old, { recursive: true, force: true });
-  if (existsSync(dir)) renameSync(dir, old);
+  carryOtherFiles([dir, old], tmp);
+  if (existsSync(join(old, CONFIG_FILE)) && !existsSync(join(dir, CONFIG_FILE))) {
+    // A crash came between the renames below, and DIR.old is the last complete checkpoint (the
+    // one a resumed run read): it stays until DIR is complete again. DIR holds only other files,
+    // now carried into the new checkpoint.
+    rmSync(dir, { recursive: true, force: true });
+  } else {
+    rmSync(old, { recursive: true, force: true });
+    if (existsSync(dir)) renameSync(dir, old);
+  }
   renameSync(tmp, dir);
   rmSync(old, { recursive: true, force: true });
+}
+
+/** What a checkpoint writes itself: never carried over from the previous one. */
+const OWN_FILES = new Set([CONFIG_FILE, MODEL_FILE, OPTIMIZER_FILE, STATE_FILE]);
+
+/**
+ * Files in DIR (or DIR.old, after a crash) that are not the checkpoint's, such as a --metrics file
+ * kept beside it, go into the new checkpoint too, as hard links (copies where links fail): the swap
+ * never deletes them, and a crash before it leaves them where they were.
+ */
+function carryOtherFiles(dirs: string[], tmp: string): void {
+  for (const dir of dirs.filter((d) => existsSync(d))) {
+    for (const name of readdirSync(dir)) {
+      if (OWN_FILES.has(name) || existsSync(join(tmp, name))) continue;
+      try {
+        linkSync(join(dir, name), join(tmp, name));
+      } catch {
+        cpSync(join(dir, name), join(tmp, name), { recursive: true });
+      }
+    }
+  }
 }
 
 export interface LoadedCheckpoint {

@@ -1,17 +1,22 @@
 // `loom eval ppl CKPT DATA`: perplexity of a checkpoint on token shards (one split) or on JSONL
-// documents, which are encoded with the checkpoint's vocabulary, joined with <|endoftext|> and cut
-// into windows exactly as `loom tokenize` packs them.
+// documents. Documents are encoded with the checkpoint's vocabulary and packed as `loom tokenize`
+// packs them (each one preceded by <|endoftext|>, windows of seqLen+1 tokens overlapping by one),
+// and evaluated as the windows fill: memory holds one micro-batch whatever the input's size, and
+// --max-windows stops reading there.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { openBackend } from '../../kernels/index.js';
-import { DataError } from '../io/errors.js';
+import { DataError, UsageError } from '../io/errors.js';
 import { readDocs } from '../io/read.js';
-import { loadWeights, readCheckpoint } from '../model/checkpoint.js';
+import { loadWeights, readCheckpoint, type LoadedCheckpoint } from '../model/checkpoint.js';
 import { QwenModel } from '../model/model.js';
+import { StageCounters, type StageContext } from '../stage.js';
+import { encodeDocs } from '../tokenizer/encode-docs.js';
+import { ENDOFTEXT } from '../tokenizer/special.js';
 import type { Split } from '../tokenizer/token-manifest.js';
 import { TokenDataset } from '../tokenizer/token-dataset.js';
-import { Tokenizer } from '../tokenizer/tokenizer.js';
-import { evaluate, type EvalResult, type WindowSource } from './evaluate.js';
+import { loadVocabulary, vocabularyHash, type Vocabulary } from '../tokenizer/vocabulary.js';
+import { evaluate, LossMeter, type EvalResult } from './evaluate.js';
 
 export interface EvalPplOptions {
   checkpoint: string;
@@ -24,48 +29,104 @@ export interface EvalPplOptions {
 }
 
 export async function evalPerplexity(o: EvalPplOptions): Promise<EvalResult & { source: string }> {
+  const maxWindows = o.maxWindows ?? Infinity;
+  if (!(maxWindows >= 1)) throw new UsageError('--max-windows must be at least 1');
+  if (!Number.isInteger(o.batch) || o.batch < 1) throw new UsageError('--batch must be a positive integer');
   const ckpt = readCheckpoint(o.checkpoint);
   const seqLen = o.seqLen ?? ckpt.config.seqLen;
   const single = o.data.length === 1 ? o.data[0]! : undefined;
   const shards = single !== undefined && single !== '-' && existsSync(join(single, 'manifest.json')) && statSync(single).isDirectory();
-  const source: WindowSource = shards
-    ? new TokenDataset(single!, { split: o.split, seqLen, vocabHash: ckpt.info.vocab_hash || undefined })
-    : await encodeWindows(o.data, ckpt.info.vocab, ckpt.info.vocab_hash, seqLen);
-  if (source.windowCount === 0) throw new DataError(`${o.data.join(' ')}: no window of ${seqLen + 1} tokens to evaluate`);
-  const k = openBackend(o.device);
-  const batch = Math.max(1, Math.min(o.batch, source.windowCount));
-  const model = new QwenModel(k, ckpt.config, k.kind === 'cpu' ? 'f32' : 'bf16', batch, seqLen);
-  loadWeights(ckpt.dir, model.params);
+  if (!shards) return { ...(await evalDocuments(o, ckpt, seqLen, maxWindows)), source: inputName(o.data) };
+
+  const dataset = new TokenDataset(single!, { split: o.split, seqLen, vocabHash: ckpt.info.vocab_hash || undefined });
   try {
-    return { ...evaluate(model, source, ckpt.config.vocabSize, o.maxWindows ?? Infinity), source: shards ? `${single} (${o.split})` : o.data.join(' ') };
+    if (dataset.windowCount === 0) throw new DataError(`${single}: no window of ${seqLen + 1} tokens to evaluate`);
+    const model = loadModel(ckpt, o.device, Math.min(o.batch, dataset.windowCount, maxWindows), seqLen);
+    return { ...evaluate(model, dataset, ckpt.config.vocabSize, maxWindows), source: `${single} (${o.split})` };
   } finally {
-    source.close?.();
+    dataset.close();
   }
 }
 
-async function encodeWindows(inputs: string[], vocab: string, hash: string, seqLen: number): Promise<WindowSource> {
-  let tokenizer: Tokenizer;
+/**
+ * JSONL documents, streamed. The model's batch is fixed by the first windows read (fewer than
+ * --batch when the input holds fewer), as the shard path fixes it by the split's window count, so
+ * the same tokens give the same figures either way.
+ */
+async function evalDocuments(o: EvalPplOptions, ckpt: LoadedCheckpoint, seqLen: number, maxWindows: number): Promise<EvalResult> {
+  const windows = documentWindows(o.data, ckpt.info.vocab, ckpt.info.vocab_hash, seqLen);
   try {
-    tokenizer = Tokenizer.load({ vocab });
-  } catch (err) {
-    throw new DataError(`the checkpoint's vocabulary '${vocab}' cannot be loaded to encode text: ${(err as Error).message}`);
-  }
-  try {
-    if (hash && tokenizer.hash !== hash) throw new DataError(`vocabulary '${vocab}' has changed since the checkpoint was trained (hash ${tokenizer.hash.slice(0, 12)}…, expected ${hash.slice(0, 12)}…)`);
-    const stream: number[] = [];
-    for await (const doc of readDocs(inputs, { onError: 'fail' })) {
-      if (typeof doc.text !== 'string' || doc.text.length === 0) continue;
-      for (const id of tokenizer.encodeOrdinary(doc.text)) stream.push(id);
-      stream.push(tokenizer.eot);
-    }
-    const tokens = Uint32Array.from(stream);
-    return {
-      dir: inputs.join(' '),
-      seqLen,
-      windowCount: Math.max(0, Math.floor((tokens.length - 1) / seqLen)),
-      window: (i) => tokens.subarray(i * seqLen, i * seqLen + seqLen + 1),
-    };
+    const first: Uint32Array[] = [];
+    for (let next; first.length < Math.min(o.batch, maxWindows) && !(next = await windows.next()).done; ) first.push(next.value);
+    if (first.length === 0) throw new DataError(`${inputName(o.data)}: no window of ${seqLen + 1} tokens to evaluate`);
+    const model = loadModel(ckpt, o.device, first.length, seqLen);
+    const meter = new LossMeter(model, ckpt.config.vocabSize, `${inputName(o.data)} (${seqLen})`);
+    for (const window of first) meter.add(window);
+    for (let next; meter.windows < maxWindows && !(next = await windows.next()).done; ) meter.add(next.value);
+    return meter.result();
   } finally {
-    tokenizer.free();
+    // Closes the input files when --max-windows stops early or evaluation fails.
+    await windows.return(undefined);
+  }
+}
+
+/** The inputs as messages name them; stdin as `-`. */
+function inputName(data: string[]): string {
+  return data.join(' ') || '-';
+}
+
+function loadModel(ckpt: LoadedCheckpoint, device: string, batch: number, seqLen: number): QwenModel {
+  const k = openBackend(device);
+  const model = new QwenModel(k, ckpt.config, k.kind === 'cpu' ? 'f32' : 'bf16', batch, seqLen);
+  loadWeights(ckpt.dir, model.params);
+  return model;
+}
+
+async function* documentWindows(inputs: string[], vocabName: string, hash: string, seqLen: number): AsyncGenerator<Uint32Array, void> {
+  let vocab: Vocabulary;
+  try {
+    vocab = loadVocabulary({ vocab: vocabName });
+  } catch (err) {
+    throw new DataError(`the checkpoint's vocabulary '${vocabName}' cannot be loaded to encode text: ${(err as Error).message}`);
+  }
+  const actual = vocabularyHash(vocab);
+  if (hash && actual !== hash) throw new DataError(`vocabulary '${vocabName}' has changed since the checkpoint was trained (hash ${actual.slice(0, 12)}…, expected ${hash.slice(0, 12)}…)`);
+  // Documents with empty text are skipped, as `loom tokenize` drops them; nothing else is counted.
+  const ctx: StageContext = { name: 'eval ppl', counters: new StageCounters(), count: () => {}, drop: () => {} };
+  const docs = readDocs(inputs, { onError: 'fail' });
+  const cutter = new WindowCutter(seqLen);
+  const separator = Uint32Array.of(vocab.specials[ENDOFTEXT]!);
+  for await (const [, ids] of encodeDocs(docs, { workers: 0, vocab: { vocab: vocabName }, nfc: true, onError: 'fail' }, ctx)) {
+    yield* cutter.push(separator);
+    yield* cutter.push(ids);
+  }
+}
+
+/**
+ * Cuts a token stream that arrives in pieces into windows of seqLen+1 tokens, each starting with
+ * the last token of the one before: the windows TokenDataset reads from shards of the same stream.
+ */
+class WindowCutter {
+  private window: Uint32Array;
+  private filled = 0;
+
+  constructor(private readonly seqLen: number) {
+    this.window = new Uint32Array(seqLen + 1);
+  }
+
+  *push(tokens: Uint32Array): Generator<Uint32Array> {
+    for (let at = 0; at < tokens.length; ) {
+      const n = Math.min(tokens.length - at, this.window.length - this.filled);
+      this.window.set(tokens.subarray(at, at + n), this.filled);
+      this.filled += n;
+      at += n;
+      if (this.filled === this.window.length) {
+        const full = this.window;
+        this.window = new Uint32Array(this.seqLen + 1);
+        this.window[0] = full[this.seqLen]!;
+        this.filled = 1;
+        yield full;
+      }
+    }
   }
 }

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOOM_BIN, ROOT, parseJsonl, runLoom, tempDir } from '../helpers/cli.js';
+import { ROOT, parseJsonl, runLoom, spawnLoom, tempDir } from '../helpers/cli.js';
+import { readCheckpoint } from '../../lib/model/checkpoint.js';
+import { brownParagraphs } from '../lib/tokenizer/helpers.js';
 import { patternStream, writeShards } from '../lib/train/shards.js';
 
 const TINY = ['--preset', 'tiny', '--device', 'cpu', '--seq-len', '16', '--batch', '4', '--lr', '1e-2', '--warmup', '2'];
@@ -54,20 +55,11 @@ test('loom pretrain: SIGINT finishes the step, writes a checkpoint, exits 130; -
   t.after(cleanup);
   const shards = data(dir);
   const ckpt = join(dir, 'ckpt');
-  const child = spawn(process.execPath, ['--import', 'tsx', LOOM_BIN, 'pretrain', '--data', shards, '--out', ckpt, '--steps', '100000', '--eval-every', '0', ...TINY], {
-    cwd: ROOT,
-    env: { ...process.env, CI: 'true' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '', stderr = '', sent = false;
-  child.stderr.on('data', (c: Buffer) => (stderr += c));
-  const code = await new Promise<number | null>((resolve) => {
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c;
-      if (!sent && stdout.split('\n').length > 3) sent = child.kill('SIGINT');
-    });
-    child.on('close', resolve);
-  });
+  const run = spawnLoom(['pretrain', '--data', shards, '--out', ckpt, '--steps', '100000', '--eval-every', '0', ...TINY]);
+  await run.until(() => run.stdout.split('\n').length > 3);
+  run.child.kill('SIGINT');
+  const { code } = await run.closed;
+  const { stdout, stderr } = run;
   assert.equal(code, 130, stderr);
   assert.match(stderr, /SIGINT: finishing the current step, then writing a checkpoint/);
   const state = JSON.parse(readFileSync(join(ckpt, 'trainer_state.json'), 'utf8'));
@@ -104,4 +96,60 @@ test('loom tokenize → loom pretrain → loom eval ppl on JSONL text, with the 
   assert.equal(out!.windows, 4);
   assert.equal(out!.tokens, 64);
   assert.ok(Math.abs(out!.loss - Math.log(config.vocab_size)) < 0.5, `an untrained model is near uniform: ${out!.loss}`);
+});
+
+test('loom pretrain: kill -9 mid-run loses at most --save-every steps; --resume reproduces the uninterrupted run', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  // Shards from loom tokenize, with a byte-level vocabulary (256 ids + Qwen's specials) so steps are quick.
+  const vocab = join(dir, 'bytes.tiktoken');
+  writeFileSync(vocab, Array.from({ length: 256 }, (_, b) => `${Buffer.from([b]).toString('base64')} ${b}`).join('\n') + '\n');
+  const docs = join(dir, 'docs.jsonl');
+  writeFileSync(docs, brownParagraphs(3).map((text, i) => JSON.stringify({ id: `p${i}`, text })).join('\n') + '\n');
+  const shards = join(dir, 'shards');
+  const tok = await runLoom(['tokenize', docs, '--vocab', vocab, '--seq-len', '32', '--val-fraction', '0.05', '--out', shards]);
+  assert.equal(tok.code, 0, tok.stderr);
+
+  const K = 20, N = 300;
+  const flags = ['--data', shards, '--preset', 'tiny', '--device', 'cpu', '--seq-len', '32', '--batch', '4', '--dropout', '0.1', '--lr', '3e-3', '--warmup', '10', '--save-every', String(K), '--eval-every', '15', '--eval-windows', '4'];
+  const reference = runLoom(['pretrain', ...flags, '--steps', String(N), '--out', join(dir, 'reference')]);
+
+  // The metrics file lives inside --out, as users often keep it: checkpoint swaps must not drop it.
+  const ckpt = join(dir, 'ckpt');
+  const metrics = join(ckpt, 'metrics.jsonl');
+  const lines = () => (existsSync(metrics) ? readFileSync(metrics, 'utf8').split('\n').filter(Boolean) : []);
+  const stepsSeen = () => lines().map((l) => JSON.parse(l) as { step: number; loss?: number }).filter((r) => r.loss !== undefined).length;
+  const savedStep = () => {
+    try {
+      return readCheckpoint(ckpt).state?.step ?? 0;
+    } catch {
+      return 0;
+    }
+  };
+  const run = spawnLoom(['pretrain', ...flags, '--steps', String(N), '--out', ckpt, '--metrics', metrics]);
+  await run.until(() => savedStep() >= K && stepsSeen() >= savedStep() + 3);
+  run.child.kill('SIGKILL');
+  assert.equal((await run.closed).signal, 'SIGKILL');
+
+  const before = lines().map((l) => JSON.parse(l) as { step: number });
+  const reached = before.at(-1)!.step;
+  assert.ok(reached < N, `killed mid-run (step ${reached} of ${N})`);
+  const state = readCheckpoint(ckpt).state!;
+  assert.equal(state.step % K, 0);
+  assert.ok(reached - state.step <= K, `lost ${reached - state.step} steps, at most --save-every ${K}`);
+
+  const resumed = await runLoom(['pretrain', '--data', shards, '--out', ckpt, '--resume', '--device', 'cpu', '--metrics', metrics, '--save-every', String(K), '--eval-every', '15', '--eval-windows', '4']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, new RegExp(`steps ${state.step}→${N} \\(resumed from `));
+  const ref = await reference;
+  assert.equal(ref.code, 0, ref.stderr);
+  const after = parseJsonl(lines().slice(before.length).join('\n'));
+  const expected = parseJsonl(ref.stdout).filter((r) => (r.step as number) > state.step);
+  const figures = (records: Record<string, unknown>[]) => records.map(({ tokens_per_s: _, ...rest }) => rest);
+  assert.equal(after.filter((r) => 'loss' in r).length, N - state.step);
+  assert.deepEqual(figures(after), figures(expected), 'the loss curve (and validation) after the checkpoint equals the uninterrupted run');
+  for (const file of ['model.safetensors', 'optimizer.safetensors'])
+    assert.ok(readFileSync(join(ckpt, file)).equals(readFileSync(join(dir, 'reference', file))), `${file} is bit-identical to the uninterrupted run's`);
+  assert.ok(!existsSync(`${ckpt}.tmp`) && !existsSync(`${ckpt}.old`), 'no temporary checkpoint is left');
+  assert.equal(lines().length, before.length + after.length, 'the metrics file kept every line across checkpoints');
 });

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +38,59 @@ export function runLoom(args: string[], opts: CliOptions = {}): Promise<CliResul
     child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });
+}
+
+/** A `loom` process started with spawnLoom, watched while it runs (to signal or kill it midway). */
+export interface LoomProcess {
+  readonly child: ChildProcess;
+  /** Output so far. */
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Settles when the process has exited and its output is read. */
+  readonly closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Polls `ready` every 10 ms until it holds; rejects if the process exits first or after `timeoutMs`. */
+  until(ready: () => boolean, timeoutMs?: number): Promise<void>;
+}
+
+/** Starts the real `loom` CLI (stdin ignored) without waiting for it. */
+export function spawnLoom(args: string[], opts: Omit<CliOptions, 'input'> = {}): LoomProcess {
+  const child = spawn(process.execPath, ['--import', TSX, LOOM_BIN, ...args], {
+    cwd: opts.cwd ?? ROOT,
+    env: { ...process.env, CI: 'true', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '', stderr = '', exited = false;
+  child.stdout!.on('data', (c: Buffer) => (stdout += c));
+  child.stderr!.on('data', (c: Buffer) => (stderr += c));
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      exited = true;
+      resolve({ code, signal });
+    });
+  });
+  return {
+    child,
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
+    closed,
+    until(ready, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      return new Promise((resolve, reject) => {
+        const poll = () => {
+          if (ready()) return resolve();
+          if (exited) return reject(new Error(`loom ${args[0]} exited before the awaited condition:\n${stderr}`));
+          if (Date.now() > deadline) return reject(new Error(`loom ${args[0]}: condition not met within ${timeoutMs} ms:\n${stderr}`));
+          setTimeout(poll, 10);
+        };
+        poll();
+      });
+    },
+  };
 }
 
 /** A fresh temporary directory, removed when `cleanup` runs (pass it to t.after). */

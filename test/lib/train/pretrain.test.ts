@@ -1,6 +1,7 @@
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import fs, { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { readCheckpoint } from '../../../lib/model/checkpoint.js';
 import { SINGLE } from '../../../lib/train/distributed.js';
@@ -147,4 +148,69 @@ test('a non-finite loss stops the run with a clear message, or is skipped with -
   const o = options(data, join(dir, 'b'), { lr: 1e30, steps: 6, warmup: 1, skipNonfinite: true });
   await pretrain(o);
   assert.ok(steps(o.records).some((r) => r.skipped), 'skipped steps are marked');
+});
+
+test('a crash mid-save leaves a checkpoint --resume reads: a half-written DIR.tmp is ignored, DIR.old is used when DIR is missing', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const data = shards(dir);
+  const overrides = { seqLen: 16, hiddenSize: 32, intermediateSize: 88, heads: 4, kvHeads: 2, dropout: 0.1 };
+  const full = options(data, join(dir, 'full'), { steps: 8, overrides });
+  await pretrain(full);
+
+  // A run that dies after step 5; its last checkpoint is step 3's.
+  const out = join(dir, 'part');
+  const part = options(data, out, { steps: 8, saveEvery: 3, overrides });
+  const onRecord = part.onRecord;
+  part.onRecord = (r) => {
+    onRecord(r);
+    if ('loss' in r && r.step === 5) throw new Error('crash');
+  };
+  await assert.rejects(pretrain(part), /crash/);
+  // ... and suppose it died inside the next save, between its two renames: DIR.old holds step 3,
+  // DIR.tmp a half-written checkpoint.
+  renameSync(out, `${out}.old`);
+  mkdirSync(`${out}.tmp`);
+  writeFileSync(join(`${out}.tmp`, 'config.json'), readFileSync(join(`${out}.old`, 'config.json')));
+  writeFileSync(join(`${out}.tmp`, 'model.safetensors'), readFileSync(join(`${out}.old`, 'model.safetensors')).subarray(0, 100));
+
+  // A resumed run that dies again at its first save, just before the new checkpoint is renamed into
+  // place: DIR.old, the only complete checkpoint, must still be there.
+  const realRename = fs.renameSync;
+  const rename = mock.method(fs, 'renameSync', (from: string, to: string) => {
+    if (to === out) throw new Error('crash before the rename');
+    realRename(from, to);
+  });
+  syncBuiltinESMExports();
+  try {
+    await assert.rejects(pretrain(options(data, out, { resume: true, steps: undefined, saveEvery: 3 })), /crash before the rename/);
+  } finally {
+    rename.mock.restore();
+    syncBuiltinESMExports();
+  }
+  assert.equal(readCheckpoint(out).state!.step, 3);
+
+  const logs: string[] = [];
+  const resumed = options(data, out, { resume: true, steps: undefined, saveEvery: 3, log: (l) => logs.push(l) });
+  await pretrain(resumed);
+  assert.ok(logs.some((l) => l.includes(`resumed from ${out}.old`)), logs.join('\n'));
+  assert.deepEqual(steps(resumed.records).map((r) => r.step), [4, 5, 6, 7, 8]);
+  const curve = (records: MetricsRecord[]) => steps(records).map((r) => [r.step, r.loss, r.grad_norm, r.lr]);
+  assert.deepEqual(curve(resumed.records), curve(full.records).slice(3));
+  for (const file of ['model.safetensors', 'optimizer.safetensors']) assert.ok(readFileSync(join(out, file)).equals(readFileSync(join(dir, 'full', file))), file);
+  assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('part')), ['part'], 'no DIR.tmp or DIR.old is left');
+});
+
+test('files kept in --out beside the checkpoint (a metrics file) survive every checkpoint swap', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const out = join(dir, 'ckpt');
+  mkdirSync(join(out, 'notes'), { recursive: true });
+  writeFileSync(join(out, 'notes', 'README'), 'why this run\n');
+  const metrics = join(out, 'metrics.jsonl');
+  const o = options(shards(dir), out, { steps: 6, saveEvery: 2, onRecord: (r) => appendFileSync(metrics, JSON.stringify(r) + '\n') });
+  await pretrain(o);
+  assert.deepEqual(readFileSync(metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l).step), [1, 2, 3, 4, 5, 6]);
+  assert.equal(readFileSync(join(out, 'notes', 'README'), 'utf8'), 'why this run\n');
+  assert.equal(readCheckpoint(out).state!.step, 6);
 });

@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SINGLE } from '../../../lib/train/distributed.js';
+import { evalPerplexity, type EvalPplOptions } from '../../../lib/train/eval-ppl.js';
+import { pretrain } from '../../../lib/train/pretrain.js';
+import { runLoom, tempDir } from '../../helpers/cli.js';
+import { brownParagraphs } from '../tokenizer/helpers.js';
+
+// Documents of many lengths (shorter and longer than a window), one in NFD, one empty.
+function documents(): { id: string; text: string }[] {
+  const paragraphs = brownParagraphs(2).slice(0, 14);
+  const texts = paragraphs.map((p, i) => p.slice(0, 40 + ((i * 97) % 400)));
+  texts.splice(3, 0, 'Cafe\u0301 cre\u0300me, nai\u0308ve.', '', 'Short.');
+  return texts.map((text, i) => ({ id: `d${i}`, text }));
+}
+
+test('eval ppl streams JSONL: the same windows, loss and tokens as the shards loom tokenize writes from it', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const docs = join(dir, 'docs.jsonl');
+  writeFileSync(docs, documents().map((d) => JSON.stringify(d)).join('\n') + '\n');
+  const shards = join(dir, 'shards');
+  // Input order, no val split: the train split is exactly the packed document stream.
+  const tok = await runLoom(['tokenize', docs, '--vocab', 'cl100k', '--seq-len', '16', '--val-fraction', '0', '--shuffle-buffer', '1', '--out', shards]);
+  assert.equal(tok.code, 0, tok.stderr);
+  const manifest = JSON.parse(readFileSync(join(shards, 'manifest.json'), 'utf8'));
+
+  const ckpt = join(dir, 'ckpt');
+  await pretrain({
+    data: shards, out: ckpt, preset: 'tiny', overrides: { seqLen: 16, hiddenSize: 16, intermediateSize: 44, heads: 4, kvHeads: 2 },
+    device: 'cpu', batch: 4, steps: 3, lr: 1e-2, warmup: 1, minLrRatio: 0.1, weightDecay: 0.1, clip: 1, evalEvery: 0, evalWindows: 0,
+    saveEvery: 0, seed: 3, resume: false, skipNonfinite: false, world: SINGLE, onRecord: () => {}, log: () => {}, run: {},
+  });
+
+  const run = (data: string[], extra: Partial<EvalPplOptions> = {}) => evalPerplexity({ checkpoint: ckpt, data, split: 'train', device: 'cpu', batch: 4, ...extra });
+  const figures = ({ loss, ppl, tokens, windows }: { loss: number; ppl: number; tokens: number; windows: number }) => ({ loss, ppl, tokens, windows });
+
+  const streamed = await run([docs]);
+  const sharded = await run([shards]);
+  assert.equal(sharded.windows, manifest.splits.train.windows);
+  assert.ok(streamed.windows > 20, `enough windows to span several batches: ${streamed.windows}`);
+  assert.deepEqual(figures(streamed), figures(sharded), 'bit-identical loss over the same windows');
+  assert.ok(Number.isFinite(streamed.loss) && streamed.loss > 0);
+
+  // Another window length (not the shards' own) and a window limit that is not a batch multiple.
+  assert.deepEqual(figures(await run([docs], { seqLen: 24, maxWindows: 7 })), figures(await run([shards], { seqLen: 24, maxWindows: 7 })));
+  // Fewer windows than --batch: the model's batch shrinks to the input in both paths.
+  const few = await run([docs], { maxWindows: 3, batch: 8 });
+  assert.deepEqual(figures(few), figures(await run([shards], { maxWindows: 3, batch: 8 })));
+  assert.equal(few.windows, 3);
+  assert.equal(few.tokens, 48);
+});
+
+test('eval ppl on JSONL: a bad line is reported as file:line, and --max-windows stops reading before it', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const shards = join(dir, 'shards');
+  const good = join(dir, 'good.jsonl');
+  writeFileSync(good, documents().map((d) => JSON.stringify(d)).join('\n') + '\n');
+  const tok = await runLoom(['tokenize', good, '--vocab', 'cl100k', '--seq-len', '16', '--val-fraction', '0', '--out', shards]);
+  assert.equal(tok.code, 0, tok.stderr);
+  const ckpt = join(dir, 'ckpt');
+  await pretrain({
+    data: shards, out: ckpt, preset: 'tiny', overrides: { seqLen: 16, hiddenSize: 16, intermediateSize: 44, heads: 4, kvHeads: 2 },
+    device: 'cpu', batch: 2, steps: 1, lr: 1e-3, warmup: 1, minLrRatio: 0.1, weightDecay: 0.1, clip: 1, evalEvery: 0, evalWindows: 0,
+    saveEvery: 0, seed: 1, resume: false, skipNonfinite: false, world: SINGLE, onRecord: () => {}, log: () => {}, run: {},
+  });
+  const bad = join(dir, 'bad.jsonl');
+  writeFileSync(bad, `${JSON.stringify({ text: 'one more document' })}\n{"text": "broken\n`);
+  const run = (data: string[], maxWindows?: number) => evalPerplexity({ checkpoint: ckpt, data, split: 'val', device: 'cpu', batch: 4, maxWindows });
+  await assert.rejects(run([bad]), (err: Error) => err.message.startsWith(`${bad}:2: `), 'the broken line, by file and line');
+  // Long enough that read-ahead (a read chunk, a few batches of documents) stops well before its end.
+  const long = join(dir, 'long.jsonl');
+  writeFileSync(long, Array.from({ length: 60 }, documents).flat().map((d) => JSON.stringify(d)).join('\n') + '\n');
+  const early = await run([long, bad], 5);
+  assert.equal(early.windows, 5, 'the windows before the bad line are evaluated without reading it');
+
+  const notext = join(dir, 'notext.jsonl');
+  writeFileSync(notext, `${JSON.stringify({ text: 'fine' })}\n${JSON.stringify({ body: 'no text field' })}\n`);
+  await assert.rejects(evalPerplexity({ checkpoint: ckpt, data: [notext], split: 'val', device: 'cpu', batch: 4 }), /notext\.jsonl:2: .*"text"/);
+  const empty = join(dir, 'empty.jsonl');
+  writeFileSync(empty, `${JSON.stringify({ text: 'too short' })}\n`);
+  await assert.rejects(evalPerplexity({ checkpoint: ckpt, data: [empty], split: 'val', device: 'cpu', batch: 4 }), /empty\.jsonl: no window of 17 tokens to evaluate/);
+  await assert.rejects(evalPerplexity({ checkpoint: ckpt, data: [good], split: 'val', device: 'cpu', batch: 4, maxWindows: 0 }), /--max-windows must be at least 1/);
+});

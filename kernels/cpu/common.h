@@ -6,15 +6,10 @@
 #include <cstdint>
 #include <cstring>
 
-#include "../include/loom_kernels.h"
+#include "../include/lk_errors.h"
 #include "../include/lk_shared.h"
 
 namespace lk {
-
-// Records the message for lk_last_error() and returns the code, so call sites read
-// `return fail(LK_ERR_ARG, "...", ...)`.
-int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-const char *error_message();
 
 template <typename T>
 inline T *at(lk_ptr p) {
@@ -26,17 +21,6 @@ inline int require_f32(int dt, const char *op) {
   if (dt == LK_F32) return LK_OK;
   return fail(LK_ERR_UNSUPPORTED, "%s: the CPU backend computes in fp32 only (got dtype %d); cast first", op, dt);
 }
-
-#define LK_REQUIRE(cond, ...) \
-  do {                        \
-    if (!(cond)) return ::lk::fail(LK_ERR_ARG, __VA_ARGS__); \
-  } while (0)
-
-#define LK_CHECK(expr)          \
-  do {                          \
-    int lk_rc_ = (expr);        \
-    if (lk_rc_ != LK_OK) return lk_rc_; \
-  } while (0)
 
 // Row-major GEMM used by the fused ops (fp32).
 void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,

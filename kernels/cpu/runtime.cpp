@@ -1,38 +1,17 @@
-// CPU backend: errors, memory, streams (a no-op: work runs synchronously) and the device list.
-#include <cstdarg>
+// CPU backend: lk_last_error, memory, streams (a no-op: work runs synchronously) and the device list.
 #include <cstdio>
 #include <cstdlib>
-#include <string>
 
 #include <unistd.h>
 
 #include "common.h"
-
-namespace lk {
-namespace {
-thread_local std::string last_error;
-}
-
-int fail(int code, const char *fmt, ...) {
-  char buf[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  last_error = buf;
-  return code;
-}
-
-const char *error_message() { return last_error.c_str(); }
-
-}  // namespace lk
 
 using namespace lk;
 
 extern "C" {
 
 const char *lk_backend(void) { return "cpu"; }
-const char *lk_last_error(void) { return error_message(); }
+const char *lk_last_error(void) { return last_error().c_str(); }
 int lk_device_count(void) { return 1; }
 
 int lk_device_name(int device, char *out, int out_len) {

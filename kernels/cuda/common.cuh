@@ -6,12 +6,10 @@
 
 #include <cstdint>
 
-#include "../include/loom_kernels.h"
+#include "../include/lk_errors.h"
 #include "../include/lk_shared.h"
 
 namespace lk {
-
-int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 extern cudaStream_t g_stream;
 extern int g_sm_count;
@@ -83,17 +81,6 @@ __device__ __forceinline__ float block_max(float v, float *buf) {
     } else {                                                                               \
       return ::lk::fail(LK_ERR_UNSUPPORTED, "%s: dtype %d is not fp32 or bf16", op, (int)(dt)); \
     }                                                                                      \
-  } while (0)
-
-#define LK_REQUIRE(cond, ...) \
-  do {                        \
-    if (!(cond)) return ::lk::fail(LK_ERR_ARG, __VA_ARGS__); \
-  } while (0)
-
-#define LK_CHECK(expr)                  \
-  do {                                  \
-    int lk_rc_ = (expr);                \
-    if (lk_rc_ != LK_OK) return lk_rc_; \
   } while (0)
 
 // Row-major GEMM through cuBLASLt (see gemm.cu). bias (length N, ab type) is fused when given.

@@ -1,14 +1,11 @@
-// CUDA backend: errors, device selection, streams, memory, library-owned scratch.
-#include <cstdarg>
+// CUDA backend: lk_last_error, device selection, streams, memory, library-owned scratch.
 #include <cstdio>
-#include <string>
 
 #include "common.cuh"
 
 namespace lk {
 
 namespace {
-thread_local std::string last_error;
 int g_device = -1;
 void *g_scratch[4] = {};
 size_t g_scratch_bytes[4] = {};
@@ -16,16 +13,6 @@ size_t g_scratch_bytes[4] = {};
 
 cudaStream_t g_stream = nullptr;
 int g_sm_count = 132;
-
-int fail(int code, const char *fmt, ...) {
-  char buf[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  last_error = buf;
-  return code;
-}
 
 int cuda_check(cudaError_t e, const char *op) {
   if (e == cudaSuccess) return LK_OK;
@@ -53,7 +40,7 @@ using namespace lk;
 extern "C" {
 
 const char *lk_backend(void) { return "cuda"; }
-const char *lk_last_error(void) { return last_error.c_str(); }
+const char *lk_last_error(void) { return last_error().c_str(); }
 
 int lk_device_count(void) {
   int n = 0;

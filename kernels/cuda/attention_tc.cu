@@ -306,7 +306,7 @@ __device__ __forceinline__ void score_grads(float (&s)[TILE / 8][4], const float
 }
 
 template <int D>
-__global__ void __launch_bounds__(WARPS * 32) attn_bwd_dq_tc(bf16 *dq, const bf16 *dout, const float *lse,
+__global__ void __launch_bounds__(WARPS * 32, D == 64 ? 4 : 1) attn_bwd_dq_tc(bf16 *dq, const bf16 *dout, const float *lse,
                                                              const float *dsum, const bf16 *q, const bf16 *k,
                                                              const bf16 *v, int T_, int64_t Hq, int64_t Hkv,
                                                              float scale, int window) {
@@ -395,7 +395,7 @@ __device__ __forceinline__ void transposed_grads(float (&s)[TILE / 8][4], float 
 }
 
 template <int D>
-__global__ void __launch_bounds__(WARPS * 32) attn_bwd_dkv_tc(bf16 *dk, bf16 *dv, const bf16 *dout, const float *lse,
+__global__ void __launch_bounds__(WARPS * 32, D == 64 ? 3 : 1) attn_bwd_dkv_tc(bf16 *dk, bf16 *dv, const bf16 *dout, const float *lse,
                                                               const float *dsum, const bf16 *q, const bf16 *k,
                                                               const bf16 *v, int T_, int64_t Hq, int64_t Hkv,
                                                               float scale, int window) {

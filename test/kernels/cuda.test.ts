@@ -188,3 +188,33 @@ test('cuda: the 2-layer Qwen block agrees with the CPU (fp32 closely, bf16 loose
     for (const [name, grad] of ref.grads!) close(`${dt} ${name}`, got.grads!.get(name)!, grad, tol);
   }
 });
+
+test('cuda: streams order work, memInfo sees allocations, bad devices and shapes are errors that leave the backend usable', { skip }, () => {
+  const k = gpu!;
+  const before = k.memInfo();
+  assert.ok(before.total > 1e9 && before.free > 0 && before.free <= before.total, JSON.stringify(before));
+  const big = k.alloc([64 << 20]); // 256 MiB
+  assert.ok(before.free - k.memInfo().free >= 200e6, 'a 256 MiB allocation shows in memInfo');
+  k.free(big);
+
+  const n = 1 << 20, x = randn(n, 31);
+  const stream = k.createStream();
+  assert.notEqual(stream, 0);
+  k.setStream(stream);
+  const xd = dev(k, [n], x), y = k.alloc([n]);
+  k.copy(y, xd);
+  k.scale(y, 2);
+  k.add(y, y, xd); // y = 3x, queued on the new stream
+  k.synchronize();
+  k.setStream(0);
+  k.destroyStream(stream);
+  const got = k.toFloat32(y);
+  assert.ok(got.every((v, i) => Math.abs(v - 3 * x[i]!) <= 1e-5 * Math.max(1, Math.abs(v))), 'y = 3x through a stream');
+
+  assert.throws(() => openBackend('cuda:99'), /only \d+ CUDA device\(s\)/);
+  // a shape the binding accepts but the CUDA library refuses: the library's own message comes back
+  const [q, kk, v, o] = [0, 1, 2, 3].map(() => k.alloc([1, 64, 2, 256]));
+  assert.throws(() => k.attention(o!, k.alloc([2 * 64]), q!, kk!, v!), /head dim 256 > 128 is not supported on CUDA/);
+  k.copy(y, xd); // still usable after a reported error
+  assert.deepEqual(k.toFloat32(y), Float32Array.from(x, (v) => Math.fround(v)));
+});

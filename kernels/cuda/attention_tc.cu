@@ -116,6 +116,17 @@ __device__ __forceinline__ bool needs_mask(int i0, int rows, int j0, int T_, int
   return j0 + TILE - 1 > i0 || i0 + rows > T_ || (window > 0 && i0 + rows - 1 - j0 >= window);
 }
 
+// c[mt][n] and c[mt][n+1] += a[mt] times the B fragments of two n-tiles, for every m-tile
+template <int MT, int N>
+__device__ __forceinline__ void mma_pair(float (&c)[MT][N][4], int n, const uint32_t (&a)[MT][4],
+                                         const uint32_t (&b)[4]) {
+#pragma unroll
+  for (int mt = 0; mt < MT; ++mt) {
+    mma(c[mt][n], a[mt], b[0], b[1]);
+    mma(c[mt][n + 1], a[mt], b[2], b[3]);
+  }
+}
+
 // S = A Bᵀ for MT m-tiles of 16 rows of A (from row a0 of As) against the 64 rows of Bs: each B
 // fragment read from shared memory feeds MT products, which is what keeps ldmatrix traffic below
 // the tensor cores' rate.
@@ -135,11 +146,7 @@ __device__ __forceinline__ void scores(float (&s)[MT][TILE / 8][4], const bf16 *
     for (int n = 0; n < TILE / 8; n += 2) {
       uint32_t b[4];
       load_b_rows(b, Bs, LD, n * 8, kk * 16, lane);
-#pragma unroll
-      for (int mt = 0; mt < MT; ++mt) {
-        mma(s[mt][n], a[mt], b[0], b[1]);
-        mma(s[mt][n + 1], a[mt], b[2], b[3]);
-      }
+      mma_pair(s, n, a, b);
     }
   }
 }
@@ -163,11 +170,7 @@ __device__ __forceinline__ void accumulate(float (&acc)[MT][D / 8][4], const flo
     for (int n = 0; n < D / 8; n += 2) {
       uint32_t b[4];
       load_b_cols(b, Bs, LD, kt * 16, n * 8, lane);
-#pragma unroll
-      for (int mt = 0; mt < MT; ++mt) {
-        mma(acc[mt][n], a[mt], b[0], b[1]);
-        mma(acc[mt][n + 1], a[mt], b[2], b[3]);
-      }
+      mma_pair(acc, n, a, b);
     }
   }
 }

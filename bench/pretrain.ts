@@ -7,7 +7,7 @@
 //   node --import tsx bench/pretrain.ts --agreement --device cuda [--steps 200 --preset tiny --seq 128 --batch 8]
 //     trains `tiny` in loom and in PyTorch from the same exported init on the same batches and
 //     compares the loss curves, then compares loom's logits with transformers' on its checkpoint.
-//   node --import tsx bench/pretrain.ts --data-parallel --gpus 2 [--steps 30]
+//   node --import tsx bench/pretrain.ts --data-parallel --gpus 2 [--steps 30 --preset tiny --seq 128 --batch 8]
 //     `loom pretrain --gpus 2` against one GPU with 2-step accumulation (the same global batch).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -181,11 +181,11 @@ async function agreement(): Promise<void> {
 
 /** `loom pretrain --gpus N` against one GPU accumulating N micro-batches: the same windows per step. */
 function dataParallel(): void {
-  const gpus = Number(flag('gpus', '2')), steps = Number(flag('steps', '30'));
-  const T = 128, B = 8, vocab = 512;
+  const gpus = Number(flag('gpus', '2')), steps = Number(flag('steps', '30')), preset = flag('preset', 'tiny');
+  const T = Number(flag('seq', '128')), B = Number(flag('batch', '8')), vocab = 512;
   const data = join(work, 'shards');
   writeShards(data, { vocab, seqLen: T, train: patternStream(vocab, 400_000, 1, 64, 33), val: patternStream(vocab, 20_000, 2, 64, 33) });
-  const base = ['--import', 'tsx', 'bin/loom.ts', 'pretrain', '--data', data, '--preset', 'tiny', '--seq-len', String(T), '--batch', String(B), '--batch-tokens', String(B * T * gpus), '--steps', String(steps), '--lr', '3e-3', '--warmup', '5', '--eval-every', '0'];
+  const base = ['--import', 'tsx', 'bin/loom.ts', 'pretrain', '--data', data, '--preset', preset, '--seq-len', String(T), '--batch', String(B), '--batch-tokens', String(B * T * gpus), '--steps', String(steps), '--lr', '3e-3', '--warmup', '5', '--eval-every', '0'];
   const train = (extra: string[]) => {
     const r = spawnSync(process.execPath, [...base, ...extra], { encoding: 'utf8', maxBuffer: 1 << 26, timeout: Number(flag('timeout', '60')) * 1000 });
     process.stderr.write(r.stderr);
@@ -199,6 +199,7 @@ function dataParallel(): void {
   process.stdout.write(
     JSON.stringify({
       check: 'data-parallel',
+      preset,
       gpus,
       steps,
       tokens_per_step: B * T * gpus,

@@ -4,6 +4,9 @@
 //     one JSON line: loom's tokens/s, MFU and peak memory for a full training step (forward,
 //     backward, clipping, AdamW), and PyTorch eager and torch.compile on the same shape
 //     (scripts/pytorch-reference.py), with ratios. --no-peer skips PyTorch (e.g. on CPU).
+//   LOOM_PROFILE=1 node --import tsx bench/pretrain.ts --device cuda [--preset …]
+//     instead of the throughput line, one line with each kernel's device time per step
+//     (synchronized after every call; see kernels/profile.ts)
 //   node --import tsx bench/pretrain.ts --agreement --device cuda [--steps 200 --preset tiny --seq 128 --batch 8]
 //     trains `tiny` in loom and in PyTorch from the same exported init on the same batches and
 //     compares the loss curves, then compares loom's logits with transformers' on its checkpoint.
@@ -61,6 +64,14 @@ function throughput(): void {
   step(0);
   step(1);
   k.synchronize();
+  if (k.profile) {
+    k.profile.reset();
+    for (let i = 0; i < steps; i++) step(i + 2);
+    const ops = k.profile.report().map((o) => ({ op: o.op, calls: o.calls / steps, ms: Number((o.ms / steps).toFixed(3)) }));
+    const total = ops.reduce((sum, o) => sum + o.ms, 0);
+    process.stdout.write(JSON.stringify({ bench: 'pretrain-profile', preset, seq: T, batch: B, device: `${k.device} (${k.name})`, ms_per_step: Number(total.toFixed(2)), ops }) + '\n');
+    return;
+  }
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) step(i + 2);
   k.synchronize();

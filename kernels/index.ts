@@ -8,6 +8,7 @@
 // Every op checks shapes and dtypes here, so the C side can trust its arguments; kernel-side
 // failures (bad token ids, CUDA errors) come back as KernelError with the library's message.
 import { loadNative, type BackendKind, type NativeLib } from './native.js';
+import { OpProfile } from './profile.js';
 import { Arena, DTYPE_BYTES, DTYPE_CODE, Tensor, type DType } from './tensor.js';
 
 export { Arena, Tensor, type DType } from './tensor.js';
@@ -124,7 +125,9 @@ export function openBackend(spec?: string): Backend {
   const device = resolved === 'cpu' ? 'cpu' : `cuda:${index}`;
   let backend = opened.get(device);
   if (!backend) {
-    backend = new Backend(resolved, index, loadNative(resolved));
+    const lib = loadNative(resolved);
+    const profile = process.env.LOOM_PROFILE ? new OpProfile() : null;
+    backend = new Backend(resolved, index, profile ? profile.wrap(lib) : lib, profile);
     opened.set(device, backend);
   }
   return backend;
@@ -146,6 +149,8 @@ export class Backend {
     readonly kind: BackendKind,
     readonly index: number,
     private readonly lib: NativeLib,
+    /** per-op device times, when LOOM_PROFILE is set (see profile.ts) */
+    readonly profile: OpProfile | null = null,
   ) {
     this.device = kind === 'cpu' ? 'cpu' : `cuda:${index}`;
     this.check('init', lib.lk_init(index));

@@ -24,6 +24,35 @@ inline T *at(lk_ptr p) {
   return reinterpret_cast<T *>(static_cast<uintptr_t>(p));
 }
 
+// Eight elements through one or two 16-byte accesses (the pointer must be 16-byte aligned): with
+// one 2-byte access per thread too few bytes are in flight to fill HBM.
+constexpr int VEC = 8;
+
+__device__ __forceinline__ void load8(float (&v)[VEC], const float *p) {
+  const float4 a = reinterpret_cast<const float4 *>(p)[0], b = reinterpret_cast<const float4 *>(p)[1];
+  v[0] = a.x, v[1] = a.y, v[2] = a.z, v[3] = a.w, v[4] = b.x, v[5] = b.y, v[6] = b.z, v[7] = b.w;
+}
+__device__ __forceinline__ void load8(float (&v)[VEC], const __nv_bfloat16 *p) {
+  const uint4 u = *reinterpret_cast<const uint4 *>(p);
+  const __nv_bfloat162 *h = reinterpret_cast<const __nv_bfloat162 *>(&u);
+#pragma unroll
+  for (int k = 0; k < 4; ++k) {
+    const float2 f = __bfloat1622float2(h[k]);
+    v[2 * k] = f.x, v[2 * k + 1] = f.y;
+  }
+}
+__device__ __forceinline__ void store8(float *p, const float (&v)[VEC]) {
+  reinterpret_cast<float4 *>(p)[0] = make_float4(v[0], v[1], v[2], v[3]);
+  reinterpret_cast<float4 *>(p)[1] = make_float4(v[4], v[5], v[6], v[7]);
+}
+__device__ __forceinline__ void store8(__nv_bfloat16 *p, const float (&v)[VEC]) {
+  uint4 u;
+  __nv_bfloat162 *h = reinterpret_cast<__nv_bfloat162 *>(&u);
+#pragma unroll
+  for (int k = 0; k < 4; ++k) h[k] = __floats2bfloat162_rn(v[2 * k], v[2 * k + 1]);
+  *reinterpret_cast<uint4 *>(p) = u;
+}
+
 // Checks the last launch; the op name makes the message actionable.
 int launch_check(const char *op);
 int cuda_check(cudaError_t e, const char *op);

@@ -123,9 +123,9 @@ for (const [B, H, T, D] of onGpu ? [[8, 12, 2048, 64], [4, 8, 2048, 128]] : [[1,
 // fused LM head + cross-entropy, forward + backward, at the Qwen vocabulary
 {
   const [N, C, V, chunk] = onGpu ? [8192, 768, 151936, 8192] : [512, 256, 151936, 4096];
-  const wsFloats = lmHeadWorkspace(N, C, chunk);
+  const wsFloats = lmHeadWorkspace(N, C, chunk, V);
   cases.push({
-    id: 'lmhead', op: 'lmhead_ce_fwd_bwd', shape: `N${N} C${C} V${V}`, flops: 2 * N * C * V * 4,
+    id: 'lmhead', op: 'lmhead_ce_fwd_bwd', shape: `N${N} C${C} V${V}`, flops: 2 * N * C * V * 3, // logits, dh, dw: the GEMMs any implementation needs
     peer: { op: 'lmhead', N, C, V },
     setup: () => {
       const [h, w, dh] = keep(filled([N, C]), filled([V, C]), filled([N, C]));

@@ -71,15 +71,20 @@ export interface SampleOptions {
 export interface LmHeadOptions {
   /** vocabulary rows per chunk */
   chunk: number;
-  /** fp32 scratch of at least lmHeadWorkspace(N, C, chunk) elements */
+  /** fp32 scratch of at least lmHeadWorkspace(N, C, chunk, V) elements */
   workspace: Tensor;
   /** multiplies dloss/dlogit, e.g. 1 / number of counted tokens */
   gradScale?: number;
 }
 
-/** fp32 elements of scratch lmHeadCE needs for `rows` rows of width `dim`, `chunk` vocabulary entries at a time. */
-export function lmHeadWorkspace(rows: number, dim: number, chunk: number): number {
-  return 2 * rows * chunk + rows * dim + 2 * rows;
+/**
+ * fp32 elements of scratch lmHeadCE needs for `rows` rows of width `dim`, `chunk` vocabulary
+ * entries at a time, over a vocabulary of `vocab`: the logits region holds rows × chunk logits
+ * (the CPU's vocabulary chunks) or at least one row of the whole vocabulary (CUDA works in row
+ * chunks); see LK_LMHEAD_LOGITS in loom_kernels.h.
+ */
+export function lmHeadWorkspace(rows: number, dim: number, chunk: number, vocab: number): number {
+  return 2 * Math.max(rows * chunk, vocab) + rows * dim + 2 * rows;
 }
 
 /** Parses `cpu`, `cuda`, `cuda:N`, `auto` (or undefined = auto). */
@@ -503,8 +508,8 @@ export class Backend {
       throw new Error(`kernels.lmHeadCE: h ${h}, w ${w}, targets ${targets}, losses ${losses} do not fit`);
     if (!dh !== !dw) throw new Error('kernels.lmHeadCE: pass both dh and dw, or neither');
     const chunk = Math.min(opts.chunk, V);
-    if (opts.workspace.numel < lmHeadWorkspace(N, C, chunk))
-      throw new Error(`kernels.lmHeadCE: workspace ${opts.workspace} needs ${lmHeadWorkspace(N, C, chunk)} fp32 elements`);
+    if (opts.workspace.numel < lmHeadWorkspace(N, C, chunk, V))
+      throw new Error(`kernels.lmHeadCE: workspace ${opts.workspace} needs ${lmHeadWorkspace(N, C, chunk, V)} fp32 elements`);
     this.dtypes('lmHeadCE', 'i32', targets);
     this.dtypes('lmHeadCE', 'f32', losses, dw, opts.workspace);
     const dt = this.dtypes('lmHeadCE', h.dtype, w, dh);

@@ -19,7 +19,7 @@ extern "C" int lk_lmhead_ce(lk_ptr losses, lk_ptr dh, lk_ptr dw, lk_ptr h, lk_pt
                (long)V);
   const float *H = at<float>(h), *W = at<float>(w);
   float *Ls = at<float>(losses), *logits = at<float>(workspace);
-  float *mx = logits + 2 * N * chunk + N * C, *se = mx + N;  // layout of LK_LMHEAD_WORKSPACE
+  float *mx = logits + LK_LMHEAD_LOGITS(N, chunk, V) + N * C, *se = mx + N;  // layout of LK_LMHEAD_WORKSPACE
   for (int64_t n = 0; n < N; ++n) mx[n] = -INFINITY, se[n] = 0.f, Ls[n] = 0.f;
 
   for (int64_t v0 = 0; v0 < V; v0 += chunk) {

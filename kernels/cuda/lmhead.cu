@@ -1,61 +1,82 @@
-// CUDA backend: LM head fused with cross-entropy, chunked over the vocabulary (see cpu/lmhead.cpp
-// for the two-pass scheme). Logits of a chunk are an fp32 cuBLASLt output; dlogits go back to
-// the input dtype for the two gradient GEMMs, and dh accumulates in fp32 across chunks.
+// CUDA backend: LM head fused with cross-entropy, chunked over the rows. Each chunk of R rows
+// gets its logits over the whole vocabulary from one GEMM (in the compute dtype, as PyTorch's
+// autocast produces them), one kernel per row turns them into the loss and, in place, into
+// dlogits, and two GEMMs take dh (overwritten) and dw (accumulated in fp32). Three GEMMs in all,
+// none recomputed: chunking over the vocabulary instead (the CPU's scheme) needs the row's
+// log-sum-exp before any gradient, hence a second logits GEMM. R is as large as the workspace's
+// logits region allows, so dw is read and written only a few times.
 #include "common.cuh"
 
 using namespace lk;
 
 namespace {
 
-__global__ void ce_stats(const float *logits, int64_t vc, float *mx, float *se, float *tgt, const int32_t *targets,
-                         int64_t v0) {
+constexpr int CE_THREADS = 512;
+
+// (max, sum of exp(x - max)) merged with one more value
+__device__ __forceinline__ void online_add(float &m, float &s, float x) {
+  if (x > m) {
+    s = s * __expf(m - x) + 1.f;
+    m = x;
+  } else {
+    s += __expf(x - m);
+  }
+}
+
+// One block per row of a chunk: losses[n] = lse - logit[target]; with `grad`, the row becomes
+// (softmax - onehot) * scale in place (zeros for an ignored target).
+template <typename T>
+__global__ void __launch_bounds__(CE_THREADS) ce_rows(T *logits, float *losses, const int32_t *targets, int64_t V,
+                                                      float scale, bool grad, bool vec) {
   __shared__ float buf[32];
   const int64_t n = blockIdx.x;
-  const float *row = logits + n * vc;
-  float m = -INFINITY;
-  for (int64_t j = threadIdx.x; j < vc; j += blockDim.x) m = fmaxf(m, row[j]);
-  m = block_max(m, buf);
-  const float mo = mx[n], mn = fmaxf(mo, m);
-  float s = 0.f;
-  for (int64_t j = threadIdx.x; j < vc; j += blockDim.x) s += __expf(row[j] - mn);
-  s = block_sum(s, buf);
-  if (threadIdx.x == 0) {
-    se[n] = se[n] * __expf(mo - mn) + s;
-    mx[n] = mn;
-    const int32_t t = targets[n];
-    if (t >= v0 && t < v0 + vc) tgt[n] = row[t - v0];
-  }
-}
-
-__global__ void ce_init(float *mx, float *se, float *losses, int64_t N) {
-  for (int64_t n = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; n < N; n += (int64_t)gridDim.x * blockDim.x)
-    mx[n] = -INFINITY, se[n] = 0.f, losses[n] = 0.f;
-}
-
-// se becomes the log-sum-exp; losses = lse - target logit (0 when ignored)
-__global__ void ce_finish(float *mx, float *se, float *losses, const int32_t *targets, int64_t N) {
-  for (int64_t n = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; n < N; n += (int64_t)gridDim.x * blockDim.x) {
-    se[n] = mx[n] + logf(se[n]);
-    losses[n] = targets[n] < 0 ? 0.f : se[n] - losses[n];
-  }
-}
-
-template <typename T>
-__global__ void ce_grad(T *dlogits, const float *logits, int64_t vc, const float *lse, const int32_t *targets,
-                        int64_t v0, float scale) {
-  const int64_t n = blockIdx.x;
+  T *row = logits + n * V;
   const int32_t t = targets[n];
-  const float l = lse[n];
-  for (int64_t j = threadIdx.x; j < vc; j += blockDim.x) {
-    float g = 0.f;
-    if (t >= 0) g = (__expf(logits[n * vc + j] - l) - (v0 + j == t ? 1.f : 0.f)) * scale;
-    st(dlogits, n * vc + j, g);
+  const float target_logit = t >= 0 ? ld(row, t) : 0.f;  // read before any thread overwrites the row
+  const int64_t groups = vec ? V / VEC : 0;
+  float m = -INFINITY, s = 0.f;
+  for (int64_t g = threadIdx.x; g < groups; g += blockDim.x) {
+    float x[VEC];
+    load8(x, row + g * VEC);
+#pragma unroll
+    for (int e = 0; e < VEC; ++e) online_add(m, s, x[e]);
   }
+  for (int64_t j = groups * VEC + threadIdx.x; j < V; j += blockDim.x) online_add(m, s, ld(row, j));
+  const float M = block_max(m, buf);
+  const float S = block_sum(m == -INFINITY ? 0.f : s * __expf(m - M), buf);
+  const float lse = M + logf(S);
+  if (threadIdx.x == 0) losses[n] = t < 0 ? 0.f : lse - target_logit;
+  if (!grad) return;
+  const float k = t < 0 ? 0.f : scale;
+  for (int64_t g = threadIdx.x; g < groups; g += blockDim.x) {
+    float x[VEC];
+    load8(x, row + g * VEC);
+#pragma unroll
+    for (int e = 0; e < VEC; ++e) x[e] = (__expf(x[e] - lse) - (g * VEC + e == t ? 1.f : 0.f)) * k;
+    store8(row + g * VEC, x);
+  }
+  for (int64_t j = groups * VEC + threadIdx.x; j < V; j += blockDim.x)
+    st(row, j, (__expf(ld(row, j) - lse) - (j == t ? 1.f : 0.f)) * k);
 }
 
 __global__ void check_targets(const int32_t *targets, int64_t N, int64_t V, int *bad) {
   for (int64_t n = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; n < N; n += (int64_t)gridDim.x * blockDim.x)
     if (targets[n] >= V) atomicCAS(bad, -1, (int)n);
+}
+
+// Refuses a target outside the vocabulary with its position (one host sync).
+int check_vocabulary(const int32_t *targets, int64_t N, int64_t V) {
+  int *bad = static_cast<int *>(scratch(sizeof(int), 3));
+  if (!bad) return fail(LK_ERR_OOM, "lmhead_ce: scratch allocation failed");
+  LK_CHECK(cuda_check(cudaMemsetAsync(bad, 0xff, sizeof(int), g_stream), "lmhead_ce"));
+  check_targets<<<blocks_for(N, 256), 256, 0, g_stream>>>(targets, N, V, bad);
+  int where = -1;
+  LK_CHECK(cuda_check(cudaMemcpyAsync(&where, bad, sizeof(int), cudaMemcpyDeviceToHost, g_stream), "lmhead_ce"));
+  LK_CHECK(cuda_check(cudaStreamSynchronize(g_stream), "lmhead_ce"));
+  if (where < 0) return LK_OK;
+  int32_t t = 0;
+  cudaMemcpy(&t, targets + where, sizeof t, cudaMemcpyDeviceToHost);
+  return fail(LK_ERR_ARG, "lmhead_ce: target %d at position %d is outside the vocabulary [0, %ld)", t, where, (long)V);
 }
 
 }  // namespace
@@ -65,46 +86,24 @@ extern "C" int lk_lmhead_ce(lk_ptr losses, lk_ptr dh, lk_ptr dw, lk_ptr h, lk_pt
   LK_REQUIRE(chunk > 0, "lmhead_ce: chunk must be positive");
   LK_REQUIRE(!dh == !dw, "lmhead_ce: pass both dh and dw, or neither");
   LK_REQUIRE(dt == LK_F32 || dt == LK_BF16, "lmhead_ce: dtype %d is not fp32 or bf16", dt);
-  const int64_t es = dt == LK_BF16 ? 2 : 4;
-  float *logits = at<float>(workspace);
-  void *dlogits = logits + N * chunk;
-  float *dh_acc = logits + 2 * N * chunk, *mx = dh_acc + N * C, *se = mx + N;
-  float *L = at<float>(losses);
   const int32_t *tg = at<int32_t>(targets);
+  LK_CHECK(check_vocabulary(tg, N, V));
+  const int64_t es = dt == LK_BF16 ? 2 : 4;
+  const int64_t rows = std::min<int64_t>(N, LK_LMHEAD_LOGITS(N, chunk, V) * 4 / (V * es));
+  const bool vec = V % VEC == 0;  // then every row of the (aligned) workspace starts 16-byte aligned
+  char *logits = at<char>(workspace);
   const char *H = at<char>(h), *W = at<char>(w);
-  const int g = blocks_for(N, 256);
-
-  int *bad = static_cast<int *>(scratch(sizeof(int), 3));
-  if (!bad) return fail(LK_ERR_OOM, "lmhead_ce: scratch allocation failed");
-  LK_CHECK(cuda_check(cudaMemsetAsync(bad, 0xff, sizeof(int), g_stream), "lmhead_ce"));
-  check_targets<<<g, 256, 0, g_stream>>>(tg, N, V, bad);
-  ce_init<<<g, 256, 0, g_stream>>>(mx, se, L, N);
-  for (int64_t v0 = 0; v0 < V; v0 += chunk) {
-    const int64_t vc = std::min(chunk, V - v0);
-    LK_CHECK(gemm(false, true, N, vc, C, 1.f, H, C, W + v0 * C * es, C, 0.f, logits, vc, dt, LK_F32));
-    ce_stats<<<(unsigned)N, 256, 0, g_stream>>>(logits, vc, mx, se, L, tg, v0);
-  }
-  ce_finish<<<g, 256, 0, g_stream>>>(mx, se, L, tg, N);
-  LK_CHECK(launch_check("lmhead_ce"));
-  int where = -1;
-  LK_CHECK(cuda_check(cudaMemcpyAsync(&where, bad, sizeof(int), cudaMemcpyDeviceToHost, g_stream), "lmhead_ce"));
-  LK_CHECK(cuda_check(cudaStreamSynchronize(g_stream), "lmhead_ce"));
-  if (where >= 0) {
-    int32_t t = 0;
-    cudaMemcpy(&t, tg + where, sizeof t, cudaMemcpyDeviceToHost);
-    return fail(LK_ERR_ARG, "lmhead_ce: target %d at position %d is outside the vocabulary [0, %ld)", t, where, (long)V);
-  }
-  if (!dh) return LK_OK;
-
-  for (int64_t v0 = 0; v0 < V; v0 += chunk) {
-    const int64_t vc = std::min(chunk, V - v0);
-    const char *Wc = W + v0 * C * es;
-    LK_CHECK(gemm(false, true, N, vc, C, 1.f, H, C, Wc, C, 0.f, logits, vc, dt, LK_F32));
+  for (int64_t r0 = 0; r0 < N; r0 += rows) {
+    const int64_t R = std::min(rows, N - r0);
+    const char *Hr = H + r0 * C * es;
+    LK_CHECK(gemm(false, true, R, V, C, 1.f, Hr, C, W, C, 0.f, logits, V, dt, dt));
     LK_DISPATCH(dt, "lmhead_ce",
-                ce_grad<T><<<(unsigned)N, 256, 0, g_stream>>>(static_cast<T *>(dlogits), logits, vc, se, tg, v0, grad_scale));
+                ce_rows<T><<<(unsigned)R, CE_THREADS, 0, g_stream>>>(reinterpret_cast<T *>(logits), at<float>(losses) + r0,
+                                                                    tg + r0, V, grad_scale, dh != 0, vec));
     LK_CHECK(launch_check("lmhead_ce"));
-    LK_CHECK(gemm(false, false, N, C, vc, 1.f, dlogits, vc, Wc, C, v0 == 0 ? 0.f : 1.f, dh_acc, C, dt, LK_F32));
-    LK_CHECK(gemm(true, false, vc, C, N, 1.f, dlogits, vc, H, C, 1.f, at<char>(dw) + v0 * C * 4, C, dt, LK_F32));
+    if (!dh) continue;
+    LK_CHECK(gemm(false, false, R, C, V, 1.f, logits, V, W, C, 0.f, at<char>(dh) + r0 * C * es, C, dt, dt));
+    LK_CHECK(gemm(true, false, V, C, R, 1.f, logits, V, Hr, C, 1.f, at<float>(dw), C, dt, LK_F32));
   }
-  return lk_cast(dh, dt, reinterpret_cast<uintptr_t>(dh_acc), LK_F32, N * C);
+  return LK_OK;
 }

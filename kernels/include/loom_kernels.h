@@ -133,13 +133,15 @@ LK_API int lk_swiglu_bwd(lk_ptr dgate, lk_ptr dup, lk_ptr dout, lk_ptr gate, lk_
 LK_API int lk_dropout_fwd(lk_ptr out, lk_ptr x, int64_t n, float p, uint64_t seed, int dt);
 LK_API int lk_dropout_bwd(lk_ptr dx, lk_ptr dout, int64_t n, float p, uint64_t seed, int dt);
 
-/* ---- LM head fused with softmax cross-entropy, chunked over the vocabulary:
- * logits = h[N,C] @ w[V,C]^T never exist beyond [N, chunk]. targets[N] int32; a target < 0 is
- * ignored (loss 0, no gradient). losses[N] fp32 = lse - logit[target].
+/* ---- LM head fused with softmax cross-entropy, chunked so that the full logits
+ * h[N,C] @ w[V,C]^T never exist: the CPU goes through the vocabulary in chunks of `chunk`
+ * entries, CUDA through the rows in chunks that fill the logits region. targets[N] int32; a
+ * target < 0 is ignored (loss 0, no gradient). losses[N] fp32 = lse - logit[target].
  * When dh != 0: dh[N,C] = overwrite, dw (fp32) += , with dloss/dlogit scaled by grad_scale
- * (e.g. 1 / number of counted tokens). workspace: at least LK_LMHEAD_WORKSPACE(N, C, chunk) floats
- * (logits and dlogits of one chunk, an fp32 dh accumulator, per-row max and sum). ---- */
-#define LK_LMHEAD_WORKSPACE(N, C, chunk) (2 * (N) * (chunk) + (N) * (C) + 2 * (N))
+ * (e.g. 1 / number of counted tokens). workspace: at least LK_LMHEAD_WORKSPACE(N, C, chunk, V)
+ * floats (a logits region, an fp32 dh accumulator, per-row max and sum). ---- */
+#define LK_LMHEAD_LOGITS(N, chunk, V) (2 * ((N) * (chunk) > (V) ? (N) * (chunk) : (V)))
+#define LK_LMHEAD_WORKSPACE(N, C, chunk, V) (LK_LMHEAD_LOGITS(N, chunk, V) + (N) * (C) + 2 * (N))
 LK_API int lk_lmhead_ce(lk_ptr losses, lk_ptr dh, lk_ptr dw, lk_ptr h, lk_ptr w, lk_ptr targets, int64_t N,
                         int64_t C, int64_t V, int64_t chunk, float grad_scale, lk_ptr workspace, int dt);
 

@@ -44,11 +44,12 @@ export function arenaBytes(c: ModelConfig, batch: number, seqLen: number, dtype:
   const perLayer = s * (8 * C + 2 * kv + 3 * F + drop) + 4 * (2 + H);
   const chunk = Math.min(LM_HEAD_CHUNK, c.vocabSize);
   // ids, embedding out, final norm, dh, targets, losses, the LM head workspace, two residual grads.
-  const head = s * 5 * C + 4 * (3 + lmHeadWorkspace(1, C, chunk)) + 8;
+  const head = s * 5 * C + 4 * (3 + lmHeadWorkspace(1, C, chunk, 0)) + 8;
   // One layer's backward scratch, released before the next layer.
   const backward = s * (6 * C + 2 * kv + 3 * F + drop) + 4 * H;
   const tensors = 40 * c.layers + 64;
-  return N * (s * C + c.layers * perLayer + head + backward) + tensors * 256 + (1 << 20);
+  // the LM head workspace holds at least one row of the whole vocabulary
+  return N * (s * C + c.layers * perLayer + head + backward) + 8 * c.vocabSize + tensors * 256 + (1 << 20);
 }
 
 export class QwenModel {
@@ -159,7 +160,7 @@ export class QwenModel {
     k.upload(targets, mb.targets);
     const losses = act([N], 'f32');
     const chunk = Math.min(LM_HEAD_CHUNK, c.vocabSize);
-    const workspace = act([lmHeadWorkspace(N, C, chunk)], 'f32');
+    const workspace = act([lmHeadWorkspace(N, C, chunk, c.vocabSize)], 'f32');
     const dhf = opts.grad ? act([N, C]) : null;
     k.lmHeadCE(losses, dhf, opts.grad ? p.g('lm_head.weight') : null, hf, p.w('lm_head.weight'), targets, { chunk, workspace, gradScale: opts.gradScale ?? 1 });
     k.sum(this.lossSum, losses, true);

@@ -124,16 +124,35 @@ for (const dt of ['f32', 'bf16'] as DType[]) {
     });
   }
 
-  test(`cuda ${dt}: fused LM head + cross-entropy (N=256, C=128, V=5000, chunk 1024)`, { skip }, () => {
-    const N = 256, C = 128, V = 5000, chunk = 1024;
-    const h = r(randn(N * C, 14)), w = r(randn(V * C, 15, 0.1)), targets = randint(N, V, 16);
-    targets[3] = -100;
-    const [g, c] = both(dt, (k, t) => {
-      const Ls = k.alloc([N]), dH = k.alloc([N, C], t), dW = k.alloc([V, C]);
-      k.lmHeadCE(Ls, dH, dW, dev(k, [N, C], h, t), dev(k, [V, C], w, t), dev(k, [N], targets), { chunk, workspace: k.alloc([lmHeadWorkspace(N, C, chunk)]), gradScale: 1 / 255 });
-      return [Ls, dH, dW].map((z) => k.toFloat32(z));
+  // V = 5000 takes the 16-byte path through each row, 5001 the element-wise one; the CUDA row
+  // chunks (workspace / V rows at a time) split N = 256 into several
+  for (const V of [5000, 5001]) {
+    test(`cuda ${dt}: fused LM head + cross-entropy (N=256, C=128, V=${V}, chunk 1024)`, { skip }, () => {
+      const N = 256, C = 128, chunk = 1024;
+      const h = r(randn(N * C, 14)), w = r(randn(V * C, 15, 0.1)), targets = randint(N, V, 16);
+      targets[3] = -100;
+      const [g, c] = both(dt, (k, t) => {
+        const Ls = k.alloc([N]), dH = k.alloc([N, C], t), dW = k.alloc([V, C]);
+        k.lmHeadCE(Ls, dH, dW, dev(k, [N, C], h, t), dev(k, [V, C], w, t), dev(k, [N], targets), { chunk, workspace: k.alloc([lmHeadWorkspace(N, C, chunk, V)]), gradScale: 1 / 255 });
+        return [Ls, dH, dW].map((z) => k.toFloat32(z));
+      });
+      ['losses', 'dh', 'dw'].forEach((n, i) => close(n, g[i], c[i], tolOf(dt, 2e-4)));
     });
-    ['losses', 'dh', 'dw'].forEach((n, i) => close(n, g[i], c[i], tolOf(dt, 2e-4)));
+  }
+
+  test(`cuda ${dt}: elementwise ops on odd lengths at unaligned addresses (the one-element path)`, { skip }, () => {
+    const n = 1001, x = r(randn(n + 1, 40)), y = r(randn(n + 1, 41)), d = r(randn(n + 1, 42));
+    const [g, c] = both(dt, (k, t) => {
+      const at1 = (data: Float32Array) => dev(k, [n + 1, 1], data, t).rows(1, n + 1); // offset by one element
+      const X = at1(x), Y = at1(y), Dout = at1(d);
+      const S = at1(new Float32Array(n + 1)), A = at1(new Float32Array(n + 1)), dG = at1(new Float32Array(n + 1)), dU = at1(new Float32Array(n + 1));
+      k.swiglu(S, X, Y);
+      k.add(A, X, Y);
+      k.axpy(A, 0.5, S);
+      k.swigluBackward(dG, dU, Dout, X, Y);
+      return [S, A, dG, dU].map((z) => k.toFloat32(z));
+    });
+    ['swiglu', 'add + axpy', 'swiglu dgate', 'swiglu dup'].forEach((name, i) => close(name, g[i], c[i], tolOf(dt, 2e-4)));
   });
 }
 

@@ -242,7 +242,7 @@ test('lmHeadCE: chunked loss equals full-logit cross-entropy; gradients match fi
   const N = 6, C = 8, V = 50, chunk = 16;
   const h = randn(N * C, 26), w = randn(V * C, 27, 0.5), targets = Int32Array.from([3, 49, -100, 0, 17, 16]);
   const H = put(k, [N, C], h), W = put(k, [V, C], w), Tg = put(k, [N], targets), Ls = k.alloc([N]);
-  const ws = k.alloc([lmHeadWorkspace(N, C, chunk)]);
+  const ws = k.alloc([lmHeadWorkspace(N, C, chunk, V)]);
   const dH = k.alloc([N, C]), dW = k.alloc([V, C]);
   const scale = 1 / 5; // five counted tokens
   k.lmHeadCE(Ls, dH, dW, H, W, Tg, { chunk, workspace: ws, gradScale: scale });

@@ -125,7 +125,7 @@ export function runModel(k: Backend, arena: Arena, cfg: BlockConfig, params: Par
   const hf = act([N, C]), rf = act([N], 'f32');
   k.rmsnorm(hf, rf, x, p('model.norm.weight'), eps);
   const counted = batch.targets.filter((t) => t >= 0).length;
-  const losses = arena.tensor([N], 'f32'), ws = arena.tensor([lmHeadWorkspace(N, C, cfg.chunk)], 'f32');
+  const losses = arena.tensor([N], 'f32'), ws = arena.tensor([lmHeadWorkspace(N, C, cfg.chunk, cfg.vocab)], 'f32');
   const G = new Map<string, Tensor>();
   if (grads) for (const [name, { shape }] of params) G.set(name, arena.tensor(shape, 'f32'));
   for (const t of G.values()) k.zero(t);

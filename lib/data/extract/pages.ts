@@ -183,7 +183,7 @@ async function* readHtmlFile(input: PageInput, open: () => AsyncIterable<Buffer>
 
 async function* readWarcFile(name: string, open: () => AsyncIterable<Buffer>, opts: PageReadOptions, counters: ReadCounters): AsyncGenerator<Doc> {
   try {
-    for await (const page of readWarc(countBytes(open(), counters), { maxPageBytes: opts.maxPageBytes, countRecord: (type) => opts.count?.(`warc_${type}_records`), warn: (message) => opts.warn?.(`${name}: ${message}`) })) {
+    for await (const page of readWarc(countBytes(open(), counters), { maxPageBytes: opts.maxPageBytes, countRecord: (type) => opts.count?.(`warc_${type}_records`), countSkippedBytes: (n) => opts.count?.('warc_bytes_skipped', n), warn: (message) => opts.warn?.(`${name}: ${message}`) })) {
       counters.records += 1;
       const doc: Doc = {
         id: page.recordId ?? `${name}:${page.offset}`,

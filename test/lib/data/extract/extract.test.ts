@@ -128,3 +128,21 @@ test('JSONL pages with an html field: other fields pass through, html does not',
   assert.deepEqual(Object.keys(result.docs[0]!).sort(), ['crawl', 'id', 'lang', 'lang_score', 'text', 'title', 'url']);
   assert.deepEqual(result.rejects.map((r) => [r.reason, r.line]), [['no html field', 2]]);
 });
+
+test('a corrupt gzip member in a WARC.gz is dropped with its offset; the pages after it are extracted', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const members = [1, 2, 3, 4].map((n) => gzipRecord(response(n, article(`Page ${n} has words of its own in this test. `))));
+  const bad = Buffer.from(members[1]!.map((b, i) => (i >= 20 && i < 60 ? b ^ 0x5a : b)));
+  const path = join(dir, 'damaged.warc.gz');
+  writeFileSync(path, Buffer.concat([members[0]!, bad, members[2]!, members[3]!]));
+  const { docs, counters, records, warnings, rejects } = await run([path], { workers: 0 }, join(dir, 'rejects.jsonl'));
+  assert.deepEqual(docs.map((d) => d.url), ['https://example.com/1', 'https://example.com/3', 'https://example.com/4']);
+  assert.equal(counters.dropReasons['corrupt gzip member'], 1);
+  assert.equal(records.warc_bytes_skipped, bad.length);
+  assert.ok(warnings.includes(`${path}:${members[0]!.length}: corrupt gzip member`), warnings.join('\n'));
+  assert.equal(rejects.length, 1);
+  assert.equal(rejects[0]!.reason, 'corrupt gzip member');
+  assert.equal(rejects[0]!.line, members[0]!.length);
+  assert.equal((rejects[0]!.record as Doc).warc_offset, members[0]!.length);
+});

@@ -84,3 +84,44 @@ test('isHtml trusts the Content-Type and sniffs only without one', () => {
   assert.equal(isHtml(undefined, Buffer.from('  <!DOCTYPE html><html>')), true);
   assert.equal(isHtml('', Buffer.from('%PDF-1.7')), false);
 });
+
+test('a corrupt gzip member is skipped: reading resumes at the next member, with the skipped bytes reported', async () => {
+  const members = [1, 2, 3, 4].map((n) => gzipRecord(record(n, { body: `<html><body><p>Page ${n}. ${'Words that compress. '.repeat(40)}</p></body></html>` })));
+  const damaged = [
+    // bytes flipped inside member 2's deflate data
+    Buffer.from(members[1]!.map((b, i) => (i >= 20 && i < 60 ? b ^ 0x5a : b))),
+    // member 2 cut in half
+    members[1]!.subarray(0, members[1]!.length >> 1),
+    // something that is not gzip at all in its place
+    Buffer.from('not a gzip member\n'),
+  ];
+  for (const bad of damaged) {
+    const warnings: string[] = [];
+    const skipped: number[] = [];
+    const got: WarcPage[] = [];
+    const file = Buffer.concat([members[0]!, bad, members[2]!, members[3]!]);
+    for await (const page of readWarc([file], { maxPageBytes: 1 << 20, warn: (m) => warnings.push(m), countSkippedBytes: (n) => skipped.push(n) })) got.push(page);
+    const at = members[0]!.length;
+    const resumed = at + bad.length;
+    assert.deepEqual(got.map((p) => [p.offset, p.url, p.skip]), [
+      [0, 'https://example.com/1', undefined],
+      [at, undefined, 'corrupt gzip member'],
+      [resumed, 'https://example.com/3', undefined],
+      [resumed + members[2]!.length, 'https://example.com/4', undefined],
+    ]);
+    assert.match(Buffer.from(got[2]!.body!).toString(), /Page 3\./);
+    assert.deepEqual(skipped, [bad.length]);
+    assert.deepEqual(warnings, [`offset ${at}: corrupt gzip member; ${bad.length} bytes skipped, reading resumed at offset ${resumed}`]);
+  }
+});
+
+test('the same damage delivered in small chunks, and a gzip file that is not WARC still fails', async () => {
+  const members = [1, 2, 3, 4].map((n) => gzipRecord(record(n)));
+  const bad = Buffer.from(members[1]!.map((b, i) => (i >= 20 && i < 60 ? b ^ 0x5a : b)));
+  const file = Buffer.concat([members[0]!, bad, members[2]!, members[3]!]);
+  const chunks = Array.from({ length: Math.ceil(file.length / 7) }, (_, i) => file.subarray(i * 7, i * 7 + 7));
+  const got: WarcPage[] = [];
+  for await (const page of readWarc(chunks, { maxPageBytes: 1 << 20 })) got.push(page);
+  assert.deepEqual(got.map((p) => p.url ?? p.skip), ['https://example.com/1', 'corrupt gzip member', 'https://example.com/3', 'https://example.com/4']);
+  await assert.rejects(pages(Buffer.concat([gzipSync('{"text": "JSONL"}\n'), members[0]!])), /not a (valid )?WARC record/);
+});

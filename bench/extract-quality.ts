@@ -1,6 +1,8 @@
 // Main-content quality on ../shared/data/extract-dev (trafilatura's evaluation pages with
 // must-contain / must-not-contain snippets). Run by hand; prints one JSON line.
-//   node --import tsx bench/extract-quality.ts [extract-dev-dir] [--split tune|heldout|all]
+//   node --import tsx bench/extract-quality.ts [extract-dev-dir] [--split tune|heldout|all] [--show-misses]
+// --show-misses prints, on stderr, each page where the default extractor misses a must-contain
+// snippet or leaks a must-not-contain one (for inspecting the tuning split; not for held-out pages).
 // Split: pages.jsonl is ordered by sha256(url); lines 1-228 tuned the extractor, 229-457 are held out.
 // Scoring follows upstream's tests/eval_common.py: whitespace-normalized substring matching,
 // tp = must-contain found, fn = missing, fp = must-not-contain found; precision, recall, F1 summed
@@ -17,6 +19,7 @@ import { Readability } from '@mozilla/readability';
 import { parseHTML } from 'linkedom';
 
 interface Page {
+  url: string;
   path: string;
   with: string[];
   without: string[];
@@ -25,6 +28,8 @@ interface Page {
 const args = process.argv.slice(2);
 const splitIndex = args.indexOf('--split');
 const split = splitIndex >= 0 ? args.splice(splitIndex, 2)[1]! : 'heldout';
+const showMissesIndex = args.indexOf('--show-misses');
+const showMisses = showMissesIndex >= 0 && args.splice(showMissesIndex, 1).length > 0;
 const dir = args[0] ?? fileURLToPath(new URL('../../shared/data/extract-dev', import.meta.url));
 export const TUNE_PAGES = 228;
 
@@ -33,7 +38,7 @@ const selected = split === 'tune' ? pages.slice(0, TUNE_PAGES) : split === 'held
 
 const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
 
-function score(extract: (html: string) => string) {
+function score(extract: (html: string) => string, show = false) {
   let tp = 0, fn = 0, fp = 0, complete = 0, leaking = 0;
   const started = performance.now();
   for (const page of selected) {
@@ -51,6 +56,11 @@ function score(extract: (html: string) => string) {
     fp += leaks;
     if (found === page.with.length) complete += 1;
     if (leaks > 0) leaking += 1;
+    if (show && (found < page.with.length || leaks > 0)) {
+      const missed = page.with.filter((s) => !text.includes(squash(s)));
+      const leaked = page.without.filter((s) => text.includes(squash(s)));
+      console.error(JSON.stringify({ file: page.path, url: page.url, missed, leaked, chars: text.length }));
+    }
   }
   const precision = tp / (tp + fp);
   const recall = tp / (tp + fn);
@@ -70,7 +80,7 @@ console.log(JSON.stringify({
   bench: 'extract-quality',
   split,
   pages: selected.length,
-  loom_balanced: score(loom('balanced')),
+  loom_balanced: score(loom('balanced'), showMisses),
   loom_precision: score(loom('precision')),
   loom_recall: score(loom('recall')),
   readability_alone: score((html) => normalizeText(new Readability(parseHTML(html).document as unknown as ConstructorParameters<typeof Readability>[0]).parse()?.textContent ?? '')),

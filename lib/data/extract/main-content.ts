@@ -1,8 +1,13 @@
-// Main-content extraction: Readability.js on a linkedom DOM, with boilerplate removed first and a
-// fallback to the pruned page text when Readability returns too little (datatrove/trafilatura
-// do the same). `favor` trades recall for precision, as trafilatura's switches do.
+// Main-content extraction on a linkedom DOM, after trafilatura's design: boilerplate is removed
+// first, then three candidates are read with the same furniture rules (boilerplate.ts):
+// Readability.js's article, the container the markup names as the article body (container.ts),
+// and the pruned page. Readability's is kept unless it found little or much less than the
+// container, the article's lead paragraph is put back when Readability left it out, and `favor`
+// trades recall for precision, as trafilatura's switches do.
 import { Readability } from '@mozilla/readability';
 import { parseHTML } from 'linkedom';
+import { COOKIE, MAX_FURNITURE_SHARE, WRAPPERS, isArticleFurniture, isBoilerplate, isComments, isDialog, isFurniture, isHidden, marks, type Element, type Root } from './boilerplate.js';
+import { findLead, findMainContainer } from './container.js';
 import { elementText, type TextNode } from './html-text.js';
 
 export type Favor = 'precision' | 'balanced' | 'recall';
@@ -17,154 +22,81 @@ export interface MainContent {
   title?: string;
   date?: string;
   /** Which pass produced the text. */
-  method: 'readability' | 'fallback' | 'deep-fallback' | 'whole-page';
+  method: 'readability' | 'container' | 'fallback' | 'deep-fallback' | 'whole-page';
 }
 
-interface Element extends TextNode {
-  id: string;
-  className: string;
-  textContent: string | null;
-  remove(): void;
-  querySelectorAll(selector: string): ArrayLike<Element>;
-  getAttribute(name: string): string | null;
-}
-
-// Class/id words that mark page furniture rather than content.
-const BOILERPLATE_WORDS = 'nav|navbar|navigation|menu|menubar|breadcrumbs?|footer|site-?footer|masthead|sidebar|side-?bar|widgets?|cookies?|cookie-?banner|consent|gdpr|banner|share|sharing|sharedaddy|social|socials|social-?media|related|related-?posts|recommended|newsletter|subscribe|subscription|advert|advertisement|ads?|adsense|sponsor(ed)?|promo|popup|modal|overlay|pagination|pager|tag-?cloud|tags|author-?bio|login|signup|search|skip-?link|print|toolbar|rating';
-const BOILERPLATE = new RegExp(`(^|[\\s_-])(${BOILERPLATE_WORDS})($|[\\s_-])`, 'i');
-const COOKIE = /cookie|consent|gdpr|cmp-|onetrust|cc-window|privacy-?banner/i;
-const COMMENTS = /(^|[\s_-])(comments?|comment-?list|commentlist|disqus|discussion|respond|replies|reply)($|[\s_-])/i;
-const BOILERPLATE_TAGS = new Set(['nav', 'footer', 'aside', 'form', 'menu', 'dialog']);
-const BOILERPLATE_ROLES = /^(navigation|banner|contentinfo|complementary|search|dialog|alertdialog|menu|menubar)$/i;
-const HIDDEN_STYLE = /display\s*:\s*none|visibility\s*:\s*hidden/i;
-
-function marks(el: Element): string {
-  return `${el.id ?? ''} ${typeof el.className === 'string' ? el.className : ''}`;
-}
-
-function isHidden(el: Element): boolean {
-  const style = el.getAttribute('style');
-  return el.getAttribute('hidden') !== null || el.getAttribute('aria-hidden') === 'true' || (style !== null && HIDDEN_STYLE.test(style));
-}
-
-function isComments(el: Element): boolean {
-  return COMMENTS.test(marks(el));
-}
-
-/** Furniture the fallback pass leaves out: navigation, footers, sidebars, banners, comments. */
-function isBoilerplate(el: Element, keepComments: boolean): boolean {
-  const name = el.localName ?? '';
-  if (BOILERPLATE_TAGS.has(name)) return true;
-  if (name === 'header' && !isInsideArticle(el)) return true;
-  const role = el.getAttribute('role');
-  if (role && BOILERPLATE_ROLES.test(role)) return true;
-  const m = marks(el);
-  if (BOILERPLATE.test(m)) return true;
-  return !keepComments && COMMENTS.test(m);
-}
-
-function isInsideArticle(el: Element): boolean {
-  for (let node = (el as unknown as { parentElement?: Element | null }).parentElement; node; node = (node as unknown as { parentElement?: Element | null }).parentElement) {
-    if (node.localName === 'article' || node.localName === 'main') return true;
-  }
-  return false;
-}
+const DATE_META = ['article:published_time', 'og:published_time', 'datePublished', 'date', 'dc.date', 'DC.date.issued', 'pubdate', 'publish-date', 'sailthru.date', 'parsely-pub-date'];
 
 /**
  * Removes what no extraction pass should ever see: scripts, hidden elements, cookie banners and
  * (unless kept) comments. Class words also appear on page wrappers (`<body class="cookies-off">`,
  * `<div class="has-sidebar">`), so nothing that holds a large share of the page's text is removed.
  */
-function removeNoise(document: { querySelectorAll(s: string): ArrayLike<Element> }, keepComments: boolean, isSmall: (el: Element) => boolean): Element[] {
+function removeNoise(document: Root, keepComments: boolean, isSmall: (el: Element) => boolean): Element[] {
   const comments: Element[] = [];
-  for (const el of Array.from(document.querySelectorAll('script,style,noscript,template,svg,iframe'))) el.remove();
   for (const el of Array.from(document.querySelectorAll('[id],[class],[style],[hidden],[aria-hidden],[role]'))) {
     if (WRAPPERS.has(el.localName ?? '')) continue;
-    if (isHidden(el) || COOKIE.test(marks(el)) || /^(dialog|alertdialog)$/i.test(el.getAttribute('role') ?? '')) {
+    if (isHidden(el) || COOKIE.test(marks(el)) || isDialog(el)) {
       if (isSmall(el)) el.remove();
-    } else if (isComments(el) && isSmall(el) && !isCommentsInside(el, comments)) comments.push(el);
+    } else if (isComments(el) && isSmall(el) && !comments.some((outer) => outer.contains(el))) comments.push(el);
   }
   if (keepComments) return comments;
   for (const el of comments) el.remove();
   return [];
 }
 
-const LINK_LIST_TAGS = new Set(['ul', 'ol', 'div', 'p', 'section', 'table', 'nav']);
-const LINK_LIST_MAX_CHARS = 300;
-const LINK_LIST_DENSITY = 0.6;
-
-/** A short block that is mostly link text: "read also", tag lists, pagination. */
-function isLinkList(el: Element): boolean {
-  if (!LINK_LIST_TAGS.has(el.localName ?? '')) return false;
-  const length = (el.textContent ?? '').replace(/\s+/g, ' ').trim().length;
-  if (length === 0 || length > LINK_LIST_MAX_CHARS) return false;
-  let linked = 0;
-  for (const a of Array.from(el.querySelectorAll('a'))) linked += (a.textContent ?? '').replace(/\s+/g, ' ').trim().length;
-  return linked / length > LINK_LIST_DENSITY;
-}
-
-// Inside an article: captions and photo credits, bylines and post metadata, author boxes.
-const ARTICLE_FURNITURE = /(^|[\s_-])(wp-caption-text|captions?|credits?|byline|postmetadata|post-?meta|entry-?meta|entry-utility|article-?meta|meta-?data|author|author-?box|author-?info|author-?description|about-?author|sabox\w*|post-?ratings?|likes|sources|paywall|read-?more|more-?link|next-?post|nextstory|prev-?next|alerts?|notices?|cta|copyright|disclaimer|loading|wishlist|cart)($|[\s_-])/i;
-const ARTICLE_FURNITURE_TAGS = new Set(['figcaption']);
-
-// Captions, bylines and author boxes are short; a long element with such a class is a wrapper
-// (`<article class="author-jane">`).
-const ARTICLE_FURNITURE_MAX_CHARS = 800;
-
-function isArticleFurniture(el: Element): boolean {
-  if (WRAPPERS.has(el.localName ?? '')) return false;
-  if (!ARTICLE_FURNITURE_TAGS.has(el.localName ?? '') && !ARTICLE_FURNITURE.test(marks(el))) return false;
-  return (el.textContent ?? '').length <= ARTICLE_FURNITURE_MAX_CHARS;
-}
-
 /**
  * Removed before Readability runs, which rewrites phrasing-only `<div>`s as bare `<p>`s and so
  * loses the class that marks them.
  */
-function removeArticleFurniture(document: { querySelectorAll(s: string): ArrayLike<Element> }): void {
+function removeArticleFurniture(document: Root): void {
   for (const el of Array.from(document.querySelectorAll('figcaption,[id],[class]'))) {
     if (isArticleFurniture(el)) el.remove();
   }
 }
 
-// Lines that introduce furniture rather than content: "read also", "related", share and subscribe prompts.
-const TEASER = /^(related( articles| posts| stories| content)?|read (more|also|next)|see also|more (from|on|stories|articles)|you (may|might) also like|recommended( for you)?|share (this|on|the article)|follow us|sign up|subscribe|advertisement|sponsored|lesen sie (auch|mehr|hier)|auch interessant|mehr zum thema|(das|dies) könnte (dich|sie) auch interessieren|weiterführende[rn]? links?|weiterlesen|artikel teilen|möchten sie (den|diesen) artikel teilen|war (der|dieser) artikel (nützlich|hilfreich)|anzeige|empfohlene (beiträge|artikel)|ähnliche (beiträge|artikel)|à lire (aussi|également)|lire aussi|lire la suite|sur le même sujet|pour lire la suite|czytaj (też|także|więcej)|zobacz (też|także|również)|lee también|leer más|te puede interesar|never miss|sign up for|load more|show more|lade weitere|mehr anzeigen|weiter zu|newsletter abonnieren|jetzt abonnieren|(photo|image|picture) (credit|by|via)|(foto|bild) via|photograph by|crédits? photos?)\b/iu;
-const TEASER_MAX_CHARS = 80;
-const TEASER_TAGS = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'div', 'span', 'strong', 'b', 'li', 'section', 'aside']);
-
-/** A short block that announces furniture ("Read also: …", "Related articles"). */
-function isTeaserLine(el: Element): boolean {
-  if (!TEASER_TAGS.has(el.localName ?? '')) return false;
-  const text = el.textContent ?? '';
-  if (text.length > TEASER_MAX_CHARS * 2) return false;
-  const line = text.replace(/\s+/g, ' ').trim().replace(/^[^\p{L}]+/u, '');
-  return line.length <= TEASER_MAX_CHARS && TEASER.test(line);
-}
-
-const WRAPPERS = new Set(['html', 'body', 'main', 'article']);
-// Furniture is small: an element with more than this share of the page's text is content.
-const MAX_FURNITURE_SHARE = 0.4;
-
-function isCommentsInside(el: Element, found: Element[]): boolean {
-  return found.some((outer) => (outer as unknown as { contains(n: unknown): boolean }).contains(el));
-}
-
-const DATE_META = ['article:published_time', 'og:published_time', 'datePublished', 'date', 'dc.date', 'DC.date.issued', 'pubdate', 'publish-date', 'sailthru.date', 'parsely-pub-date'];
-
-function pageDate(document: { querySelector(s: string): Element | null }): string | undefined {
+function pageDate(document: Root): string | undefined {
+  // One pass over the <meta> tags: the first value of each name, then the names in order.
+  const values = new Map<string, string>();
+  for (const meta of Array.from(document.querySelectorAll('meta'))) {
+    const content = meta.getAttribute('content')?.trim();
+    if (!content) continue;
+    for (const attribute of ['property', 'name', 'itemprop']) {
+      const key = meta.getAttribute(attribute);
+      if (key && !values.has(key)) values.set(key, content);
+    }
+  }
   for (const name of DATE_META) {
-    const meta = document.querySelector(`meta[property="${name}"],meta[name="${name}"],meta[itemprop="${name}"]`);
-    const value = meta?.getAttribute('content')?.trim();
+    const value = values.get(name);
     if (value) return value;
   }
   return document.querySelector('time[datetime]')?.getAttribute('datetime')?.trim() || undefined;
 }
 
-// Readability's own threshold; the share of the pruned page below which its result counts as
-// "too little" depends on --favor.
-const RECALL_SHARE: Record<Favor, number> = { precision: 0, balanced: 0.25, recall: 0.6 };
+// Readability's own threshold for "found nothing".
 const MIN_READABILITY_CHARS = 200;
+// Readability returned too little when its text is below this share of the pruned page.
+const RECALL_SHARE: Record<Favor, number> = { precision: 0, balanced: 0.25, recall: 0.6 };
+// Readability settled on a part of the article when its text is below this share of the marked
+// container's (trafilatura prefers its own extraction in the same case).
+const CONTAINER_SHARE = 0.5;
 const MAX_READABILITY_DEPTH = 1000;
+
+/**
+ * Which candidate's text to keep: Readability's, the marked main container's, or the pruned
+ * page's. Readability is preferred; the container replaces it when Readability found little, or
+ * much less than the container holds; the pruned page is the last resort. --favor precision
+ * leaves Readability's answer only when it is empty.
+ */
+function chooseCandidate(readable: number, container: number, page: number, favor: Favor): 'readability' | 'container' | 'fallback' {
+  const alternative = container >= MIN_READABILITY_CHARS ? 'container' : page > 0 ? 'fallback' : 'readability';
+  if (favor === 'precision') return readable === 0 ? alternative : 'readability';
+  if (readable < MIN_READABILITY_CHARS || readable < RECALL_SHARE[favor] * page) return alternative;
+  if (container >= MIN_READABILITY_CHARS && readable < CONTAINER_SHARE * container) return 'container';
+  return 'readability';
+}
+
+const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 function exceedsDepth(root: TextNode, limit: number): boolean {
   const stack: [TextNode, number][] = [[root, 0]];
@@ -180,11 +112,14 @@ function exceedsDepth(root: TextNode, limit: number): boolean {
 /** The page's main text (not yet normalized), title and date. */
 export function extractMainContent(html: string, opts: MainContentOptions): MainContent {
   const { document } = parseHTML(html);
-  const doc = document as unknown as { querySelectorAll(s: string): ArrayLike<Element>; querySelector(s: string): Element | null; documentElement: Element | null };
+  const doc = document as unknown as Root & { documentElement: Element | null };
   const title = (doc.querySelector('title')?.textContent ?? '').trim().replace(/\s+/g, ' ') || undefined;
   const date = pageDate(doc);
   const body = doc.querySelector('body') ?? doc.documentElement;
   if (!body) return { text: '', title, date, method: 'whole-page' };
+  // Scripts and styles first: their text would inflate the page's length, and a wrapper holding
+  // the article would then count as small.
+  for (const el of Array.from(doc.querySelectorAll('script,style,noscript,template,svg,iframe'))) el.remove();
   const pageLength = (body.textContent ?? '').length;
   const isSmall = (el: Element) => (el.textContent ?? '').length <= MAX_FURNITURE_SHARE * pageLength;
   const comments = removeNoise(doc, opts.keepComments, isSmall);
@@ -194,7 +129,17 @@ export function extractMainContent(html: string, opts: MainContentOptions): Main
   // below read each candidate's text, which is quadratic on such trees, so they are skipped too.
   if (exceedsDepth(body, MAX_READABILITY_DEPTH)) return { text: elementText(body, { skip: isPageFurniture }), title, date, method: 'deep-fallback' };
   removeArticleFurniture(doc);
-  const fallback = elementText(body, { skip: (el) => isPageFurniture(el) || isTeaserLine(el as Element) });
+  const furnitureIn = (scope: Element) => {
+    const options = { keepComments: opts.keepComments, linkLists: opts.favor === 'precision', scopeLength: (scope.textContent ?? '').length };
+    return (node: TextNode) => isFurniture(node as Element, options);
+  };
+  const fallback = elementText(body, { skip: furnitureIn(body) });
+  const container = findMainContainer(doc, MIN_READABILITY_CHARS);
+  const containerText = container ? elementText(container, { skip: furnitureIn(container) }) : '';
+  // The lead sits in the article's header, which the marked body container often leaves out.
+  const leadScope = doc.querySelector('article') ?? container;
+  const leadElement = leadScope ? findLead(leadScope) : undefined;
+  const lead = leadElement ? elementText(leadElement) : '';
 
   const article = new Readability<Element>(document as unknown as ConstructorParameters<typeof Readability>[0], {
     serializer: (node) => node as unknown as Element,
@@ -203,26 +148,10 @@ export function extractMainContent(html: string, opts: MainContentOptions): Main
     keepClasses: true,
   }).parse();
   // Readability keeps some furniture inside the article (share bars, related links, tag lists).
-  const articleLength = (article?.content?.textContent ?? '').length;
-  const smallInArticle = (el: Element) => (el.textContent ?? '').length <= MAX_FURNITURE_SHARE * articleLength;
-  const skipInArticle = (node: TextNode) => {
-    const el = node as Element;
-    return (isBoilerplate(el, opts.keepComments) && smallInArticle(el)) || isTeaserLine(el) || (opts.favor === 'precision' && isLinkList(el));
-  };
-  let text = article?.content ? elementText(article.content, { skip: skipInArticle }) : '';
-  let method: MainContent['method'] = 'readability';
-  const readableLength = text.trim().length;
-  const fallbackLength = fallback.trim().length;
-  if (readableLength < MIN_READABILITY_CHARS && fallbackLength > 0 && opts.favor !== 'precision') {
-    text = fallback;
-    method = 'fallback';
-  } else if (readableLength < RECALL_SHARE[opts.favor] * fallbackLength) {
-    text = fallback;
-    method = 'fallback';
-  } else if (readableLength === 0) {
-    text = fallback;
-    method = 'fallback';
-  }
+  const readable = article?.content ? elementText(article.content, { skip: furnitureIn(article.content) }) : '';
+  const method = chooseCandidate(readable.trim().length, containerText.trim().length, fallback.trim().length, opts.favor);
+  let text = method === 'container' ? containerText : method === 'fallback' ? fallback : readable;
+  if (lead && !squash(text).includes(squash(lead))) text = `${lead}\n\n${text}`;
   if (opts.keepComments && method === 'readability') {
     for (const el of comments) text += `\n\n${elementText(el)}`;
   }

@@ -125,3 +125,37 @@ test('furniture rules keep content that only looks like furniture', () => {
   for (const p of articleBody) assert.ok(text.includes(p), `missing: ${p.slice(0, 60)}`);
   assert.ok(text.includes(prose));
 });
+
+test('the marked article container replaces Readability when Readability settles on another block', () => {
+  // Readability scores paragraphs, so it picks the one long paragraph outside the article over
+  // a recipe made of short steps; the container the markup names holds the recipe.
+  const steps = Array.from({ length: 80 }, (_, i) => `Step ${i + 1}: stir the pot`);
+  const page = `<html><body><nav><a href="/">Home</a> <a href="/a">Archive</a></nav>
+    <div class="site"><div class="entry-content"><h1>Soup</h1><ul>${steps.map((s) => `<li>${s}</li>`).join('')}</ul></div></div>
+    <div class="other"><div class="box"><p>${articleBody[3]}</p></div></div>
+    <footer>Impressum | Datenschutz | Kontakt</footer></body></html>`;
+  const result = extract(page);
+  const text = normalizeText(result.text);
+  assert.equal(result.method, 'container');
+  for (const s of steps) assert.ok(text.includes(s), s);
+  assert.ok(!text.includes(articleBody[3]!.slice(0, 40)) && !text.includes('Archive') && !text.includes('Impressum'));
+  // --favor precision keeps Readability's answer.
+  assert.equal(extract(page, { favor: 'precision' }).method, 'readability');
+});
+
+test('puts back the lead paragraph Readability leaves out with the article header', () => {
+  const lead = 'The council voted on Tuesday to close the old bridge, ending a debate that had lasted two years.';
+  const page = `<html><body><main><article><header><h1>The council votes</h1><p class="article-lead">${lead}</p></header>
+    <div class="article-body">${articleBody.map((p) => `<p>${p}</p>`).join('')}</div></article></main></body></html>`;
+  const text = normalizeText(extract(page).text);
+  assert.ok(text.startsWith(`${lead}\n\n`), text.slice(0, 120));
+  for (const p of articleBody) assert.ok(text.includes(p));
+});
+
+test('drops datelines, copyright lines, pagers, "read more" cards and related lists inside the article', () => {
+  assertDropped('<p>Published on 3 May 2020, 14:05</p>', 'Published on');
+  assertDropped('<p>© 2020 The Example Gazette. All rights reserved.</p>', 'Example Gazette');
+  assertDropped('<div class="card"><p>A short excerpt of another story on this site.</p><a href="/o">Read more</a></div>', 'short excerpt');
+  assertDropped('<div class="relatedArticles"><h3>More on this</h3><ul><li><a href="/x">Mayor opens the new bridge</a></li></ul></div>', 'Mayor opens');
+  assertDropped('<p>Impressum | Datenschutz | Kontakt</p>', 'Datenschutz');
+});

@@ -1,0 +1,236 @@
+// Signals that an element is page furniture rather than content, after trafilatura's and
+// Readability's: its tag and ARIA role, its class/id words, and for a short block its words
+// (teaser, dateline, byline, copyright and footer-link lines, in several languages) and its links
+// (link density, "read more" cards). Each predicate looks at one element or line;
+// main-content.ts decides where they apply.
+import type { TextNode } from './html-text.js';
+
+export interface Element extends TextNode {
+  id: string;
+  className: string;
+  textContent: string | null;
+  parentElement: Element | null;
+  nextElementSibling: Element | null;
+  remove(): void;
+  contains(node: unknown): boolean;
+  querySelector(selector: string): Element | null;
+  querySelectorAll(selector: string): ArrayLike<Element>;
+  getAttribute(name: string): string | null;
+}
+
+export interface Root {
+  querySelector(selector: string): Element | null;
+  querySelectorAll(selector: string): ArrayLike<Element>;
+}
+
+const CAMEL_CASE = /([a-z])([A-Z])/g;
+
+/** An element's id and class words; camelCase is split (`recipeCopyright` → `recipe-Copyright`). */
+export function marks(el: Element): string {
+  const text = `${el.id ?? ''} ${typeof el.className === 'string' ? el.className : ''}`;
+  return /[A-Z]/.test(text) ? text.replace(CAMEL_CASE, '$1-$2') : text;
+}
+
+/** A text with its runs of white space as one space. */
+const squash = (s: string | null) => (s ?? '').replace(/\s+/g, ' ').trim();
+
+const words = (alternatives: string) => new RegExp(`(^|[\\s_-])(${alternatives})($|[\\s_-])`, 'i');
+
+// Class/id words that mark page furniture rather than content.
+const BOILERPLATE = words('nav|navbar|navigation|menu|menubar|breadcrumbs?|footer|site-?footer|masthead|sidebar|side-?bar|widgets?|cookies?|cookie-?banner|consent|gdpr|banner|share|sharing|sharedaddy|social|socials|social-?media|related|related-?posts|recommended|newsletter|subscribe|subscription|advert|advertisement|ads?|adsense|sponsor(ed)?|promo|popup|modal|overlay|pagination|pager|tag-?cloud|tags|author-?bio|login|signup|search|skip-?link|print|toolbar|rating');
+// Stems that mark furniture wherever they appear in a class or id (`postfooter`, `relatedArticles`,
+// `shariff`, `mainmenu`), as trafilatura matches them.
+const BOILERPLATE_STEMS = /footer|related|social|sharing|sharebar|share-|-share|shariff|sidebar|breadcrumb|newsletter|widget|navbar|navigation|subnav|mainmenu|menu-|-menu|cookie|tagcloud|tag-?list|taglist|outbrain|taboola|most-?popular|most-?read|posts?-?list|list-?posts|more-?(posts|articles|stories|news)|similar-?(posts|articles)/i;
+export const COOKIE = /cookie|consent|gdpr|cmp-|onetrust|cc-window|privacy-?banner/i;
+const COMMENTS = words('comments?|comment-?list|commentlist|disqus|discussion|respond|replies|reply');
+const BOILERPLATE_TAGS = new Set(['nav', 'footer', 'aside', 'form', 'menu', 'dialog']);
+const BOILERPLATE_ROLES = /^(navigation|banner|contentinfo|complementary|search|dialog|alertdialog|menu|menubar)$/i;
+const HIDDEN_STYLE = /display\s*:\s*none|visibility\s*:\s*hidden/i;
+
+/** Page and article wrappers: never removed for their class words (`<body class="has-sidebar">`). */
+export const WRAPPERS = new Set(['html', 'body', 'main', 'article']);
+
+export function isHidden(el: Element): boolean {
+  const style = el.getAttribute('style');
+  return el.getAttribute('hidden') !== null || el.getAttribute('aria-hidden') === 'true' || (style !== null && HIDDEN_STYLE.test(style));
+}
+
+export function isComments(el: Element): boolean {
+  return COMMENTS.test(marks(el));
+}
+
+export function isDialog(el: Element): boolean {
+  return /^(dialog|alertdialog)$/i.test(el.getAttribute('role') ?? '');
+}
+
+function isInsideArticle(el: Element): boolean {
+  for (let node = el.parentElement; node; node = node.parentElement) {
+    if (node.localName === 'article' || node.localName === 'main') return true;
+  }
+  return false;
+}
+
+/** Furniture by tag, role or class: navigation, footers, sidebars, banners, comments. */
+export function isBoilerplate(el: Element, keepComments: boolean): boolean {
+  const name = el.localName ?? '';
+  if (BOILERPLATE_TAGS.has(name)) return true;
+  if (name === 'header' && !isInsideArticle(el)) return true;
+  const role = el.getAttribute('role');
+  if (role && BOILERPLATE_ROLES.test(role)) return true;
+  const m = marks(el);
+  if (BOILERPLATE.test(m) || BOILERPLATE_STEMS.test(m)) return true;
+  return !keepComments && COMMENTS.test(m);
+}
+
+// Inside an article: captions and photo credits, bylines and post metadata, author boxes.
+const ARTICLE_FURNITURE = words('wp-caption-text|captions?|credits?|byline|postmetadata|post-?meta|entry-?meta|entry-utility|article-?meta|meta-?data|author|author-?box|author-?info|author-?description|about-?author|sabox\\w*|post-?ratings?|likes|sources|paywall|read-?more|more-?link|next-?post|nextstory|prev-?next|alerts?|notices?|cta|copyright|disclaimer|loading|wishlist|cart');
+// The same, matched anywhere in a class or id (`postauthor`, `article-byline-name`, `shareButtons`).
+const ARTICLE_FURNITURE_STEMS = /author|byline|dateline|timestamp|caption|credit|copyright|disclaimer|paywall|rating|share|social|button|breadcrumb|newsletter|subscri|signup|sign-up|login|advert|sponsor|promo|tags|tag-?list/i;
+const ARTICLE_FURNITURE_TAGS = new Set(['figcaption']);
+
+// Captions, bylines and author boxes are short; a long element with such a class is a wrapper
+// (`<article class="author-jane">`).
+const ARTICLE_FURNITURE_MAX_CHARS = 800;
+
+export function isArticleFurniture(el: Element): boolean {
+  if (WRAPPERS.has(el.localName ?? '')) return false;
+  if (!ARTICLE_FURNITURE_TAGS.has(el.localName ?? '')) {
+    const m = marks(el);
+    if (!ARTICLE_FURNITURE.test(m) && !ARTICLE_FURNITURE_STEMS.test(m)) return false;
+  }
+  return squash(el.textContent).length <= ARTICLE_FURNITURE_MAX_CHARS;
+}
+
+// Lines that introduce furniture rather than content: "read also", "related", share and subscribe prompts.
+const TEASER = /^(related( articles| posts| stories| content)?|read (more|also|next)|see also|more (from|on|stories|articles)|you (may|might) also like|recommended( for you)?|share (this|on|the article)|follow us|sign up|subscribe|advertisement|sponsored|lesen sie (auch|mehr|hier)|auch interessant|mehr zum thema|(das|dies)( \p{L}+)? könnte (dich|sie|euch) auch interessieren|weiterführende[rn]? links?|weiterlesen|artikel teilen|möchten sie (den|diesen) artikel teilen|war (der|dieser) artikel (nützlich|hilfreich)|anzeige|empfohlene (beiträge|artikel)|ähnliche (beiträge|artikel)|à lire (aussi|également)|lire aussi|lire la suite|sur le même sujet|pour lire la suite|czytaj (też|także|więcej)|zobacz (też|także|również)|lee también|leer más|te puede interesar|never miss|sign up for|load more|show more|lade weitere|mehr anzeigen|weiter zu|newsletter abonnieren|jetzt abonnieren|most (read|popular|viewed|shared)|meistgelesen|am meisten gelesen|(articles )?les plus (lus|populaires)|najczęściej (czytane|komentowane)|lo más leído|(artículos )?más leídos|i più letti|abonnez-vous|subskrybuj|zapraszamy (też |także )?do (subskrypcji|prenumeraty)|suscríbete|abonnieren sie|(photo|image|picture) (credit|by|via)|(foto|bild) via|photograph by|crédits? photos?)\b/iu;
+const TEASER_MAX_CHARS = 80;
+
+/** A line that announces furniture ("Read also: …", "Related articles"). */
+export function isTeaserLine(line: string): boolean {
+  const words = line.replace(/^[^\p{L}]+/u, '');
+  return words.length <= TEASER_MAX_CHARS && TEASER.test(words);
+}
+
+const MONTHS = 'jan(uary|uar)?|feb(ruary|ruar)?|m(ar(ch)?|ärz|aerz)|apr(il)?|ma[iy]|june?|juni|july?|juli|aug(ust)?|sep(t(ember)?)?|o[ck]t(ober)?|nov(ember)?|de[cz](ember)?|janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|stycze[nń]|stycznia|lut(y|ego)|marca|marzec|kwie(cie[nń]|tnia)|maj(a)?|czerw(iec|ca)|lip(iec|ca)|sierp(ie[nń]|nia)|wrze(sie[nń]|[sś]nia)|pa[zź]dziernik(a)?|listopad(a)?|grud(zie[nń]|nia)|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre';
+const DATE = new RegExp(`\\b(\\d{1,4}[./-]\\d{1,2}[./-]\\d{1,4}|(\\d{1,2}\\.? ?)?(${MONTHS})\\.?,? \\d{1,4}(,? \\d{4})?)\\b`, 'iu');
+// Words that go with a date in a dateline: "Posted on", "Stand:", "Last modified", "Publié le".
+const DATELINE_WORDS = new RegExp(`(?<!\\p{L})(${MONTHS}|posted|published|updated|last|modified|created|on|at|am|um|uhr|stand|veröffentlicht|aktualisiert|zuletzt|erstellt|publié|mis à jour|le|à|opublikowano|zaktualizowano|dnia|publicado|actualizado|el|pubblicato|il|[ap]\\.?m\\.?|gmt|utc|cet|cest|mez|mesz|edt|est|pst|pdt|bst|monday|tuesday|wednesday|thursday|friday|saturday|sunday|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)(?!\\p{L})`, 'giu');
+const DATELINE_MAX_CHARS = 80;
+
+/** A line that is only a date or a dateline ("Posted on 3 May 2020, 14:05", "16 marca 2021"). */
+export function isDateLine(line: string): boolean {
+  if (line.length > DATELINE_MAX_CHARS || !DATE.test(line)) return false;
+  return line.replace(DATELINE_WORDS, '').replace(/[^\p{L}]+/gu, '').length <= 2;
+}
+
+// "By Jane Doe", "Von Max Muster und Erika Muster", "Foto: dpa": a short line naming who wrote or
+// photographed. The words after the marker must read as names (capitalized, or joiners such as
+// "and", "von"), so that a heading like "Von Berlin nach Hamburg" is kept.
+const BYLINE_MARKER = /^(by|von|par|por|di|door|przez|autor|autorin|author|text|texte|tekst|foto|fotos|photo|photos|bild|bilder|fot|zdjęcia|credit|quelle|source)\b\s*[:.]?\s+(.+)$/iu;
+const NAME_JOINERS = new Set(['and', 'und', 'et', 'i', 'y', 'e', '&', 'sowie', 'de', 'van', 'von', 'der', 'den', 'la', 'le', 'du', 'di', 'da', '/', '|', '-', '–']);
+const BYLINE_MAX_CHARS = 60;
+
+/** A byline ("By Jane Doe", "Foto: dpa"). */
+export function isBylineLine(line: string): boolean {
+  if (line.length > BYLINE_MAX_CHARS) return false;
+  const names = BYLINE_MARKER.exec(line)?.[2];
+  if (!names || /[.!?]$/.test(names)) return false;
+  return names.split(/[\s,]+/).every((word) => word === '' || /^\p{Lu}/u.test(word) || NAME_JOINERS.has(word));
+}
+
+const COPYRIGHT = /^(©|\(c\)|copyright\b)|all rights reserved|alle rechte vorbehalten|tous droits réservés|wszelkie prawa zastrzeżone|todos los derechos reservados|tutti i diritti riservati/i;
+const COPYRIGHT_MAX_CHARS = 200;
+
+/** A copyright notice ("© 2020 Example Ltd. All rights reserved."). */
+export function isCopyrightLine(line: string): boolean {
+  return line.length <= COPYRIGHT_MAX_CHARS && COPYRIGHT.test(line);
+}
+
+// Links every site repeats in its footer, in several languages.
+const LEGAL = /(?<!\p{L})(impressum|imprint|datenschutz(erklärung)?|privacy( policy)?|terms( of (use|service))?|nutzungsbedingungen|agb|cookies?( policy| settings)?|kontakt|contact( us)?|sitemap|disclaimer|haftungsausschluss|mentions légales|confidentialité|cgu|cgv|polityka prywatności|regulamin|aviso legal|política de privacidad|about us|über uns|barrierefreiheit|accessibility)(?!\p{L})/giu;
+const LEGAL_MAX_CHARS = 200;
+
+/** A line of footer links: "Impressum | Datenschutz | Kontakt". */
+export function isLegalLine(line: string): boolean {
+  if (line.length > LEGAL_MAX_CHARS) return false;
+  const found = new Set(Array.from(line.matchAll(LEGAL), (m) => m[0].toLowerCase()));
+  return found.size >= 2;
+}
+
+const READ_MORE = /^(read (more|on|the full (story|article))|continue reading|more|weiterlesen|mehr( lesen| erfahren)?|zum (artikel|beitrag)|lire (la suite|plus)|en savoir plus|czytaj (dalej|więcej)|więcej|leer más|seguir leyendo|continua a leggere|leggi (tutto|di più))\W*$/iu;
+const TEASER_CARD_TAGS = new Set(['div', 'li', 'article', 'section', 'p']);
+
+/** The excerpt of another page: a short block that ends in a "read more" link. */
+function isTeaserCard(name: string, links: ArrayLike<Element>): boolean {
+  return TEASER_CARD_TAGS.has(name) && READ_MORE.test(squash(links[links.length - 1]!.textContent));
+}
+
+function linkedLength(links: ArrayLike<Element>): number {
+  let linked = 0;
+  for (let i = 0; i < links.length; i++) linked += squash(links[i]!.textContent).length;
+  return linked;
+}
+
+const LINK_DENSE_TAGS = new Set(['p', 'ul', 'ol', 'dl', 'div', 'section', 'table', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6']);
+const LINK_DENSITY = 0.8;
+
+/**
+ * A short block whose text is mostly links: a headline linking to another story, "Prev · Next",
+ * a row of tag or category links. The length limit is larger for the last block of its parent,
+ * where link lists to other pages gather. Long blocks are prose with links in it, and are kept.
+ */
+function isLinkDense(el: Element, name: string, length: number, linked: number): boolean {
+  if (!LINK_DENSE_TAGS.has(name)) return false;
+  const last = el.nextElementSibling === null;
+  const limit = name === 'p' ? (last ? 60 : 30) : last ? 300 : 100;
+  return length < limit && linked > LINK_DENSITY * length;
+}
+
+const LINK_LIST_TAGS = new Set(['ul', 'ol', 'div', 'p', 'section', 'table', 'nav']);
+const LINK_LIST_MAX_CHARS = 300;
+const LINK_LIST_DENSITY = 0.6;
+
+/** A block of at most 300 characters that is mostly link text (--favor precision). */
+function isLinkList(name: string, length: number, linked: number): boolean {
+  return LINK_LIST_TAGS.has(name) && length <= LINK_LIST_MAX_CHARS && linked > LINK_LIST_DENSITY * length;
+}
+
+// Furniture is small: an element with more than this share of the text around it is content.
+export const MAX_FURNITURE_SHARE = 0.4;
+const LINE_TAGS = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'div', 'span', 'strong', 'b', 'small', 'li', 'section', 'aside', 'time', 'address']);
+// The line and link rules are for short blocks; longer ones are not read further. The first
+// bound is on the raw text, which has the source's indentation in it.
+const SHORT_BLOCK_CHARS = 500;
+const SHORT_BLOCK_RAW_CHARS = 8 * SHORT_BLOCK_CHARS;
+const SHORT_BLOCK_TAGS = new Set([...LINE_TAGS, ...LINK_DENSE_TAGS, ...TEASER_CARD_TAGS, ...LINK_LIST_TAGS]);
+
+export interface FurnitureOptions {
+  keepComments: boolean;
+  /** Also drop short link lists (--favor precision). */
+  linkLists: boolean;
+  /** Length of the text the element is part of (the page, the article). */
+  scopeLength: number;
+}
+
+/**
+ * Whether an element is furniture to leave out of the text: by its tag, role or class (unless it
+ * holds a large share of the text around it), or, for a short block, by its words (teaser line,
+ * dateline, copyright, footer links) or its links (a "read more" card, link density).
+ */
+export function isFurniture(el: Element, opts: FurnitureOptions): boolean {
+  const name = el.localName ?? '';
+  const boilerplate = isBoilerplate(el, opts.keepComments);
+  // Reading an element's text costs a walk of its subtree: only for candidates.
+  if (!boilerplate && !SHORT_BLOCK_TAGS.has(name)) return false;
+  const raw = el.textContent ?? '';
+  if (boilerplate && raw.length <= MAX_FURNITURE_SHARE * opts.scopeLength) return true;
+  if (raw.length > SHORT_BLOCK_RAW_CHARS) return false;
+  const text = squash(raw);
+  if (text.length === 0 || text.length > SHORT_BLOCK_CHARS) return false;
+  if (LINE_TAGS.has(name) && (isTeaserLine(text) || isDateLine(text) || isBylineLine(text) || isCopyrightLine(text) || isLegalLine(text))) return true;
+  const links = el.querySelectorAll('a');
+  if (links.length === 0) return false;
+  if (isTeaserCard(name, links)) return true;
+  const linked = linkedLength(links);
+  return isLinkDense(el, name, text.length, linked) || (opts.linkLists && isLinkList(name, text.length, linked));
+}

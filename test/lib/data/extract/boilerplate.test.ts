@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseHTML } from 'linkedom';
+import { isBoilerplate, isBylineLine, isCopyrightLine, isDateLine, isFurniture, isLegalLine, isTeaserLine, marks, type Element } from '../../../../lib/data/extract/boilerplate.js';
+
+const element = (html: string, selector = 'body > *') => (parseHTML(`<html><body>${html}</body></html>`).document as unknown as { querySelector(s: string): Element }).querySelector(selector);
+const options = { keepComments: false, linkLists: false, scopeLength: 10_000 };
+
+test('datelines are dropped, sentences that mention a date are kept', () => {
+  for (const line of ['23.10.2018', '16 marca 2021', 'Oct 9, 2019', 'Posted on 3 May 2020, 14:05', 'Stand: 12.03.2020, 10:15 Uhr', 'Publié le 3 mars 2020 à 14h05', 'Veröffentlicht am 9. Oktober 2019']) {
+    assert.ok(isDateLine(line), line);
+  }
+  for (const line of ['Am 23.10.2018 trat das Gesetz in Kraft.', 'Die Sitzung vom 3. Mai 2020', 'Mix 200 g flour with 3 eggs.']) assert.ok(!isDateLine(line), line);
+});
+
+test('bylines are dropped, headings and sentences that start alike are kept', () => {
+  for (const line of ['By Jane Doe', 'Von Max Mustermann und Erika Musterfrau', 'Text: Anna Nowak', 'Foto: DPA/Picture Alliance']) assert.ok(isBylineLine(line), line);
+  for (const line of ['Von Berlin nach Hamburg', 'By the way, this is content', 'By 2020 the city had grown.']) assert.ok(!isBylineLine(line), line);
+});
+
+test('copyright notices and footer link lines are dropped, prose about them is kept', () => {
+  assert.ok(isCopyrightLine('© 2020 Example Mills. All Rights Reserved'));
+  assert.ok(isCopyrightLine('Copyright 2019 Example GmbH'));
+  assert.ok(!isCopyrightLine('The copyright of this work lies with the author who wrote it.'));
+  assert.ok(isLegalLine('IMPRESSUM | DATENSCHUTZ | COPYRIGHT EXAMPLE'));
+  assert.ok(isLegalLine('Privacy policy · Terms of use · Contact us'));
+  assert.ok(!isLegalLine('Please read our privacy policy before you sign the form below.'));
+});
+
+test('teaser lines in several languages are dropped, prose that starts alike is kept', () => {
+  for (const line of ['Das Thema könnte dich auch interessieren:', 'Articles les plus lus', 'Zapraszamy też do subskrypcji', 'Most read', '» Related articles']) assert.ok(isTeaserLine(line), line);
+  assert.ok(!isTeaserLine('Related work on the subject shows that the committee met four times before the vote.'));
+});
+
+test('camelCase class words are read as words', () => {
+  assert.equal(marks(element('<div class="relatedArticles recipeCopyright"></div>')), ' related-Articles recipe-Copyright');
+  assert.ok(isBoilerplate(element('<div class="relatedArticles"><a href="/a">Another story</a></div>'), false));
+  assert.ok(isBoilerplate(element('<ul class="listPosts-list"><li>One</li></ul>'), false));
+  assert.ok(!isBoilerplate(element('<div class="articleBody"><p>Text</p></div>'), false));
+});
+
+test('short link-dense blocks and "read more" cards are furniture, prose with links is not', () => {
+  assert.ok(isFurniture(element('<div><a href="/p">« Previous</a> · <a href="/n">Next »</a></div><p>after</p>'), options));
+  assert.ok(isFurniture(element('<div><p>A short excerpt of another story on this site.</p><a href="/o">Read more</a></div>'), options));
+  assert.ok(isFurniture(element('<div><p>Ein kurzer Anriss eines anderen Artikels.</p><a href="/o">Weiterlesen »</a></div>'), options));
+  const prose = '<p>The committee, which <a href="/c">met four times</a>, published its report on the new bridge in the spring, after a long debate in the council.</p>';
+  assert.ok(!isFurniture(element(prose), options));
+  // A long block is never read as a line or a link list.
+  assert.ok(!isFurniture(element(`<div>${prose.repeat(6)}</div>`), options));
+});
+
+test('boilerplate by class is dropped only when it is a small share of the text around it', () => {
+  const wrapper = element('<div class="has-sidebar"><p>All of the article.</p></div>');
+  assert.ok(isFurniture(wrapper, { ...options, scopeLength: 1000 }));
+  assert.ok(!isFurniture(wrapper, { ...options, scopeLength: 20 }));
+});

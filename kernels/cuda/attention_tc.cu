@@ -175,6 +175,24 @@ __device__ __forceinline__ void accumulate(float (&acc)[MT][D / 8][4], const flo
   }
 }
 
+// The double-buffering step of the forward and dQ kernels: stage key/value tile t + 1 (rows from
+// j_next) into the other buffer while waiting for tile t, then make tile t visible to the block.
+template <int D>
+__device__ __forceinline__ void next_kv_tile(bf16 *KV, const bf16 *k, const bf16 *v, int64_t b, int j_next, int T_,
+                                             int64_t Hkv, int64_t kvh, int t, int ntiles) {
+  constexpr int TS = TILE * (D + 8);
+  if (t + 1 < ntiles) {
+    bf16 *nk = KV + ((t + 1) & 1) * 2 * TS;
+    stage<D>(nk, k, b, j_next, T_, Hkv, kvh);
+    stage<D>(nk + TS, v, b, j_next, T_, Hkv, kvh);
+    cp_commit();
+    cp_wait<1>();
+  } else {
+    cp_wait<0>();
+  }
+  __syncthreads();
+}
+
 // ---- forward ----
 
 // Online softmax over one score tile for this lane's rows i0 and i0 + 8: updates the running max m
@@ -250,16 +268,7 @@ __global__ void __launch_bounds__(WARPS * 32) attn_fwd_tc(bf16 *out, float *lse,
   for (int t = 0; t < ntiles; ++t) {
     const int j0 = jlo + t * TILE;
     const bf16 *Ks = KV + (t & 1) * 2 * TS, *Vs = Ks + TS;
-    if (t + 1 < ntiles) {
-      bf16 *nk = KV + ((t + 1) & 1) * 2 * TS;
-      stage<D>(nk, k, b, j0 + TILE, T_, Hkv, kvh);
-      stage<D>(nk + TS, v, b, j0 + TILE, T_, Hkv, kvh);
-      cp_commit();
-      cp_wait<1>();
-    } else {
-      cp_wait<0>();
-    }
-    __syncthreads();
+    next_kv_tile<D>(KV, k, v, b, j0 + TILE, T_, Hkv, kvh, t, ntiles);
     float s[MT][TILE / 8][4];
     scores<D, MT>(s, Qs, w0, Ks, lane);
 #pragma unroll
@@ -344,16 +353,7 @@ __global__ void __launch_bounds__(WARPS * 32, D == 64 ? 4 : 1) attn_bwd_dq_tc(bf
   for (int t = 0; t < ntiles; ++t) {
     const int j0 = jlo + t * TILE;
     const bf16 *Ks = KV + (t & 1) * 2 * TS, *Vs = Ks + TS;
-    if (t + 1 < ntiles) {
-      bf16 *nk = KV + ((t + 1) & 1) * 2 * TS;
-      stage<D>(nk, k, b, j0 + TILE, T_, Hkv, kvh);
-      stage<D>(nk + TS, v, b, j0 + TILE, T_, Hkv, kvh);
-      cp_commit();
-      cp_wait<1>();
-    } else {
-      cp_wait<0>();
-    }
-    __syncthreads();
+    next_kv_tile<D>(KV, k, v, b, j0 + TILE, T_, Hkv, kvh, t, ntiles);
     float s[1][TILE / 8][4], dp[1][TILE / 8][4];
     scores<D, 1>(s, Qs, warp * 16, Ks, lane);   // S = Q Kᵀ
     scores<D, 1>(dp, Os, warp * 16, Vs, lane);  // dP = dO Vᵀ

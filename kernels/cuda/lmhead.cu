@@ -90,7 +90,8 @@ extern "C" int lk_lmhead_ce(lk_ptr losses, lk_ptr dh, lk_ptr dw, lk_ptr h, lk_pt
   LK_CHECK(check_vocabulary(tg, N, V));
   const int64_t es = dt == LK_BF16 ? 2 : 4;
   const int64_t rows = std::min<int64_t>(N, LK_LMHEAD_LOGITS(N, chunk, V) * 4 / (V * es));
-  const bool vec = V % VEC == 0;  // then every row of the (aligned) workspace starts 16-byte aligned
+  // 16-byte row accesses need every row start aligned: an aligned workspace and V a multiple of 8
+  const bool vec = V % VEC == 0 && (workspace & 15) == 0;
   char *logits = at<char>(workspace);
   const char *H = at<char>(h), *W = at<char>(w);
   for (int64_t r0 = 0; r0 < N; r0 += rows) {

@@ -4,7 +4,7 @@
 //   node kernels/build.mjs cpu    CPU library only
 //   node kernels/build.mjs cuda   CUDA library only (fails when nvcc is missing)
 // Environment: CXX (default g++), NVCC (default nvcc), LOOM_CXXFLAGS / LOOM_NVCCFLAGS (extra flags),
-// LOOM_CUDA_ARCHS (default "80;90": sm_80 and newer, sm_90 = H100/H200).
+// LOOM_CUDA_ARCHS (default "80;90": sm_80 and newer, sm_90 = H100/H200, built as sm_90a).
 // Any failure exits non-zero with the compiler's output: a build never fails silently.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, renameSync } from 'node:fs';
@@ -68,10 +68,13 @@ async function buildCuda() {
     process.stderr.write(`kernels: '${nvcc}' not found; the CUDA library needs the CUDA toolkit (nvcc) on PATH.\n`);
     process.exit(1);
   }
-  const archs = (process.env.LOOM_CUDA_ARCHS ?? '80;90').split(/[;,\s]+/).filter(Boolean);
+  // sm_90 code is built as sm_90a: the attention kernels use Hopper's wgmma, which has no portable form
+  const archs = (process.env.LOOM_CUDA_ARCHS ?? '80;90').split(/[;,\s]+/).filter(Boolean)
+    .map((a) => (a === '90' ? '90a' : a));
   const common = [
     '-std=c++17', '-O3', '-Xcompiler', '-fPIC,-fvisibility=hidden',
     ...archs.flatMap((a) => ['-gencode', `arch=compute_${a},code=sm_${a}`]), ...flags('LOOM_NVCCFLAGS'),
+    ...(archs.includes('90a') ? ['-DLK_HAVE_SM90A'] : []),
   ];
   const objDir = join(out, 'cuda-obj');
   mkdirSync(objDir, { recursive: true });

@@ -13,19 +13,14 @@
 // work is kept minimal: only tiles that straddle the diagonal, the sequence end or the window edge
 // are masked (a template flag), and exponentials are single ex2 instructions with the softmax
 // scale folded into one FMA.
-#include <type_traits>
-
-#include "common.cuh"
+#include "attention_tiles.cuh"
 
 using namespace lk;
+using namespace lk::attn;
 
 namespace {
 
-typedef __nv_bfloat16 bf16;
 constexpr int WARPS = 4, TILE = 64;
-constexpr float LOG2E = 1.4426950408889634f;
-using Masked = std::true_type;
-using Unmasked = std::false_type;
 
 
 // ---- PTX wrappers ----
@@ -36,10 +31,6 @@ __device__ __forceinline__ void mma(float (&c)[4], const uint32_t (&a)[4], uint3
       "{%0,%1,%2,%3};\n"
       : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-
-__device__ __forceinline__ uint32_t smem_addr(const void *p) {
-  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
 }
 
 // four 8x8 bf16 matrices; lane l gives the address of row l % 8 of matrix l / 8
@@ -54,26 +45,6 @@ __device__ __forceinline__ void ldsm_x4_trans(uint32_t (&r)[4], const bf16 *p) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                : "r"(smem_addr(p)));
-}
-
-__device__ __forceinline__ void cp_async16(void *dst, const void *src, bool valid) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src), "r"(valid ? 16 : 0));
-}
-__device__ __forceinline__ void cp_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-template <int N>
-__device__ __forceinline__ void cp_wait() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
-}
-
-__device__ __forceinline__ float exp2_approx(float x) {  // ex2(-inf) = 0
-  float y;
-  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
-  return y;
-}
-
-__device__ __forceinline__ uint32_t pack(float lo, float hi) {
-  __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
-  return *reinterpret_cast<uint32_t *>(&v);
 }
 
 // ---- fragments from shared memory (row-major tiles with a padded stride `ld`) ----
@@ -104,16 +75,6 @@ __device__ __forceinline__ void stage(bf16 *dst, const bf16 *x, int64_t b, int64
     const bool ok = row < T_;
     cp_async16(dst + r * LD + c * 8, x + ((b * T_ + (ok ? row : 0)) * H + h) * D + c * 8, ok);
   }
-}
-
-__device__ __forceinline__ bool visible(int i, int j, int T_, int window) {
-  return j <= i && i < T_ && (window <= 0 || i - j < window);
-}
-
-// Whether a tile pairing queries [i0, i0+rows) with keys [j0, j0+64) has any hidden pair
-// (above the diagonal, past the sequence end, or outside the window): only those are masked.
-__device__ __forceinline__ bool needs_mask(int i0, int rows, int j0, int T_, int window) {
-  return j0 + TILE - 1 > i0 || i0 + rows > T_ || (window > 0 && i0 + rows - 1 - j0 >= window);
 }
 
 // c[mt][n] and c[mt][n+1] += a[mt] times the B fragments of two n-tiles, for every m-tile
@@ -149,11 +110,6 @@ __device__ __forceinline__ void scores(float (&s)[MT][TILE / 8][4], const bf16 *
       mma_pair(s, n, a, b);
     }
   }
-}
-
-// the A fragment of 16 keys (or queries) from two score n-tiles, as bf16
-__device__ __forceinline__ void as_a(uint32_t (&a)[4], const float (&lo)[4], const float (&hi)[4]) {
-  a[0] = pack(lo[0], lo[1]), a[1] = pack(lo[2], lo[3]), a[2] = pack(hi[0], hi[1]), a[3] = pack(hi[2], hi[3]);
 }
 
 // acc += A B for MT m-tiles, where A is 16 x 64 (fragments from scores) and B a 64 x D tile stored k-major
@@ -195,47 +151,6 @@ __device__ __forceinline__ void next_kv_tile(bf16 *KV, const bf16 *k, const bf16
 
 // ---- forward ----
 
-// Online softmax over one score tile for this lane's rows i0 and i0 + 8: updates the running max m
-// (of raw scores) and the lane-partial sum l, rescales o, and leaves the probabilities in s.
-template <int D, typename Mask>
-__device__ __forceinline__ void softmax_step(float (&s)[TILE / 8][4], float (&m)[2], float (&l)[2],
-                                             float (&o)[D / 8][4], int i0, int j0, int lane, int T_, int window,
-                                             float sl2) {
-  float mx[2] = {m[0], m[1]};
-#pragma unroll
-  for (int n = 0; n < TILE / 8; ++n)
-#pragma unroll
-    for (int e = 0; e < 4; ++e) {
-      if (Mask::value && !visible(i0 + (e / 2) * 8, j0 + n * 8 + (lane % 4) * 2 + (e % 2), T_, window))
-        s[n][e] = -INFINITY;
-      mx[e / 2] = fmaxf(mx[e / 2], s[n][e]);
-    }
-  float corr[2], base[2];
-#pragma unroll
-  for (int r = 0; r < 2; ++r) {  // a row's 4 lanes share its max
-    mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
-    mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
-    // a row that has met only hidden keys keeps max -inf, and its probabilities are exactly 0
-    const bool empty = Mask::value && mx[r] == -INFINITY;
-    base[r] = empty ? 0.f : mx[r] * sl2;
-    corr[r] = empty ? 1.f : exp2_approx(m[r] * sl2 - base[r]);
-    m[r] = mx[r];
-    l[r] *= corr[r];
-  }
-#pragma unroll
-  for (int n = 0; n < TILE / 8; ++n)
-#pragma unroll
-    for (int e = 0; e < 4; ++e) {
-      s[n][e] = exp2_approx(fmaf(s[n][e], sl2, -base[e / 2]));
-      l[e / 2] += s[n][e];  // lane-partial; the row's 4 lanes are summed at the end
-    }
-#pragma unroll
-  for (int n = 0; n < D / 8; ++n) {
-    o[n][0] *= corr[0], o[n][1] *= corr[0];
-    o[n][2] *= corr[1], o[n][3] *= corr[1];
-  }
-}
-
 // A warp owns MT m-tiles (16·MT query rows), so a block covers QROWS = 64·MT queries.
 template <int D, int MT>
 __global__ void __launch_bounds__(WARPS * 32) attn_fwd_tc(bf16 *out, float *lse, const bf16 *q, const bf16 *k,
@@ -274,48 +189,20 @@ __global__ void __launch_bounds__(WARPS * 32) attn_fwd_tc(bf16 *out, float *lse,
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt) {
       const int r0 = q0 + w0 + mt * 16;
-      if (needs_mask(r0, 16, j0, T_, window))
-        softmax_step<D, Masked>(s[mt], m[mt], l[mt], o[mt], r0 + lane / 4, j0, lane, T_, window, sl2);
+      if (needs_mask(r0, 16, j0, TILE, T_, window))
+        softmax_step<TILE, D, Masked>(s[mt], m[mt], l[mt], o[mt], r0 + lane / 4, j0, lane, T_, window, sl2);
       else
-        softmax_step<D, Unmasked>(s[mt], m[mt], l[mt], o[mt], r0 + lane / 4, j0, lane, T_, window, sl2);
+        softmax_step<TILE, D, Unmasked>(s[mt], m[mt], l[mt], o[mt], r0 + lane / 4, j0, lane, T_, window, sl2);
     }
     accumulate<D, MT>(o, s, Vs, lane);  // O += P V
     __syncthreads();                    // this stage is refilled two tiles from now
   }
 #pragma unroll
   for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      const int i = q0 + w0 + mt * 16 + r * 8 + lane / 4;
-      float sum = l[mt][r];
-      sum += __shfl_xor_sync(0xffffffffu, sum, 1);
-      sum += __shfl_xor_sync(0xffffffffu, sum, 2);
-      if (i >= T_) continue;
-      const float inv = 1.f / sum;
-      bf16 *orow = out + ((b * T_ + i) * Hq + h) * D + (lane % 4) * 2;
-#pragma unroll
-      for (int n = 0; n < D / 8; ++n)
-        *reinterpret_cast<uint32_t *>(orow + n * 8) = pack(o[mt][n][2 * r] * inv, o[mt][n][2 * r + 1] * inv);
-      if (lane % 4 == 0) lse[(b * Hq + h) * T_ + i] = m[mt][r] * scale + logf(sum);
-    }
+    store_output<D>(out, lse, o[mt], m[mt], l[mt], b, h, Hq, q0 + w0 + mt * 16 + lane / 4, T_, lane, scale);
 }
 
 // ---- backward: dQ (a warp owns 16 queries; key tiles stream) ----
-
-// dS = P (dP - Dsum) in place of S, for this lane's rows i0 and i0 + 8 (lse2: log-sum-exp in log2 units)
-template <typename Mask>
-__device__ __forceinline__ void score_grads(float (&s)[TILE / 8][4], const float (&dp)[TILE / 8][4],
-                                            const float (&lse2)[2], const float (&dsum)[2], int i0, int j0, int lane,
-                                            int T_, int window, float sl2) {
-#pragma unroll
-  for (int n = 0; n < TILE / 8; ++n)
-#pragma unroll
-    for (int e = 0; e < 4; ++e) {
-      float p = exp2_approx(fmaf(s[n][e], sl2, -lse2[e / 2]));
-      if (Mask::value && !visible(i0 + (e / 2) * 8, j0 + n * 8 + (lane % 4) * 2 + (e % 2), T_, window)) p = 0.f;
-      s[n][e] = p * (dp[n][e] - dsum[e / 2]);
-    }
-}
 
 template <int D>
 __global__ void __launch_bounds__(WARPS * 32, D == 64 ? 4 : 1) attn_bwd_dq_tc(bf16 *dq, const bf16 *dout, const float *lse,
@@ -357,45 +244,17 @@ __global__ void __launch_bounds__(WARPS * 32, D == 64 ? 4 : 1) attn_bwd_dq_tc(bf
     float s[1][TILE / 8][4], dp[1][TILE / 8][4];
     scores<D, 1>(s, Qs, warp * 16, Ks, lane);   // S = Q Kᵀ
     scores<D, 1>(dp, Os, warp * 16, Vs, lane);  // dP = dO Vᵀ
-    if (needs_mask(q0, TILE, j0, T_, window))
-      score_grads<Masked>(s[0], dp[0], lse2, di, i0, j0, lane, T_, window, sl2);
+    if (needs_mask(q0, TILE, j0, TILE, T_, window))
+      score_grads<TILE, Masked>(s[0], dp[0], lse2, di, i0, j0, lane, T_, window, sl2);
     else
-      score_grads<Unmasked>(s[0], dp[0], lse2, di, i0, j0, lane, T_, window, sl2);
+      score_grads<TILE, Unmasked>(s[0], dp[0], lse2, di, i0, j0, lane, T_, window, sl2);
     accumulate<D, 1>(acc, s, Ks, lane);  // dQ += dS K
     __syncthreads();
   }
-#pragma unroll
-  for (int r = 0; r < 2; ++r) {
-    const int i = i0 + r * 8;
-    if (i >= T_) continue;
-    bf16 *row = dq + ((b * T_ + i) * Hq + h) * D + (lane % 4) * 2;
-#pragma unroll
-    for (int n = 0; n < D / 8; ++n)
-      *reinterpret_cast<uint32_t *>(row + n * 8) = pack(acc[0][n][2 * r] * scale, acc[0][n][2 * r + 1] * scale);
-  }
+  store_rows<D>(dq, acc[0], b, h, Hq, i0, T_, lane, scale);
 }
 
 // ---- backward: dK, dV (a warp owns 16 keys; query tiles of every head of the GQA group stream) ----
-
-// Pᵀ into s and dSᵀ into dp for this lane's keys jr and jr + 8 against queries i0.. (lse2 and dsum
-// per query, lse2 in log2 units)
-template <typename Mask>
-__device__ __forceinline__ void transposed_grads(float (&s)[TILE / 8][4], float (&dp)[TILE / 8][4], const float *lse2,
-                                                 const float *dsum, int i0, int jr, int lane, int T_, int window,
-                                                 float sl2) {
-#pragma unroll
-  for (int n = 0; n < TILE / 8; ++n) {
-    const int c = n * 8 + (lane % 4) * 2;
-    const float2 l2 = *reinterpret_cast<const float2 *>(lse2 + c), d2 = *reinterpret_cast<const float2 *>(dsum + c);
-#pragma unroll
-    for (int e = 0; e < 4; ++e) {
-      float p = exp2_approx(fmaf(s[n][e], sl2, -(e % 2 ? l2.y : l2.x)));
-      if (Mask::value && !visible(i0 + c + (e % 2), jr + (e / 2) * 8, T_, window)) p = 0.f;
-      s[n][e] = p;
-      dp[n][e] = p * (dp[n][e] - (e % 2 ? d2.y : d2.x));
-    }
-  }
-}
 
 template <int D>
 __global__ void __launch_bounds__(WARPS * 32, D == 64 ? 3 : 1) attn_bwd_dkv_tc(bf16 *dk, bf16 *dv, const bf16 *dout, const float *lse,
@@ -453,33 +312,16 @@ __global__ void __launch_bounds__(WARPS * 32, D == 64 ? 3 : 1) attn_bwd_dkv_tc(b
     float s[1][TILE / 8][4], dp[1][TILE / 8][4];
     scores<D, 1>(s, Ks, warp * 16, Qs, lane);   // Sᵀ = K Qᵀ
     scores<D, 1>(dp, Vs, warp * 16, Os, lane);  // dPᵀ = V dOᵀ
-    if (needs_mask(i0, TILE, j0, T_, window))
-      transposed_grads<Masked>(s[0], dp[0], Lr, Dr, i0, jr, lane, T_, window, sl2);
+    if (needs_mask(i0, TILE, j0, TILE, T_, window))
+      transposed_grads<TILE, Masked>(s[0], dp[0], Lr, Dr, i0, jr, lane, T_, window, sl2);
     else
-      transposed_grads<Unmasked>(s[0], dp[0], Lr, Dr, i0, jr, lane, T_, window, sl2);
+      transposed_grads<TILE, Unmasked>(s[0], dp[0], Lr, Dr, i0, jr, lane, T_, window, sl2);
     accumulate<D, 1>(dva, s, Os, lane);   // dV += Pᵀ dO
     accumulate<D, 1>(dka, dp, Qs, lane);  // dK += dSᵀ Q
     __syncthreads();
   }
-#pragma unroll
-  for (int r = 0; r < 2; ++r) {
-    const int j = jr + r * 8;
-    if (j >= T_) continue;
-    const int64_t off = ((b * T_ + j) * Hkv + g) * D + (lane % 4) * 2;
-#pragma unroll
-    for (int n = 0; n < D / 8; ++n) {
-      *reinterpret_cast<uint32_t *>(dk + off + n * 8) = pack(dka[0][n][2 * r] * scale, dka[0][n][2 * r + 1] * scale);
-      *reinterpret_cast<uint32_t *>(dv + off + n * 8) = pack(dva[0][n][2 * r], dva[0][n][2 * r + 1]);
-    }
-  }
-}
-
-// positions fit in int (sequences are far below 2^31); a window as long as the sequence is no window
-int window_of(int64_t T_, int64_t window) { return window <= 0 || window >= T_ ? 0 : (int)window; }
-
-template <typename K>
-int configure(K kernel, size_t bytes, const char *op) {
-  return cuda_check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes), op);
+  store_rows<D>(dk, dka[0], b, g, Hkv, jr, T_, lane, scale);
+  store_rows<D>(dv, dva[0], b, g, Hkv, jr, T_, lane, 1.f);
 }
 
 template <int D, int MT>

@@ -13,6 +13,7 @@ namespace lk {
 
 extern cudaStream_t g_stream;
 extern int g_sm_count;
+extern int g_cc_major;  // compute capability of the device in use
 int gemm_init();  // creates the cuBLASLt handle (gemm.cu)
 
 // Scratch owned by the library for ops whose ABI has no workspace argument (sampling, the
@@ -123,5 +124,11 @@ int attention_fwd_tc(lk_ptr out, lk_ptr lse, lk_ptr q, lk_ptr k, lk_ptr v, int64
 int attention_bwd_tc(lk_ptr dq, lk_ptr dk, lk_ptr dv, lk_ptr dout, lk_ptr lse, const float *dsum, lk_ptr q, lk_ptr k,
                      lk_ptr v, int64_t B, int64_t T_, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window,
                      int dt);
+// The same on Hopper's warpgroup products (attention_wgmma.cu): sm_90 devices, sm_90a builds.
+int attention_fwd_wgmma(lk_ptr out, lk_ptr lse, lk_ptr q, lk_ptr k, lk_ptr v, int64_t B, int64_t T_, int64_t Hq,
+                        int64_t Hkv, int64_t D, float scale, int64_t window, int dt);
+int attention_bwd_wgmma(lk_ptr dq, lk_ptr dk, lk_ptr dv, lk_ptr dout, lk_ptr lse, const float *dsum, lk_ptr q,
+                        lk_ptr k, lk_ptr v, int64_t B, int64_t T_, int64_t Hq, int64_t Hkv, int64_t D, float scale,
+                        int64_t window, int dt);
 
 }  // namespace lk

@@ -13,6 +13,7 @@ size_t g_scratch_bytes[4] = {};
 
 cudaStream_t g_stream = nullptr;
 int g_sm_count = 132;
+int g_cc_major = 0;
 
 int cuda_check(cudaError_t e, const char *op) {
   if (e == cudaSuccess) return LK_OK;
@@ -69,6 +70,7 @@ int lk_init(int device) {
   LK_REQUIRE(p.major >= 8, "cuda: device %d (%s) is sm_%d%d; loom's CUDA kernels need sm_80 or newer", device, p.name,
              p.major, p.minor);
   g_sm_count = p.multiProcessorCount;
+  g_cc_major = p.major;
   LK_CHECK(gemm_init());
   g_device = device;
   return LK_OK;

@@ -102,8 +102,15 @@ for (const dt of ['f32', 'bf16'] as DType[]) {
     g[7].forEach((v, i) => assert.equal(v === 0, c[7][i] === 0));
   });
 
-  for (const [D, window, T] of [[64, 0, 256], [128, 0, 256], [64, 100, 200], [128, 70, 130]]) {
-    test(`cuda ${dt}: attention forward, backward and decode (B=2, T=${T}, Hq=8, Hkv=2, D=${D}, window ${window})`, { skip }, () => {
+  // On sm_90 bf16 runs the wgmma kernels; LOOM_ATTENTION_MMA=1 checks the mma.sync ones there too.
+  const paths = dt === 'bf16' ? ['default', 'LOOM_ATTENTION_MMA'] : ['default'];
+  for (const [D, window, T] of [[64, 0, 256], [128, 0, 256], [64, 100, 200], [128, 70, 130], [64, 0, 1000], [128, 300, 520]])
+  for (const path of paths)
+    test(`cuda ${dt}: attention forward, backward and decode (B=2, T=${T}, Hq=8, Hkv=2, D=${D}, window ${window}, ${path})`, { skip }, (ctx) => {
+      if (path !== 'default') {
+        process.env[path] = '1';
+        ctx.after(() => delete process.env[path]);
+      }
       const B = 2, Hq = 8, Hkv = 2;
       const q = r(randn(B * T * Hq * D, 10)), kk = r(randn(B * T * Hkv * D, 11)), v = r(randn(B * T * Hkv * D, 12)), dO = r(randn(B * T * Hq * D, 13));
       const [g, c] = both(dt, (k, t) => {
@@ -122,7 +129,6 @@ for (const dt of ['f32', 'bf16'] as DType[]) {
       });
       ['out', 'lse', 'dq', 'dk', 'dv', 'decode'].forEach((n, i) => close(n, g[i], c[i], tolOf(dt, 2e-4)));
     });
-  }
 
   // V = 5000 takes the 16-byte path through each row, 5001 the element-wise one; the CUDA row
   // chunks (workspace / V rows at a time) split N = 256 into several

@@ -264,7 +264,7 @@ __global__ void __launch_bounds__(WARPS * 32, D == 64 ? 3 : 1) attn_bwd_dkv_tc(b
   constexpr int LD = D + 8, TS = TILE * LD;
   extern __shared__ __align__(128) unsigned char smem[];
   bf16 *Ks = reinterpret_cast<bf16 *>(smem), *Vs = Ks + TS, *QO = Vs + TS;  // then 2 stages of (Q, dO)
-  float *LD2 = reinterpret_cast<float *>(QO + 4 * TS);                       // 2 stages of (lse2, dsum) x 64
+  float *LD2 = reinterpret_cast<float *>(QO + 4 * TS);                       // 2 stages of (lse, dsum) x 64
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int64_t b = blockIdx.z, g = blockIdx.y, group = Hq / Hkv;
   const int j0 = (int)blockIdx.x * TILE;
@@ -281,7 +281,7 @@ __global__ void __launch_bounds__(WARPS * 32, D == 64 ? 3 : 1) attn_bwd_dkv_tc(b
     float *ld = LD2 + (t & 1) * 2 * TILE;
     if (threadIdx.x < TILE) {
       const int64_t i = min(i0 + (int)threadIdx.x, T_ - 1);
-      ld[threadIdx.x] = lse[(b * Hq + h) * T_ + i] * LOG2E;
+      ld[threadIdx.x] = lse[(b * Hq + h) * T_ + i];
       ld[TILE + threadIdx.x] = dsum[(b * Hq + h) * T_ + i];
     }
   };

@@ -24,6 +24,9 @@ __device__ __forceinline__ uint32_t smem_addr(const void *p) {
 __device__ __forceinline__ void cp_async16(void *dst, const void *src, bool valid) {
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src), "r"(valid ? 16 : 0));
 }
+__device__ __forceinline__ void cp_async4(void *dst, const void *src) {
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n" ::"r"(smem_addr(dst)), "l"(src));
+}
 __device__ __forceinline__ void cp_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 template <int N>
 __device__ __forceinline__ void cp_wait() {
@@ -57,12 +60,11 @@ __device__ __forceinline__ bool needs_mask(int i0, int rows, int j0, int cols, i
 }
 
 // Online softmax over one NT-wide score tile for this lane's rows i0 and i0 + 8: updates the
-// running max m (of raw scores) and the lane-partial sum l, rescales o, and leaves the
-// probabilities in s.
-template <int NT, int D, typename Mask>
-__device__ __forceinline__ void softmax_step(float (&s)[NT / 8][4], float (&m)[2], float (&l)[2],
-                                             float (&o)[D / 8][4], int i0, int j0, int lane, int T_, int window,
-                                             float sl2) {
+// running max m (of raw scores) and the lane-partial sum l, leaves the probabilities in s and the
+// factor that rescales the output accumulated so far in corr.
+template <int NT, typename Mask>
+__device__ __forceinline__ void online_softmax(float (&s)[NT / 8][4], float (&m)[2], float (&l)[2], float (&corr)[2],
+                                               int i0, int j0, int lane, int T_, int window, float sl2) {
   float mx[2] = {m[0], m[1]};
 #pragma unroll
   for (int n = 0; n < NT / 8; ++n)
@@ -72,7 +74,7 @@ __device__ __forceinline__ void softmax_step(float (&s)[NT / 8][4], float (&m)[2
         s[n][e] = -INFINITY;
       mx[e / 2] = fmaxf(mx[e / 2], s[n][e]);
     }
-  float corr[2], base[2];
+  float base[2];
 #pragma unroll
   for (int r = 0; r < 2; ++r) {  // a row's 4 lanes share its max
     mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
@@ -91,11 +93,24 @@ __device__ __forceinline__ void softmax_step(float (&s)[NT / 8][4], float (&m)[2
       s[n][e] = exp2_approx(fmaf(s[n][e], sl2, -base[e / 2]));
       l[e / 2] += s[n][e];  // lane-partial; the row's 4 lanes are summed at the end
     }
+}
+
+template <int D>
+__device__ __forceinline__ void rescale(float (&o)[D / 8][4], const float (&corr)[2]) {
 #pragma unroll
   for (int n = 0; n < D / 8; ++n) {
     o[n][0] *= corr[0], o[n][1] *= corr[0];
     o[n][2] *= corr[1], o[n][3] *= corr[1];
   }
+}
+
+template <int NT, int D, typename Mask>
+__device__ __forceinline__ void softmax_step(float (&s)[NT / 8][4], float (&m)[2], float (&l)[2],
+                                             float (&o)[D / 8][4], int i0, int j0, int lane, int T_, int window,
+                                             float sl2) {
+  float corr[2];
+  online_softmax<NT, Mask>(s, m, l, corr, i0, j0, lane, T_, window, sl2);
+  rescale<D>(o, corr);
 }
 
 // Writes this lane's two output rows (i0 and i0 + 8) of o / rowsum and their log-sum-exp.
@@ -149,19 +164,20 @@ __device__ __forceinline__ void score_grads(float (&s)[NT / 8][4], const float (
     }
 }
 
-// Pᵀ into s and dSᵀ into dp for this lane's keys jr and jr + 8 against NT queries from i0 (lse2
-// and dsum per query, lse2 in log2 units)
+// Pᵀ into s and dSᵀ into dp for this lane's keys jr and jr + 8 against NT queries from i0 (lse
+// and dsum per query, as the forward and the dsum kernel wrote them)
 template <int NT, typename Mask>
-__device__ __forceinline__ void transposed_grads(float (&s)[NT / 8][4], float (&dp)[NT / 8][4], const float *lse2,
+__device__ __forceinline__ void transposed_grads(float (&s)[NT / 8][4], float (&dp)[NT / 8][4], const float *lse,
                                                  const float *dsum, int i0, int jr, int lane, int T_, int window,
                                                  float sl2) {
 #pragma unroll
   for (int n = 0; n < NT / 8; ++n) {
     const int c = n * 8 + (lane % 4) * 2;
-    const float2 l2 = *reinterpret_cast<const float2 *>(lse2 + c), d2 = *reinterpret_cast<const float2 *>(dsum + c);
+    const float2 l = *reinterpret_cast<const float2 *>(lse + c), d2 = *reinterpret_cast<const float2 *>(dsum + c);
+    const float lse2[2] = {l.x * LOG2E, l.y * LOG2E};
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
-      float p = exp2_approx(fmaf(s[n][e], sl2, -(e % 2 ? l2.y : l2.x)));
+      float p = exp2_approx(fmaf(s[n][e], sl2, -lse2[e % 2]));
       if (Mask::value && !visible(i0 + c + (e % 2), jr + (e / 2) * 8, T_, window)) p = 0.f;
       s[n][e] = p;
       dp[n][e] = p * (dp[n][e] - (e % 2 ? d2.y : d2.x));

@@ -75,63 +75,107 @@ __device__ __forceinline__ void finish(float (&d1)[N1][4]) {
 }
 #endif  // LK_WGMMA_DEVICE
 
-// ---- forward: NWG warpgroups of 64 queries; key/value tiles of BC rows stream, double-buffered ----
+// Each kernel overlaps the exponentials of tile t with the tensor cores: the products that need
+// tile t - 1's probabilities (or dS) are issued together with tile t's score products and run
+// while the softmax (or gradient) step of tile t executes. Tiles stream through a 3-stage ring:
+// while tile t + 1 is staged, tile t - 1 is still being read. The first tile is peeled off and the
+// last product follows the loop, so every wgmma is issued unconditionally: a wgmma under a
+// data-dependent branch makes ptxas serialize all of them.
+constexpr int STAGES = 3;
 
-template <int D, int NWG, int BC>
-__global__ void __launch_bounds__(NWG * WG, 1) attn_fwd_wg(bf16 *out, float *lse, const bf16 *q, const bf16 *k,
-                                                            const bf16 *v, int T_, int64_t Hq, int64_t Hkv, float scale,
-                                                            int window) {
+// A kernel's shape: NWG warpgroups of 64 rows each (queries, or keys for dK/dV), TILE rows in each
+// streamed tile, and MINB blocks per SM (the register budget ptxas is held to).
+template <int NWG_, int TILE_, int MINB_>
+struct Shape {
+  static constexpr int NWG = NWG_, ROWS = 64 * NWG_, TILE = TILE_, MINB = MINB_;
+};
+
+// Chosen by timing the combinations on an H200 (B8 H12 T2048 D64 and B4 H8 T2048 D128, causal):
+// at head dim 64, more resident blocks hide the exponentials better than larger tiles do.
+template <int D>
+struct Tiling;
+template <>
+struct Tiling<64> {
+  using Fwd = Shape<2, 64, 2>;
+  using Dq = Shape<1, 64, 3>;
+  using Dkv = Shape<1, 64, 2>;
+};
+template <>
+struct Tiling<128> {
+  using Fwd = Shape<2, 128, 1>;
+  using Dq = Shape<2, 64, 1>;
+  using Dkv = Shape<2, 64, 1>;
+};
+
+// ---- forward: warpgroups of 64 queries; key/value tiles stream ----
+
+template <int D, typename S>
+__global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_fwd_wg(bf16 *out, float *lse, const bf16 *q, const bf16 *k,
+                                                               const bf16 *v, int T_, int64_t Hq, int64_t Hkv,
+                                                               float scale, int window) {
 #ifdef LK_WGMMA_DEVICE
-  constexpr int BR = 64 * NWG, THREADS = NWG * WG, KE = BC * D;
+  constexpr int BR = S::ROWS, BC = S::TILE, THREADS = S::NWG * WG, KE = BC * D;
   extern __shared__ unsigned char smem[];
-  bf16 *Qs = aligned_tiles(smem), *KV = Qs + BR * D;  // then 2 stages of (K, V)
+  bf16 *Qs = aligned_tiles(smem), *KV = Qs + BR * D;  // then STAGES x (K, V)
   const int tid = threadIdx.x, wg = tid / WG, warp = tid / 32 % 4, lane = tid % 32;
   const int64_t b = blockIdx.z, h = blockIdx.y, kvh = h / (Hq / Hkv);
   const int q0 = (int)(gridDim.x - 1 - blockIdx.x) * BR;  // heaviest (latest) query tiles first
   const int jlo = window > 0 ? max(0, q0 - window + 1) / BC * BC : 0;
   const int ntiles = (min(T_ - 1, q0 + BR - 1) - jlo) / BC + 1;
   const float sl2 = scale * LOG2E;
+  const int row0 = q0 + wg * 64, i0 = row0 + warp * 16 + lane / 4;  // lane rows i0 and i0 + 8
+  auto K_ = [&](int t) { return KV + (t % STAGES) * 2 * KE; };
+  auto V_ = [&](int t) { return KV + (t % STAGES) * 2 * KE + KE; };
+  // tile t is staged and visible, tile t + 1 on its way (every warpgroup is done with tile t - 2)
+  auto advance = [&](int t) {
+    cp_wait<0>();
+    publish_tiles();
+    if (t + 1 < ntiles) {
+      stage_swizzled<D, BC, THREADS>(K_(t + 1), k, b, jlo + (t + 1) * BC, T_, Hkv, kvh, tid);
+      stage_swizzled<D, BC, THREADS>(V_(t + 1), v, b, jlo + (t + 1) * BC, T_, Hkv, kvh, tid);
+      cp_commit();
+    }
+  };
+  float o[D / 8][4], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f}, s[BC / 8][4], corr[2];
+  auto softmax = [&](int t) {  // tiles wholly above a warp's rows come out as zero probabilities
+    const int j0 = jlo + t * BC;
+    if (needs_mask(row0 + warp * 16, 16, j0, BC, T_, window))
+      online_softmax<BC, Masked>(s, m, l, corr, i0, j0, lane, T_, window, sl2);
+    else
+      online_softmax<BC, Unmasked>(s, m, l, corr, i0, j0, lane, T_, window, sl2);
+  };
 
   stage_swizzled<D, BR, THREADS>(Qs, q, b, q0, T_, Hq, h, tid);
-  stage_swizzled<D, BC, THREADS>(KV, k, b, jlo, T_, Hkv, kvh, tid);
-  stage_swizzled<D, BC, THREADS>(KV + KE, v, b, jlo, T_, Hkv, kvh, tid);
+  stage_swizzled<D, BC, THREADS>(K_(0), k, b, jlo, T_, Hkv, kvh, tid);
+  stage_swizzled<D, BC, THREADS>(V_(0), v, b, jlo, T_, Hkv, kvh, tid);
   cp_commit();
-
-  const int row0 = q0 + wg * 64, i0 = row0 + warp * 16 + lane / 4;  // lane rows i0 and i0 + 8
-  float o[D / 8][4], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};
   zero(o);
+  uint32_t p[BC / 16][4];  // probabilities of the tile before the current one
 
-  for (int t = 0; t < ntiles; ++t) {
-    const int j0 = jlo + t * BC;
-    const bf16 *Ks = KV + (t & 1) * 2 * KE, *Vs = Ks + KE;
-    if (t + 1 < ntiles) {
-      bf16 *next = KV + ((t + 1) & 1) * 2 * KE;
-      stage_swizzled<D, BC, THREADS>(next, k, b, j0 + BC, T_, Hkv, kvh, tid);
-      stage_swizzled<D, BC, THREADS>(next + KE, v, b, j0 + BC, T_, Hkv, kvh, tid);
-      cp_commit();
-      cp_wait<1>();
-    } else {
-      cp_wait<0>();
-    }
-    publish_tiles();
-    if (j0 <= row0 + 63) {  // the diagonal tile can lie wholly above this warpgroup's rows
-      float s[BC / 8][4];
-      wgmma_fence();
-      product_kmajor<D, BR, BC, BC>(s, Qs, wg * 64, Ks);  // S = Q Kᵀ
-      finish(s);
-      if (needs_mask(row0 + warp * 16, 16, j0, BC, T_, window))
-        softmax_step<BC, D, Masked>(s, m, l, o, i0, j0, lane, T_, window, sl2);
-      else
-        softmax_step<BC, D, Unmasked>(s, m, l, o, i0, j0, lane, T_, window, sl2);
-      uint32_t p[BC / 16][4];
-      fragments<BC>(p, s);
-      wgmma_fence();
-      fence_operand(o);
-      product_nmajor<BC, D>(o, p, Vs);  // O += P V
-      finish(o);
-    }
-    __syncthreads();  // this stage is refilled two tiles from now
+  advance(0);
+  wgmma_fence();
+  product_kmajor<D, BR, BC, BC>(s, Qs, wg * 64, K_(0));  // S = Q Kᵀ
+  finish(s);
+  softmax(0);
+  fragments<BC>(p, s);
+  for (int t = 1; t < ntiles; ++t) {
+    advance(t);
+    wgmma_fence();
+    product_kmajor<D, BR, BC, BC>(s, Qs, wg * 64, K_(t));
+    wgmma_commit();
+    product_nmajor<BC, D>(o, p, V_(t - 1));  // O += P V, previous tile
+    wgmma_commit();
+    wgmma_wait<1>();
+    fence_operand(s);
+    softmax(t);
+    wgmma_wait<0>();
+    fence_operand(o);
+    rescale<D>(o, corr);
+    fragments<BC>(p, s);
   }
+  wgmma_fence();
+  product_nmajor<BC, D>(o, p, V_(ntiles - 1));
+  finish(o);
   store_output<D>(out, lse, o, m, l, b, h, Hq, i0, T_, lane, scale);
 #else
   __trap();  // never launched: attention_fwd_wgmma checks for sm_90a code
@@ -140,71 +184,84 @@ __global__ void __launch_bounds__(NWG * WG, 1) attn_fwd_wg(bf16 *out, float *lse
 
 // ---- backward: dQ (warpgroups of 64 queries; key/value tiles stream) ----
 
-template <int D, int NWG, int BC>
-__global__ void __launch_bounds__(NWG * WG, 1) attn_bwd_dq_wg(bf16 *dq, const bf16 *dout, const float *lse,
-                                                               const float *dsum, const bf16 *q, const bf16 *k,
-                                                               const bf16 *v, int T_, int64_t Hq, int64_t Hkv,
-                                                               float scale, int window) {
+template <int D, typename S>
+__global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_bwd_dq_wg(bf16 *dq, const bf16 *dout, const float *lse,
+                                                                  const float *dsum, const bf16 *q, const bf16 *k,
+                                                                  const bf16 *v, int T_, int64_t Hq, int64_t Hkv,
+                                                                  float scale, int window) {
 #ifdef LK_WGMMA_DEVICE
-  constexpr int BR = 64 * NWG, THREADS = NWG * WG, KE = BC * D;
+  constexpr int BR = S::ROWS, BC = S::TILE, THREADS = S::NWG * WG, KE = BC * D;
   extern __shared__ unsigned char smem[];
-  bf16 *Qs = aligned_tiles(smem), *Os = Qs + BR * D, *KV = Os + BR * D;  // then 2 stages of (K, V)
+  bf16 *Qs = aligned_tiles(smem), *Os = Qs + BR * D, *KV = Os + BR * D;  // then STAGES x (K, V)
   const int tid = threadIdx.x, wg = tid / WG, warp = tid / 32 % 4, lane = tid % 32;
   const int64_t b = blockIdx.z, h = blockIdx.y, kvh = h / (Hq / Hkv);
   const int q0 = (int)(gridDim.x - 1 - blockIdx.x) * BR;
   const int jlo = window > 0 ? max(0, q0 - window + 1) / BC * BC : 0;
   const int ntiles = (min(T_ - 1, q0 + BR - 1) - jlo) / BC + 1;
   const float sl2 = scale * LOG2E;
-
-  stage_swizzled<D, BR, THREADS>(Qs, q, b, q0, T_, Hq, h, tid);
-  stage_swizzled<D, BR, THREADS>(Os, dout, b, q0, T_, Hq, h, tid);
-  stage_swizzled<D, BC, THREADS>(KV, k, b, jlo, T_, Hkv, kvh, tid);
-  stage_swizzled<D, BC, THREADS>(KV + KE, v, b, jlo, T_, Hkv, kvh, tid);
-  cp_commit();
-
   const int row0 = q0 + wg * 64, i0 = row0 + warp * 16 + lane / 4;
-  float lse2[2], di[2];
+  auto K_ = [&](int t) { return KV + (t % STAGES) * 2 * KE; };
+  auto V_ = [&](int t) { return KV + (t % STAGES) * 2 * KE + KE; };
+  auto advance = [&](int t) {
+    cp_wait<0>();
+    publish_tiles();
+    if (t + 1 < ntiles) {
+      stage_swizzled<D, BC, THREADS>(K_(t + 1), k, b, jlo + (t + 1) * BC, T_, Hkv, kvh, tid);
+      stage_swizzled<D, BC, THREADS>(V_(t + 1), v, b, jlo + (t + 1) * BC, T_, Hkv, kvh, tid);
+      cp_commit();
+    }
+  };
+  float lse2[2], di[2], s[BC / 8][4], dp[BC / 8][4];
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
     const int64_t i = min(i0 + r * 8, T_ - 1);
     lse2[r] = lse[(b * Hq + h) * T_ + i] * LOG2E;
     di[r] = dsum[(b * Hq + h) * T_ + i];
   }
+  auto grads = [&](int t) {  // S = Q Kᵀ and dP = dO Vᵀ into dS
+    const int j0 = jlo + t * BC;
+    if (needs_mask(row0 + warp * 16, 16, j0, BC, T_, window))
+      score_grads<BC, Masked>(s, dp, lse2, di, i0, j0, lane, T_, window, sl2);
+    else
+      score_grads<BC, Unmasked>(s, dp, lse2, di, i0, j0, lane, T_, window, sl2);
+  };
+  auto scores = [&](int t) {
+    product_kmajor<D, BR, BC, BC>(s, Qs, wg * 64, K_(t));   // S = Q Kᵀ
+    product_kmajor<D, BR, BC, BC>(dp, Os, wg * 64, V_(t));  // dP = dO Vᵀ
+  };
+
+  stage_swizzled<D, BR, THREADS>(Qs, q, b, q0, T_, Hq, h, tid);
+  stage_swizzled<D, BR, THREADS>(Os, dout, b, q0, T_, Hq, h, tid);
+  stage_swizzled<D, BC, THREADS>(K_(0), k, b, jlo, T_, Hkv, kvh, tid);
+  stage_swizzled<D, BC, THREADS>(V_(0), v, b, jlo, T_, Hkv, kvh, tid);
+  cp_commit();
   float acc[D / 8][4];
   zero(acc);
+  uint32_t ds[BC / 16][4];  // dS of the tile before the current one
 
-  for (int t = 0; t < ntiles; ++t) {
-    const int j0 = jlo + t * BC;
-    const bf16 *Ks = KV + (t & 1) * 2 * KE, *Vs = Ks + KE;
-    if (t + 1 < ntiles) {
-      bf16 *next = KV + ((t + 1) & 1) * 2 * KE;
-      stage_swizzled<D, BC, THREADS>(next, k, b, j0 + BC, T_, Hkv, kvh, tid);
-      stage_swizzled<D, BC, THREADS>(next + KE, v, b, j0 + BC, T_, Hkv, kvh, tid);
-      cp_commit();
-      cp_wait<1>();
-    } else {
-      cp_wait<0>();
-    }
-    publish_tiles();
-    if (j0 <= row0 + 63) {
-      float s[BC / 8][4], dp[BC / 8][4];
-      wgmma_fence();
-      product_kmajor<D, BR, BC, BC>(s, Qs, wg * 64, Ks);   // S = Q Kᵀ
-      product_kmajor<D, BR, BC, BC>(dp, Os, wg * 64, Vs);  // dP = dO Vᵀ
-      finish(s, dp);
-      if (needs_mask(row0 + warp * 16, 16, j0, BC, T_, window))
-        score_grads<BC, Masked>(s, dp, lse2, di, i0, j0, lane, T_, window, sl2);
-      else
-        score_grads<BC, Unmasked>(s, dp, lse2, di, i0, j0, lane, T_, window, sl2);
-      uint32_t ds[BC / 16][4];
-      fragments<BC>(ds, s);
-      wgmma_fence();
-      fence_operand(acc);
-      product_nmajor<BC, D>(acc, ds, Ks);  // dQ += dS K
-      finish(acc);
-    }
-    __syncthreads();
+  advance(0);
+  wgmma_fence();
+  scores(0);
+  finish(s, dp);
+  grads(0);
+  fragments<BC>(ds, s);
+  for (int t = 1; t < ntiles; ++t) {
+    advance(t);
+    wgmma_fence();
+    scores(t);
+    wgmma_commit();
+    product_nmajor<BC, D>(acc, ds, K_(t - 1));  // dQ += dS K, previous tile
+    wgmma_commit();
+    wgmma_wait<1>();
+    fence_operand(s);
+    fence_operand(dp);
+    grads(t);
+    wgmma_wait<0>();
+    fragments<BC>(ds, s);
   }
+  wgmma_fence();
+  product_nmajor<BC, D>(acc, ds, K_(ntiles - 1));
+  finish(acc);
   store_rows<D>(dq, acc, b, h, Hq, i0, T_, lane, scale);
 #else
   __trap();
@@ -213,80 +270,97 @@ __global__ void __launch_bounds__(NWG * WG, 1) attn_bwd_dq_wg(bf16 *dq, const bf
 
 // ---- backward: dK, dV (warpgroups of 64 keys; query tiles of every head of the GQA group stream) ----
 
-template <int D, int NWG, int BQ>
-__global__ void __launch_bounds__(NWG * WG, 1) attn_bwd_dkv_wg(bf16 *dk, bf16 *dv, const bf16 *dout, const float *lse,
-                                                                const float *dsum, const bf16 *q, const bf16 *k,
-                                                                const bf16 *v, int T_, int64_t Hq, int64_t Hkv,
-                                                                float scale, int window) {
+template <int D, typename S>
+__global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_bwd_dkv_wg(bf16 *dk, bf16 *dv, const bf16 *dout,
+                                                                   const float *lse, const float *dsum, const bf16 *q,
+                                                                   const bf16 *k, const bf16 *v, int T_, int64_t Hq,
+                                                                   int64_t Hkv, float scale, int window) {
 #ifdef LK_WGMMA_DEVICE
-  constexpr int BK = 64 * NWG, THREADS = NWG * WG, QE = BQ * D;
+  constexpr int BK = S::ROWS, BQ = S::TILE, THREADS = S::NWG * WG, QE = BQ * D;
   extern __shared__ unsigned char smem[];
-  bf16 *Ks = aligned_tiles(smem), *Vs = Ks + BK * D, *QO = Vs + BK * D;  // then 2 stages of (Q, dO)
-  float *LD2 = reinterpret_cast<float *>(QO + 4 * QE);                       // 2 stages of (lse2, dsum) x BQ
+  bf16 *Ks = aligned_tiles(smem), *Vs = Ks + BK * D, *QO = Vs + BK * D;  // then STAGES x (Q, dO)
+  float *LD2 = reinterpret_cast<float *>(QO + STAGES * 2 * QE);          // STAGES x (lse, dsum) x BQ
   const int tid = threadIdx.x, wg = tid / WG, warp = tid / 32 % 4, lane = tid % 32;
   const int64_t b = blockIdx.z, g = blockIdx.y, group = Hq / Hkv;
   const int j0 = (int)blockIdx.x * BK;
   const int ihi = window > 0 ? min(T_ - 1, j0 + BK - 1 + window - 1) : T_ - 1;
   const int per_head = (ihi - j0) / BQ + 1, ntiles = per_head * (int)group;
   const float sl2 = scale * LOG2E;
-
-  auto issue = [&](int t) {  // stage query tile t (head-major) into buffer t & 1
+  const int key0 = j0 + wg * 64, jr = key0 + warp * 16 + lane / 4;  // this lane's keys: jr and jr + 8
+  auto Q_ = [&](int t) { return QO + (t % STAGES) * 2 * QE; };
+  auto O_ = [&](int t) { return QO + (t % STAGES) * 2 * QE + QE; };
+  auto L_ = [&](int t) { return LD2 + (t % STAGES) * 2 * BQ; };  // lse, then dsum
+  auto first_query = [&](int t) { return j0 + (t % per_head) * BQ; };
+  auto load = [&](int t) {  // query tile t (head-major)
     const int64_t h = g * group + t / per_head;
-    const int i0 = j0 + (t % per_head) * BQ;
-    bf16 *dst = QO + (t & 1) * 2 * QE;
-    stage_swizzled<D, BQ, THREADS>(dst, q, b, i0, T_, Hq, h, tid);
-    stage_swizzled<D, BQ, THREADS>(dst + QE, dout, b, i0, T_, Hq, h, tid);
-    float *ld = LD2 + (t & 1) * 2 * BQ;
+    const int i0 = first_query(t);
+    stage_swizzled<D, BQ, THREADS>(Q_(t), q, b, i0, T_, Hq, h, tid);
+    stage_swizzled<D, BQ, THREADS>(O_(t), dout, b, i0, T_, Hq, h, tid);
     if (tid < BQ) {
       const int64_t i = min(i0 + tid, T_ - 1);
-      ld[tid] = lse[(b * Hq + h) * T_ + i] * LOG2E;
-      ld[BQ + tid] = dsum[(b * Hq + h) * T_ + i];
+      cp_async4(L_(t) + tid, lse + (b * Hq + h) * T_ + i);
+      cp_async4(L_(t) + BQ + tid, dsum + (b * Hq + h) * T_ + i);
     }
   };
+  auto advance = [&](int t) {
+    cp_wait<0>();
+    publish_tiles();
+    if (t + 1 < ntiles) {
+      load(t + 1);
+      cp_commit();
+    }
+  };
+  float s[BQ / 8][4], dp[BQ / 8][4];
+  auto scores = [&](int t) {
+    product_kmajor<D, BK, BQ, BQ>(s, Ks, wg * 64, Q_(t));   // Sᵀ = K Qᵀ
+    product_kmajor<D, BK, BQ, BQ>(dp, Vs, wg * 64, O_(t));  // dPᵀ = V dOᵀ
+  };
+  auto grads = [&](int t) {  // Pᵀ into s, dSᵀ into dp; tiles wholly before a warp's keys give zeros
+    const int i0 = first_query(t);
+    if (needs_mask(i0, BQ, key0 + warp * 16, 16, T_, window))
+      transposed_grads<BQ, Masked>(s, dp, L_(t), L_(t) + BQ, i0, jr, lane, T_, window, sl2);
+    else
+      transposed_grads<BQ, Unmasked>(s, dp, L_(t), L_(t) + BQ, i0, jr, lane, T_, window, sl2);
+  };
+
   stage_swizzled<D, BK, THREADS>(Ks, k, b, j0, T_, Hkv, g, tid);
   stage_swizzled<D, BK, THREADS>(Vs, v, b, j0, T_, Hkv, g, tid);
-  issue(0);
+  load(0);
   cp_commit();
-
-  const int key0 = j0 + wg * 64, jr = key0 + warp * 16 + lane / 4;  // this lane's keys: jr and jr + 8
   float dka[D / 8][4], dva[D / 8][4];
   zero(dka);
   zero(dva);
+  uint32_t pa[BQ / 16][4], da[BQ / 16][4];  // Pᵀ and dSᵀ of the tile before the current one
+  auto accumulate = [&](int t) {
+    product_nmajor<BQ, D>(dva, pa, O_(t));  // dV += Pᵀ dO
+    product_nmajor<BQ, D>(dka, da, Q_(t));  // dK += dSᵀ Q
+  };
 
-  for (int t = 0; t < ntiles; ++t) {
-    const int i0 = j0 + (t % per_head) * BQ;
-    const bf16 *Qs = QO + (t & 1) * 2 * QE, *Os = Qs + QE;
-    const float *Lr = LD2 + (t & 1) * 2 * BQ, *Dr = Lr + BQ;
-    if (t + 1 < ntiles) {
-      issue(t + 1);
-      cp_commit();
-      cp_wait<1>();
-    } else {
-      cp_wait<0>();
-    }
-    publish_tiles();
-    if (i0 + BQ - 1 >= key0) {  // the first query tile can lie wholly before this warpgroup's keys
-      float s[BQ / 8][4], dp[BQ / 8][4];
-      wgmma_fence();
-      product_kmajor<D, BK, BQ, BQ>(s, Ks, wg * 64, Qs);   // Sᵀ = K Qᵀ
-      product_kmajor<D, BK, BQ, BQ>(dp, Vs, wg * 64, Os);  // dPᵀ = V dOᵀ
-      finish(s, dp);
-      if (needs_mask(i0, BQ, key0 + warp * 16, 16, T_, window))
-        transposed_grads<BQ, Masked>(s, dp, Lr, Dr, i0, jr, lane, T_, window, sl2);
-      else
-        transposed_grads<BQ, Unmasked>(s, dp, Lr, Dr, i0, jr, lane, T_, window, sl2);
-      uint32_t pa[BQ / 16][4], da[BQ / 16][4];
-      fragments<BQ>(pa, s);
-      fragments<BQ>(da, dp);
-      wgmma_fence();
-      fence_operand(dva);
-      fence_operand(dka);
-      product_nmajor<BQ, D>(dva, pa, Os);  // dV += Pᵀ dO
-      product_nmajor<BQ, D>(dka, da, Qs);  // dK += dSᵀ Q
-      finish(dva, dka);
-    }
-    __syncthreads();
+  advance(0);
+  wgmma_fence();
+  scores(0);
+  finish(s, dp);
+  grads(0);
+  fragments<BQ>(pa, s);
+  fragments<BQ>(da, dp);
+  for (int t = 1; t < ntiles; ++t) {
+    advance(t);
+    wgmma_fence();
+    scores(t);
+    wgmma_commit();
+    accumulate(t - 1);
+    wgmma_commit();
+    wgmma_wait<1>();
+    fence_operand(s);
+    fence_operand(dp);
+    grads(t);
+    wgmma_wait<0>();
+    fragments<BQ>(pa, s);
+    fragments<BQ>(da, dp);
   }
+  wgmma_fence();
+  accumulate(ntiles - 1);
+  finish(dka, dva);
   store_rows<D>(dk, dka, b, g, Hkv, jr, T_, lane, scale);
   store_rows<D>(dv, dva, b, g, Hkv, jr, T_, lane, 1.f);
 #else
@@ -294,39 +368,47 @@ __global__ void __launch_bounds__(NWG * WG, 1) attn_bwd_dkv_wg(bf16 *dk, bf16 *d
 #endif
 }
 
-// Fwd: 2 warpgroups (128 queries) against 128-key tiles; backward: 2 warpgroups against 64-row tiles.
-constexpr int NWG = 2, FWD_BC = 128, BWD_TILE = 64;
+template <int D, typename S>
+constexpr size_t fwd_bytes() {  // Q + STAGES x (K, V)
+  return ALIGN_SLACK + (size_t)(S::ROWS + 2 * STAGES * S::TILE) * D * sizeof(bf16);
+}
+template <int D, typename S>
+constexpr size_t dq_bytes() {  // Q, dO + STAGES x (K, V)
+  return ALIGN_SLACK + (size_t)(2 * S::ROWS + 2 * STAGES * S::TILE) * D * sizeof(bf16);
+}
+template <int D, typename S>
+constexpr size_t dkv_bytes() {  // K, V + STAGES x (Q, dO, lse, dsum)
+  return dq_bytes<D, S>() + 2 * STAGES * S::TILE * sizeof(float);
+}
 
 template <int D>
 int launch_fwd(lk_ptr out, lk_ptr lse, lk_ptr q, lk_ptr k, lk_ptr v, int64_t B, int64_t T_, int64_t Hq, int64_t Hkv,
                float scale, int64_t window) {
-  constexpr int BR = 64 * NWG;
-  const size_t bytes = ALIGN_SLACK + (size_t)(BR + 4 * FWD_BC) * D * sizeof(bf16);  // Q + 2 x (K, V)
-  static const int rc = configure(attn_fwd_wg<D, NWG, FWD_BC>, bytes, "attention_fwd");
+  using S = typename Tiling<D>::Fwd;
+  constexpr size_t bytes = fwd_bytes<D, S>();
+  static const int rc = configure(attn_fwd_wg<D, S>, bytes, "attention_fwd");
   if (rc != LK_OK) return rc;
-  const dim3 grid((unsigned)((T_ + BR - 1) / BR), (unsigned)Hq, (unsigned)B);
-  attn_fwd_wg<D, NWG, FWD_BC><<<grid, NWG * WG, bytes, g_stream>>>(
-      at<bf16>(out), at<float>(lse), at<bf16>(q), at<bf16>(k), at<bf16>(v), (int)T_, Hq, Hkv, scale,
-      window_of(T_, window));
+  const dim3 grid((unsigned)((T_ + S::ROWS - 1) / S::ROWS), (unsigned)Hq, (unsigned)B);
+  attn_fwd_wg<D, S><<<grid, S::NWG * WG, bytes, g_stream>>>(at<bf16>(out), at<float>(lse), at<bf16>(q), at<bf16>(k),
+                                                            at<bf16>(v), (int)T_, Hq, Hkv, scale, window_of(T_, window));
   return launch_check("attention_fwd");
 }
 
 template <int D>
 int launch_bwd(lk_ptr dq, lk_ptr dk, lk_ptr dv, lk_ptr dout, lk_ptr lse, const float *dsum, lk_ptr q, lk_ptr k, lk_ptr v,
                int64_t B, int64_t T_, int64_t Hq, int64_t Hkv, float scale, int64_t window) {
-  constexpr int ROWS = 64 * NWG;
-  // Q, dO + 2 x (K, V); K, V + 2 x (Q, dO, lse, dsum)
-  const size_t dq_bytes = ALIGN_SLACK + (size_t)(2 * ROWS + 4 * BWD_TILE) * D * sizeof(bf16);
-  const size_t dkv_bytes = dq_bytes + 4 * BWD_TILE * sizeof(float);
-  static const int rc1 = configure(attn_bwd_dq_wg<D, NWG, BWD_TILE>, dq_bytes, "attention_bwd");
-  static const int rc2 = configure(attn_bwd_dkv_wg<D, NWG, BWD_TILE>, dkv_bytes, "attention_bwd");
+  using Q = typename Tiling<D>::Dq;
+  using KV = typename Tiling<D>::Dkv;
+  static const int rc1 = configure(attn_bwd_dq_wg<D, Q>, dq_bytes<D, Q>(), "attention_bwd");
+  static const int rc2 = configure(attn_bwd_dkv_wg<D, KV>, dkv_bytes<D, KV>(), "attention_bwd");
   if (rc1 != LK_OK) return rc1;
   if (rc2 != LK_OK) return rc2;
-  const unsigned blocks = (unsigned)((T_ + ROWS - 1) / ROWS);
-  attn_bwd_dkv_wg<D, NWG, BWD_TILE><<<dim3(blocks, (unsigned)Hkv, (unsigned)B), NWG * WG, dkv_bytes, g_stream>>>(
+  const dim3 dkv_grid((unsigned)((T_ + KV::ROWS - 1) / KV::ROWS), (unsigned)Hkv, (unsigned)B);
+  attn_bwd_dkv_wg<D, KV><<<dkv_grid, KV::NWG * WG, dkv_bytes<D, KV>(), g_stream>>>(
       at<bf16>(dk), at<bf16>(dv), at<bf16>(dout), at<float>(lse), dsum, at<bf16>(q), at<bf16>(k), at<bf16>(v), (int)T_,
       Hq, Hkv, scale, window_of(T_, window));
-  attn_bwd_dq_wg<D, NWG, BWD_TILE><<<dim3(blocks, (unsigned)Hq, (unsigned)B), NWG * WG, dq_bytes, g_stream>>>(
+  const dim3 dq_grid((unsigned)((T_ + Q::ROWS - 1) / Q::ROWS), (unsigned)Hq, (unsigned)B);
+  attn_bwd_dq_wg<D, Q><<<dq_grid, Q::NWG * WG, dq_bytes<D, Q>(), g_stream>>>(
       at<bf16>(dq), at<bf16>(dout), at<float>(lse), dsum, at<bf16>(q), at<bf16>(k), at<bf16>(v), (int)T_, Hq, Hkv,
       scale, window_of(T_, window));
   return launch_check("attention_bwd");

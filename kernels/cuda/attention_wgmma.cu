@@ -2,8 +2,8 @@
 // dim 64 or 128. The structure is attention_tc.cu's (FlashAttention-2: online softmax in
 // registers, a backward of two kernels without atomics, so gradients are deterministic), but each
 // warpgroup of 4 warps owns 64 rows and multiplies straight from swizzled shared memory: one
-// instruction per 64 x N x 16 product instead of ldmatrix plus eight mma.sync, which is what bound
-// the mma.sync kernels on sm_90. The probabilities (and dS) feed the next product from registers.
+// asynchronous instruction per 64 x N x 16 product instead of ldmatrix plus eight mma.sync. The
+// probabilities (and dS) feed the next product from registers.
 //
 // Launched only on sm_90 devices by a build that includes sm_90a code (see attention_fwd_wgmma);
 // everything else keeps the mma.sync kernels.
@@ -107,6 +107,44 @@ struct Tiling<128> {
   using Dkv = Shape<2, 64, 1>;
 };
 
+#ifdef LK_WGMMA_DEVICE
+// The key/value tiles of the forward and dQ kernels: a STAGES-deep ring of BC-row tiles over the
+// keys from jlo of one kv head.
+template <int D, int BC, int THREADS>
+struct KeyValueRing {
+  bf16 *base;
+  const bf16 *k, *v;
+  int64_t b, kvh, Hkv;
+  int T_, jlo, ntiles, tid;
+
+  __device__ __forceinline__ const bf16 *K(int t) const { return base + (t % STAGES) * 2 * BC * D; }
+  __device__ __forceinline__ const bf16 *V(int t) const { return K(t) + BC * D; }
+  __device__ __forceinline__ void stage(int t) const {
+    bf16 *dst = base + (t % STAGES) * 2 * BC * D;
+    stage_swizzled<D, BC, THREADS>(dst, k, b, jlo + t * BC, T_, Hkv, kvh, tid);
+    stage_swizzled<D, BC, THREADS>(dst + BC * D, v, b, jlo + t * BC, T_, Hkv, kvh, tid);
+  }
+  // tile t is staged and visible, tile t + 1 on its way (every warpgroup is done with tile t - 2)
+  __device__ __forceinline__ void advance(int t) const {
+    cp_wait<0>();
+    publish_tiles();
+    if (t + 1 < ntiles) {
+      stage(t + 1);
+      cp_commit();
+    }
+  }
+};
+
+// Block x of a kernel over BR-query blocks (the heaviest, latest blocks first), and the BC-key
+// tiles its queries can see: from jlo, ntiles of them.
+template <int BR, int BC>
+__device__ __forceinline__ void query_block(int T_, int window, int &q0, int &jlo, int &ntiles) {
+  q0 = (int)(gridDim.x - 1 - blockIdx.x) * BR;
+  jlo = window > 0 ? max(0, q0 - window + 1) / BC * BC : 0;
+  ntiles = (min(T_ - 1, q0 + BR - 1) - jlo) / BC + 1;
+}
+#endif  // LK_WGMMA_DEVICE
+
 // ---- forward: warpgroups of 64 queries; key/value tiles stream ----
 
 template <int D, typename S>
@@ -114,28 +152,16 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_fwd_wg(bf16 *out, f
                                                                const bf16 *v, int T_, int64_t Hq, int64_t Hkv,
                                                                float scale, int window) {
 #ifdef LK_WGMMA_DEVICE
-  constexpr int BR = S::ROWS, BC = S::TILE, THREADS = S::NWG * WG, KE = BC * D;
+  constexpr int BR = S::ROWS, BC = S::TILE, THREADS = S::NWG * WG;
   extern __shared__ unsigned char smem[];
-  bf16 *Qs = aligned_tiles(smem), *KV = Qs + BR * D;  // then STAGES x (K, V)
+  bf16 *Qs = aligned_tiles(smem);  // then the key/value ring
   const int tid = threadIdx.x, wg = tid / WG, warp = tid / 32 % 4, lane = tid % 32;
   const int64_t b = blockIdx.z, h = blockIdx.y, kvh = h / (Hq / Hkv);
-  const int q0 = (int)(gridDim.x - 1 - blockIdx.x) * BR;  // heaviest (latest) query tiles first
-  const int jlo = window > 0 ? max(0, q0 - window + 1) / BC * BC : 0;
-  const int ntiles = (min(T_ - 1, q0 + BR - 1) - jlo) / BC + 1;
+  int q0, jlo, ntiles;
+  query_block<BR, BC>(T_, window, q0, jlo, ntiles);
+  const KeyValueRing<D, BC, THREADS> kv{Qs + BR * D, k, v, b, kvh, Hkv, T_, jlo, ntiles, tid};
   const float sl2 = scale * LOG2E;
   const int row0 = q0 + wg * 64, i0 = row0 + warp * 16 + lane / 4;  // lane rows i0 and i0 + 8
-  auto K_ = [&](int t) { return KV + (t % STAGES) * 2 * KE; };
-  auto V_ = [&](int t) { return KV + (t % STAGES) * 2 * KE + KE; };
-  // tile t is staged and visible, tile t + 1 on its way (every warpgroup is done with tile t - 2)
-  auto advance = [&](int t) {
-    cp_wait<0>();
-    publish_tiles();
-    if (t + 1 < ntiles) {
-      stage_swizzled<D, BC, THREADS>(K_(t + 1), k, b, jlo + (t + 1) * BC, T_, Hkv, kvh, tid);
-      stage_swizzled<D, BC, THREADS>(V_(t + 1), v, b, jlo + (t + 1) * BC, T_, Hkv, kvh, tid);
-      cp_commit();
-    }
-  };
   float o[D / 8][4], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f}, s[BC / 8][4], corr[2];
   auto softmax = [&](int t) {  // tiles wholly above a warp's rows come out as zero probabilities
     const int j0 = jlo + t * BC;
@@ -146,24 +172,23 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_fwd_wg(bf16 *out, f
   };
 
   stage_swizzled<D, BR, THREADS>(Qs, q, b, q0, T_, Hq, h, tid);
-  stage_swizzled<D, BC, THREADS>(K_(0), k, b, jlo, T_, Hkv, kvh, tid);
-  stage_swizzled<D, BC, THREADS>(V_(0), v, b, jlo, T_, Hkv, kvh, tid);
+  kv.stage(0);
   cp_commit();
   zero(o);
   uint32_t p[BC / 16][4];  // probabilities of the tile before the current one
 
-  advance(0);
+  kv.advance(0);
   wgmma_fence();
-  product_kmajor<D, BR, BC, BC>(s, Qs, wg * 64, K_(0));  // S = Q Kᵀ
+  product_kmajor<D, BR, BC, BC>(s, Qs, wg * 64, kv.K(0));  // S = Q Kᵀ
   finish(s);
   softmax(0);
   fragments<BC>(p, s);
   for (int t = 1; t < ntiles; ++t) {
-    advance(t);
+    kv.advance(t);
     wgmma_fence();
-    product_kmajor<D, BR, BC, BC>(s, Qs, wg * 64, K_(t));
+    product_kmajor<D, BR, BC, BC>(s, Qs, wg * 64, kv.K(t));
     wgmma_commit();
-    product_nmajor<BC, D>(o, p, V_(t - 1));  // O += P V, previous tile
+    product_nmajor<BC, D>(o, p, kv.V(t - 1));  // O += P V, previous tile
     wgmma_commit();
     wgmma_wait<1>();
     fence_operand(s);
@@ -174,7 +199,7 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_fwd_wg(bf16 *out, f
     fragments<BC>(p, s);
   }
   wgmma_fence();
-  product_nmajor<BC, D>(o, p, V_(ntiles - 1));
+  product_nmajor<BC, D>(o, p, kv.V(ntiles - 1));
   finish(o);
   store_output<D>(out, lse, o, m, l, b, h, Hq, i0, T_, lane, scale);
 #else
@@ -190,27 +215,16 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_bwd_dq_wg(bf16 *dq,
                                                                   const bf16 *v, int T_, int64_t Hq, int64_t Hkv,
                                                                   float scale, int window) {
 #ifdef LK_WGMMA_DEVICE
-  constexpr int BR = S::ROWS, BC = S::TILE, THREADS = S::NWG * WG, KE = BC * D;
+  constexpr int BR = S::ROWS, BC = S::TILE, THREADS = S::NWG * WG;
   extern __shared__ unsigned char smem[];
-  bf16 *Qs = aligned_tiles(smem), *Os = Qs + BR * D, *KV = Os + BR * D;  // then STAGES x (K, V)
+  bf16 *Qs = aligned_tiles(smem), *Os = Qs + BR * D;  // then the key/value ring
   const int tid = threadIdx.x, wg = tid / WG, warp = tid / 32 % 4, lane = tid % 32;
   const int64_t b = blockIdx.z, h = blockIdx.y, kvh = h / (Hq / Hkv);
-  const int q0 = (int)(gridDim.x - 1 - blockIdx.x) * BR;
-  const int jlo = window > 0 ? max(0, q0 - window + 1) / BC * BC : 0;
-  const int ntiles = (min(T_ - 1, q0 + BR - 1) - jlo) / BC + 1;
+  int q0, jlo, ntiles;
+  query_block<BR, BC>(T_, window, q0, jlo, ntiles);
+  const KeyValueRing<D, BC, THREADS> kv{Os + BR * D, k, v, b, kvh, Hkv, T_, jlo, ntiles, tid};
   const float sl2 = scale * LOG2E;
   const int row0 = q0 + wg * 64, i0 = row0 + warp * 16 + lane / 4;
-  auto K_ = [&](int t) { return KV + (t % STAGES) * 2 * KE; };
-  auto V_ = [&](int t) { return KV + (t % STAGES) * 2 * KE + KE; };
-  auto advance = [&](int t) {
-    cp_wait<0>();
-    publish_tiles();
-    if (t + 1 < ntiles) {
-      stage_swizzled<D, BC, THREADS>(K_(t + 1), k, b, jlo + (t + 1) * BC, T_, Hkv, kvh, tid);
-      stage_swizzled<D, BC, THREADS>(V_(t + 1), v, b, jlo + (t + 1) * BC, T_, Hkv, kvh, tid);
-      cp_commit();
-    }
-  };
   float lse2[2], di[2], s[BC / 8][4], dp[BC / 8][4];
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
@@ -226,31 +240,30 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_bwd_dq_wg(bf16 *dq,
       score_grads<BC, Unmasked>(s, dp, lse2, di, i0, j0, lane, T_, window, sl2);
   };
   auto scores = [&](int t) {
-    product_kmajor<D, BR, BC, BC>(s, Qs, wg * 64, K_(t));   // S = Q Kᵀ
-    product_kmajor<D, BR, BC, BC>(dp, Os, wg * 64, V_(t));  // dP = dO Vᵀ
+    product_kmajor<D, BR, BC, BC>(s, Qs, wg * 64, kv.K(t));   // S = Q Kᵀ
+    product_kmajor<D, BR, BC, BC>(dp, Os, wg * 64, kv.V(t));  // dP = dO Vᵀ
   };
 
   stage_swizzled<D, BR, THREADS>(Qs, q, b, q0, T_, Hq, h, tid);
   stage_swizzled<D, BR, THREADS>(Os, dout, b, q0, T_, Hq, h, tid);
-  stage_swizzled<D, BC, THREADS>(K_(0), k, b, jlo, T_, Hkv, kvh, tid);
-  stage_swizzled<D, BC, THREADS>(V_(0), v, b, jlo, T_, Hkv, kvh, tid);
+  kv.stage(0);
   cp_commit();
   float acc[D / 8][4];
   zero(acc);
   uint32_t ds[BC / 16][4];  // dS of the tile before the current one
 
-  advance(0);
+  kv.advance(0);
   wgmma_fence();
   scores(0);
   finish(s, dp);
   grads(0);
   fragments<BC>(ds, s);
   for (int t = 1; t < ntiles; ++t) {
-    advance(t);
+    kv.advance(t);
     wgmma_fence();
     scores(t);
     wgmma_commit();
-    product_nmajor<BC, D>(acc, ds, K_(t - 1));  // dQ += dS K, previous tile
+    product_nmajor<BC, D>(acc, ds, kv.K(t - 1));  // dQ += dS K, previous tile
     wgmma_commit();
     wgmma_wait<1>();
     fence_operand(s);
@@ -260,7 +273,7 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_bwd_dq_wg(bf16 *dq,
     fragments<BC>(ds, s);
   }
   wgmma_fence();
-  product_nmajor<BC, D>(acc, ds, K_(ntiles - 1));
+  product_nmajor<BC, D>(acc, ds, kv.K(ntiles - 1));
   finish(acc);
   store_rows<D>(dq, acc, b, h, Hq, i0, T_, lane, scale);
 #else

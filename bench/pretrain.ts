@@ -156,7 +156,7 @@ async function agreement(): Promise<void> {
   const diffs = loom.map((r, i) => Math.abs(r.loss - Number(torch[i]!.loss)));
   // --noise: PyTorch against itself (its backward is not deterministic), the floor loom is held to
   const rerun = args.includes('--noise') ? trainTorch() : undefined;
-  const noise = rerun && Number(Math.max(...rerun.map((r, i) => Math.abs(Number(r.loss) - Number(torch[i]!.loss)))).toFixed(4));
+  const rerunDiffs = rerun?.map((r, i) => Math.abs(Number(r.loss) - Number(torch[i]!.loss)));
   const last = (xs: number[]) => xs.slice(-Math.min(50, xs.length));
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   process.stdout.write(
@@ -173,7 +173,11 @@ async function agreement(): Promise<void> {
       torch_last: torch.at(-1)!.loss,
       lr,
       max_abs_diff: Number(Math.max(...diffs).toFixed(4)),
-      ...(noise === undefined ? {} : { torch_vs_torch_max_abs_diff: noise }),
+      mean_abs_diff: Number(mean(diffs).toFixed(4)),
+      ...(rerunDiffs && {
+        torch_vs_torch_max_abs_diff: Number(Math.max(...rerunDiffs).toFixed(4)),
+        torch_vs_torch_mean_abs_diff: Number(mean(rerunDiffs).toFixed(4)),
+      }),
       mean_abs_diff_last50: Number(mean(last(diffs)).toFixed(4)),
       loom_mean_last50: Number(mean(last(loom.map((r) => r.loss))).toFixed(4)),
       torch_mean_last50: Number(mean(last(torch.map((r) => Number(r.loss)))).toFixed(4)),

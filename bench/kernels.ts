@@ -1,6 +1,7 @@
 // Kernel benchmarks against the natural peer on the same machine, in the same run:
 // numpy (OpenBLAS) on CPU, PyTorch on CUDA. One JSON line per op and shape:
-//   {"op","shape","device","ms","tflops"|"gbps","peer","peer_ms","ratio"}  (ratio = peer_ms / ms)
+//   {"op","shape","device","ms","tflops"|"gbps","peer","peer_ms","ratio"}  (ratio = peer_ms / ms; attention
+//   lines add peer_flash2_ms, PyTorch's FlashAttention-2 backend, as SDPA itself runs cuDNN on Hopper)
 // Usage: node --import tsx bench/kernels.ts --device cpu|cuda [--quick] [--only REGEX]
 //   --only keeps the cases whose id matches (ids: mm-*, attnf-*, attn-*, lmhead, adamw, ...)
 import { spawnSync } from 'node:child_process';
@@ -254,6 +255,9 @@ for c in cases:
             a = torch.empty(p['n'] // 4, device=dev); b = torch.empty_like(a)
             fn = lambda: b.copy_(a)
         ms = bench(fn, 0.3)
+        if op == 'attention':  # SDPA picks cuDNN's kernels on Hopper; FlashAttention-2 beside it
+            from torch.nn.attention import sdpa_kernel, SDPBackend
+            with sdpa_kernel(SDPBackend.FLASH_ATTENTION): extra['peer_flash2_ms'] = round(bench(fn, 0.3), 4)
         if op == 'lmhead': del h, w
         torch.cuda.empty_cache()
     else:

@@ -68,9 +68,10 @@ async function buildCuda() {
     process.stderr.write(`kernels: '${nvcc}' not found; the CUDA library needs the CUDA toolkit (nvcc) on PATH.\n`);
     process.exit(1);
   }
-  // sm_90 code is built as sm_90a: the attention kernels use Hopper's wgmma, which has no portable form
+  // sm_90 code is built as sm_90a where nvcc knows it (CUDA 12+): the attention kernels use Hopper's
+  // wgmma, which has no portable form; an older nvcc builds plain sm_90 and the mma.sync kernels
   const archs = (process.env.LOOM_CUDA_ARCHS ?? '80;90').split(/[;,\s]+/).filter(Boolean)
-    .map((a) => (a === '90' ? '90a' : a));
+    .map((a) => (a === '90' && compiles(nvcc, '90a') ? '90a' : a));
   const common = [
     '-std=c++17', '-O3', '-Xcompiler', '-fPIC,-fvisibility=hidden',
     ...archs.flatMap((a) => ['-gencode', `arch=compute_${a},code=sm_${a}`]), ...flags('LOOM_NVCCFLAGS'),
@@ -93,6 +94,15 @@ async function buildCuda() {
   );
   link('cuda', nvcc, ['-shared', '-Xlinker', '-z,nodelete', ...common, ...objects, '-lcublasLt', '-lcublas', '-ldl'],
     join(out, `libloom_cuda.${ext}`));
+}
+
+// Whether this nvcc can generate code for sm_<arch>.
+function compiles(nvcc, arch) {
+  const probe = spawnSync(nvcc, ['-gencode', `arch=compute_${arch},code=sm_${arch}`, '-x', 'cu', '-c', '-o', '/dev/null', '-'], {
+    input: '__global__ void probe() {}\n',
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  return probe.status === 0;
 }
 
 // nvcc alone is not a CUDA toolkit: some images ship the compiler without cuBLAS.

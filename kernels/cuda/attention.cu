@@ -265,8 +265,7 @@ int lk_attention_fwd(lk_ptr out, lk_ptr lse, lk_ptr q, lk_ptr k, lk_ptr v, int64
                      int64_t Hkv, int64_t D, float scale, int64_t window, int dt) {
   LK_REQUIRE(Hkv > 0 && Hq % Hkv == 0, "attention: %ld query heads are not a multiple of %ld kv heads", (long)Hq, (long)Hkv);
   if (!getenv("LOOM_ATTENTION_SIMT")) {  // the tensor-core kernels where they apply
-    int rc = getenv("LOOM_ATTENTION_MMA") ? LK_ERR_UNSUPPORTED
-                                          : attention_fwd_wgmma(out, lse, q, k, v, B, T_, Hq, Hkv, D, scale, window, dt);
+    int rc = attention_fwd_wgmma(out, lse, q, k, v, B, T_, Hq, Hkv, D, scale, window, dt);
     if (rc == LK_ERR_UNSUPPORTED) rc = attention_fwd_tc(out, lse, q, k, v, B, T_, Hq, Hkv, D, scale, window, dt);
     if (rc != LK_ERR_UNSUPPORTED) return rc;
   }
@@ -305,9 +304,7 @@ int lk_attention_bwd(lk_ptr dq, lk_ptr dk, lk_ptr dv, lk_ptr dout, lk_ptr out, l
   LK_DISPATCH(dt, "attention_bwd", {
     attn_bwd_dot<T><<<rows, 256, 0, g_stream>>>(dsum, at<T>(dout), at<T>(out), B, T_, Hq, D);
     if (!getenv("LOOM_ATTENTION_SIMT")) {
-      int rc = getenv("LOOM_ATTENTION_MMA")
-                   ? LK_ERR_UNSUPPORTED
-                   : attention_bwd_wgmma(dq, dk, dv, dout, lse, dsum, q, k, v, B, T_, Hq, Hkv, D, scale, window, dt);
+      int rc = attention_bwd_wgmma(dq, dk, dv, dout, lse, dsum, q, k, v, B, T_, Hq, Hkv, D, scale, window, dt);
       if (rc == LK_ERR_UNSUPPORTED)
         rc = attention_bwd_tc(dq, dk, dv, dout, lse, dsum, q, k, v, B, T_, Hq, Hkv, D, scale, window, dt);
       if (rc != LK_ERR_UNSUPPORTED) return rc;

@@ -7,6 +7,9 @@
 //
 // Launched only on sm_90 devices by a build that includes sm_90a code (see attention_fwd_wgmma);
 // everything else keeps the mma.sync kernels.
+#include <cudaTypedefs.h>  // PFN_cuTensorMapEncodeTiled
+
+#include "tma.cuh"
 #include "wgmma.cuh"
 
 using namespace lk;
@@ -109,29 +112,37 @@ struct Tiling<128> {
 
 #ifdef LK_WGMMA_DEVICE
 // The key/value tiles of the forward and dQ kernels: a STAGES-deep ring of BC-row tiles over the
-// keys from jlo of one kv head.
-template <int D, int BC, int THREADS>
+// keys from jlo of one kv head, filled by bulk tensor loads that one thread issues. Tile t is read
+// by the products of iterations t (K and V) and t + 1 (the product with the previous tile's
+// probabilities or dS), so each warp releases it after iteration t + 1; tile t + 3 then reuses
+// its slot.
+template <int D, int BC, int NWARPS>
 struct KeyValueRing {
+  static constexpr int BARRIERS = 2 * STAGES + 1;  // STAGES full, STAGES empty, then the query rows'
   bf16 *base;
-  const bf16 *k, *v;
-  int64_t b, kvh, Hkv;
-  int T_, jlo, ntiles, tid;
+  const CUtensorMap *kmap, *vmap;
+  uint64_t *full, *empty;  // STAGES each: tile landed / every warp done with it
+  int64_t b, kvh;
+  int jlo;
 
   __device__ __forceinline__ const bf16 *K(int t) const { return base + (t % STAGES) * 2 * BC * D; }
   __device__ __forceinline__ const bf16 *V(int t) const { return K(t) + BC * D; }
-  __device__ __forceinline__ void stage(int t) const {
-    bf16 *dst = base + (t % STAGES) * 2 * BC * D;
-    stage_swizzled<D, BC, THREADS>(dst, k, b, jlo + t * BC, T_, Hkv, kvh, tid);
-    stage_swizzled<D, BC, THREADS>(dst + BC * D, v, b, jlo + t * BC, T_, Hkv, kvh, tid);
+  __device__ __forceinline__ static void init(uint64_t *full, uint64_t *empty) {
+    for (int s = 0; s < STAGES; ++s) mbar_init(full + s, 1), mbar_init(empty + s, NWARPS);
   }
-  // tile t is staged and visible, tile t + 1 on its way (every warpgroup is done with tile t - 2)
-  __device__ __forceinline__ void advance(int t) const {
-    cp_wait<0>();
-    publish_tiles();
-    if (t + 1 < ntiles) {
-      stage(t + 1);
-      cp_commit();
-    }
+  // the issuing thread: tile t into its slot, once tile t - STAGES has been released there
+  __device__ __forceinline__ void stage(int t) const {
+    const int slot = t % STAGES;
+    if (t >= STAGES) mbar_wait(empty + slot, (t / STAGES - 1) & 1);
+    mbar_expect(full + slot, 2 * BC * D * sizeof(bf16));
+    bf16 *k_tile = base + slot * 2 * BC * D;
+    load_head_rows<D, BC>(k_tile, kmap, b, kvh, jlo + t * BC, full + slot);
+    load_head_rows<D, BC>(k_tile + BC * D, vmap, b, kvh, jlo + t * BC, full + slot);
+  }
+  __device__ __forceinline__ void wait(int t) const { mbar_wait(full + t % STAGES, (t / STAGES) & 1); }
+  __device__ __forceinline__ void release(int t, int lane) const {
+    __syncwarp();
+    if (lane == 0) mbar_arrive(empty + t % STAGES);
   }
 };
 
@@ -143,23 +154,50 @@ __device__ __forceinline__ void query_block(int T_, int window, int &q0, int &jl
   jlo = window > 0 ? max(0, q0 - window + 1) / BC * BC : 0;
   ntiles = (min(T_ - 1, q0 + BR - 1) - jlo) / BC + 1;
 }
+
+// Thread 0 sets up the barriers, then loads the query rows that stay (NQ tensors of BR rows into
+// consecutive tiles from Qs) and the first two key/value tiles; every thread waits for the rows.
+template <int D, int BR, int NQ, typename Ring>
+__device__ __forceinline__ void begin(const Ring &kv, uint64_t *qbar, bf16 *Qs, const CUtensorMap *const (&maps)[NQ],
+                                      int64_t b, int64_t h, int q0, int ntiles) {
+  if (threadIdx.x == 0) {
+    Ring::init(kv.full, kv.empty);
+    mbar_init(qbar, 1);
+    mbar_init_fence();
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    mbar_expect(qbar, NQ * BR * D * sizeof(bf16));
+#pragma unroll
+    for (int n = 0; n < NQ; ++n) load_head_rows<D, BR>(Qs + n * BR * D, maps[n], b, h, q0, qbar);
+    kv.stage(0);
+    if (ntiles > 1) kv.stage(1);
+  }
+  mbar_wait(qbar, 0);
+}
 #endif  // LK_WGMMA_DEVICE
+
+// The rows the forward and dQ kernels load: o is dO (the dQ kernel only).
+struct HeadMaps {
+  CUtensorMap q, o, k, v;
+};
 
 // ---- forward: warpgroups of 64 queries; key/value tiles stream ----
 
 template <int D, typename S>
-__global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_fwd_wg(bf16 *out, float *lse, const bf16 *q, const bf16 *k,
-                                                               const bf16 *v, int T_, int64_t Hq, int64_t Hkv,
-                                                               float scale, int window) {
+__global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_fwd_wg(bf16 *out, float *lse, const __grid_constant__ HeadMaps maps,
+                                                               int T_, int64_t Hq, int64_t Hkv, float scale, int window) {
 #ifdef LK_WGMMA_DEVICE
-  constexpr int BR = S::ROWS, BC = S::TILE, THREADS = S::NWG * WG;
+  constexpr int BR = S::ROWS, BC = S::TILE;
   extern __shared__ unsigned char smem[];
+  using Ring = KeyValueRing<D, BC, S::NWG * 4>;
+  __shared__ uint64_t bars[Ring::BARRIERS];
   bf16 *Qs = aligned_tiles(smem);  // then the key/value ring
   const int tid = threadIdx.x, wg = tid / WG, warp = tid / 32 % 4, lane = tid % 32;
   const int64_t b = blockIdx.z, h = blockIdx.y, kvh = h / (Hq / Hkv);
   int q0, jlo, ntiles;
   query_block<BR, BC>(T_, window, q0, jlo, ntiles);
-  const KeyValueRing<D, BC, THREADS> kv{Qs + BR * D, k, v, b, kvh, Hkv, T_, jlo, ntiles, tid};
+  const Ring kv{Qs + BR * D, &maps.k, &maps.v, bars, bars + STAGES, b, kvh, jlo};
   const float sl2 = scale * LOG2E;
   const int row0 = q0 + wg * 64, i0 = row0 + warp * 16 + lane / 4;  // lane rows i0 and i0 + 8
   float o[D / 8][4], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f}, s[BC / 8][4], corr[2];
@@ -171,20 +209,20 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_fwd_wg(bf16 *out, f
       online_softmax<BC, Unmasked>(s, m, l, corr, i0, j0, lane, T_, window, sl2);
   };
 
-  stage_swizzled<D, BR, THREADS>(Qs, q, b, q0, T_, Hq, h, tid);
-  kv.stage(0);
-  cp_commit();
+  const CUtensorMap *const rows[1] = {&maps.q};
+  begin<D, BR>(kv, bars + 2 * STAGES, Qs, rows, b, h, q0, ntiles);
   zero(o);
   uint32_t p[BC / 16][4];  // probabilities of the tile before the current one
 
-  kv.advance(0);
+  kv.wait(0);
   wgmma_fence();
   product_kmajor<D, BR, BC, BC>(s, Qs, wg * 64, kv.K(0));  // S = Q Kᵀ
   finish(s);
   softmax(0);
   fragments<BC>(p, s);
   for (int t = 1; t < ntiles; ++t) {
-    kv.advance(t);
+    if (tid == 0 && t + 1 < ntiles) kv.stage(t + 1);
+    kv.wait(t);
     wgmma_fence();
     product_kmajor<D, BR, BC, BC>(s, Qs, wg * 64, kv.K(t));
     wgmma_commit();
@@ -195,6 +233,7 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_fwd_wg(bf16 *out, f
     softmax(t);
     wgmma_wait<0>();
     fence_operand(o);
+    kv.release(t - 1, lane);
     rescale<D>(o, corr);
     fragments<BC>(p, s);
   }
@@ -210,19 +249,20 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_fwd_wg(bf16 *out, f
 // ---- backward: dQ (warpgroups of 64 queries; key/value tiles stream) ----
 
 template <int D, typename S>
-__global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_bwd_dq_wg(bf16 *dq, const bf16 *dout, const float *lse,
-                                                                  const float *dsum, const bf16 *q, const bf16 *k,
-                                                                  const bf16 *v, int T_, int64_t Hq, int64_t Hkv,
-                                                                  float scale, int window) {
+__global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_bwd_dq_wg(bf16 *dq, const float *lse, const float *dsum,
+                                                                  const __grid_constant__ HeadMaps maps, int T_,
+                                                                  int64_t Hq, int64_t Hkv, float scale, int window) {
 #ifdef LK_WGMMA_DEVICE
-  constexpr int BR = S::ROWS, BC = S::TILE, THREADS = S::NWG * WG;
+  constexpr int BR = S::ROWS, BC = S::TILE;
   extern __shared__ unsigned char smem[];
+  using Ring = KeyValueRing<D, BC, S::NWG * 4>;
+  __shared__ uint64_t bars[Ring::BARRIERS];
   bf16 *Qs = aligned_tiles(smem), *Os = Qs + BR * D;  // then the key/value ring
   const int tid = threadIdx.x, wg = tid / WG, warp = tid / 32 % 4, lane = tid % 32;
   const int64_t b = blockIdx.z, h = blockIdx.y, kvh = h / (Hq / Hkv);
   int q0, jlo, ntiles;
   query_block<BR, BC>(T_, window, q0, jlo, ntiles);
-  const KeyValueRing<D, BC, THREADS> kv{Os + BR * D, k, v, b, kvh, Hkv, T_, jlo, ntiles, tid};
+  const Ring kv{Os + BR * D, &maps.k, &maps.v, bars, bars + STAGES, b, kvh, jlo};
   const float sl2 = scale * LOG2E;
   const int row0 = q0 + wg * 64, i0 = row0 + warp * 16 + lane / 4;
   float lse2[2], di[2], s[BC / 8][4], dp[BC / 8][4];
@@ -244,22 +284,21 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_bwd_dq_wg(bf16 *dq,
     product_kmajor<D, BR, BC, BC>(dp, Os, wg * 64, kv.V(t));  // dP = dO Vᵀ
   };
 
-  stage_swizzled<D, BR, THREADS>(Qs, q, b, q0, T_, Hq, h, tid);
-  stage_swizzled<D, BR, THREADS>(Os, dout, b, q0, T_, Hq, h, tid);
-  kv.stage(0);
-  cp_commit();
+  const CUtensorMap *const rows[2] = {&maps.q, &maps.o};
+  begin<D, BR>(kv, bars + 2 * STAGES, Qs, rows, b, h, q0, ntiles);
   float acc[D / 8][4];
   zero(acc);
   uint32_t ds[BC / 16][4];  // dS of the tile before the current one
 
-  kv.advance(0);
+  kv.wait(0);
   wgmma_fence();
   scores(0);
   finish(s, dp);
   grads(0);
   fragments<BC>(ds, s);
   for (int t = 1; t < ntiles; ++t) {
-    kv.advance(t);
+    if (tid == 0 && t + 1 < ntiles) kv.stage(t + 1);
+    kv.wait(t);
     wgmma_fence();
     scores(t);
     wgmma_commit();
@@ -270,6 +309,7 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_bwd_dq_wg(bf16 *dq,
     fence_operand(dp);
     grads(t);
     wgmma_wait<0>();
+    kv.release(t - 1, lane);
     fragments<BC>(ds, s);
   }
   wgmma_fence();
@@ -394,6 +434,30 @@ constexpr size_t dkv_bytes() {  // K, V + STAGES x (Q, dO, lse, dsum)
   return dq_bytes<D, S>() + 2 * STAGES * S::TILE * sizeof(float);
 }
 
+using EncodeTiled = PFN_cuTensorMapEncodeTiled_v12000;
+
+// the driver's encoder, found at run time so the library needs no link against libcuda
+EncodeTiled tensor_map_encoder() {
+  static const EncodeTiled fn = [] {
+    void *p = nullptr;
+    cudaDriverEntryPointQueryResult found{};
+#if CUDART_VERSION >= 12050
+    const cudaError_t rc = cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &p, 12000, cudaEnableDefault, &found);
+#else
+    const cudaError_t rc = cudaGetDriverEntryPoint("cuTensorMapEncodeTiled", &p, cudaEnableDefault, &found);
+#endif
+    return rc == cudaSuccess && found == cudaDriverEntryPointSuccess ? reinterpret_cast<EncodeTiled>(p) : nullptr;
+  }();
+  return fn;
+}
+
+// Maps for the query rows (BR) and key/value tiles (BC) of the forward (dout = 0) or dQ kernel.
+bool head_maps(HeadMaps &maps, lk_ptr q, lk_ptr dout, lk_ptr k, lk_ptr v, int64_t B, int64_t T_, int64_t Hq,
+               int64_t Hkv, int64_t D, int BR, int BC) {
+  return head_rows_map(&maps.q, q, B, T_, Hq, D, BR) && (!dout || head_rows_map(&maps.o, dout, B, T_, Hq, D, BR)) &&
+         head_rows_map(&maps.k, k, B, T_, Hkv, D, BC) && head_rows_map(&maps.v, v, B, T_, Hkv, D, BC);
+}
+
 template <int D>
 int launch_fwd(lk_ptr out, lk_ptr lse, lk_ptr q, lk_ptr k, lk_ptr v, int64_t B, int64_t T_, int64_t Hq, int64_t Hkv,
                float scale, int64_t window) {
@@ -401,9 +465,11 @@ int launch_fwd(lk_ptr out, lk_ptr lse, lk_ptr q, lk_ptr k, lk_ptr v, int64_t B, 
   constexpr size_t bytes = fwd_bytes<D, S>();
   static const int rc = configure(attn_fwd_wg<D, S>, bytes, "attention_fwd");
   if (rc != LK_OK) return rc;
+  HeadMaps maps;
+  if (!head_maps(maps, q, 0, k, v, B, T_, Hq, Hkv, D, S::ROWS, S::TILE)) return LK_ERR_UNSUPPORTED;
   const dim3 grid((unsigned)((T_ + S::ROWS - 1) / S::ROWS), (unsigned)Hq, (unsigned)B);
-  attn_fwd_wg<D, S><<<grid, S::NWG * WG, bytes, g_stream>>>(at<bf16>(out), at<float>(lse), at<bf16>(q), at<bf16>(k),
-                                                            at<bf16>(v), (int)T_, Hq, Hkv, scale, window_of(T_, window));
+  attn_fwd_wg<D, S><<<grid, S::NWG * WG, bytes, g_stream>>>(at<bf16>(out), at<float>(lse), maps, (int)T_, Hq, Hkv,
+                                                            scale, window_of(T_, window));
   return launch_check("attention_fwd");
 }
 
@@ -416,21 +482,25 @@ int launch_bwd(lk_ptr dq, lk_ptr dk, lk_ptr dv, lk_ptr dout, lk_ptr lse, const f
   static const int rc2 = configure(attn_bwd_dkv_wg<D, KV>, dkv_bytes<D, KV>(), "attention_bwd");
   if (rc1 != LK_OK) return rc1;
   if (rc2 != LK_OK) return rc2;
+  HeadMaps maps;
+  if (!head_maps(maps, q, dout, k, v, B, T_, Hq, Hkv, D, Q::ROWS, Q::TILE)) return LK_ERR_UNSUPPORTED;
   const dim3 dkv_grid((unsigned)((T_ + KV::ROWS - 1) / KV::ROWS), (unsigned)Hkv, (unsigned)B);
   attn_bwd_dkv_wg<D, KV><<<dkv_grid, KV::NWG * WG, dkv_bytes<D, KV>(), g_stream>>>(
       at<bf16>(dk), at<bf16>(dv), at<bf16>(dout), at<float>(lse), dsum, at<bf16>(q), at<bf16>(k), at<bf16>(v), (int)T_,
       Hq, Hkv, scale, window_of(T_, window));
   const dim3 dq_grid((unsigned)((T_ + Q::ROWS - 1) / Q::ROWS), (unsigned)Hq, (unsigned)B);
-  attn_bwd_dq_wg<D, Q><<<dq_grid, Q::NWG * WG, dq_bytes<D, Q>(), g_stream>>>(
-      at<bf16>(dq), at<bf16>(dout), at<float>(lse), dsum, at<bf16>(q), at<bf16>(k), at<bf16>(v), (int)T_, Hq, Hkv,
-      scale, window_of(T_, window));
+  attn_bwd_dq_wg<D, Q><<<dq_grid, Q::NWG * WG, dq_bytes<D, Q>(), g_stream>>>(at<bf16>(dq), at<float>(lse), dsum, maps,
+                                                                            (int)T_, Hq, Hkv, scale,
+                                                                            window_of(T_, window));
   return launch_check("attention_bwd");
 }
 
-// sm_90a code exists in this build (LK_HAVE_SM90A, set by kernels/build.mjs) and the device is sm_90
+// sm_90a code exists in this build (LK_HAVE_SM90A, set by kernels/build.mjs), the device is sm_90
+// and LOOM_ATTENTION_MMA does not ask for the mma.sync kernels
 bool wgmma_usable(int dt, lk_ptr aligned, int64_t D) {
 #ifdef LK_HAVE_SM90A
-  return g_cc_major == 9 && dt == LK_BF16 && (aligned & 15) == 0 && (D == 64 || D == 128);
+  return g_cc_major == 9 && dt == LK_BF16 && (aligned & 15) == 0 && (D == 64 || D == 128) &&
+         !getenv("LOOM_ATTENTION_MMA");
 #else
   (void)dt, (void)aligned, (void)D;
   return false;
@@ -456,4 +526,22 @@ int attention_bwd_wgmma(lk_ptr dq, lk_ptr dk, lk_ptr dv, lk_ptr dout, lk_ptr lse
                  : launch_bwd<128>(dq, dk, dv, dout, lse, dsum, q, k, v, B, T_, Hq, Hkv, scale, window);
 }
 
+}  // namespace lk
+
+namespace lk {
+namespace attn {
+
+bool head_rows_map(CUtensorMap *map, lk_ptr x, int64_t B, int64_t T_, int64_t H, int64_t D, int rows) {
+  const EncodeTiled encode = tensor_map_encoder();
+  if (!encode) return false;
+  const cuuint64_t dims[4] = {(cuuint64_t)D, (cuuint64_t)H, (cuuint64_t)T_, (cuuint64_t)B};
+  const cuuint64_t strides[3] = {(cuuint64_t)D * sizeof(bf16), (cuuint64_t)(H * D) * sizeof(bf16),
+                                 (cuuint64_t)(T_ * H * D) * sizeof(bf16)};  // bytes, dims 1..3
+  const cuuint32_t box[4] = {64, 1, (cuuint32_t)rows, 1}, unit[4] = {1, 1, 1, 1};
+  return encode(map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 4, at<void>(x), dims, strides, box, unit,
+                CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
+}
+
+}  // namespace attn
 }  // namespace lk

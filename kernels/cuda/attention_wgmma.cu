@@ -28,13 +28,6 @@ __device__ __forceinline__ bf16 *aligned_tiles(unsigned char *raw) {
   return reinterpret_cast<bf16 *>(raw + ((1024 - (smem_addr(raw) & 1023)) & 1023));
 }
 
-// cp.async writes through the generic proxy and wgmma reads through the async proxy: each thread
-// orders its own copies before the barrier that publishes the tile.
-__device__ __forceinline__ void publish_tiles() {
-  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
-  __syncthreads();
-}
-
 template <int N>
 __device__ __forceinline__ void zero(float (&d)[N][4]) {
 #pragma unroll
@@ -93,13 +86,14 @@ struct Shape {
   static constexpr int NWG = NWG_, ROWS = 64 * NWG_, TILE = TILE_, MINB = MINB_;
 };
 
-// Chosen by timing the combinations on an H200 (B8 H12 T2048 D64 and B4 H8 T2048 D128, causal):
-// at head dim 64, more resident blocks hide the exponentials better than larger tiles do.
+// Chosen by timing the combinations on an H200 (B8 H12 T2048 D64 and B4 H8 T2048 D128, causal,
+// TMA-fed kernels): at head dim 64, more resident blocks hide the exponentials better than larger
+// tiles do (forward 0.182 ms with 1 warpgroup x 3 blocks, 0.185 with 2 x 2, 0.193 with 128-key tiles).
 template <int D>
 struct Tiling;
 template <>
 struct Tiling<64> {
-  using Fwd = Shape<2, 64, 2>;
+  using Fwd = Shape<1, 64, 3>;
   using Dq = Shape<1, 64, 3>;
   using Dkv = Shape<1, 64, 2>;
 };
@@ -110,39 +104,92 @@ struct Tiling<128> {
   using Dkv = Shape<2, 64, 1>;
 };
 
-#ifdef LK_WGMMA_DEVICE
-// The key/value tiles of the forward and dQ kernels: a STAGES-deep ring of BC-row tiles over the
-// keys from jlo of one kv head, filled by bulk tensor loads that one thread issues. Tile t is read
-// by the products of iterations t (K and V) and t + 1 (the product with the previous tile's
-// probabilities or dS), so each warp releases it after iteration t + 1; tile t + 3 then reuses
-// its slot.
-template <int D, int BC, int NWARPS>
-struct KeyValueRing {
-  static constexpr int BARRIERS = 2 * STAGES + 1;  // STAGES full, STAGES empty, then the query rows'
-  bf16 *base;
-  const CUtensorMap *kmap, *vmap;
-  uint64_t *full, *empty;  // STAGES each: tile landed / every warp done with it
-  int64_t b, kvh;
-  int jlo;
+// A bulk load must start on 16 bytes, so the dK/dV kernel loads a tile's lse and dsum from the
+// multiple of 4 elements at or before its first query (LOAD elements) into 128-byte-aligned slots
+// (SLOT elements) and skips the difference when it reads them. Their float2 reads then need an
+// even difference: an even T (attention_bwd_wgmma checks).
+template <int BQ>
+struct Stats {
+  static constexpr int STATS_LOAD = BQ + 4, STATS_SLOT = BQ + 32;
+};
 
-  __device__ __forceinline__ const bf16 *K(int t) const { return base + (t % STAGES) * 2 * BC * D; }
-  __device__ __forceinline__ const bf16 *V(int t) const { return K(t) + BC * D; }
-  __device__ __forceinline__ static void init(uint64_t *full, uint64_t *empty) {
+#ifdef LK_WGMMA_DEVICE
+// The barriers of a STAGES-deep ring of streamed tiles that one thread fills with bulk tensor
+// loads. Tile t is read by the products of iterations t and t + 1 (the product with the previous
+// tile's probabilities or dS), so each warp releases it after iteration t + 1; tile t + STAGES
+// then reuses its slot.
+template <int NWARPS>
+struct Ring {
+  static constexpr int BARRIERS = 2 * STAGES + 1;  // STAGES full, STAGES empty, then the rows that stay
+  uint64_t *full, *empty;
+
+  __device__ __forceinline__ void init() const {
     for (int s = 0; s < STAGES; ++s) mbar_init(full + s, 1), mbar_init(empty + s, NWARPS);
   }
-  // the issuing thread: tile t into its slot, once tile t - STAGES has been released there
-  __device__ __forceinline__ void stage(int t) const {
+  // the issuing thread: tile t's slot, once tile t - STAGES has been released there, expecting
+  // `bytes` of loads that complete on the returned barrier
+  __device__ __forceinline__ uint64_t *claim(int t, uint32_t bytes) const {
     const int slot = t % STAGES;
     if (t >= STAGES) mbar_wait(empty + slot, (t / STAGES - 1) & 1);
-    mbar_expect(full + slot, 2 * BC * D * sizeof(bf16));
-    bf16 *k_tile = base + slot * 2 * BC * D;
-    load_head_rows<D, BC>(k_tile, kmap, b, kvh, jlo + t * BC, full + slot);
-    load_head_rows<D, BC>(k_tile + BC * D, vmap, b, kvh, jlo + t * BC, full + slot);
+    mbar_expect(full + slot, bytes);
+    return full + slot;
   }
   __device__ __forceinline__ void wait(int t) const { mbar_wait(full + t % STAGES, (t / STAGES) & 1); }
   __device__ __forceinline__ void release(int t, int lane) const {
     __syncwarp();
     if (lane == 0) mbar_arrive(empty + t % STAGES);
+  }
+};
+
+// The key/value tiles of the forward and dQ kernels: BC-row tiles over the keys from jlo of one
+// kv head.
+template <int D, int BC, int NWARPS>
+struct KeyValueRing : Ring<NWARPS> {
+  bf16 *base;
+  const CUtensorMap *kmap, *vmap;
+  int64_t b, kvh;
+  int jlo;
+
+  __device__ __forceinline__ const bf16 *K(int t) const { return base + (t % STAGES) * 2 * BC * D; }
+  __device__ __forceinline__ const bf16 *V(int t) const { return K(t) + BC * D; }
+  __device__ __forceinline__ void stage(int t) const {
+    uint64_t *landed = this->claim(t, 2 * BC * D * sizeof(bf16));
+    bf16 *k_tile = base + (t % STAGES) * 2 * BC * D;
+    load_head_rows<D, BC>(k_tile, kmap, b, kvh, jlo + t * BC, landed);
+    load_head_rows<D, BC>(k_tile + BC * D, vmap, b, kvh, jlo + t * BC, landed);
+  }
+};
+
+// The query tiles of the dK/dV kernel: Q, dO and the per-query lse and dsum of BQ queries from
+// j0, head after head of the GQA group.
+template <int D, int BQ, int NWARPS>
+struct QueryRing : Ring<NWARPS> {
+  static constexpr int STATS_LOAD = Stats<BQ>::STATS_LOAD, STATS_SLOT = Stats<BQ>::STATS_SLOT;
+  bf16 *base;
+  float *stats;  // STAGES x (lse, dsum) x STATS_SLOT
+  const CUtensorMap *qmap, *omap, *lmap, *dmap;
+  int64_t b, Hq, h0;
+  int T_, j0, per_head;
+
+  __device__ __forceinline__ int64_t head(int t) const { return h0 + t / per_head; }
+  __device__ __forceinline__ int first_query(int t) const { return j0 + (t % per_head) * BQ; }
+  __device__ __forceinline__ int first_stat(int t) const { return (int)((b * Hq + head(t)) * T_ + first_query(t)); }
+  __device__ __forceinline__ const bf16 *Q(int t) const { return base + (t % STAGES) * 2 * BQ * D; }
+  __device__ __forceinline__ const bf16 *O(int t) const { return Q(t) + BQ * D; }
+  // lse of the tile's queries; their dsum follows STATS_SLOT later
+  __device__ __forceinline__ const float *L(int t) const {
+    return stats + (t % STAGES) * 2 * STATS_SLOT + (first_stat(t) & 3);
+  }
+  __device__ __forceinline__ void stage(int t) const {
+    uint64_t *landed = this->claim(t, 2 * BQ * D * sizeof(bf16) + 2 * STATS_LOAD * sizeof(float));
+    const int64_t h = head(t);
+    const int i0 = first_query(t);
+    bf16 *q_tile = base + (t % STAGES) * 2 * BQ * D;
+    load_head_rows<D, BQ>(q_tile, qmap, b, h, i0, landed);
+    load_head_rows<D, BQ>(q_tile + BQ * D, omap, b, h, i0, landed);
+    float *l = stats + (t % STAGES) * 2 * STATS_SLOT;
+    load_span(l, lmap, first_stat(t) & ~3, landed);
+    load_span(l + STATS_SLOT, dmap, first_stat(t) & ~3, landed);
   }
 };
 
@@ -157,11 +204,11 @@ __device__ __forceinline__ void query_block(int T_, int window, int &q0, int &jl
 
 // Thread 0 sets up the barriers, then loads the query rows that stay (NQ tensors of BR rows into
 // consecutive tiles from Qs) and the first two key/value tiles; every thread waits for the rows.
-template <int D, int BR, int NQ, typename Ring>
-__device__ __forceinline__ void begin(const Ring &kv, uint64_t *qbar, bf16 *Qs, const CUtensorMap *const (&maps)[NQ],
+template <int D, int BR, int NQ, typename Tiles>
+__device__ __forceinline__ void begin(const Tiles &kv, uint64_t *qbar, bf16 *Qs, const CUtensorMap *const (&maps)[NQ],
                                       int64_t b, int64_t h, int q0, int ntiles) {
   if (threadIdx.x == 0) {
-    Ring::init(kv.full, kv.empty);
+    kv.init();
     mbar_init(qbar, 1);
     mbar_init_fence();
   }
@@ -190,14 +237,13 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_fwd_wg(bf16 *out, f
 #ifdef LK_WGMMA_DEVICE
   constexpr int BR = S::ROWS, BC = S::TILE;
   extern __shared__ unsigned char smem[];
-  using Ring = KeyValueRing<D, BC, S::NWG * 4>;
-  __shared__ uint64_t bars[Ring::BARRIERS];
+  __shared__ uint64_t bars[Ring<S::NWG * 4>::BARRIERS];
   bf16 *Qs = aligned_tiles(smem);  // then the key/value ring
   const int tid = threadIdx.x, wg = tid / WG, warp = tid / 32 % 4, lane = tid % 32;
   const int64_t b = blockIdx.z, h = blockIdx.y, kvh = h / (Hq / Hkv);
   int q0, jlo, ntiles;
   query_block<BR, BC>(T_, window, q0, jlo, ntiles);
-  const Ring kv{Qs + BR * D, &maps.k, &maps.v, bars, bars + STAGES, b, kvh, jlo};
+  const KeyValueRing<D, BC, S::NWG * 4> kv{{bars, bars + STAGES}, Qs + BR * D, &maps.k, &maps.v, b, kvh, jlo};
   const float sl2 = scale * LOG2E;
   const int row0 = q0 + wg * 64, i0 = row0 + warp * 16 + lane / 4;  // lane rows i0 and i0 + 8
   float o[D / 8][4], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f}, s[BC / 8][4], corr[2];
@@ -255,14 +301,13 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_bwd_dq_wg(bf16 *dq,
 #ifdef LK_WGMMA_DEVICE
   constexpr int BR = S::ROWS, BC = S::TILE;
   extern __shared__ unsigned char smem[];
-  using Ring = KeyValueRing<D, BC, S::NWG * 4>;
-  __shared__ uint64_t bars[Ring::BARRIERS];
+  __shared__ uint64_t bars[Ring<S::NWG * 4>::BARRIERS];
   bf16 *Qs = aligned_tiles(smem), *Os = Qs + BR * D;  // then the key/value ring
   const int tid = threadIdx.x, wg = tid / WG, warp = tid / 32 % 4, lane = tid % 32;
   const int64_t b = blockIdx.z, h = blockIdx.y, kvh = h / (Hq / Hkv);
   int q0, jlo, ntiles;
   query_block<BR, BC>(T_, window, q0, jlo, ntiles);
-  const Ring kv{Os + BR * D, &maps.k, &maps.v, bars, bars + STAGES, b, kvh, jlo};
+  const KeyValueRing<D, BC, S::NWG * 4> kv{{bars, bars + STAGES}, Os + BR * D, &maps.k, &maps.v, b, kvh, jlo};
   const float sl2 = scale * LOG2E;
   const int row0 = q0 + wg * 64, i0 = row0 + warp * 16 + lane / 4;
   float lse2[2], di[2], s[BC / 8][4], dp[BC / 8][4];
@@ -323,73 +368,55 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_bwd_dq_wg(bf16 *dq,
 
 // ---- backward: dK, dV (warpgroups of 64 keys; query tiles of every head of the GQA group stream) ----
 
+// The rows the dK/dV kernel loads: its keys and values, and per query tile Q, dO, lse and dsum.
+struct KeyMaps {
+  CUtensorMap k, v, q, o, lse, dsum;
+};
+
 template <int D, typename S>
-__global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_bwd_dkv_wg(bf16 *dk, bf16 *dv, const bf16 *dout,
-                                                                   const float *lse, const float *dsum, const bf16 *q,
-                                                                   const bf16 *k, const bf16 *v, int T_, int64_t Hq,
-                                                                   int64_t Hkv, float scale, int window) {
+__global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_bwd_dkv_wg(bf16 *dk, bf16 *dv,
+                                                                   const __grid_constant__ KeyMaps maps, int T_,
+                                                                   int64_t Hq, int64_t Hkv, float scale, int window) {
 #ifdef LK_WGMMA_DEVICE
-  constexpr int BK = S::ROWS, BQ = S::TILE, THREADS = S::NWG * WG, QE = BQ * D;
+  constexpr int BK = S::ROWS, BQ = S::TILE;
   extern __shared__ unsigned char smem[];
+  __shared__ uint64_t bars[Ring<S::NWG * 4>::BARRIERS];
   bf16 *Ks = aligned_tiles(smem), *Vs = Ks + BK * D, *QO = Vs + BK * D;  // then STAGES x (Q, dO)
-  float *LD2 = reinterpret_cast<float *>(QO + STAGES * 2 * QE);          // STAGES x (lse, dsum) x BQ
+  float *stats = reinterpret_cast<float *>(QO + STAGES * 2 * BQ * D);    // then the lse/dsum slots
   const int tid = threadIdx.x, wg = tid / WG, warp = tid / 32 % 4, lane = tid % 32;
   const int64_t b = blockIdx.z, g = blockIdx.y, group = Hq / Hkv;
   const int j0 = (int)blockIdx.x * BK;
   const int ihi = window > 0 ? min(T_ - 1, j0 + BK - 1 + window - 1) : T_ - 1;
   const int per_head = (ihi - j0) / BQ + 1, ntiles = per_head * (int)group;
+  const QueryRing<D, BQ, S::NWG * 4> qs{{bars, bars + STAGES}, QO, stats, &maps.q, &maps.o, &maps.lse, &maps.dsum,
+                                        b, Hq, g * group, T_, j0, per_head};
   const float sl2 = scale * LOG2E;
   const int key0 = j0 + wg * 64, jr = key0 + warp * 16 + lane / 4;  // this lane's keys: jr and jr + 8
-  auto Q_ = [&](int t) { return QO + (t % STAGES) * 2 * QE; };
-  auto O_ = [&](int t) { return QO + (t % STAGES) * 2 * QE + QE; };
-  auto L_ = [&](int t) { return LD2 + (t % STAGES) * 2 * BQ; };  // lse, then dsum
-  auto first_query = [&](int t) { return j0 + (t % per_head) * BQ; };
-  auto load = [&](int t) {  // query tile t (head-major)
-    const int64_t h = g * group + t / per_head;
-    const int i0 = first_query(t);
-    stage_swizzled<D, BQ, THREADS>(Q_(t), q, b, i0, T_, Hq, h, tid);
-    stage_swizzled<D, BQ, THREADS>(O_(t), dout, b, i0, T_, Hq, h, tid);
-    if (tid < BQ) {
-      const int64_t i = min(i0 + tid, T_ - 1);
-      cp_async4(L_(t) + tid, lse + (b * Hq + h) * T_ + i);
-      cp_async4(L_(t) + BQ + tid, dsum + (b * Hq + h) * T_ + i);
-    }
-  };
-  auto advance = [&](int t) {
-    cp_wait<0>();
-    publish_tiles();
-    if (t + 1 < ntiles) {
-      load(t + 1);
-      cp_commit();
-    }
-  };
   float s[BQ / 8][4], dp[BQ / 8][4];
   auto scores = [&](int t) {
-    product_kmajor<D, BK, BQ, BQ>(s, Ks, wg * 64, Q_(t));   // Sᵀ = K Qᵀ
-    product_kmajor<D, BK, BQ, BQ>(dp, Vs, wg * 64, O_(t));  // dPᵀ = V dOᵀ
+    product_kmajor<D, BK, BQ, BQ>(s, Ks, wg * 64, qs.Q(t));   // Sᵀ = K Qᵀ
+    product_kmajor<D, BK, BQ, BQ>(dp, Vs, wg * 64, qs.O(t));  // dPᵀ = V dOᵀ
   };
   auto grads = [&](int t) {  // Pᵀ into s, dSᵀ into dp; tiles wholly before a warp's keys give zeros
-    const int i0 = first_query(t);
+    const int i0 = qs.first_query(t);
     if (needs_mask(i0, BQ, key0 + warp * 16, 16, T_, window))
-      transposed_grads<BQ, Masked>(s, dp, L_(t), L_(t) + BQ, i0, jr, lane, T_, window, sl2);
+      transposed_grads<BQ, Masked>(s, dp, qs.L(t), qs.L(t) + qs.STATS_SLOT, i0, jr, lane, T_, window, sl2);
     else
-      transposed_grads<BQ, Unmasked>(s, dp, L_(t), L_(t) + BQ, i0, jr, lane, T_, window, sl2);
+      transposed_grads<BQ, Unmasked>(s, dp, qs.L(t), qs.L(t) + qs.STATS_SLOT, i0, jr, lane, T_, window, sl2);
   };
 
-  stage_swizzled<D, BK, THREADS>(Ks, k, b, j0, T_, Hkv, g, tid);
-  stage_swizzled<D, BK, THREADS>(Vs, v, b, j0, T_, Hkv, g, tid);
-  load(0);
-  cp_commit();
+  const CUtensorMap *const rows[2] = {&maps.k, &maps.v};
+  begin<D, BK>(qs, bars + 2 * STAGES, Ks, rows, b, g, j0, ntiles);
   float dka[D / 8][4], dva[D / 8][4];
   zero(dka);
   zero(dva);
   uint32_t pa[BQ / 16][4], da[BQ / 16][4];  // Pᵀ and dSᵀ of the tile before the current one
   auto accumulate = [&](int t) {
-    product_nmajor<BQ, D>(dva, pa, O_(t));  // dV += Pᵀ dO
-    product_nmajor<BQ, D>(dka, da, Q_(t));  // dK += dSᵀ Q
+    product_nmajor<BQ, D>(dva, pa, qs.O(t));  // dV += Pᵀ dO
+    product_nmajor<BQ, D>(dka, da, qs.Q(t));  // dK += dSᵀ Q
   };
 
-  advance(0);
+  qs.wait(0);
   wgmma_fence();
   scores(0);
   finish(s, dp);
@@ -397,7 +424,8 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_bwd_dkv_wg(bf16 *dk
   fragments<BQ>(pa, s);
   fragments<BQ>(da, dp);
   for (int t = 1; t < ntiles; ++t) {
-    advance(t);
+    if (tid == 0 && t + 1 < ntiles) qs.stage(t + 1);
+    qs.wait(t);
     wgmma_fence();
     scores(t);
     wgmma_commit();
@@ -408,6 +436,7 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_bwd_dkv_wg(bf16 *dk
     fence_operand(dp);
     grads(t);
     wgmma_wait<0>();
+    qs.release(t - 1, lane);
     fragments<BQ>(pa, s);
     fragments<BQ>(da, dp);
   }
@@ -431,7 +460,7 @@ constexpr size_t dq_bytes() {  // Q, dO + STAGES x (K, V)
 }
 template <int D, typename S>
 constexpr size_t dkv_bytes() {  // K, V + STAGES x (Q, dO, lse, dsum)
-  return dq_bytes<D, S>() + 2 * STAGES * S::TILE * sizeof(float);
+  return dq_bytes<D, S>() + 2 * STAGES * Stats<S::TILE>::STATS_SLOT * sizeof(float);
 }
 
 using EncodeTiled = PFN_cuTensorMapEncodeTiled_v12000;
@@ -483,11 +512,17 @@ int launch_bwd(lk_ptr dq, lk_ptr dk, lk_ptr dv, lk_ptr dout, lk_ptr lse, const f
   if (rc1 != LK_OK) return rc1;
   if (rc2 != LK_OK) return rc2;
   HeadMaps maps;
-  if (!head_maps(maps, q, dout, k, v, B, T_, Hq, Hkv, D, Q::ROWS, Q::TILE)) return LK_ERR_UNSUPPORTED;
+  KeyMaps key_maps;
+  const int64_t n = B * Hq * T_;
+  if (!head_maps(maps, q, dout, k, v, B, T_, Hq, Hkv, D, Q::ROWS, Q::TILE) ||
+      !head_rows_map(&key_maps.k, k, B, T_, Hkv, D, KV::ROWS) || !head_rows_map(&key_maps.v, v, B, T_, Hkv, D, KV::ROWS) ||
+      !head_rows_map(&key_maps.q, q, B, T_, Hq, D, KV::TILE) || !head_rows_map(&key_maps.o, dout, B, T_, Hq, D, KV::TILE) ||
+      !span_map(&key_maps.lse, at<float>(lse), n, Stats<KV::TILE>::STATS_LOAD) ||
+      !span_map(&key_maps.dsum, dsum, n, Stats<KV::TILE>::STATS_LOAD))
+    return LK_ERR_UNSUPPORTED;
   const dim3 dkv_grid((unsigned)((T_ + KV::ROWS - 1) / KV::ROWS), (unsigned)Hkv, (unsigned)B);
   attn_bwd_dkv_wg<D, KV><<<dkv_grid, KV::NWG * WG, dkv_bytes<D, KV>(), g_stream>>>(
-      at<bf16>(dk), at<bf16>(dv), at<bf16>(dout), at<float>(lse), dsum, at<bf16>(q), at<bf16>(k), at<bf16>(v), (int)T_,
-      Hq, Hkv, scale, window_of(T_, window));
+      at<bf16>(dk), at<bf16>(dv), key_maps, (int)T_, Hq, Hkv, scale, window_of(T_, window));
   const dim3 dq_grid((unsigned)((T_ + Q::ROWS - 1) / Q::ROWS), (unsigned)Hq, (unsigned)B);
   attn_bwd_dq_wg<D, Q><<<dq_grid, Q::NWG * WG, dq_bytes<D, Q>(), g_stream>>>(at<bf16>(dq), at<float>(lse), dsum, maps,
                                                                             (int)T_, Hq, Hkv, scale,
@@ -521,7 +556,7 @@ int attention_fwd_wgmma(lk_ptr out, lk_ptr lse, lk_ptr q, lk_ptr k, lk_ptr v, in
 int attention_bwd_wgmma(lk_ptr dq, lk_ptr dk, lk_ptr dv, lk_ptr dout, lk_ptr lse, const float *dsum, lk_ptr q,
                         lk_ptr k, lk_ptr v, int64_t B, int64_t T_, int64_t Hq, int64_t Hkv, int64_t D, float scale,
                         int64_t window, int dt) {
-  if (!wgmma_usable(dt, q | k | v | dout | dq | dk | dv, D)) return LK_ERR_UNSUPPORTED;
+  if (!wgmma_usable(dt, q | k | v | dout | dq | dk | dv, D) || T_ % 2) return LK_ERR_UNSUPPORTED;  // see Stats
   return D == 64 ? launch_bwd<64>(dq, dk, dv, dout, lse, dsum, q, k, v, B, T_, Hq, Hkv, scale, window)
                  : launch_bwd<128>(dq, dk, dv, dout, lse, dsum, q, k, v, B, T_, Hq, Hkv, scale, window);
 }
@@ -540,6 +575,16 @@ bool head_rows_map(CUtensorMap *map, lk_ptr x, int64_t B, int64_t T_, int64_t H,
   const cuuint32_t box[4] = {64, 1, (cuuint32_t)rows, 1}, unit[4] = {1, 1, 1, 1};
   return encode(map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 4, at<void>(x), dims, strides, box, unit,
                 CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
+}
+
+bool span_map(CUtensorMap *map, const float *x, int64_t n, int span) {
+  const EncodeTiled encode = tensor_map_encoder();
+  if (!encode) return false;
+  const cuuint64_t dims[1] = {(cuuint64_t)n}, no_strides[1] = {0};
+  const cuuint32_t box[1] = {(cuuint32_t)span}, unit[1] = {1};
+  return encode(map, CU_TENSOR_MAP_DATA_TYPE_FLOAT32, 1, const_cast<float *>(x), dims, no_strides, box, unit,
+                CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_NONE, CU_TENSOR_MAP_L2_PROMOTION_NONE,
                 CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
 }
 

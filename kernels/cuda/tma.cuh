@@ -16,6 +16,9 @@ namespace attn {
 // swizzle's width; wider heads take one load per 64 columns). Rows past T read as zeros. Returns
 // false where the driver offers no tensor-map encoder.
 bool head_rows_map(CUtensorMap *map, lk_ptr x, int64_t B, int64_t T_, int64_t H, int64_t D, int rows);
+// A map over n floats whose box is `span` consecutive elements (a load starts on a multiple of 4;
+// past n reads as zeros).
+bool span_map(CUtensorMap *map, const float *x, int64_t n, int span);
 
 __device__ __forceinline__ void mbar_init(uint64_t *bar, int count) {
   asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(smem_addr(bar)), "r"(count) : "memory");
@@ -53,6 +56,15 @@ __device__ __forceinline__ void load_head_rows(bf16 *dst, const CUtensorMap *map
         "[%6];\n" ::"r"(smem_addr(dst + c * ROWS * 64)),
         "l"(map), "r"(c * 64), "r"((int)h), "r"(r0), "r"((int)b), "r"(smem_addr(bar))
         : "memory");
+}
+
+// `span` floats from element `start` (the map's box) into dst, completing on bar
+__device__ __forceinline__ void load_span(float *dst, const CUtensorMap *map, int start, uint64_t *bar) {
+  asm volatile(
+      "cp.async.bulk.tensor.1d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2}], [%3];\n" ::"r"(
+          smem_addr(dst)),
+      "l"(map), "r"(start), "r"(smem_addr(bar))
+      : "memory");
 }
 
 }  // namespace attn

@@ -19,21 +19,6 @@
 namespace lk {
 namespace attn {
 
-// Stages rows [r0, r0 + ROWS) of head h of x[B, T, H, D] into a swizzled tile, zero past T.
-template <int D, int ROWS, int THREADS>
-__device__ __forceinline__ void stage_swizzled(bf16 *dst, const bf16 *x, int64_t b, int64_t r0, int64_t T_, int64_t H,
-                                               int64_t h, int tid) {
-  constexpr int CHUNKS = D / 8;
-  unsigned char *base = reinterpret_cast<unsigned char *>(dst);
-  for (int idx = tid; idx < ROWS * CHUNKS; idx += THREADS) {
-    const int r = idx / CHUNKS, c = idx % CHUNKS;
-    const int64_t row = r0 + r;
-    const bool ok = row < T_;
-    const int offset = (c / 8) * ROWS * 128 + r * 128 + (((c % 8) ^ (r % 8)) << 4);
-    cp_async16(base + offset, x + ((b * T_ + (ok ? row : 0)) * H + h) * D + c * 8, ok);
-  }
-}
-
 __device__ __forceinline__ uint64_t descriptor(uint32_t addr, uint32_t leading_bytes, uint32_t stride_bytes) {
   return (uint64_t)((addr & 0x3FFFF) >> 4) | (uint64_t)(leading_bytes >> 4) << 16 |
          (uint64_t)(stride_bytes >> 4) << 32 | 1ull << 62;  // 1 << 62: 128-byte swizzle

@@ -104,7 +104,7 @@ for (const dt of ['f32', 'bf16'] as DType[]) {
 
   // On sm_90 bf16 runs the wgmma kernels; LOOM_ATTENTION_MMA=1 checks the mma.sync ones there too.
   const paths = dt === 'bf16' ? ['default', 'LOOM_ATTENTION_MMA'] : ['default'];
-  for (const [D, window, T] of [[64, 0, 256], [128, 0, 256], [64, 100, 200], [128, 70, 130], [64, 0, 1000], [128, 300, 520]])
+  for (const [D, window, T] of [[64, 0, 256], [128, 0, 256], [64, 100, 200], [128, 70, 130], [64, 0, 1000], [128, 300, 520], [64, 0, 257]])
   for (const path of paths)
     test(`cuda ${dt}: attention forward, backward and decode (B=2, T=${T}, Hq=8, Hkv=2, D=${D}, window ${window}, ${path})`, { skip }, (ctx) => {
       if (path !== 'default') {

@@ -3,7 +3,9 @@
 // registers, a backward of two kernels without atomics, so gradients are deterministic), but each
 // warpgroup of 4 warps owns 64 rows and multiplies straight from swizzled shared memory: one
 // asynchronous instruction per 64 x N x 16 product instead of ldmatrix plus eight mma.sync. The
-// probabilities (and dS) feed the next product from registers.
+// probabilities (and dS) feed the next product from registers. One thread loads every tile with
+// TMA bulk tensor copies (tma.cuh) into a ring whose slots the multiplying warps release through
+// mbarriers, so they spend no instructions on copies and meet at no block-wide barrier.
 //
 // Launched only on sm_90 devices by a build that includes sm_90a code (see attention_fwd_wgmma);
 // everything else keeps the mma.sync kernels.

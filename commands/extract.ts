@@ -34,7 +34,7 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
       .option('page-timeout', { type: 'number', default: EXTRACT_DEFAULTS.pageTimeoutMs / 1000, describe: 'Seconds one page may take; a slower page is skipped and its worker replaced' })
       .option('max-heap-mb', { type: 'number', default: EXTRACT_DEFAULTS.maxHeapMb, describe: 'Heap cap of each worker; a page that exceeds it is skipped' })
       .option('langs', { type: 'string', describe: 'Keep only these languages (comma-separated ISO 639-1, e.g. zh,en); others go to --rejects' })
-      .option('min-lang-score', { type: 'number', default: 0, describe: 'With --langs: drop documents whose language confidence is below this (0-1)' })
+      .option('min-lang-score', { type: 'number', default: 0, describe: 'Drop documents whose language confidence is below this (0-1), with or without --langs' })
       .example('$0 extract crawl.warc.gz > docs.jsonl', 'main text of every HTML response, with url, title, date, lang, lang_score, warc_record_id')
       .example("$0 extract 'crawl/*.warc.gz' --langs zh,en --min-lang-score 0.65 --rejects rejects.jsonl --out docs/", 'keep Chinese and English, into resumable shards')
       .example('$0 extract saved-pages/ --favor recall --keep-comments', 'a directory of .html files, keeping more text')

@@ -19,6 +19,17 @@ export function parseLangs(value: string | string[] | undefined): string[] {
   return langs;
 }
 
+/**
+ * Why a document in language `lang` with confidence `score` is dropped by a --langs /
+ * --min-lang-score filter (`loom langid` and `loom extract` share it), or null to keep it. The
+ * score threshold applies with or without --langs.
+ */
+export function languageRejection(lang: string, score: number, opts: Pick<LangidOptions, 'langs' | 'minLangScore'>): string | null {
+  if (opts.langs.length > 0 && !opts.langs.includes(lang)) return `language ${lang} (${score}) not in ${opts.langs.join(',')}`;
+  if (score < opts.minLangScore) return `language ${lang} scored ${score} < ${opts.minLangScore}`;
+  return null;
+}
+
 /** Adds `lang` and `lang_score` to documents that have `text`; optionally keeps only some languages. */
 export const langid = defineStage<LangidOptions>('langid', { langs: [], minLangScore: 0, overwrite: true }, async function* (docs, opts, ctx) {
   await loadLanguageModel();
@@ -33,8 +44,7 @@ export const langid = defineStage<LangidOptions>('langid', { langs: [], minLangS
       doc.lang_score = Math.round(guess.score * 1e4) / 1e4;
     }
     ctx.count(`lang_${doc.lang}`);
-    const score = doc.lang_score ?? 0;
-    if ((opts.langs.length > 0 && !opts.langs.includes(doc.lang!)) || score < opts.minLangScore) {
+    if (languageRejection(doc.lang!, doc.lang_score ?? 0, opts) !== null) {
       ctx.drop(doc, 'language');
       continue;
     }

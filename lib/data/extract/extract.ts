@@ -7,6 +7,7 @@ import { formatLocation } from '../../io/errors.js';
 import { locationOf, setLocation } from '../../io/location.js';
 import type { Doc } from '../../io/types.js';
 import { defineStage, type StageContext } from '../../stage.js';
+import { languageRejection } from '../../text/langid-stage.js';
 import { WorkerPool } from '../../util/worker-pool.js';
 import type { Favor } from './main-content.js';
 import { pageBody, takeJsonlHtml, type PageBody } from './pages.js';
@@ -103,8 +104,9 @@ export const extract = defineStage<ExtractOptions>('extract', EXTRACT_DEFAULTS, 
         drop(doc, 'too short', `too short after extraction (${page.text.length} < ${opts.minChars} characters)`);
         continue;
       }
-      if (opts.langs.length > 0 && (!opts.langs.includes(page.lang) || page.lang_score < opts.minLangScore)) {
-        drop(doc, 'language', `language ${page.lang} (${page.lang_score}) not in ${opts.langs.join(',')} at score ≥ ${opts.minLangScore}`);
+      const rejection = languageRejection(page.lang, page.lang_score, opts);
+      if (rejection !== null) {
+        drop(doc, 'language', rejection);
         continue;
       }
       yield toDocument(doc, page);

@@ -115,6 +115,21 @@ test('non-HTML records, broken bodies, short pages and other languages are each 
   assert.ok(result.warnings.some((w) => /mixed\.warc\.gz:\d+: language de/.test(w)));
 });
 
+test('--min-lang-score filters on its own, as in loom langid', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  writeFileSync(join(dir, 'two.warc.gz'), Buffer.concat([
+    response(1, article('The quick brown fox jumps over the lazy dog near the river bank. ')),
+    response(2, article('人人有权享有生命、自由和人身安全。任何人不得使为奴隶或奴役。')),
+  ].map(gzipRecord)));
+  const kept = await run([join(dir, 'two.warc.gz')], { workers: 1, minLangScore: 0.5 });
+  assert.deepEqual(kept.docs.map((d) => d.lang), ['en', 'zh']);
+  const none = await run([join(dir, 'two.warc.gz')], { workers: 1, minLangScore: 1.01 });
+  assert.equal(none.docs.length, 0);
+  assert.deepEqual(none.counters.dropReasons, { language: 2 });
+  assert.ok(none.warnings.every((w) => /language (en|zh) scored [\d.]+ < 1\.01/.test(w)));
+});
+
 test('JSONL pages with an html field: other fields pass through, html does not', async (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);

@@ -16,8 +16,8 @@ extern int g_sm_count;
 extern int g_cc_major;  // compute capability of the device in use
 int gemm_init();  // creates the cuBLASLt handle (gemm.cu)
 
-// Scratch owned by the library for ops whose ABI has no workspace argument (sampling, the
-// attention backward's fp32 dq); it only grows, so steady-state calls never allocate.
+// Scratch owned by the library for ops whose ABI has no workspace argument (the cuBLASLt
+// workspace, sampling, the bad-token-id flag); it only grows, so steady-state calls never allocate.
 void *scratch(size_t bytes, int slot);
 
 template <typename T>

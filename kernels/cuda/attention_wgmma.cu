@@ -152,13 +152,12 @@ struct KeyValueRing : Ring<NWARPS> {
   int64_t b, kvh;
   int jlo;
 
-  __device__ __forceinline__ const bf16 *K(int t) const { return base + (t % STAGES) * 2 * BC * D; }
-  __device__ __forceinline__ const bf16 *V(int t) const { return K(t) + BC * D; }
+  __device__ __forceinline__ bf16 *K(int t) const { return base + (t % STAGES) * 2 * BC * D; }
+  __device__ __forceinline__ bf16 *V(int t) const { return K(t) + BC * D; }
   __device__ __forceinline__ void stage(int t) const {
     uint64_t *landed = this->claim(t, 2 * BC * D * sizeof(bf16));
-    bf16 *k_tile = base + (t % STAGES) * 2 * BC * D;
-    load_head_rows<D, BC>(k_tile, kmap, b, kvh, jlo + t * BC, landed);
-    load_head_rows<D, BC>(k_tile + BC * D, vmap, b, kvh, jlo + t * BC, landed);
+    load_head_rows<D, BC>(K(t), kmap, b, kvh, jlo + t * BC, landed);
+    load_head_rows<D, BC>(V(t), vmap, b, kvh, jlo + t * BC, landed);
   }
 };
 
@@ -176,22 +175,17 @@ struct QueryRing : Ring<NWARPS> {
   __device__ __forceinline__ int64_t head(int t) const { return h0 + t / per_head; }
   __device__ __forceinline__ int first_query(int t) const { return j0 + (t % per_head) * BQ; }
   __device__ __forceinline__ int first_stat(int t) const { return (int)((b * Hq + head(t)) * T_ + first_query(t)); }
-  __device__ __forceinline__ const bf16 *Q(int t) const { return base + (t % STAGES) * 2 * BQ * D; }
-  __device__ __forceinline__ const bf16 *O(int t) const { return Q(t) + BQ * D; }
+  __device__ __forceinline__ bf16 *Q(int t) const { return base + (t % STAGES) * 2 * BQ * D; }
+  __device__ __forceinline__ bf16 *O(int t) const { return Q(t) + BQ * D; }
+  __device__ __forceinline__ float *slot_stats(int t) const { return stats + (t % STAGES) * 2 * STATS_SLOT; }
   // lse of the tile's queries; their dsum follows STATS_SLOT later
-  __device__ __forceinline__ const float *L(int t) const {
-    return stats + (t % STAGES) * 2 * STATS_SLOT + (first_stat(t) & 3);
-  }
+  __device__ __forceinline__ const float *L(int t) const { return slot_stats(t) + (first_stat(t) & 3); }
   __device__ __forceinline__ void stage(int t) const {
     uint64_t *landed = this->claim(t, 2 * BQ * D * sizeof(bf16) + 2 * STATS_LOAD * sizeof(float));
-    const int64_t h = head(t);
-    const int i0 = first_query(t);
-    bf16 *q_tile = base + (t % STAGES) * 2 * BQ * D;
-    load_head_rows<D, BQ>(q_tile, qmap, b, h, i0, landed);
-    load_head_rows<D, BQ>(q_tile + BQ * D, omap, b, h, i0, landed);
-    float *l = stats + (t % STAGES) * 2 * STATS_SLOT;
-    load_span(l, lmap, first_stat(t) & ~3, landed);
-    load_span(l + STATS_SLOT, dmap, first_stat(t) & ~3, landed);
+    load_head_rows<D, BQ>(Q(t), qmap, b, head(t), first_query(t), landed);
+    load_head_rows<D, BQ>(O(t), omap, b, head(t), first_query(t), landed);
+    load_span(slot_stats(t), lmap, first_stat(t) & ~3, landed);
+    load_span(slot_stats(t) + STATS_SLOT, dmap, first_stat(t) & ~3, landed);
   }
 };
 
@@ -224,6 +218,39 @@ __device__ __forceinline__ void begin(const Tiles &kv, uint64_t *qbar, bf16 *Qs,
   }
   mbar_wait(qbar, 0);
 }
+
+// The loop every kernel runs over its streamed tiles (see the comment on STAGES): scores(t) issues
+// tile t's score products, step(t) pins the landed scores and turns them into probabilities or
+// gradients, products(t) issues the products that need tile t's step, and carry() turns the step's
+// results into the next products' operands once every product in flight has landed. The caller
+// waits for the last products.
+template <typename Tiles, typename Scores, typename Step, typename Products, typename Carry>
+__device__ __forceinline__ void stream_tiles(const Tiles &tiles, int ntiles, int lane, Scores scores, Step step,
+                                             Products products, Carry carry) {
+  tiles.wait(0);
+  wgmma_fence();
+  scores(0);
+  wgmma_commit();
+  wgmma_wait<0>();
+  step(0);
+  carry();
+  for (int t = 1; t < ntiles; ++t) {
+    if (threadIdx.x == 0 && t + 1 < ntiles) tiles.stage(t + 1);
+    tiles.wait(t);
+    wgmma_fence();
+    scores(t);
+    wgmma_commit();
+    products(t - 1);
+    wgmma_commit();
+    wgmma_wait<1>();
+    step(t);
+    wgmma_wait<0>();
+    tiles.release(t - 1, lane);
+    carry();
+  }
+  wgmma_fence();
+  products(ntiles - 1);
+}
 #endif  // LK_WGMMA_DEVICE
 
 // The rows the forward and dQ kernels load: o is dO (the dQ kernel only).
@@ -251,6 +278,7 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_fwd_wg(bf16 *out, f
   float o[D / 8][4], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f}, s[BC / 8][4], corr[2];
   auto softmax = [&](int t) {  // tiles wholly above a warp's rows come out as zero probabilities
     const int j0 = jlo + t * BC;
+    fence_operand(s);
     if (needs_mask(row0 + warp * 16, 16, j0, BC, T_, window))
       online_softmax<BC, Masked>(s, m, l, corr, i0, j0, lane, T_, window, sl2);
     else
@@ -261,32 +289,14 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_fwd_wg(bf16 *out, f
   begin<D, BR>(kv, bars + 2 * STAGES, Qs, rows, b, h, q0, ntiles);
   zero(o);
   uint32_t p[BC / 16][4];  // probabilities of the tile before the current one
-
-  kv.wait(0);
-  wgmma_fence();
-  product_kmajor<D, BR, BC, BC>(s, Qs, wg * 64, kv.K(0));  // S = Q Kᵀ
-  finish(s);
-  softmax(0);
-  fragments<BC>(p, s);
-  for (int t = 1; t < ntiles; ++t) {
-    if (tid == 0 && t + 1 < ntiles) kv.stage(t + 1);
-    kv.wait(t);
-    wgmma_fence();
-    product_kmajor<D, BR, BC, BC>(s, Qs, wg * 64, kv.K(t));
-    wgmma_commit();
-    product_nmajor<BC, D>(o, p, kv.V(t - 1));  // O += P V, previous tile
-    wgmma_commit();
-    wgmma_wait<1>();
-    fence_operand(s);
-    softmax(t);
-    wgmma_wait<0>();
-    fence_operand(o);
-    kv.release(t - 1, lane);
-    rescale<D>(o, corr);
-    fragments<BC>(p, s);
-  }
-  wgmma_fence();
-  product_nmajor<BC, D>(o, p, kv.V(ntiles - 1));
+  stream_tiles(
+      kv, ntiles, lane, [&](int t) { product_kmajor<D, BR, BC, BC>(s, Qs, wg * 64, kv.K(t)); },  // S = Q Kᵀ
+      softmax, [&](int t) { product_nmajor<BC, D>(o, p, kv.V(t)); },                             // O += P V
+      [&] {
+        fence_operand(o);
+        rescale<D>(o, corr);
+        fragments<BC>(p, s);
+      });
   finish(o);
   store_output<D>(out, lse, o, m, l, b, h, Hq, i0, T_, lane, scale);
 #else
@@ -321,6 +331,8 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_bwd_dq_wg(bf16 *dq,
   }
   auto grads = [&](int t) {  // S = Q Kᵀ and dP = dO Vᵀ into dS
     const int j0 = jlo + t * BC;
+    fence_operand(s);
+    fence_operand(dp);
     if (needs_mask(row0 + warp * 16, 16, j0, BC, T_, window))
       score_grads<BC, Masked>(s, dp, lse2, di, i0, j0, lane, T_, window, sl2);
     else
@@ -336,31 +348,9 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_bwd_dq_wg(bf16 *dq,
   float acc[D / 8][4];
   zero(acc);
   uint32_t ds[BC / 16][4];  // dS of the tile before the current one
-
-  kv.wait(0);
-  wgmma_fence();
-  scores(0);
-  finish(s, dp);
-  grads(0);
-  fragments<BC>(ds, s);
-  for (int t = 1; t < ntiles; ++t) {
-    if (tid == 0 && t + 1 < ntiles) kv.stage(t + 1);
-    kv.wait(t);
-    wgmma_fence();
-    scores(t);
-    wgmma_commit();
-    product_nmajor<BC, D>(acc, ds, kv.K(t - 1));  // dQ += dS K, previous tile
-    wgmma_commit();
-    wgmma_wait<1>();
-    fence_operand(s);
-    fence_operand(dp);
-    grads(t);
-    wgmma_wait<0>();
-    kv.release(t - 1, lane);
-    fragments<BC>(ds, s);
-  }
-  wgmma_fence();
-  product_nmajor<BC, D>(acc, ds, kv.K(ntiles - 1));
+  stream_tiles(
+      kv, ntiles, lane, scores, grads, [&](int t) { product_nmajor<BC, D>(acc, ds, kv.K(t)); },  // dQ += dS K
+      [&] { fragments<BC>(ds, s); });
   finish(acc);
   store_rows<D>(dq, acc, b, h, Hq, i0, T_, lane, scale);
 #else
@@ -401,6 +391,8 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_bwd_dkv_wg(bf16 *dk
   };
   auto grads = [&](int t) {  // Pᵀ into s, dSᵀ into dp; tiles wholly before a warp's keys give zeros
     const int i0 = qs.first_query(t);
+    fence_operand(s);
+    fence_operand(dp);
     if (needs_mask(i0, BQ, key0 + warp * 16, 16, T_, window))
       transposed_grads<BQ, Masked>(s, dp, qs.L(t), qs.L(t) + qs.STATS_SLOT, i0, jr, lane, T_, window, sl2);
     else
@@ -417,33 +409,10 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_bwd_dkv_wg(bf16 *dk
     product_nmajor<BQ, D>(dva, pa, qs.O(t));  // dV += Pᵀ dO
     product_nmajor<BQ, D>(dka, da, qs.Q(t));  // dK += dSᵀ Q
   };
-
-  qs.wait(0);
-  wgmma_fence();
-  scores(0);
-  finish(s, dp);
-  grads(0);
-  fragments<BQ>(pa, s);
-  fragments<BQ>(da, dp);
-  for (int t = 1; t < ntiles; ++t) {
-    if (tid == 0 && t + 1 < ntiles) qs.stage(t + 1);
-    qs.wait(t);
-    wgmma_fence();
-    scores(t);
-    wgmma_commit();
-    accumulate(t - 1);
-    wgmma_commit();
-    wgmma_wait<1>();
-    fence_operand(s);
-    fence_operand(dp);
-    grads(t);
-    wgmma_wait<0>();
-    qs.release(t - 1, lane);
+  stream_tiles(qs, ntiles, lane, scores, grads, accumulate, [&] {
     fragments<BQ>(pa, s);
     fragments<BQ>(da, dp);
-  }
-  wgmma_fence();
-  accumulate(ntiles - 1);
+  });
   finish(dka, dva);
   store_rows<D>(dk, dka, b, g, Hkv, jr, T_, lane, scale);
   store_rows<D>(dv, dva, b, g, Hkv, jr, T_, lane, 1.f);

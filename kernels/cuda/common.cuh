@@ -16,9 +16,22 @@ extern int g_sm_count;
 extern int g_cc_major;  // compute capability of the device in use
 int gemm_init();  // creates the cuBLASLt handle (gemm.cu)
 
-// Scratch owned by the library for ops whose ABI has no workspace argument (the cuBLASLt
-// workspace, sampling, the bad-token-id flag); it only grows, so steady-state calls never allocate.
-void *scratch(size_t bytes, int slot);
+// Scratch owned by the library for ops whose ABI has no workspace argument; each slot only grows,
+// so steady-state calls never allocate. Work queued on one stream at a time may share a slot.
+enum ScratchSlot {
+  SCRATCH_GEMM,     // the cuBLASLt workspace
+  SCRATCH_SAMPLE,   // sampling's probabilities
+  SCRATCH_REDUCE,   // partial sums (reduce.cu) and the embedding backward's sorted positions
+  SCRATCH_BAD_ID,   // the bad-token-id flag
+  SCRATCH_SLOTS
+};
+void *scratch(size_t bytes, ScratchSlot slot);
+
+// Deterministic sums (reduce.cu): kernels write per-block partial sums to `partials` instead of
+// adding them with fp32 atomics, whose order (and so last bits) changes from run to run; then
+// dst[j] += partials[0 * n + j] + partials[1 * n + j] + ... over `splits` rows, in that order.
+float *partial_sums(int64_t count);
+int add_partials(float *dst, const float *partials, int64_t splits, int64_t n);
 
 template <typename T>
 inline T *at(lk_ptr p) {

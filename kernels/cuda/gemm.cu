@@ -57,7 +57,7 @@ int gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const v
   LK_REQUIRE(ab_dt == LK_F32 || ab_dt == LK_BF16, "gemm: input dtype %d is not fp32 or bf16", ab_dt);
   LK_REQUIRE(c_dt == LK_F32 || c_dt == ab_dt, "gemm: output dtype %d with input dtype %d is not supported", c_dt, ab_dt);
   Descs d;
-  void *workspace = scratch(WORKSPACE, 0);
+  void *workspace = scratch(WORKSPACE, SCRATCH_GEMM);
   if (!workspace) return fail(LK_ERR_OOM, "gemm: cannot allocate the cuBLASLt workspace");
   LT_CHECK(cublasLtMatmulDescCreate(&d.op, CUBLAS_COMPUTE_32F, CUDA_R_32F), "matmul desc");
   cublasOperation_t opa = tb ? CUBLAS_OP_T : CUBLAS_OP_N, opb = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
@@ -99,15 +99,15 @@ int gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const v
 
 namespace {
 
-// db[N] += column sums of dy[M,N] (rows split over blockIdx.y, fp32 atomics)
+// partial[y][j] = column sums of dy[M,N] over the rows of split y (blockIdx.y)
 template <typename T>
-__global__ void colsum_kernel(float *db, const T *dy, int64_t M, int64_t N, int64_t rows_per) {
+__global__ void colsum_kernel(float *partial, const T *dy, int64_t M, int64_t N, int64_t rows_per) {
   const int64_t j = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
   if (j >= N) return;
   const int64_t r0 = blockIdx.y * rows_per, r1 = min(M, r0 + rows_per);
   float s = 0.f;
   for (int64_t i = r0; i < r1; ++i) s += ld(dy, i * N + j);
-  atomicAdd(db + j, s);
+  partial[blockIdx.y * N + j] = s;
 }
 
 }  // namespace
@@ -134,9 +134,12 @@ int lk_linear_bwd(lk_ptr dx, lk_ptr dw, lk_ptr db, lk_ptr dy, lk_ptr x, lk_ptr w
   if (db) {
     const int64_t splits = std::min<int64_t>(64, (M + 255) / 256);
     dim3 grid((unsigned)((N + 255) / 256), (unsigned)splits);
+    float *sums = partial_sums(splits * N);
+    if (!sums) return fail(LK_ERR_OOM, "linear_bwd: scratch allocation failed");
     LK_DISPATCH(dt, "linear_bwd",
-                colsum_kernel<T><<<grid, 256, 0, g_stream>>>(at<float>(db), at<T>(dy), M, N, (M + splits - 1) / splits));
-    return launch_check("linear_bwd");
+                colsum_kernel<T><<<grid, 256, 0, g_stream>>>(sums, at<T>(dy), M, N, (M + splits - 1) / splits));
+    LK_CHECK(launch_check("linear_bwd"));
+    return add_partials(at<float>(db), sums, splits, N);
   }
   return LK_OK;
 }

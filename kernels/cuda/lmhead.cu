@@ -66,7 +66,7 @@ __global__ void check_targets(const int32_t *targets, int64_t N, int64_t V, int 
 
 // Refuses a target outside the vocabulary with its position (one host sync).
 int check_vocabulary(const int32_t *targets, int64_t N, int64_t V) {
-  int *bad = static_cast<int *>(scratch(sizeof(int), 3));
+  int *bad = static_cast<int *>(scratch(sizeof(int), SCRATCH_BAD_ID));
   if (!bad) return fail(LK_ERR_OOM, "lmhead_ce: scratch allocation failed");
   LK_CHECK(cuda_check(cudaMemsetAsync(bad, 0xff, sizeof(int), g_stream), "lmhead_ce"));
   check_targets<<<blocks_for(N, 256), 256, 0, g_stream>>>(targets, N, V, bad);

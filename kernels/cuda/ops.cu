@@ -1,6 +1,8 @@
 // CUDA backend: elementwise ops, reductions, embedding, RMSNorm, RoPE, SwiGLU, dropout, AdamW.
 #include <type_traits>
 
+#include <cub/device/device_radix_sort.cuh>
+
 #include "common.cuh"
 
 using namespace lk;
@@ -90,8 +92,9 @@ __global__ void scale_kernel(T *x, float alpha, int64_t n) {
   GRID_STRIDE(i, n) st(x, i, ld(x, i) * alpha);
 }
 
+// partial[block] = the block's share of the sum (add_partials adds the blocks in order)
 template <typename T, bool SQUARE>
-__global__ void sum_kernel(float *out, const T *x, int64_t n) {
+__global__ void sum_kernel(float *partial, const T *x, int64_t n) {
   __shared__ float buf[32];
   float s = 0.f;
   GRID_STRIDE(i, n) {
@@ -99,7 +102,7 @@ __global__ void sum_kernel(float *out, const T *x, int64_t n) {
     s += SQUARE ? v * v : v;
   }
   s = block_sum(s, buf);
-  if (threadIdx.x == 0) atomicAdd(out, s);
+  if (threadIdx.x == 0) partial[blockIdx.x] = s;
 }
 
 template <typename T>
@@ -114,12 +117,22 @@ __global__ void embedding_fwd_kernel(T *out, const int32_t *ids, const T *table,
   for (int64_t c = threadIdx.x; c < C; c += blockDim.x) out[n * C + c] = table[(int64_t)id * C + c];
 }
 
+__global__ void iota_kernel(int32_t *x, int64_t n) {
+  GRID_STRIDE(i, n) x[i] = (int32_t)i;
+}
+
+// Positions sorted by token id (stably, so each id's positions ascend): the block at the first
+// position of an id adds that id's rows of dout, in position order, to its row of dtable, so no
+// two blocks write one row. blockIdx.y picks the block's columns.
 template <typename T>
-__global__ void embedding_bwd_kernel(float *dtable, const T *dout, const int32_t *ids, int64_t V, int64_t C) {
-  const int64_t n = blockIdx.x;
-  const int32_t id = ids[n];
-  if (id < 0 || id >= V) return;
-  for (int64_t c = threadIdx.x; c < C; c += blockDim.x) atomicAdd(dtable + (int64_t)id * C + c, ld(dout, n * C + c));
+__global__ void embedding_bwd_kernel(float *dtable, const T *dout, const int32_t *sorted_ids, const int32_t *positions,
+                                     int64_t N, int64_t V, int64_t C) {
+  const int64_t first = blockIdx.x, c = blockIdx.y * (int64_t)blockDim.x + threadIdx.x;
+  const int32_t id = sorted_ids[first];
+  if ((first > 0 && sorted_ids[first - 1] == id) || id < 0 || id >= V || c >= C) return;
+  float s = 0.f;
+  for (int64_t i = first; i < N && sorted_ids[i] == id; ++i) s += ld(dout, positions[i] * C + c);
+  dtable[id * C + c] += s;
 }
 
 // one warp per row
@@ -154,17 +167,17 @@ __global__ void rmsnorm_dx_kernel(T *dx, const T *dy, const T *x, const T *w, co
   for (int64_t c = lane; c < C; c += 32) st(dx, n * C + c, r * ld(g, c) * ld(w, c) - ld(xr, c) * k);
 }
 
-// dw[c] += sum over rows of dy·x·rstd: a thread owns a column over a range of rows (coalesced
-// across the warp), then adds its partial sum once
+// partial[y][c] = sum over the rows of split y of dy·x·rstd: a thread owns a column over a range
+// of rows (coalesced across the warp); add_partials adds the splits to dw
 template <typename T>
-__global__ void rmsnorm_dw_kernel(float *dw, const T *dy, const T *x, const float *rstd, int64_t N, int64_t C,
+__global__ void rmsnorm_dw_kernel(float *partial, const T *dy, const T *x, const float *rstd, int64_t N, int64_t C,
                                   int64_t rows) {
   const int64_t c = blockIdx.x * (int64_t)blockDim.x + threadIdx.x, n0 = blockIdx.y * rows;
   if (c >= C) return;
   const int64_t n1 = min(N, n0 + rows);
   float acc = 0.f;
   for (int64_t n = n0; n < n1; ++n) acc += ld(dy, n * C + c) * ld(x, n * C + c) * rstd[n];
-  atomicAdd(dw + c, acc);
+  partial[blockIdx.y * C + c] = acc;
 }
 
 // One block per token: its heads share the position, so the LogN scale is computed once, and
@@ -263,6 +276,17 @@ int map(const char *op, const lk_ptr (&in)[NI], const lk_ptr (&out)[NO], int64_t
   return launch_check(op);
 }
 
+template <bool SQUARE>
+int sum(const char *op, lk_ptr out, lk_ptr x, int64_t n, int dt, int accumulate) {
+  if (!accumulate) LK_CHECK(lk_memset0(out, 4));
+  const int blocks = grid(n);
+  float *sums = partial_sums(blocks);
+  if (!sums) return fail(LK_ERR_OOM, "%s: scratch allocation failed", op);
+  LK_DISPATCH(dt, op, sum_kernel<T, SQUARE><<<blocks, TPB, 0, g_stream>>>(sums, at<T>(x), n));
+  LK_CHECK(launch_check(op));
+  return add_partials(at<float>(out), sums, blocks, 1);
+}
+
 }  // namespace
 
 extern "C" {
@@ -302,20 +326,12 @@ int lk_scale(lk_ptr x, float alpha, int64_t n, int dt) {
   return launch_check("scale");
 }
 
-int lk_sum(lk_ptr out, lk_ptr x, int64_t n, int dt, int accumulate) {
-  if (!accumulate) LK_CHECK(lk_memset0(out, 4));
-  LK_DISPATCH(dt, "sum", sum_kernel<T, false><<<grid(n), TPB, 0, g_stream>>>(at<float>(out), at<T>(x), n));
-  return launch_check("sum");
-}
+int lk_sum(lk_ptr out, lk_ptr x, int64_t n, int dt, int accumulate) { return sum<false>("sum", out, x, n, dt, accumulate); }
 
-int lk_sumsq(lk_ptr out, lk_ptr x, int64_t n, int dt, int accumulate) {
-  if (!accumulate) LK_CHECK(lk_memset0(out, 4));
-  LK_DISPATCH(dt, "sumsq", sum_kernel<T, true><<<grid(n), TPB, 0, g_stream>>>(at<float>(out), at<T>(x), n));
-  return launch_check("sumsq");
-}
+int lk_sumsq(lk_ptr out, lk_ptr x, int64_t n, int dt, int accumulate) { return sum<true>("sumsq", out, x, n, dt, accumulate); }
 
 int lk_embedding_fwd(lk_ptr out, lk_ptr ids, lk_ptr table, int64_t N, int64_t V, int64_t C, int dt) {
-  int *bad = static_cast<int *>(scratch(sizeof(int), 3));
+  int *bad = static_cast<int *>(scratch(sizeof(int), SCRATCH_BAD_ID));
   if (!bad) return fail(LK_ERR_OOM, "embedding: scratch allocation failed");
   LK_CHECK(cuda_check(cudaMemsetAsync(bad, 0xff, sizeof(int), g_stream), "embedding"));
   LK_DISPATCH(dt, "embedding_fwd",
@@ -334,8 +350,25 @@ int lk_embedding_fwd(lk_ptr out, lk_ptr ids, lk_ptr table, int64_t N, int64_t V,
 }
 
 int lk_embedding_bwd(lk_ptr dtable, lk_ptr dout, lk_ptr ids, int64_t N, int64_t V, int64_t C, int dt) {
+  if (N == 0) return LK_OK;
+  // scratch: sorted ids, positions in, positions out (N each, 256-byte aligned), then CUB's
+  size_t sort_bytes = 0;
+  LK_CHECK(cuda_check(cub::DeviceRadixSort::SortPairs(nullptr, sort_bytes, (const int32_t *)nullptr, (int32_t *)nullptr,
+                                                      (const int32_t *)nullptr, (int32_t *)nullptr, N, 0, 32, g_stream),
+                      "embedding_bwd"));
+  const size_t span = ((size_t)N * sizeof(int32_t) + 255) / 256 * 256;
+  char *buf = static_cast<char *>(scratch(3 * span + sort_bytes, SCRATCH_REDUCE));
+  if (!buf) return fail(LK_ERR_OOM, "embedding_bwd: scratch allocation failed");
+  int32_t *sorted_ids = reinterpret_cast<int32_t *>(buf), *order = reinterpret_cast<int32_t *>(buf + span),
+          *positions = reinterpret_cast<int32_t *>(buf + 2 * span);
+  iota_kernel<<<grid(N), TPB, 0, g_stream>>>(order, N);
+  LK_CHECK(launch_check("embedding_bwd"));
+  LK_CHECK(cuda_check(cub::DeviceRadixSort::SortPairs(buf + 3 * span, sort_bytes, at<int32_t>(ids), sorted_ids, order,
+                                                      positions, N, 0, 32, g_stream),
+                      "embedding_bwd"));
+  const dim3 blocks((unsigned)N, (unsigned)((C + 127) / 128));
   LK_DISPATCH(dt, "embedding_bwd",
-              embedding_bwd_kernel<T><<<(unsigned)N, 128, 0, g_stream>>>(at<float>(dtable), at<T>(dout), at<int32_t>(ids), V, C));
+              embedding_bwd_kernel<T><<<blocks, 128, 0, g_stream>>>(at<float>(dtable), at<T>(dout), sorted_ids, positions, N, V, C));
   return launch_check("embedding_bwd");
 }
 
@@ -346,14 +379,18 @@ int lk_rmsnorm_fwd(lk_ptr y, lk_ptr rstd, lk_ptr x, lk_ptr w, int64_t N, int64_t
 }
 
 int lk_rmsnorm_bwd(lk_ptr dx, lk_ptr dw, lk_ptr dy, lk_ptr x, lk_ptr w, lk_ptr rstd, int64_t N, int64_t C, int dt) {
-  // rows a dw thread sums: 64 gives enough blocks to fill the GPU and few atomics (grid.y <= 65535)
+  // rows a dw thread sums: 64 gives enough blocks to fill the GPU and few partial sums (grid.y <= 65535)
   const int64_t rows = std::max<int64_t>(64, (N + 65534) / 65535);
-  const dim3 dw_grid((unsigned)((C + 255) / 256), (unsigned)((N + rows - 1) / rows));
+  const int64_t splits = (N + rows - 1) / rows;
+  const dim3 dw_grid((unsigned)((C + 255) / 256), (unsigned)splits);
+  float *sums = partial_sums(splits * C);
+  if (!sums) return fail(LK_ERR_OOM, "rmsnorm_bwd: scratch allocation failed");
   LK_DISPATCH(dt, "rmsnorm_bwd", {
     rmsnorm_dx_kernel<T><<<(unsigned)((N + 7) / 8), 256, 0, g_stream>>>(at<T>(dx), at<T>(dy), at<T>(x), at<T>(w), at<float>(rstd), N, C);
-    rmsnorm_dw_kernel<T><<<dw_grid, 256, 0, g_stream>>>(at<float>(dw), at<T>(dy), at<T>(x), at<float>(rstd), N, C, rows);
+    rmsnorm_dw_kernel<T><<<dw_grid, 256, 0, g_stream>>>(sums, at<T>(dy), at<T>(x), at<float>(rstd), N, C, rows);
   });
-  return launch_check("rmsnorm_bwd");
+  LK_CHECK(launch_check("rmsnorm_bwd"));
+  return add_partials(at<float>(dw), sums, splits, C);
 }
 
 int lk_rope(lk_ptr out, lk_ptr x, lk_ptr pos, int64_t pos_len, int64_t B, int64_t T_, int64_t H, int64_t D, float base,

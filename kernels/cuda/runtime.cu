@@ -7,8 +7,8 @@ namespace lk {
 
 namespace {
 int g_device = -1;
-void *g_scratch[4] = {};
-size_t g_scratch_bytes[4] = {};
+void *g_scratch[SCRATCH_SLOTS] = {};
+size_t g_scratch_bytes[SCRATCH_SLOTS] = {};
 }  // namespace
 
 cudaStream_t g_stream = nullptr;
@@ -23,7 +23,7 @@ int cuda_check(cudaError_t e, const char *op) {
 
 int launch_check(const char *op) { return cuda_check(cudaGetLastError(), op); }
 
-void *scratch(size_t bytes, int slot) {
+void *scratch(size_t bytes, ScratchSlot slot) {
   if (g_scratch_bytes[slot] < bytes) {
     if (g_scratch[slot]) cudaFree(g_scratch[slot]);
     g_scratch[slot] = nullptr;

@@ -140,7 +140,7 @@ __global__ void __launch_bounds__(THREADS) sample_kernel(int32_t *out, const flo
 extern "C" int lk_sample(lk_ptr out, lk_ptr logits, int64_t B, int64_t V, float temperature, int64_t top_k, float top_p,
                          float repetition_penalty, lk_ptr history, int64_t P, uint64_t seed) {
   LK_REQUIRE(repetition_penalty > 0.f, "sample: repetition penalty %g must be positive", repetition_penalty);
-  float *work = static_cast<float *>(scratch((size_t)B * V * sizeof(float), 1));
+  float *work = static_cast<float *>(scratch((size_t)B * V * sizeof(float), SCRATCH_SAMPLE));
   if (!work) return fail(LK_ERR_OOM, "sample: cannot allocate %ld floats of scratch", (long)(B * V));
   sample_kernel<<<(unsigned)B, THREADS, 0, g_stream>>>(at<int32_t>(out), at<float>(logits), work, V, temperature, top_k,
                                                        top_p, repetition_penalty, history ? at<int32_t>(history) : nullptr,

@@ -204,6 +204,36 @@ test('cuda: casts are bit-exact, reductions, AdamW with clipping and a bf16 work
   assert.ok(Math.abs(g[4][0] - c[4][0]) < 1, `sum ${g[4][0]} vs ${c[4][0]}`);
 });
 
+// Sums over tokens (the embedding, bias and norm-weight gradients, the gradient norm) add per-block
+// partial sums in a fixed order, so a training step repeats bit for bit.
+test('cuda: gradient sums over tokens match the CPU and are bit-identical from call to call (embedding, bias, norm weight, sum of squares)', { skip }, () => {
+  const N = 8192, C = 1024, V = 50, F = 256; // 50 ids: each table row gathers about 160 positions
+  const dy = randn(N * C, 50), x = randn(N * C, 51), w = randn(C, 52), wl = randn(F * C, 53, 0.05), dyl = randn(N * F, 54);
+  const ids = randint(N, V, 55);
+  ids[N - 1] = V - 1;
+  const run = (k: Backend, t: DType): Float32Array[] => {
+    const dE = k.alloc([V, C]), DY = dev(k, [N, C], dy, t), X = dev(k, [N, C], x, t), W = dev(k, [C], w, t);
+    k.embeddingBackward(dE, DY, dev(k, [N], ids));
+    const Y = k.alloc([N, C], t), R = k.alloc([N]), dX = k.alloc([N, C], t), dW = k.alloc([C]);
+    k.rmsnorm(Y, R, X, W, 1e-6);
+    k.rmsnormBackward(dX, dW, DY, X, W, R);
+    const dWl = k.alloc([F, C]), dB = k.alloc([F]);
+    k.linearBackward(null, dWl, dB, dev(k, [N, F], dyl, t), X, dev(k, [F, C], wl, t));
+    const ss = k.alloc([1]);
+    k.sumsq(ss, DY);
+    k.sumsq(ss, X, true);
+    return [dE, dW, dB, ss].map((z) => k.toFloat32(z));
+  };
+  const names = ['embedding dtable', 'rmsnorm dw', 'linear db', 'sum of squares'];
+  const want = run(cpu, 'f32');
+  for (const dt of ['f32', 'bf16'] as DType[]) {
+    const first = run(gpu!, dt);
+    first.forEach((got, i) => close(`${dt} ${names[i]}`, got, want[i]!, tolOf(dt, 1e-5)));
+    for (let call = 2; call <= 5; call++)
+      run(gpu!, dt).forEach((got, i) => assert.ok(Buffer.from(got.buffer).equals(Buffer.from(first[i]!.buffer)), `${dt} call ${call}: ${names[i]} changed`));
+  }
+});
+
 test('cuda: sampling agrees with the CPU (greedy exactly; top-k/top-p on nearly every row)', { skip }, () => {
   const B = 64, V = 32000;
   const logits = randn(B * V, 19, 3), history = randint(B * 8, V, 20);

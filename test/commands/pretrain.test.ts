@@ -6,6 +6,7 @@ import { ROOT, parseJsonl, runLoom, spawnLoom, tempDir } from '../helpers/cli.js
 import { readCheckpoint } from '../../lib/model/checkpoint.js';
 import { brownParagraphs } from '../lib/tokenizer/helpers.js';
 import { patternStream, writeShards } from '../lib/train/shards.js';
+import { cudaSkip } from '../kernels/helpers.js';
 
 const TINY = ['--preset', 'tiny', '--device', 'cpu', '--seq-len', '16', '--batch', '4', '--lr', '1e-2', '--warmup', '2'];
 
@@ -98,7 +99,9 @@ test('loom tokenize → loom pretrain → loom eval ppl on JSONL text, with the 
   assert.ok(Math.abs(out!.loss - Math.log(config.vocab_size)) < 0.5, `an untrained model is near uniform: ${out!.loss}`);
 });
 
-test('loom pretrain: kill -9 mid-run loses at most --save-every steps; --resume reproduces the uninterrupted run', async (t) => {
+// On a GPU too: no gradient is summed with atomics there, so the resumed run is bit-identical as well.
+for (const device of ['cpu', 'cuda'])
+test(`loom pretrain --device ${device}: kill -9 mid-run loses at most --save-every steps; --resume reproduces the uninterrupted run`, { skip: device === 'cuda' && cudaSkip() }, async (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   // Shards from loom tokenize, with a byte-level vocabulary (256 ids + Qwen's specials) so steps are quick.
@@ -110,8 +113,9 @@ test('loom pretrain: kill -9 mid-run loses at most --save-every steps; --resume 
   const tok = await runLoom(['tokenize', docs, '--vocab', vocab, '--seq-len', '32', '--val-fraction', '0.05', '--out', shards]);
   assert.equal(tok.code, 0, tok.stderr);
 
-  const K = 20, N = 300;
-  const flags = ['--data', shards, '--preset', 'tiny', '--device', 'cpu', '--seq-len', '32', '--batch', '4', '--dropout', '0.1', '--lr', '3e-3', '--warmup', '10', '--save-every', String(K), '--eval-every', '15', '--eval-windows', '4'];
+  // GPU steps take milliseconds: a longer run leaves time to kill it mid-way
+  const [K, N] = device === 'cpu' ? [20, 300] : [200, 3000];
+  const flags = ['--data', shards, '--preset', 'tiny', '--device', device, '--seq-len', '32', '--batch', '4', '--dropout', '0.1', '--lr', '3e-3', '--warmup', '10', '--save-every', String(K), '--eval-every', '15', '--eval-windows', '4'];
   const reference = runLoom(['pretrain', ...flags, '--steps', String(N), '--out', join(dir, 'reference')]);
 
   // The metrics file lives inside --out, as users often keep it: checkpoint swaps must not drop it.
@@ -138,14 +142,14 @@ test('loom pretrain: kill -9 mid-run loses at most --save-every steps; --resume 
   assert.equal(state.step % K, 0);
   assert.ok(reached - state.step <= K, `lost ${reached - state.step} steps, at most --save-every ${K}`);
 
-  const resumed = await runLoom(['pretrain', '--data', shards, '--out', ckpt, '--resume', '--device', 'cpu', '--metrics', metrics, '--save-every', String(K), '--eval-every', '15', '--eval-windows', '4']);
+  const resumed = await runLoom(['pretrain', '--data', shards, '--out', ckpt, '--resume', '--device', device, '--metrics', metrics, '--save-every', String(K), '--eval-every', '15', '--eval-windows', '4']);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stderr, new RegExp(`steps ${state.step}→${N} \\(resumed from `));
   const ref = await reference;
   assert.equal(ref.code, 0, ref.stderr);
   const after = parseJsonl(lines().slice(before.length).join('\n'));
   const expected = parseJsonl(ref.stdout).filter((r) => (r.step as number) > state.step);
-  const figures = (records: Record<string, unknown>[]) => records.map(({ tokens_per_s: _, ...rest }) => rest);
+  const figures = (records: Record<string, unknown>[]) => records.map(({ tokens_per_s: _, mfu: __, ...rest }) => rest); // timings vary
   assert.equal(after.filter((r) => 'loss' in r).length, N - state.step);
   assert.deepEqual(figures(after), figures(expected), 'the loss curve (and validation) after the checkpoint equals the uninterrupted run');
   for (const file of ['model.safetensors', 'optimizer.safetensors'])

@@ -87,12 +87,20 @@ export async function runWithInputs<T>(command: string, argv: InputArgs, body: (
       `${formatCount(read.records)} in`,
       `${formatCount(written.records)} out`,
       `${formatCount(read.rejected)} rejected lines`,
-      ...(dropped > 0 ? [`${formatCount(dropped)} dropped`] : []),
+      ...(dropped > 0 ? [`${formatCount(dropped)} dropped (${dropReasons(stage!.counters.dropReasons)})`] : []),
       `${formatBytes(read.bytes)} in ${formatDuration(seconds)} (${formatBytes(read.bytes / Math.max(seconds, 1e-9))}/s)`,
     ];
     process.stderr.write(`loom ${command}: ${parts.join(' · ')}\n`);
   }
   return result;
+}
+
+/** `12 too short, 3 language`: the most frequent reasons first. */
+function dropReasons(reasons: Record<string, number>): string {
+  return Object.entries(reasons)
+    .sort(([a, m], [b, n]) => n - m || a.localeCompare(b))
+    .map(([reason, n]) => `${formatCount(n)} ${reason}`)
+    .join(', ');
 }
 
 /** What a command plugs between the reader and the writer. */

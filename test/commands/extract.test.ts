@@ -29,7 +29,7 @@ test('extract a WARC.gz: Chinese kept, the rest rejected with reasons and locate
   assert.deepEqual(reasons, { language: 18, 'non-html': 1, 'too short': 1 });
   assert.ok(rejected.every((r) => r.file === crawl && typeof r.line === 'number' && (r.record as { warc_record_id?: string }).warc_record_id));
   assert.match(result.stderr, new RegExp(`${crawl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+: non-html \\(https://`));
-  assert.match(result.stderr, /loom extract: 22 in · 2 out · 0 rejected lines · 20 dropped/);
+  assert.match(result.stderr, /loom extract: 22 in · 2 out · 0 rejected lines · 20 dropped \(18 language, 1 non-html, 1 too short\)/);
 });
 
 test('extract a directory of HTML files and JSONL with html into --out shards', async (t) => {

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 import { Box, Text, render } from 'ink';
 import type { MetricsRecord, StepRecord } from '../train/pretrain.js';
 import { formatCount } from './format.js';
+import { FALLBACK_COLUMNS, inkStream } from './terminal.js';
 
 const REDRAW_MS = 250;
 const CHART_ROWS = 8;
@@ -50,7 +51,7 @@ function Dashboard({ state }: { state: () => DashboardState }) {
   const s = state();
   const last = s.steps[s.steps.length - 1];
   const val = s.val[s.val.length - 1];
-  const width = Math.max(20, Math.min(100, (process.stderr.columns || 80) - 12));
+  const width = Math.max(20, Math.min(100, (process.stderr.columns || FALLBACK_COLUMNS) - 12));
   const chart = lossChart(s.steps.map((r) => r.loss), width);
   const losses = s.steps.map((r) => r.loss).filter(Number.isFinite);
   return (
@@ -104,7 +105,7 @@ export interface DashboardHandle {
 
 export async function startDashboard(): Promise<DashboardHandle> {
   const state: DashboardState = { steps: [], val: [], logs: [] };
-  const instance = render(<Dashboard state={() => state} />, { stdout: process.stderr, patchConsole: false, exitOnCtrlC: false });
+  const instance = render(<Dashboard state={() => state} />, { stdout: inkStream(), patchConsole: false, exitOnCtrlC: false });
   return {
     record(r) {
       if ('val_loss' in r) state.val.push({ step: r.step, loss: r.val_loss });

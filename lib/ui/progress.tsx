@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { Box, Text, render } from 'ink';
 import type { ProgressDisplay, ProgressSnapshot } from '../cli/progress.js';
 import { formatBytes, formatCount, formatDuration } from './format.js';
+import { inkStream } from './terminal.js';
 
 const REDRAW_MS = 200;
 
@@ -34,7 +35,7 @@ function StatusLine({ snapshot, start }: { snapshot: () => ProgressSnapshot; sta
 /** An ink status line on stderr, redrawn in place; cleared when stopped. */
 export function startStatusLine(snapshot: () => ProgressSnapshot): ProgressDisplay {
   const instance = render(<StatusLine snapshot={snapshot} start={performance.now()} />, {
-    stdout: process.stderr,
+    stdout: inkStream(),
     patchConsole: false,
     exitOnCtrlC: false,
   });

@@ -8,11 +8,14 @@ export interface EncodeInit {
   nfc: boolean;
 }
 
-let tokenizer: Tokenizer | undefined;
+// Loaded once per thread, and again only for another init: with --workers 0 the handler runs in
+// the calling thread, where one process may encode with several vocabularies or NFC settings.
+let loaded: { key: string; tokenizer: Tokenizer } | undefined;
 
 export function handler(text: string, init: EncodeInit): Uint32Array {
-  tokenizer ??= Tokenizer.load(init.vocab, { nfc: init.nfc });
-  return tokenizer.encodeOrdinary(text);
+  const key = JSON.stringify(init);
+  if (loaded?.key !== key) loaded = { key, tokenizer: Tokenizer.load(init.vocab, { nfc: init.nfc }) };
+  return loaded.tokenizer.encodeOrdinary(text);
 }
 
 serveTasks(handler);

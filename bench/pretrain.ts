@@ -97,7 +97,7 @@ function throughput(): void {
   if (!args.includes('--no-peer') && k.kind !== 'cpu') {
     const dir = join(work, 'config');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'config.json'), JSON.stringify(huggingFaceConfig(config, { vocab_hash: '', vocab: '', vocab_ids: config.vocabSize, eot: 0, dropout: 0, init_std: 0.02 })));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(huggingFaceConfig(config, { vocab_hash: '', vocab: '', vocab_ids: config.vocabSize, eot: 0, nfc: true, dropout: 0, init_std: 0.02 })));
     for (const mode of ['eager', 'compile']) {
       try {
         const [peer] = python(['bench', '--config', dir, '--batch', String(B), '--seq', String(T), '--mode', mode, '--steps', String(steps)]);

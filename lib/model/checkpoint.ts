@@ -23,6 +23,8 @@ export interface LoomModelInfo {
   /** Size of that vocabulary (ids); the model may have more rows (padding). */
   vocab_ids: number;
   eot: number;
+  /** Whether the shards' text was NFC-normalized before encoding (`loom tokenize --no-nfc`: false). */
+  nfc: boolean;
   preset?: string;
   dropout: number;
   init_std: number;
@@ -84,6 +86,7 @@ function fromHuggingFace(json: Record<string, unknown>, path: string): { config:
     vocab: loom.vocab ?? '',
     vocab_ids: loom.vocab_ids ?? config.vocabSize,
     eot: loom.eot ?? num('eos_token_id', 0),
+    nfc: loom.nfc ?? true, // checkpoints from before the field: tokenize's default
     preset: loom.preset,
     dropout: config.dropout,
     init_std: config.initStd,

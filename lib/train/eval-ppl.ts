@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { openBackend } from '../../kernels/index.js';
 import { DataError, UsageError } from '../io/errors.js';
 import { readDocs } from '../io/read.js';
-import { loadWeights, readCheckpoint, type LoadedCheckpoint } from '../model/checkpoint.js';
+import { loadWeights, readCheckpoint, type LoadedCheckpoint, type LoomModelInfo } from '../model/checkpoint.js';
 import { QwenModel } from '../model/model.js';
 import { StageCounters, type StageContext } from '../stage.js';
 import { encodeDocs } from '../tokenizer/encode-docs.js';
@@ -54,7 +54,7 @@ export async function evalPerplexity(o: EvalPplOptions): Promise<EvalResult & { 
  * the same tokens give the same figures either way.
  */
 async function evalDocuments(o: EvalPplOptions, ckpt: LoadedCheckpoint, seqLen: number, maxWindows: number): Promise<EvalResult> {
-  const windows = documentWindows(o.data, ckpt.info.vocab, ckpt.info.vocab_hash, seqLen);
+  const windows = documentWindows(o.data, ckpt.info, seqLen);
   try {
     const first: Uint32Array[] = [];
     for (let next; first.length < Math.min(o.batch, maxWindows) && !(next = await windows.next()).done; ) first.push(next.value);
@@ -82,7 +82,9 @@ function loadModel(ckpt: LoadedCheckpoint, device: string, batch: number, seqLen
   return model;
 }
 
-async function* documentWindows(inputs: string[], vocabName: string, hash: string, seqLen: number): AsyncGenerator<Uint32Array, void> {
+/** JSONL text encoded as the checkpoint's shards were (same vocabulary, same NFC setting), cut into windows. */
+async function* documentWindows(inputs: string[], info: LoomModelInfo, seqLen: number): AsyncGenerator<Uint32Array, void> {
+  const { vocab: vocabName, vocab_hash: hash } = info;
   let vocab: Vocabulary;
   try {
     vocab = loadVocabulary({ vocab: vocabName });
@@ -96,7 +98,7 @@ async function* documentWindows(inputs: string[], vocabName: string, hash: strin
   const docs = readDocs(inputs, { onError: 'fail' });
   const cutter = new WindowCutter(seqLen);
   const separator = Uint32Array.of(vocab.specials[ENDOFTEXT]!);
-  for await (const [, ids] of encodeDocs(docs, { workers: 0, vocab: { vocab: vocabName }, nfc: true, onError: 'fail' }, ctx)) {
+  for await (const [, ids] of encodeDocs(docs, { workers: 0, vocab: { vocab: vocabName }, nfc: info.nfc, onError: 'fail' }, ctx)) {
     yield* cutter.push(separator);
     yield* cutter.push(ids);
   }

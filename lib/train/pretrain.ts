@@ -127,6 +127,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     vocab: manifest.tokenizer.vocab,
     vocab_ids: manifest.tokenizer.size,
     eot: manifest.tokenizer.eot,
+    nfc: manifest.tokenizer.nfc,
     preset: from?.info.preset ?? o.preset,
     dropout: config.dropout,
     init_std: config.initStd,

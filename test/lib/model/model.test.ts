@@ -11,7 +11,7 @@ import { createRandom } from '../../../lib/util/random.js';
 import { tempDir } from '../../helpers/cli.js';
 
 const small: ModelConfig = { vocabSize: 23, hiddenSize: 16, layers: 2, heads: 4, kvHeads: 2, intermediateSize: 24, seqLen: 6, ropeTheta: 10000, rmsEps: 1e-6, dropout: 0, initStd: 0.25 };
-const info = { vocab_hash: 'ab'.repeat(32), vocab: 'test', vocab_ids: 23, eot: 22, preset: 'test', dropout: 0, init_std: 0.25 };
+const info = { vocab_hash: 'ab'.repeat(32), vocab: 'test', vocab_ids: 23, eot: 22, nfc: true, preset: 'test', dropout: 0, init_std: 0.25 };
 
 function batchOf(c: ModelConfig, B: number, seed: number) {
   const r = createRandom(seed);

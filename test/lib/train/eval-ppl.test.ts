@@ -16,14 +16,16 @@ function documents(): { id: string; text: string }[] {
   return texts.map((text, i) => ({ id: `d${i}`, text }));
 }
 
-test('eval ppl streams JSONL: the same windows, loss and tokens as the shards loom tokenize writes from it', async (t) => {
+// With and without NFC: the JSONL text is encoded as the checkpoint's shards were (config.json's loom.nfc).
+for (const nfc of [true, false])
+test(`eval ppl streams JSONL: the same windows, loss and tokens as the shards loom tokenize${nfc ? '' : ' --no-nfc'} writes from it`, async (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   const docs = join(dir, 'docs.jsonl');
   writeFileSync(docs, documents().map((d) => JSON.stringify(d)).join('\n') + '\n');
   const shards = join(dir, 'shards');
   // Input order, no val split: the train split is exactly the packed document stream.
-  const tok = await runLoom(['tokenize', docs, '--vocab', 'cl100k', '--seq-len', '16', '--val-fraction', '0', '--shuffle-buffer', '1', '--out', shards]);
+  const tok = await runLoom(['tokenize', docs, '--vocab', 'cl100k', '--seq-len', '16', '--val-fraction', '0', '--shuffle-buffer', '1', '--out', shards, ...(nfc ? [] : ['--no-nfc'])]);
   assert.equal(tok.code, 0, tok.stderr);
   const manifest = JSON.parse(readFileSync(join(shards, 'manifest.json'), 'utf8'));
 
@@ -34,6 +36,7 @@ test('eval ppl streams JSONL: the same windows, loss and tokens as the shards lo
     saveEvery: 0, seed: 3, resume: false, skipNonfinite: false, world: SINGLE, onRecord: () => {}, log: () => {}, run: {},
   });
 
+  assert.equal(JSON.parse(readFileSync(join(ckpt, 'config.json'), 'utf8')).loom.nfc, nfc);
   const run = (data: string[], extra: Partial<EvalPplOptions> = {}) => evalPerplexity({ checkpoint: ckpt, data, split: 'train', device: 'cpu', batch: 4, ...extra });
   const figures = ({ loss, ppl, tokens, windows }: { loss: number; ppl: number; tokens: number; windows: number }) => ({ loss, ppl, tokens, windows });
 

@@ -8,13 +8,13 @@ export interface EncodeInit {
   nfc: boolean;
 }
 
-// Loaded once per thread, and again only for another init: with --workers 0 the handler runs in
-// the calling thread, where one process may encode with several vocabularies or NFC settings.
-let loaded: { key: string; tokenizer: Tokenizer } | undefined;
+// Loaded once per pool (each pool passes one init object to every call): with --workers 0 the
+// handler runs in the calling thread, where one process may encode with several vocabularies or
+// NFC settings, one pool after another.
+let loaded: { init: EncodeInit; tokenizer: Tokenizer } | undefined;
 
 export function handler(text: string, init: EncodeInit): Uint32Array {
-  const key = JSON.stringify(init);
-  if (loaded?.key !== key) loaded = { key, tokenizer: Tokenizer.load(init.vocab, { nfc: init.nfc }) };
+  if (loaded?.init !== init) loaded = { init, tokenizer: Tokenizer.load(init.vocab, { nfc: init.nfc }) };
   return loaded.tokenizer.encodeOrdinary(text);
 }
 

@@ -109,8 +109,17 @@ export function vocabularySize(vocab: Vocabulary): number {
   return Math.max(vocab.tokens.length, ...Object.values(vocab.specials).map((id) => id + 1));
 }
 
+/** Hashes by vocabulary object: a run asks for the same one's hash several times (~35 ms each). */
+const hashes = new WeakMap<Vocabulary, string>();
+
 /** sha256 of the pattern, the special tokens (by id) and every token's bytes in rank order. */
 export function vocabularyHash(vocab: Vocabulary): string {
+  let digest = hashes.get(vocab);
+  if (!digest) hashes.set(vocab, (digest = computeVocabularyHash(vocab)));
+  return digest;
+}
+
+function computeVocabularyHash(vocab: Vocabulary): string {
   const hash = createHash('sha256');
   hash.update(`loom.vocab/1\n${vocab.pattern}\n`);
   const specials = Object.entries(vocab.specials).sort((a, b) => a[1] - b[1]);

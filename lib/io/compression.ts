@@ -55,11 +55,38 @@ export async function* decodedChunks(source: AsyncIterable<Uint8Array>): AsyncGe
   const compression = detectCompression(head);
   if (compression === 'none') {
     yield* rest();
-  } else if (compression === 'gzip') {
-    yield* throughTransform(rest(), createGunzip());
-  } else {
-    yield* throughTransform(rest(), new ZstdDecodeStream());
+    return;
   }
+  try {
+    yield* throughTransform(rest(), compression === 'gzip' ? createGunzip() : new ZstdDecodeStream());
+  } catch (err) {
+    throw damagedData(compression, err);
+  }
+}
+
+/** Compressed input that ends early or does not decode; what was decoded before it was delivered. */
+export class DamagedDataError extends Error {
+  constructor(
+    readonly compression: Compression,
+    readonly truncated: boolean,
+    detail?: string,
+  ) {
+    super(truncated ? `truncated ${compression}` : `corrupt ${compression} data (${detail})`);
+    this.name = 'DamagedDataError';
+  }
+}
+
+// zlib marks its errors with a Z_* code (Z_BUF_ERROR: the data ended inside the stream); fzstd
+// numbers its own (5: unexpected end of input).
+const FZSTD_EOF = 5;
+
+function damagedData(compression: Compression, err: unknown): unknown {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: string };
+  if (compression === 'gzip' && typeof code === 'string' && code.startsWith('Z_')) {
+    return new DamagedDataError('gzip', code === 'Z_BUF_ERROR', message);
+  }
+  if (err instanceof ZstdDataError) return new DamagedDataError('zstd', err.code === FZSTD_EOF, err.detail);
+  return err;
 }
 
 async function* throughTransform(input: AsyncIterable<Buffer>, transform: Transform): AsyncGenerator<Buffer> {
@@ -115,8 +142,16 @@ class ZstdDecodeStream extends Transform {
   }
 }
 
+class ZstdDataError extends Error {
+  readonly code: unknown;
+  constructor(readonly detail: string, code: unknown) {
+    super(`zstd: ${detail}`);
+    this.code = code;
+  }
+}
+
 function zstdError(err: unknown): Error {
-  return new Error(`zstd: ${err instanceof Error ? err.message : String(err)}`);
+  return new ZstdDataError(err instanceof Error ? err.message : String(err), (err as { code?: unknown })?.code);
 }
 
 const ZSTD_BLOCK = 4 << 20;

@@ -10,6 +10,7 @@ export class DataError extends Error {
   readonly location?: Location;
   readonly reason: string;
   constructor(reason: string, location?: Location) {
+    reason = escapeControls(reason);
     super(location ? `${formatLocation(location)}: ${reason}` : reason);
     this.name = 'DataError';
     this.reason = reason;
@@ -31,4 +32,26 @@ export function formatLocation(loc: Location): string {
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+// C0 and C1 controls, DEL, bidirectional overrides and lone surrogates: what input bytes can put
+// into a message that would move the cursor, recolour or reorder the terminal.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * A message safe to print: every control or invisible-reordering character is written as an
+ * escape (`\x1b`, `\n`, `\u202e`). Apply it to anything that quotes input; it is idempotent.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(UNPRINTABLE, (ch) => NAMED[ch] ?? (ch.charCodeAt(0) < 0x100 ? `\\x${hex(ch, 2)}` : `\\u${hex(ch, 4)}`));
+}
+
+function hex(ch: string, width: number): string {
+  return ch.charCodeAt(0).toString(16).padStart(width, '0');
+}
+
+/** The first `max` characters of `text`, escaped and quoted, for messages that show what input looks like. */
+export function quoteInput(text: string, max = 32): string {
+  return `"${escapeControls(text.length > max ? `${text.slice(0, max)}…` : text)}"`;
 }

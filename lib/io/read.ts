@@ -1,10 +1,11 @@
-import { decodedChunks } from './compression.js';
-import { DataError } from './errors.js';
+import { DamagedDataError, decodedChunks } from './compression.js';
+import { DataError, escapeControls, quoteInput } from './errors.js';
 import { resolveInputs, type InputSource, type ResolveOptions } from './inputs.js';
-import { lineBatches } from './lines.js';
+import { DEFAULT_MAX_LINE_BYTES, LINE_TOO_LONG, lineBatches } from './lines.js';
 import { setLocation } from './location.js';
+import { rememberLine } from './lossless.js';
 import type { RejectSink } from './rejects.js';
-import type { Doc, OnError } from './types.js';
+import type { Doc, Location, OnError } from './types.js';
 
 /** Counts kept by a reader; the run summary and progress display read them. */
 export class ReadCounters {
@@ -13,12 +14,17 @@ export class ReadCounters {
   rejected = 0;
   blank = 0;
   files = 0;
+  /** Lines that were not valid UTF-8 (read with U+FFFD in place of the bad bytes), and where the first was. */
+  invalidUtf8Lines = 0;
+  firstInvalidUtf8?: Location;
 }
 
 export interface ReadOptions extends ResolveOptions {
   onError?: OnError;
   rejects?: RejectSink;
   counters?: ReadCounters;
+  /** Longer lines are rejected without being read into memory (`--max-line-bytes`). */
+  maxLineBytes?: number;
   /** Called for each bad line under `--on-error skip` (the CLI prints `file:line: reason`). */
   warn?: (message: string) => void;
 }
@@ -41,14 +47,21 @@ async function* docBatches(source: InputSource, opts: ReadOptions): AsyncGenerat
   const onError = opts.onError ?? 'fail';
   const file = source.name;
   counters.files += 1;
+  const maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const onInvalidUtf8 = (line: number) => {
+    counters.invalidUtf8Lines += 1;
+    counters.firstInvalidUtf8 ??= { file, line };
+  };
+  let linesRead = 0;
   try {
     const chunks = countBytes(decodedChunks(source.open()), counters);
-    for await (const { lines, firstLine } of lineBatches(chunks)) {
+    for await (const { lines, firstLine } of lineBatches(chunks, { maxLineBytes, onInvalidUtf8 })) {
+      linesRead = firstLine + lines.length - 1;
       const docs: Doc[] = [];
       for (let i = 0; i < lines.length; i++) {
         const raw = lines[i]!;
         const line = firstLine + i;
-        const parsed = parseRecord(raw);
+        const parsed = raw === LINE_TOO_LONG ? `line longer than the limit of ${maxLineBytes} bytes (raise it with --max-line-bytes)` : parseRecord(raw);
         if (parsed === undefined) {
           counters.blank += 1;
           continue;
@@ -61,19 +74,28 @@ async function* docBatches(source: InputSource, opts: ReadOptions): AsyncGenerat
             throw new DataError(parsed, loc);
           }
           counters.rejected += 1;
-          opts.rejects?.addLine(raw, parsed, loc);
+          // An over-long line was never read into memory: its reject entry says where it is.
+          if (raw === LINE_TOO_LONG) opts.rejects?.add({ reason: parsed, ...loc });
+          else opts.rejects?.addLine(raw, parsed, loc);
           opts.warn?.(`${file}:${line}: ${parsed}`);
           continue;
         }
         counters.records += 1;
         setLocation(parsed, { file, line });
+        rememberLine(parsed, raw);
         docs.push(parsed);
       }
       if (docs.length > 0) yield docs;
     }
   } catch (err) {
     if (err instanceof DataError) throw err;
-    throw new DataError(`${file}: cannot read: ${(err as Error).message}`);
+    if (!(err instanceof DamagedDataError)) throw new DataError(`${file}: cannot read: ${(err as Error).message}`);
+    // The lines before the damage were delivered; say how far the file got.
+    const reason = `${file}: ${err.message} after ${linesRead} lines`;
+    if (onError === 'fail') throw new DataError(reason);
+    counters.rejected += 1;
+    opts.rejects?.add({ reason: err.message, file, line: linesRead + 1 });
+    opts.warn?.(`${reason} (rest of this file skipped)`);
   }
 }
 
@@ -84,12 +106,18 @@ function parseRecord(raw: string): Doc | string | undefined {
     value = JSON.parse(raw);
   } catch (err) {
     if (raw.trim() === '') return undefined;
-    return `invalid JSON: ${(err as Error).message}`;
+    if (looksBinary(raw)) return `not JSONL: binary data ${quoteInput(raw, 24)}`;
+    return `invalid JSON: ${escapeControls((err as Error).message)}`;
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return `expected a JSON object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`;
   }
   return value as Doc;
+}
+
+/** A line that does not even start like JSON and holds control bytes or undecodable UTF-8. */
+function looksBinary(raw: string): boolean {
+  return !/^\s*[{[]/.test(raw) && /[\u0000-\u0008\u000e-\u001f\u007f\ufffd]/.test(raw.slice(0, 4096));
 }
 
 async function* countBytes(chunks: AsyncIterable<Buffer>, counters: ReadCounters): AsyncGenerator<Buffer> {

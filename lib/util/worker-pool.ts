@@ -163,7 +163,13 @@ export class WorkerPool<T, R, I = undefined> {
       eval: this.moduleUrl.pathname.endsWith('.ts'),
       workerData: { mark: WORKER_MARK, init: this.opts.init },
       resourceLimits: this.opts.maxHeapMb ? { maxOldGenerationSizeMb: this.opts.maxHeapMb } : undefined,
+      // Node would pipe each worker's output into process.stdout and stderr, adding an 'error'
+      // listener there per worker (MaxListenersExceededWarning past 10); and stdout carries data.
+      stdout: true,
+      stderr: true,
     });
+    forwardToStderr(worker.stdout);
+    forwardToStderr(worker.stderr);
     const slot: Slot<R> = { worker };
     worker.on('message', (message: ResultMessage<R> | typeof READY) => {
       if (message === READY) return this.release(slot);
@@ -194,6 +200,11 @@ export class WorkerPool<T, R, I = undefined> {
       busy.resolve([{ ok: false, error: reason }]);
     }
   }
+}
+
+/** Whatever a worker prints goes to stderr, written chunk by chunk: no listener on process.stderr. */
+function forwardToStderr(stream: NodeJS.ReadableStream): void {
+  stream.on('data', (chunk: Buffer) => process.stderr.write(chunk));
 }
 
 /**

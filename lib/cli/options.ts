@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import type { Compression } from '../io/compression.js';
+import { TEXT_SPLITS, type TextSplit } from '../io/text-input.js';
 import type { OnError } from '../io/types.js';
 
 /** Flags every command accepts (registered once, globally, in bin/loom.ts). */
@@ -15,6 +16,7 @@ export interface InputArgs extends GlobalArgs {
   inputs: string[];
   'on-error': OnError;
   rejects?: string;
+  'txt-split': TextSplit;
 }
 
 /** Flags of every command that writes records. */
@@ -34,7 +36,8 @@ export function withGlobalOptions<T>(yargs: Argv<T>) {
 
 export function withInputOptions<T>(yargs: Argv<T>) {
   return yargs
-    .positional('inputs', { type: 'string', array: true, default: [] as string[], describe: 'JSONL files (.gz/.zst detected by content), globs, shard directories, or - for stdin' })
+    .positional('inputs', { type: 'string', array: true, default: [] as string[], describe: 'JSONL files (.gz/.zst detected by content), .txt files, globs, shard directories, or - for stdin' })
+    .option('txt-split', { choices: TEXT_SPLITS, default: 'file' as TextSplit, describe: '.txt inputs: one document per file, or one per paragraph (lines up to a blank line)' })
     .option('on-error', { choices: ['fail', 'skip'] as const, default: 'fail' as const, describe: 'On a bad line: fail (exit 1) or skip it and go on' })
     .option('rejects', { type: 'string', describe: 'Write every rejected line or dropped record here (JSONL, with its reason)' });
 }

@@ -62,7 +62,7 @@ export async function runWithInputs<T>(command: string, argv: InputArgs, body: (
   const read = new ReadCounters();
   const written = new WriteCounters();
   let stage: StageRun | undefined;
-  const docs = input.read(argv.inputs, { onError: argv['on-error'], rejects, counters: read, warn: warnings.warn });
+  const docs = input.read(argv.inputs, { onError: argv['on-error'], rejects, counters: read, warn: warnings.warn, txtSplit: argv['txt-split'] });
   const snapshot = (): ProgressSnapshot => ({
     label: `loom ${command}`,
     records: read.records,

@@ -5,6 +5,7 @@ import { DEFAULT_MAX_LINE_BYTES, LINE_TOO_LONG, lineBatches } from './lines.js';
 import { setLocation } from './location.js';
 import { rememberLine } from './lossless.js';
 import type { RejectSink } from './rejects.js';
+import { isTextFile, textDocBatches, type TextSplit } from './text-input.js';
 import type { Doc, Location, OnError } from './types.js';
 
 /** Counts kept by a reader; the run summary and progress display read them. */
@@ -27,6 +28,8 @@ export interface ReadOptions extends ResolveOptions {
   maxLineBytes?: number;
   /** Called for each bad line under `--on-error skip` (the CLI prints `file:line: reason`). */
   warn?: (message: string) => void;
+  /** `.txt` inputs: one document per file (default) or per paragraph (`--txt-split`). */
+  txtSplit?: TextSplit;
 }
 
 /** Reads JSONL documents from command-line inputs (see resolveInputs). */
@@ -47,6 +50,7 @@ async function* docBatches(source: InputSource, opts: ReadOptions): AsyncGenerat
   const onError = opts.onError ?? 'fail';
   const file = source.name;
   counters.files += 1;
+  if (isTextFile(file)) return yield* textDocBatches(source, opts, counters);
   const maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const onInvalidUtf8 = (line: number) => {
     counters.invalidUtf8Lines += 1;
@@ -120,7 +124,7 @@ function looksBinary(raw: string): boolean {
   return !/^\s*[{[]/.test(raw) && /[\u0000-\u0008\u000e-\u001f\u007f\ufffd]/.test(raw.slice(0, 4096));
 }
 
-async function* countBytes(chunks: AsyncIterable<Buffer>, counters: ReadCounters): AsyncGenerator<Buffer> {
+export async function* countBytes(chunks: AsyncIterable<Buffer>, counters: ReadCounters): AsyncGenerator<Buffer> {
   for await (const chunk of chunks) {
     counters.bytes += chunk.length;
     yield chunk;

@@ -51,7 +51,8 @@ function hex(ch: string, width: number): string {
   return ch.charCodeAt(0).toString(16).padStart(width, '0');
 }
 
-/** The first `max` characters of `text`, escaped and quoted, for messages that show what input looks like. */
+/** The first `max` characters of `text`, quoted as a string literal would be, for messages that show what input looks like. */
 export function quoteInput(text: string, max = 32): string {
-  return `"${escapeControls(text.length > max ? `${text.slice(0, max)}…` : text)}"`;
+  const shown = (text.length > max ? `${text.slice(0, max)}…` : text).replace(/[\\"]/g, '\\$&');
+  return `"${escapeControls(shown)}"`;
 }

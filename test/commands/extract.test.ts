@@ -60,10 +60,10 @@ test('a file that is not WARC fails with its location, or is skipped under --on-
   writeFileSync(bad, 'this is not a WARC file\r\nat: all\r\n\r\n');
   const failed = await runLoom(['extract', bad, '-j', '0']);
   assert.equal(failed.code, 1);
-  assert.match(failed.stderr, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: offset 0: not a WARC record`));
+  assert.match(failed.stderr, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not a WARC file \\(starts with "this"\\)`));
   const skipped = await runLoom(['extract', bad, '-j', '0', '--on-error', 'skip', '--rejects', join(dir, 'r.jsonl')]);
   assert.equal(skipped.code, 0, skipped.stderr);
-  assert.match(skipped.stderr, /not a WARC record .*rest of this file skipped/);
+  assert.match(skipped.stderr, /not a WARC file .*rest of this file skipped/);
   assert.match(readFileSync(join(dir, 'r.jsonl'), 'utf8'), /unreadable WARC/);
 });
 

@@ -4,6 +4,7 @@
 // member (corrupt or cut short) in a per-record WARC.gz is skipped: reading resumes at the next
 // member, found by its magic bytes, as `gzip -d` cannot but `warcio recompress` and zran do.
 import { WARCParser, type WARCRecord } from 'warcio';
+import { quoteInput } from '../../io/errors.js';
 
 export interface WarcPage {
   /** Byte offset of the record in the (compressed) file. */
@@ -204,7 +205,8 @@ async function* readSegment(parser: WARCParser, base: number, kept: KeptBytes, o
       record = await parser.parse();
     } catch (err) {
       if (resumable()) return { offset: base + parser.offset };
-      throw new Error(`offset ${base + parser.offset}: not a valid WARC record: ${(err as Error).message}`);
+      if (state.records === 0) throw new Error(`not a WARC file (${quoteInput((err as Error).message, 80)})`);
+      throw new Error(`offset ${base + parser.offset}: not a valid WARC record: ${quoteInput((err as Error).message, 80)}`);
     } finally {
       console.warn = consoleWarn;
     }
@@ -221,7 +223,9 @@ async function* readSegment(parser: WARCParser, base: number, kept: KeptBytes, o
     const protocol = record.warcHeaders.protocol ?? '';
     if (!protocol.startsWith('WARC/')) {
       if (resumable()) return { offset };
-      throw new Error(`offset ${offset}: not a WARC record (starts with ${JSON.stringify(protocol.slice(0, 40))})`);
+      // Input bytes are quoted escaped: raw, they could garble the terminal.
+      if (state.records === 0) throw new Error(`not a WARC file (starts with ${quoteInput(protocol, 40)})`);
+      throw new Error(`offset ${offset}: not a WARC record (starts with ${quoteInput(protocol, 40)})`);
     }
     state.records += 1;
     if (state.damage) {

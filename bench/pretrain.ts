@@ -12,18 +12,30 @@
 //     compares the loss curves, then compares loom's logits with transformers' on its checkpoint.
 //   node --import tsx bench/pretrain.ts --data-parallel --gpus 2 [--steps 30 --preset tiny --seq 128 --batch 8 --lr 3e-3]
 //     `loom pretrain --gpus 2` against one GPU with 2-step accumulation (the same global batch).
+//   node --import tsx bench/pretrain.ts --identity --other ../loom-before --device cuda [--preset tiny --steps 200 --seq 128 --batch 8]
+//     the same `loom pretrain` run in this tree and in another checkout (e.g. the commit before a
+//     refactor, built there), on the same shards: are the loss, grad-norm and validation columns
+//     of the two metrics files bit-identical?
+//   The throughput line also reports the device memory of the same model loaded for inference
+//   (weights only, in the compute dtype) beside the training footprint.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openBackend, type DType } from '../kernels/index.js';
 import { flopsPerToken, parameterCount, resolveConfig } from '../lib/model/config.js';
-import { huggingFaceConfig, loadWeights, readCheckpoint } from '../lib/model/checkpoint.js';
-import { QwenModel } from '../lib/model/model.js';
+import { huggingFaceConfig } from '../lib/model/checkpoint.js';
+import { allLogits } from '../lib/model/lm-head.js';
+import { loadModel } from '../lib/model/load.js';
+import { initialValues, parameterSpecs } from '../lib/model/params.js';
+import { Trunk } from '../lib/model/trunk.js';
+import { Weights } from '../lib/model/weights.js';
 import { TrainStream, openSplit } from '../lib/train/data.js';
 import { SINGLE } from '../lib/train/distributed.js';
+import { nextTokenObjective } from '../lib/train/next-token.js';
 import { Optimizer } from '../lib/train/optimizer.js';
 import { peakFlops, pretrain, type StepRecord } from '../lib/train/pretrain.js';
+import { Trainable } from '../lib/train/trainable.js';
 import { createRandom } from '../lib/util/random.js';
 import { patternStream, writeShards } from '../test/lib/train/shards.js';
 
@@ -44,22 +56,33 @@ function throughput(): void {
   const k = openBackend(device);
   const dtype: DType = k.kind === 'cpu' ? 'f32' : 'bf16';
   const config = resolveConfig(preset, { seqLen: T }, Number(flag('vocab', '151851'))); // tiny takes the data's vocabulary (default: loom's 151,851 ids)
-  const before = k.kind === 'cpu' ? 0 : k.memInfo().total - k.memInfo().free;
-  const model = new QwenModel(k, config, dtype, B, T);
-  model.params.initialize(1);
-  const opt = new Optimizer(k, model.params);
+  const used = () => (k.kind === 'cpu' ? 0 : k.memInfo().total - k.memInfo().free);
+  const before = used();
+  // Inference: the weights alone, as generate/eval and PPO's frozen models hold them.
+  const inference = new Weights(k, parameterSpecs(config), dtype);
+  const inferenceGb = (used() - before) / 2 ** 30;
+  const inferenceBytes = inference.bytes;
+  inference.free();
+  const weights = new Weights(k, parameterSpecs(config), dtype);
+  const params = new Trainable(k, weights);
+  params.assign(initialValues(config, weights.specs, 1));
+  const trainingStateGb = (params.bytes + weights.bytes) / 2 ** 30;
+  const trunk = new Trunk(k, config, weights, B * T);
+  const objective = nextTokenObjective(trunk, 0);
+  const opt = new Optimizer(k, params);
+  const lossSum = k.alloc([1]);
   const r = createRandom(3);
   const N = B * T;
   const ids = Int32Array.from({ length: N }, () => r.int(config.vocabSize));
   const targets = Int32Array.from({ length: N }, () => r.int(config.vocabSize));
   let loss = 0;
   const step = (i: number) => {
-    model.params.zeroGrads();
-    model.resetLoss();
-    model.step({ ids, targets }, { grad: true, gradScale: 1 / N });
+    params.zeroGrads();
+    k.zero(lossSum);
+    objective.run({ ids, targets, rows: B, seqLen: T }, { grads: params.grad, gradScale: 1 / N, dropoutSeed: 0, lossSum });
     opt.gradNorm(); // the trainer's one sync per step (it reads the norm for metrics)
     opt.update(3e-4, i + 1);
-    loss = (k.download(model.lossSum) as Float32Array)[0]! / N;
+    loss = (k.download(lossSum) as Float32Array)[0]! / N;
   };
   step(0);
   step(1);
@@ -78,7 +101,7 @@ function throughput(): void {
   const seconds = (performance.now() - t0) / 1000 / steps;
   const tps = N / seconds;
   const peak = peakFlops(k);
-  const used = k.kind === 'cpu' ? null : (k.memInfo().total - k.memInfo().free - before) / 2 ** 30;
+  const peakUsed = k.kind === 'cpu' ? null : (used() - before) / 2 ** 30;
   const line: Record<string, unknown> = {
     bench: 'pretrain',
     preset,
@@ -90,8 +113,11 @@ function throughput(): void {
     tokens_per_s: Math.round(tps),
     ms_per_step: Number((seconds * 1e3).toFixed(2)),
     mfu: peak ? Number(((flopsPerToken(config, T) * tps) / peak).toFixed(4)) : null,
-    peak_mem_gb: used === null ? null : Number(used.toFixed(2)),
-    arena_gb: Number((model.arena.highWater / 2 ** 30).toFixed(2)),
+    peak_mem_gb: peakUsed === null ? null : Number(peakUsed.toFixed(2)),
+    arena_gb: Number((trunk.arena.highWater / 2 ** 30).toFixed(2)),
+    training_state_gb: Number(trainingStateGb.toFixed(3)),
+    inference_weights_gb: Number((inferenceBytes / 2 ** 30).toFixed(3)),
+    inference_weights_gb_device: k.kind === 'cpu' ? null : Number(inferenceGb.toFixed(3)),
     loss: Number(loss.toFixed(4)),
   };
   if (!args.includes('--no-peer') && k.kind !== 'cpu') {
@@ -186,17 +212,15 @@ async function agreement(): Promise<void> {
   );
 
   // Logits: loom's fp32 forward against transformers on the trained checkpoint.
-  const ckpt = readCheckpoint(join(work, 'loom'));
-  const k = openBackend(device);
+  const ckpt = join(work, 'loom');
   const seq = 64;
-  const model = new QwenModel(k, ckpt.config, 'f32', 2, seq);
-  loadWeights(ckpt.dir, model.params);
+  const { trunk } = loadModel(ckpt, { device, capacity: 2 * seq, dtype: 'f32' });
   const val = openSplit(data, 'val', seq);
   const ids = new Int32Array(2 * seq);
   for (let w = 0; w < 2; w++) ids.set(val.window(w).subarray(0, seq), w * seq);
   writeFileSync(join(work, 'ids.bin'), ids);
-  writeFileSync(join(work, 'loom-logits.bin'), model.logits(ids));
-  const [cmp] = python(['logits', '--ckpt', ckpt.dir, '--ids', join(work, 'ids.bin'), '--loom', join(work, 'loom-logits.bin'), '--seq', String(seq)]);
+  writeFileSync(join(work, 'loom-logits.bin'), allLogits(trunk, trunk.forward({ ids, rows: 2, seqLen: seq })));
+  const [cmp] = python(['logits', '--ckpt', ckpt, '--ids', join(work, 'ids.bin'), '--loom', join(work, 'loom-logits.bin'), '--seq', String(seq)]);
   process.stdout.write(JSON.stringify(cmp) + '\n');
 }
 
@@ -236,6 +260,49 @@ function dataParallel(): void {
   );
 }
 
+/** One `loom pretrain` run in this tree and in `--other`, same flags and shards, metrics compared. */
+function identity(): void {
+  const other = flag('other', '');
+  if (!other) throw new Error('--identity needs --other DIR (a built checkout of another commit)');
+  const preset = flag('preset', 'tiny'), steps = flag('steps', '200');
+  const T = Number(flag('seq', '128')), B = Number(flag('batch', '8')), vocab = 512;
+  const data = join(work, 'shards');
+  writeShards(data, { vocab, seqLen: T, train: patternStream(vocab, Math.max(400_000, (Number(steps) + 1) * B * (T + 1)), 1, 64, 33), val: patternStream(vocab, 40_000, 2, 64, 33) });
+  const run = (tree: string, name: string) => {
+    const out = join(work, name);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(tree, 'bin/loom.ts'), 'pretrain', '--data', data, '--preset', preset, '--seq-len', String(T), '--batch', String(B), '--steps', steps, '--lr', flag('lr', '3e-3'), '--warmup', '10', '--eval-every', '50', '--eval-windows', '8', '--device', device, '--out', out, '--seed', '5'], { cwd: tree, encoding: 'utf8', maxBuffer: 1 << 26 });
+    if (r.status !== 0) throw new Error(`${tree}: loom pretrain failed (${r.status}):\n${r.stderr.slice(-2000)}`);
+    return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, number>);
+  };
+  const strip = (records: Record<string, number>[]) => records.map(({ tokens_per_s: _t, mfu: _m, ...rest }) => rest);
+  const mine = run(process.cwd(), 'this'), theirs = run(other, 'other');
+  // The metrics are rounded; the final weights and moments are compared byte for byte.
+  const sameFile = (name: string) => readFileSync(join(work, 'this', name)).equals(readFileSync(join(work, 'other', name)));
+  const a = strip(mine), b = strip(theirs);
+  const firstDiff = a.findIndex((r, i) => JSON.stringify(r) !== JSON.stringify(b[i]));
+  const tps = (rs: Record<string, number>[]) => rs.filter((r) => 'loss' in r).slice(1).map((r) => r.tokens_per_s!).sort((x, y) => x - y);
+  const median = (xs: number[]) => xs[xs.length >> 1] ?? null;
+  process.stdout.write(
+    JSON.stringify({
+      check: 'identity',
+      preset,
+      steps: Number(steps),
+      seq: T,
+      batch: B,
+      device: `${openBackend(device).device} (${openBackend(device).name})`,
+      records: a.length,
+      bit_identical: firstDiff < 0 && a.length === b.length,
+      first_difference: firstDiff < 0 ? null : { this: a[firstDiff], other: b[firstDiff] },
+      same_weights: sameFile('model.safetensors'),
+      same_optimizer_state: sameFile('optimizer.safetensors'),
+      last_loss: mine.filter((r) => 'loss' in r).at(-1)?.loss,
+      median_tokens_per_s: median(tps(mine)),
+      other_median_tokens_per_s: median(tps(theirs)),
+    }) + '\n',
+  );
+}
+
 if (args.includes('--agreement')) await agreement();
+else if (args.includes('--identity')) identity();
 else if (args.includes('--data-parallel')) dataParallel();
 else throughput();

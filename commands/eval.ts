@@ -26,7 +26,7 @@ const pplCommand: CommandModule<object, PplArgs> = {
       .example('$0 eval ppl ckpt/base shards/', 'validation perplexity on the val split')
       .example('$0 eval ppl ckpt/base heldout.jsonl.gz --seq-len 512', 'perplexity on raw documents') as unknown as Argv<PplArgs>,
   handler: async (argv) => {
-    const { evalPerplexity } = await import('../lib/train/eval-ppl.js');
+    const { evalPerplexity } = await import('../lib/eval/perplexity.js');
     const r = await evalPerplexity({
       checkpoint: argv.checkpoint,
       data: argv.data,

@@ -75,6 +75,8 @@ export interface LmHeadOptions {
   workspace: Tensor;
   /** multiplies dloss/dlogit, e.g. 1 / number of counted tokens */
   gradScale?: number;
+  /** fp32 [N]: a further factor per target (any sign; e.g. loss masks, PPO coefficients); none = 1 */
+  weights?: Tensor | null;
 }
 
 /**
@@ -343,17 +345,17 @@ export class Backend {
     this.check('linear', this.lib.lk_linear_fwd(y.ptr, x.ptr, w.ptr, b?.ptr ?? 0, M, K, N, dt));
   }
 
-  /** dx = dy @ w (overwrite, null skips); dw += dyᵀ @ x (fp32); db += Σ dy (fp32, null skips). */
-  linearBackward(dx: Tensor | null, dw: Tensor, db: Tensor | null, dy: Tensor, x: Tensor, w: Tensor): void {
+  /** dx = dy @ w (overwrite, null skips); dw += dyᵀ @ x (fp32, null skips: frozen); db += Σ dy (fp32, null skips). */
+  linearBackward(dx: Tensor | null, dw: Tensor | null, db: Tensor | null, dy: Tensor, x: Tensor, w: Tensor): void {
     this.own('linearBackward', dx, dw, db, dy, x, w);
     const [N, K] = w.shape;
     const M = x.numel / K;
-    same('linearBackward', 'dw vs w', dw.shape, w.shape);
+    if (dw) same('linearBackward', 'dw vs w', dw.shape, w.shape);
     if (!Number.isInteger(M) || dy.numel !== M * N || (dx && dx.numel !== x.numel) || (db && db.numel !== N))
       throw new Error(`kernels.linearBackward: dy ${dy}, x ${x}, w ${w} do not fit`);
     this.dtypes('linearBackward', 'f32', dw, db);
     const dt = this.dtypes('linearBackward', x.dtype, dy, w, dx);
-    this.check('linearBackward', this.lib.lk_linear_bwd(dx?.ptr ?? 0, dw.ptr, db?.ptr ?? 0, dy.ptr, x.ptr, w.ptr, M, K, N, dt));
+    this.check('linearBackward', this.lib.lk_linear_bwd(dx?.ptr ?? 0, dw?.ptr ?? 0, db?.ptr ?? 0, dy.ptr, x.ptr, w.ptr, M, K, N, dt));
   }
 
   // ---- embedding ----
@@ -390,14 +392,15 @@ export class Backend {
   }
 
   /** dx = overwrite; dw (fp32) += */
-  rmsnormBackward(dx: Tensor, dw: Tensor, dy: Tensor, x: Tensor, w: Tensor, rstd: Tensor): void {
+  /** dx = overwrite; dw (fp32) += (null skips: a frozen weight). */
+  rmsnormBackward(dx: Tensor, dw: Tensor | null, dy: Tensor, x: Tensor, w: Tensor, rstd: Tensor): void {
     this.own('rmsnormBackward', dx, dw, dy, x, w, rstd);
     const C = last(x), N = x.numel / C;
-    if (dw.numel !== C || dx.numel !== x.numel || dy.numel !== x.numel || rstd.numel !== N)
+    if ((dw && dw.numel !== C) || dx.numel !== x.numel || dy.numel !== x.numel || rstd.numel !== N)
       throw new Error(`kernels.rmsnormBackward: shapes do not fit x ${x}`);
     this.dtypes('rmsnormBackward', 'f32', dw, rstd);
     const dt = this.dtypes('rmsnormBackward', x.dtype, dx, dy, w);
-    this.check('rmsnormBackward', this.lib.lk_rmsnorm_bwd(dx.ptr, dw.ptr, dy.ptr, x.ptr, w.ptr, rstd.ptr, N, C, dt));
+    this.check('rmsnormBackward', this.lib.lk_rmsnorm_bwd(dx.ptr, dw?.ptr ?? 0, dy.ptr, x.ptr, w.ptr, rstd.ptr, N, C, dt));
   }
 
   // ---- RoPE ----
@@ -498,22 +501,25 @@ export class Backend {
 
   /**
    * losses (fp32 [N]) = CE(h[N,C] @ w[V,C]ᵀ, targets) with targets < 0 ignored, never holding
-   * more than N x chunk logits. With dh and dw: dh = overwrite, dw (fp32) += .
+   * more than N x chunk logits; unweighted, so -losses are log-probabilities. With dh: dh =
+   * overwrite, and dw (fp32) += unless dw is null (a frozen head), for the loss
+   * Σ gradScale · weights[n] · losses[n].
    */
   lmHeadCE(losses: Tensor, dh: Tensor | null, dw: Tensor | null, h: Tensor, w: Tensor, targets: Tensor, opts: LmHeadOptions): void {
-    this.own('lmHeadCE', losses, dh, dw, h, w, targets, opts.workspace);
+    const weights = opts.weights ?? null;
+    this.own('lmHeadCE', losses, dh, dw, h, w, targets, weights, opts.workspace);
     const [V, C] = w.shape;
     const N = h.numel / C;
-    if (last(h) !== C || targets.numel !== N || losses.numel !== N || (dh && dh.numel !== h.numel) || (dw && dw.numel !== w.numel))
-      throw new Error(`kernels.lmHeadCE: h ${h}, w ${w}, targets ${targets}, losses ${losses} do not fit`);
-    if (!dh !== !dw) throw new Error('kernels.lmHeadCE: pass both dh and dw, or neither');
+    if (last(h) !== C || targets.numel !== N || losses.numel !== N || (dh && dh.numel !== h.numel) || (dw && dw.numel !== w.numel) || (weights && weights.numel !== N))
+      throw new Error(`kernels.lmHeadCE: h ${h}, w ${w}, targets ${targets}, losses ${losses}, weights ${weights ?? 'none'} do not fit`);
+    if (dw && !dh) throw new Error('kernels.lmHeadCE: dw needs dh');
     const chunk = Math.min(opts.chunk, V);
     if (opts.workspace.numel < lmHeadWorkspace(N, C, chunk, V))
       throw new Error(`kernels.lmHeadCE: workspace ${opts.workspace} needs ${lmHeadWorkspace(N, C, chunk, V)} fp32 elements`);
     this.dtypes('lmHeadCE', 'i32', targets);
-    this.dtypes('lmHeadCE', 'f32', losses, dw, opts.workspace);
+    this.dtypes('lmHeadCE', 'f32', losses, dw, weights, opts.workspace);
     const dt = this.dtypes('lmHeadCE', h.dtype, w, dh);
-    this.check('lmHeadCE', this.lib.lk_lmhead_ce(losses.ptr, dh?.ptr ?? 0, dw?.ptr ?? 0, h.ptr, w.ptr, targets.ptr, N, C, V, chunk, opts.gradScale ?? 1, opts.workspace.ptr, dt));
+    this.check('lmHeadCE', this.lib.lk_lmhead_ce(losses.ptr, dh?.ptr ?? 0, dw?.ptr ?? 0, h.ptr, w.ptr, targets.ptr, weights?.ptr ?? 0, N, C, V, chunk, opts.gradScale ?? 1, opts.workspace.ptr, dt));
   }
 
   // ---- optimizer ----

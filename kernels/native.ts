@@ -8,7 +8,7 @@ import koffi, { type LibraryHandle } from 'koffi';
 export type BackendKind = 'cpu' | 'cuda';
 
 // Device addresses travel as uint64 numbers (x86-64/arm64 addresses fit in 2^53).
-const SIGNATURES = {
+export const SIGNATURES = {
   lk_backend: 'const char *lk_backend()',
   lk_last_error: 'const char *lk_last_error()',
   lk_device_count: 'int lk_device_count()',
@@ -56,7 +56,7 @@ const SIGNATURES = {
   lk_dropout_fwd: 'int lk_dropout_fwd(uint64_t out, uint64_t x, int64_t n, float p, uint64_t seed, int dt)',
   lk_dropout_bwd: 'int lk_dropout_bwd(uint64_t dx, uint64_t dout, int64_t n, float p, uint64_t seed, int dt)',
   lk_lmhead_ce:
-    'int lk_lmhead_ce(uint64_t losses, uint64_t dh, uint64_t dw, uint64_t h, uint64_t w, uint64_t targets, int64_t N, int64_t C, int64_t V, int64_t chunk, float grad_scale, uint64_t workspace, int dt)',
+    'int lk_lmhead_ce(uint64_t losses, uint64_t dh, uint64_t dw, uint64_t h, uint64_t w, uint64_t targets, uint64_t weights, int64_t N, int64_t C, int64_t V, int64_t chunk, float grad_scale, uint64_t workspace, int dt)',
   lk_clip_coef: 'int lk_clip_coef(uint64_t coef, uint64_t norm, uint64_t sumsq, float max_norm)',
   lk_adamw:
     'int lk_adamw(uint64_t master, uint64_t grad, uint64_t m, uint64_t v, uint64_t working, int working_dt, int64_t n, float lr, float beta1, float beta2, float eps, float wd, int64_t step, uint64_t grad_scale)',

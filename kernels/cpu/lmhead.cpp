@@ -8,11 +8,11 @@
 
 using namespace lk;
 
-extern "C" int lk_lmhead_ce(lk_ptr losses, lk_ptr dh, lk_ptr dw, lk_ptr h, lk_ptr w, lk_ptr targets, int64_t N,
-                            int64_t C, int64_t V, int64_t chunk, float grad_scale, lk_ptr workspace, int dt) {
+extern "C" int lk_lmhead_ce(lk_ptr losses, lk_ptr dh, lk_ptr dw, lk_ptr h, lk_ptr w, lk_ptr targets, lk_ptr weights,
+                            int64_t N, int64_t C, int64_t V, int64_t chunk, float grad_scale, lk_ptr workspace, int dt) {
   LK_CHECK(require_f32(dt, "lmhead_ce"));
   LK_REQUIRE(chunk > 0, "lmhead_ce: chunk must be positive");
-  LK_REQUIRE(!dh == !dw, "lmhead_ce: pass both dh and dw, or neither");
+  LK_REQUIRE(dh || !dw, "lmhead_ce: dw needs dh");
   const int32_t *Tg = at<int32_t>(targets);
   for (int64_t n = 0; n < N; ++n)
     LK_REQUIRE(Tg[n] < V, "lmhead_ce: target %d at position %ld is outside the vocabulary [0, %ld)", Tg[n], (long)n,
@@ -43,7 +43,8 @@ extern "C" int lk_lmhead_ce(lk_ptr losses, lk_ptr dh, lk_ptr dw, lk_ptr h, lk_pt
   }
   if (!dh) return LK_OK;
 
-  float *DH = at<float>(dh), *DW = at<float>(dw);
+  float *DH = at<float>(dh), *DW = dw ? at<float>(dw) : nullptr;
+  const float *Wt = weights ? at<float>(weights) : nullptr;
   std::memset(DH, 0, N * C * sizeof(float));
   for (int64_t v0 = 0; v0 < V; v0 += chunk) {
     const int64_t vc = std::min<int64_t>(chunk, V - v0);
@@ -55,11 +56,12 @@ extern "C" int lk_lmhead_ce(lk_ptr losses, lk_ptr dh, lk_ptr dw, lk_ptr h, lk_pt
         std::memset(row, 0, vc * sizeof(float));
         continue;
       }
-      for (int64_t j = 0; j < vc; ++j) row[j] = std::exp(row[j] - se[n]) * grad_scale;
-      if (Tg[n] >= v0 && Tg[n] < v0 + vc) row[Tg[n] - v0] -= grad_scale;
+      const float g = Wt ? grad_scale * Wt[n] : grad_scale;
+      for (int64_t j = 0; j < vc; ++j) row[j] = std::exp(row[j] - se[n]) * g;
+      if (Tg[n] >= v0 && Tg[n] < v0 + vc) row[Tg[n] - v0] -= g;
     }
     sgemm(false, false, N, C, vc, 1.f, logits, vc, W + v0 * C, C, 1.f, DH, C);
-    sgemm(true, false, vc, C, N, 1.f, logits, vc, H, C, 1.f, DW + v0 * C, C);
+    if (DW) sgemm(true, false, vc, C, N, 1.f, logits, vc, H, C, 1.f, DW + v0 * C, C);
   }
   return LK_OK;
 }

@@ -168,7 +168,7 @@ int lk_rmsnorm_fwd(lk_ptr y, lk_ptr rstd, lk_ptr x, lk_ptr w, int64_t N, int64_t
 
 int lk_rmsnorm_bwd(lk_ptr dx, lk_ptr dw, lk_ptr dy, lk_ptr x, lk_ptr w, lk_ptr rstd, int64_t N, int64_t C, int dt) {
   LK_CHECK(require_f32(dt, "rmsnorm_bwd"));
-  float *DX = at<float>(dx), *DW = at<float>(dw);
+  float *DX = at<float>(dx), *DW = dw ? at<float>(dw) : nullptr;
   const float *DY = at<float>(dy), *X = at<float>(x), *Wt = at<float>(w), *R = at<float>(rstd);
   const int nt = omp_get_max_threads();
   std::vector<float> part((size_t)nt * C, 0.f);
@@ -192,8 +192,9 @@ int lk_rmsnorm_bwd(lk_ptr dx, lk_ptr dw, lk_ptr dy, lk_ptr x, lk_ptr w, lk_ptr r
       }
     }
   }
-  for (int t = 0; t < nt; ++t)
-    for (int64_t c = 0; c < C; ++c) DW[c] += part[(size_t)t * C + c];
+  if (DW)
+    for (int t = 0; t < nt; ++t)
+      for (int64_t c = 0; c < C; ++c) DW[c] += part[(size_t)t * C + c];
   return LK_OK;
 }
 

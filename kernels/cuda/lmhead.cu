@@ -24,10 +24,10 @@ __device__ __forceinline__ void online_add(float &m, float &s, float x) {
 }
 
 // One block per row of a chunk: losses[n] = lse - logit[target]; with `grad`, the row becomes
-// (softmax - onehot) * scale in place (zeros for an ignored target).
+// (softmax - onehot) * scale * weights[n] in place (zeros for an ignored target).
 template <typename T>
-__global__ void __launch_bounds__(CE_THREADS) ce_rows(T *logits, float *losses, const int32_t *targets, int64_t V,
-                                                      float scale, bool grad, bool vec) {
+__global__ void __launch_bounds__(CE_THREADS) ce_rows(T *logits, float *losses, const int32_t *targets,
+                                                      const float *weights, int64_t V, float scale, bool grad, bool vec) {
   __shared__ float buf[32];
   const int64_t n = blockIdx.x;
   T *row = logits + n * V;
@@ -47,7 +47,7 @@ __global__ void __launch_bounds__(CE_THREADS) ce_rows(T *logits, float *losses, 
   const float lse = M + logf(S);
   if (threadIdx.x == 0) losses[n] = t < 0 ? 0.f : lse - target_logit;
   if (!grad) return;
-  const float k = t < 0 ? 0.f : scale;
+  const float k = t < 0 ? 0.f : weights ? scale * weights[n] : scale;
   for (int64_t g = threadIdx.x; g < groups; g += blockDim.x) {
     float x[VEC];
     load8(x, row + g * VEC);
@@ -81,10 +81,10 @@ int check_vocabulary(const int32_t *targets, int64_t N, int64_t V) {
 
 }  // namespace
 
-extern "C" int lk_lmhead_ce(lk_ptr losses, lk_ptr dh, lk_ptr dw, lk_ptr h, lk_ptr w, lk_ptr targets, int64_t N,
-                            int64_t C, int64_t V, int64_t chunk, float grad_scale, lk_ptr workspace, int dt) {
+extern "C" int lk_lmhead_ce(lk_ptr losses, lk_ptr dh, lk_ptr dw, lk_ptr h, lk_ptr w, lk_ptr targets, lk_ptr weights,
+                            int64_t N, int64_t C, int64_t V, int64_t chunk, float grad_scale, lk_ptr workspace, int dt) {
   LK_REQUIRE(chunk > 0, "lmhead_ce: chunk must be positive");
-  LK_REQUIRE(!dh == !dw, "lmhead_ce: pass both dh and dw, or neither");
+  LK_REQUIRE(dh || !dw, "lmhead_ce: dw needs dh");
   LK_REQUIRE(dt == LK_F32 || dt == LK_BF16, "lmhead_ce: dtype %d is not fp32 or bf16", dt);
   const int32_t *tg = at<int32_t>(targets);
   LK_CHECK(check_vocabulary(tg, N, V));
@@ -100,11 +100,12 @@ extern "C" int lk_lmhead_ce(lk_ptr losses, lk_ptr dh, lk_ptr dw, lk_ptr h, lk_pt
     LK_CHECK(gemm(false, true, R, V, C, 1.f, Hr, C, W, C, 0.f, logits, V, dt, dt));
     LK_DISPATCH(dt, "lmhead_ce",
                 ce_rows<T><<<(unsigned)R, CE_THREADS, 0, g_stream>>>(reinterpret_cast<T *>(logits), at<float>(losses) + r0,
-                                                                    tg + r0, V, grad_scale, dh != 0, vec));
+                                                                    tg + r0, weights ? at<float>(weights) + r0 : nullptr, V,
+                                                                    grad_scale, dh != 0, vec));
     LK_CHECK(launch_check("lmhead_ce"));
     if (!dh) continue;
     LK_CHECK(gemm(false, false, R, C, V, 1.f, logits, V, W, C, 0.f, at<char>(dh) + r0 * C * es, C, dt, dt));
-    LK_CHECK(gemm(true, false, V, C, R, 1.f, logits, V, Hr, C, 1.f, at<float>(dw), C, dt, LK_F32));
+    if (dw) LK_CHECK(gemm(true, false, V, C, R, 1.f, logits, V, Hr, C, 1.f, at<float>(dw), C, dt, LK_F32));
   }
   return LK_OK;
 }

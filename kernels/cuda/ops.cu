@@ -386,14 +386,14 @@ int lk_rmsnorm_bwd(lk_ptr dx, lk_ptr dw, lk_ptr dy, lk_ptr x, lk_ptr w, lk_ptr r
   const int64_t rows = std::max<int64_t>(64, (N + 65534) / 65535);
   const int64_t splits = (N + rows - 1) / rows;
   const dim3 dw_grid((unsigned)((C + 255) / 256), (unsigned)splits);
-  float *sums = partial_sums(splits * C);
-  if (!sums) return fail(LK_ERR_OOM, "rmsnorm_bwd: scratch allocation failed");
+  float *sums = dw ? partial_sums(splits * C) : nullptr;
+  if (dw && !sums) return fail(LK_ERR_OOM, "rmsnorm_bwd: scratch allocation failed");
   LK_DISPATCH(dt, "rmsnorm_bwd", {
     rmsnorm_dx_kernel<T><<<(unsigned)((N + 7) / 8), 256, 0, g_stream>>>(at<T>(dx), at<T>(dy), at<T>(x), at<T>(w), at<float>(rstd), N, C);
-    rmsnorm_dw_kernel<T><<<dw_grid, 256, 0, g_stream>>>(sums, at<T>(dy), at<T>(x), at<float>(rstd), N, C, rows);
+    if (dw) rmsnorm_dw_kernel<T><<<dw_grid, 256, 0, g_stream>>>(sums, at<T>(dy), at<T>(x), at<float>(rstd), N, C, rows);
   });
   LK_CHECK(launch_check("rmsnorm_bwd"));
-  return add_partials(at<float>(dw), sums, splits, C);
+  return dw ? add_partials(at<float>(dw), sums, splits, C) : LK_OK;
 }
 
 int lk_rope(lk_ptr out, lk_ptr x, lk_ptr pos, int64_t pos_len, int64_t B, int64_t T_, int64_t H, int64_t D, float base,

@@ -87,7 +87,7 @@ LK_API int lk_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, fl
 
 /* ---- linear: y[M,N] = x[M,K] @ w[N,K]^T + b[N] (b may be 0) ---- */
 LK_API int lk_linear_fwd(lk_ptr y, lk_ptr x, lk_ptr w, lk_ptr b, int64_t M, int64_t K, int64_t N, int dt);
-/* dx[M,K] = dy @ w (overwrite; skipped when dx == 0); dw[N,K] += dy^T @ x (fp32);
+/* dx[M,K] = dy @ w (overwrite; skipped when dx == 0); dw[N,K] += dy^T @ x (fp32; skipped when dw == 0);
  * db[N] += sum_rows(dy) (fp32; skipped when db == 0). */
 LK_API int lk_linear_bwd(lk_ptr dx, lk_ptr dw, lk_ptr db, lk_ptr dy, lk_ptr x, lk_ptr w, int64_t M, int64_t K,
                          int64_t N, int dt);
@@ -98,7 +98,7 @@ LK_API int lk_embedding_bwd(lk_ptr dtable, lk_ptr dout, lk_ptr ids, int64_t N, i
 
 /* ---- RMSNorm over rows of C: y = x * rstd * w, rstd = 1/sqrt(mean(x^2) + eps) (fp32 [N]) ---- */
 LK_API int lk_rmsnorm_fwd(lk_ptr y, lk_ptr rstd, lk_ptr x, lk_ptr w, int64_t N, int64_t C, float eps, int dt);
-/* dx = overwrite; dw (fp32) += */
+/* dx = overwrite; dw (fp32) += (skipped when dw == 0: a frozen weight) */
 LK_API int lk_rmsnorm_bwd(lk_ptr dx, lk_ptr dw, lk_ptr dy, lk_ptr x, lk_ptr w, lk_ptr rstd, int64_t N, int64_t C,
                           int dt);
 
@@ -137,13 +137,16 @@ LK_API int lk_dropout_bwd(lk_ptr dx, lk_ptr dout, int64_t n, float p, uint64_t s
  * h[N,C] @ w[V,C]^T never exist: the CPU goes through the vocabulary in chunks of `chunk`
  * entries, CUDA through the rows in chunks that fill the logits region. targets[N] int32; a
  * target < 0 is ignored (loss 0, no gradient). losses[N] fp32 = lse - logit[target].
- * When dh != 0: dh[N,C] = overwrite, dw (fp32) += , with dloss/dlogit scaled by grad_scale
- * (e.g. 1 / number of counted tokens). workspace: at least LK_LMHEAD_WORKSPACE(N, C, chunk, V)
- * floats (a logits region, an fp32 dh accumulator, per-row max and sum). ---- */
+ * When dh != 0: dh[N,C] = overwrite and, when dw != 0, dw (fp32) += (dw == 0: a frozen head),
+ * with dloss[n]/dlogit scaled by grad_scale * weights[n]: weights (fp32 [N], any sign) weigh each
+ * target (0 = all 1), grad_scale is shared (e.g. 1 / number of counted tokens). losses are never
+ * weighted, so -losses are the targets' log-probabilities. workspace: at least
+ * LK_LMHEAD_WORKSPACE(N, C, chunk, V) floats (a logits region, an fp32 dh accumulator, per-row max
+ * and sum). ---- */
 #define LK_LMHEAD_LOGITS(N, chunk, V) (2 * ((N) * (chunk) > (V) ? (N) * (chunk) : (V)))
 #define LK_LMHEAD_WORKSPACE(N, C, chunk, V) (LK_LMHEAD_LOGITS(N, chunk, V) + (N) * (C) + 2 * (N))
-LK_API int lk_lmhead_ce(lk_ptr losses, lk_ptr dh, lk_ptr dw, lk_ptr h, lk_ptr w, lk_ptr targets, int64_t N,
-                        int64_t C, int64_t V, int64_t chunk, float grad_scale, lk_ptr workspace, int dt);
+LK_API int lk_lmhead_ce(lk_ptr losses, lk_ptr dh, lk_ptr dw, lk_ptr h, lk_ptr w, lk_ptr targets, lk_ptr weights,
+                        int64_t N, int64_t C, int64_t V, int64_t chunk, float grad_scale, lk_ptr workspace, int dt);
 
 /* ---- optimizer ---- */
 /* norm[0] (fp32) = sqrt(sumsq[0]); coef[0] = min(1, max_norm / (norm + 1e-6)) (max_norm <= 0: 1). */

@@ -1,18 +1,18 @@
 // Checkpoint directories (DESIGN.md "Checkpoint"): config.json that transformers loads as
-// Qwen2ForCausalLM, model.safetensors under Qwen2 names (fp32 master weights), the tokenizer files,
-// and for resuming optimizer.safetensors + trainer_state.json. A checkpoint is written into
+// Qwen2ForCausalLM (or Qwen2ForSequenceClassification for a scalar head), model.safetensors under
+// Qwen2 names (fp32), the tokenizer files, and whatever the trainer adds for resuming
+// (lib/train/state.ts: optimizer.safetensors, trainer_state.json). A checkpoint is written into
 // DIR.tmp and swapped in by rename, so a crash leaves the old one or the new one, never a mix.
 import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DataError } from '../io/errors.js';
 import { checkConfig, type ModelConfig } from './config.js';
-import type { Parameters } from './params.js';
-import { readSafetensorsHeader, readTensor, writeSafetensors } from './safetensors.js';
+import type { HeadKind } from './params.js';
+import { readSafetensorsHeader, readTensor, writeSafetensors, type TensorSource } from './safetensors.js';
+import type { WeightSource, WeightTarget } from './weights.js';
 
 export const CONFIG_FILE = 'config.json';
 export const MODEL_FILE = 'model.safetensors';
-export const OPTIMIZER_FILE = 'optimizer.safetensors';
-export const STATE_FILE = 'trainer_state.json';
 
 /** What the loom side of config.json records beside the Hugging Face fields. */
 export interface LoomModelInfo {
@@ -30,9 +30,12 @@ export interface LoomModelInfo {
   init_std: number;
 }
 
-export function huggingFaceConfig(c: ModelConfig, info: LoomModelInfo): Record<string, unknown> {
+const ARCHITECTURES: Record<HeadKind, string> = { lm: 'Qwen2ForCausalLM', score: 'Qwen2ForSequenceClassification' };
+
+export function huggingFaceConfig(c: ModelConfig, info: LoomModelInfo, head: HeadKind = 'lm'): Record<string, unknown> {
   return {
-    architectures: ['Qwen2ForCausalLM'],
+    architectures: [ARCHITECTURES[head]],
+    ...(head === 'score' ? { num_labels: 1, pad_token_id: info.eot } : {}),
     model_type: 'qwen2',
     vocab_size: c.vocabSize,
     hidden_size: c.hiddenSize,
@@ -58,7 +61,7 @@ export function huggingFaceConfig(c: ModelConfig, info: LoomModelInfo): Record<s
   };
 }
 
-function fromHuggingFace(json: Record<string, unknown>, path: string): { config: ModelConfig; info: LoomModelInfo } {
+function fromHuggingFace(json: Record<string, unknown>, path: string): { config: ModelConfig; info: LoomModelInfo; head: HeadKind } {
   const num = (key: string, fallback?: number) => {
     const v = json[key] ?? fallback;
     if (typeof v !== 'number') throw new DataError(`${path}: ${key} is missing or not a number`);
@@ -91,24 +94,9 @@ function fromHuggingFace(json: Record<string, unknown>, path: string): { config:
     dropout: config.dropout,
     init_std: config.initStd,
   };
-  return { config, info };
-}
-
-export interface TrainerState {
-  format: 'loom.trainer/1';
-  /** Optimizer steps taken (skipped non-finite steps included). */
-  step: number;
-  /** AdamW updates applied (bias correction counts these). */
-  optimizer_step: number;
-  /** Training windows consumed, in the seeded order: where the data resumes. */
-  windows_consumed: number;
-  tokens: number;
-  seed: number;
-  seq_len: number;
-  /** Everything the run was started with (flags), so --resume continues the same run. */
-  run: Record<string, unknown>;
-  last_val_loss?: number;
-  saved_at: string;
+  const architectures = Array.isArray(json.architectures) ? json.architectures : [];
+  const head: HeadKind = architectures.includes(ARCHITECTURES.score) ? 'score' : 'lm';
+  return { config, info, head };
 }
 
 /** The directory a checkpoint lives in, falling back to DIR.old left by a crash mid-swap. */
@@ -119,36 +107,20 @@ export function checkpointDir(dir: string): string {
 }
 
 export interface SaveOptions {
-  /** Write optimizer state and trainer_state.json (for --resume). */
-  state?: TrainerState;
+  head?: HeadKind;
+  /** Files the trainer adds (optimizer state, trainer_state.json): written into the temporary directory. */
+  training?: (dir: string) => void;
   /** Writes extra files (the tokenizer) into the temporary directory. */
   extra?: (dir: string) => void;
 }
 
-export function saveCheckpoint(dir: string, params: Parameters, info: LoomModelInfo, opts: SaveOptions = {}): void {
+export function saveCheckpoint(dir: string, weights: WeightSource, config: ModelConfig, info: LoomModelInfo, opts: SaveOptions = {}): void {
   const tmp = `${dir}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  const k = params.k;
-  writeFileSync(join(tmp, CONFIG_FILE), JSON.stringify(huggingFaceConfig(params.config, info), null, 2) + '\n');
-  writeSafetensors(
-    join(tmp, MODEL_FILE),
-    params.list.map((p) => ({ name: p.spec.name, shape: p.spec.shape, data: () => k.download(p.master) as Float32Array })),
-  );
-  if (opts.state) {
-    writeSafetensors(
-      join(tmp, OPTIMIZER_FILE),
-      params.groups.flatMap((g) => {
-        const name = g.decay ? 'decay' : 'no_decay';
-        return [
-          { name: `${name}.exp_avg`, shape: [g.numel], data: () => k.download(g.m) as Float32Array },
-          { name: `${name}.exp_avg_sq`, shape: [g.numel], data: () => k.download(g.v) as Float32Array },
-        ];
-      }),
-      { layout: 'flat groups in the order of model.safetensors' },
-    );
-    writeFileSync(join(tmp, STATE_FILE), JSON.stringify(opts.state, null, 2) + '\n');
-  }
+  writeFileSync(join(tmp, CONFIG_FILE), JSON.stringify(huggingFaceConfig(config, info, opts.head), null, 2) + '\n');
+  writeSafetensors(join(tmp, MODEL_FILE), weights.specs.map((spec): TensorSource => ({ name: spec.name, shape: spec.shape, data: () => weights.values(spec.name) })));
+  opts.training?.(tmp);
   opts.extra?.(tmp);
   mkdirSync(dirname(dir), { recursive: true });
   const old = `${dir}.old`;
@@ -167,7 +139,7 @@ export function saveCheckpoint(dir: string, params: Parameters, info: LoomModelI
 }
 
 /** What a checkpoint writes itself: never carried over from the previous one. */
-const OWN_FILES = new Set([CONFIG_FILE, MODEL_FILE, OPTIMIZER_FILE, STATE_FILE]);
+const OWN_FILES = new Set([CONFIG_FILE, MODEL_FILE, 'optimizer.safetensors', 'trainer_state.json']);
 
 /**
  * Files in DIR (or DIR.old, after a crash) that are not the checkpoint's, such as a --metrics file
@@ -191,10 +163,10 @@ export interface LoadedCheckpoint {
   dir: string;
   config: ModelConfig;
   info: LoomModelInfo;
-  state?: TrainerState;
+  head: HeadKind;
 }
 
-/** Reads config.json (and trainer_state.json when present) of a checkpoint. */
+/** Reads config.json of a checkpoint. */
 export function readCheckpoint(dir: string): LoadedCheckpoint {
   const real = checkpointDir(dir);
   const path = join(real, CONFIG_FILE);
@@ -204,35 +176,19 @@ export function readCheckpoint(dir: string): LoadedCheckpoint {
   } catch (err) {
     throw new DataError(`${path}: unreadable: ${(err as Error).message}`);
   }
-  const { config, info } = fromHuggingFace(json, path);
-  const statePath = join(real, STATE_FILE);
-  const state = existsSync(statePath) ? (JSON.parse(readFileSync(statePath, 'utf8')) as TrainerState) : undefined;
-  return { dir: real, config, info, state };
+  return { dir: real, ...fromHuggingFace(json, path) };
 }
 
-/** Loads the weights (any dtype in the file) into the masters; checks every name and shape. */
-export function loadWeights(dir: string, params: Parameters): void {
+/** Loads the weights (any dtype in the file) into `target`; checks every name and shape. */
+export function loadWeights(dir: string, target: WeightTarget): void {
   const file = readSafetensorsHeader(join(dir, MODEL_FILE));
-  for (const p of params.list) {
-    const info = file.tensors.get(p.spec.name);
-    if (!info) throw new DataError(`${file.path}: missing tensor ${p.spec.name}`);
-    if (info.shape.join() !== p.spec.shape.join())
-      throw new DataError(`${file.path}: ${p.spec.name} has shape [${info.shape}], the model needs [${p.spec.shape}]`);
-    params.setMaster(p.spec.name, readTensor(file, p.spec.name));
+  for (const spec of target.specs) {
+    const info = file.tensors.get(spec.name);
+    if (!info) throw new DataError(`${file.path}: missing tensor ${spec.name}`);
+    if (info.shape.join() !== spec.shape.join()) throw new DataError(`${file.path}: ${spec.name} has shape [${info.shape}], the model needs [${spec.shape}]`);
   }
-  params.syncWorking();
-}
-
-export function loadOptimizer(dir: string, params: Parameters): void {
-  const path = join(dir, OPTIMIZER_FILE);
-  if (!existsSync(path)) throw new DataError(`${dir}: no ${OPTIMIZER_FILE}; it cannot be resumed (use --init to start a new run from its weights)`);
-  const file = readSafetensorsHeader(path);
-  for (const g of params.groups) {
-    const name = g.decay ? 'decay' : 'no_decay';
-    for (const [key, t] of [['exp_avg', g.m], ['exp_avg_sq', g.v]] as const) {
-      const data = readTensor(file, `${name}.${key}`);
-      if (data.length !== g.numel) throw new DataError(`${path}: ${name}.${key} holds ${data.length} values, the model needs ${g.numel}`);
-      params.k.upload(t, data);
-    }
-  }
+  // one tensor in host memory at a time
+  target.assign((function* () {
+    for (const spec of target.specs) yield [spec.name, readTensor(file, spec.name)] as [string, Float32Array];
+  })());
 }

@@ -5,7 +5,9 @@ import { DataError } from '../io/errors.js';
 import { TokenDataset } from '../tokenizer/token-dataset.js';
 import type { Split } from '../tokenizer/token-manifest.js';
 import { createRandom } from '../util/random.js';
-import type { MicroBatch } from '../model/model.js';
+import type { World } from './distributed.js';
+import type { BatchSource } from './loop.js';
+import type { NextTokenBatch } from './next-token.js';
 
 /** Seeded Fisher-Yates permutation of 0..n-1 for one epoch. */
 export function epochPermutation(n: number, seed: number, epoch: number): Uint32Array {
@@ -29,7 +31,7 @@ export function openSplit(dir: string, split: Split, seqLen: number, vocabHash?:
 }
 
 /** Fills a micro-batch from windows: inputs are tokens [0, T), targets [1, T]. */
-export function fillBatch(windows: Uint32Array[], seqLen: number, vocabIds: number, where: string): MicroBatch {
+export function fillBatch(windows: Uint32Array[], seqLen: number, vocabIds: number, where: string): NextTokenBatch {
   const ids = new Int32Array(windows.length * seqLen);
   const targets = new Int32Array(windows.length * seqLen);
   windows.forEach((w, b) => {
@@ -40,7 +42,7 @@ export function fillBatch(windows: Uint32Array[], seqLen: number, vocabIds: numb
       targets[b * seqLen + t] = next;
     }
   });
-  return { ids, targets };
+  return { ids, targets, rows: windows.length, seqLen };
 }
 
 /** The training stream: the o-th window of the run, for any o, in the seeded epoch order. */
@@ -64,9 +66,40 @@ export class TrainStream {
   }
 
   /** Windows [start, start+count) of the run as one micro-batch. */
-  batch(start: number, count: number, vocabIds: number): MicroBatch {
+  batch(start: number, count: number, vocabIds: number): NextTokenBatch {
     const windows: Uint32Array[] = [];
     for (let o = start; o < start + count; o++) windows.push(this.dataset.window(this.windowIndex(o)));
     return fillBatch(windows, this.dataset.seqLen, vocabIds, `${this.dataset.dir} (train)`);
+  }
+}
+
+/**
+ * Pretraining's batch source: each step takes `accum` micro-batches of `batch` windows per rank,
+ * rank r the r-th slice of the step's windows. Its position is the count of windows consumed.
+ */
+export class WindowSource implements BatchSource<NextTokenBatch, number> {
+  readonly stepTokens: number;
+  private readonly stream: TrainStream;
+
+  constructor(
+    dataset: TokenDataset,
+    seed: number,
+    private readonly shape: { batch: number; accum: number; world: World; vocabIds: number },
+    private consumed = 0,
+  ) {
+    this.stream = new TrainStream(dataset, seed);
+    this.stepTokens = shape.accum * shape.batch * shape.world.size * dataset.seqLen;
+  }
+
+  nextStep(): NextTokenBatch[] {
+    const { batch, accum, world, vocabIds } = this.shape;
+    const first = this.consumed + world.rank * accum * batch;
+    const out = Array.from({ length: accum }, (_, m) => this.stream.batch(first + m * batch, batch, vocabIds));
+    this.consumed += accum * batch * world.size;
+    return out;
+  }
+
+  position(): number {
+    return this.consumed;
   }
 }

@@ -1,7 +1,7 @@
 // One optimizer step on device: global gradient norm, the clip coefficient (never leaving the
-// device), then fused AdamW per weight-decay group. Defaults follow the Qwen report.
+// device), then fused AdamW over each group's trained segments. Defaults follow the Qwen report.
 import type { Backend, Tensor } from '../../kernels/index.js';
-import type { Parameters } from '../model/params.js';
+import type { Trainable } from './trainable.js';
 
 export interface AdamWConfig {
   beta1: number;
@@ -20,7 +20,7 @@ export class Optimizer {
 
   constructor(
     private readonly k: Backend,
-    private readonly params: Parameters,
+    private readonly params: Trainable,
     readonly config: AdamWConfig = ADAMW_DEFAULTS,
   ) {
     this.sumsq = k.alloc([1]);
@@ -39,16 +39,19 @@ export class Optimizer {
   update(lr: number, step: number): void {
     const c = this.config;
     for (const g of this.params.groups) {
-      this.k.adamw(g.master, g.grad, g.m, g.v, {
-        lr,
-        beta1: c.beta1,
-        beta2: c.beta2,
-        eps: c.eps,
-        weightDecay: g.decay ? c.weightDecay : 0,
-        step,
-        gradScale: this.coef,
-        working: g.working,
-      });
+      for (const [start, end] of g.segments) {
+        const part = (t: Tensor) => (start === 0 && end === g.numel ? t : t.rows(start, end));
+        this.k.adamw(part(g.master), part(g.grad), part(g.m), part(g.v), {
+          lr,
+          beta1: c.beta1,
+          beta2: c.beta2,
+          eps: c.eps,
+          weightDecay: g.decay ? c.weightDecay : 0,
+          step,
+          gradScale: this.coef,
+          working: g.working ? part(g.working) : null,
+        });
+      }
     }
   }
 }

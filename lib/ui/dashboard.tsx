@@ -1,20 +1,23 @@
-// The training dashboard (TTY only): latest step figures, a loss chart, validation loss, and the
-// run's log lines. Metrics JSONL still goes to stdout or --metrics; this only draws on stderr.
-import { useEffect, useState } from 'react';
-import { Box, Text, render } from 'ink';
-import type { MetricsRecord, StepRecord } from '../train/pretrain.js';
-import { formatCount } from './format.js';
-import { FALLBACK_COLUMNS, inkStream } from './terminal.js';
+// The training dashboard (TTY only): how far the run is, the latest step figures, validation loss
+// and a loss chart, at the bottom of stderr; the run's log lines print above it and stay.
+// Metrics JSONL still goes to stdout or --metrics.
+import { Box, Text, renderToString } from 'ink';
+import type { MetricsRecord, StepRecord } from '../train/metrics.js';
+import { fitFields, type Field } from './fit.js';
+import { formatCount, formatDuration } from './format.js';
+import { startLiveRegion, type LiveRegionOptions } from './live-region.js';
+import { FieldLine } from './progress.js';
 
 const REDRAW_MS = 250;
 const CHART_ROWS = 8;
-const LOG_LINES = 4;
 const BLOCKS = ' ▁▂▃▄▅▆▇█';
 
-interface DashboardState {
+export interface DashboardState {
   steps: StepRecord[];
   val: { step: number; loss: number }[];
-  logs: string[];
+  /** The first and the latest step seen, and when (ms): the step rate behind the ETA. */
+  first?: { step: number; at: number };
+  latest?: { step: number; at: number };
 }
 
 /** Rows of a column chart of `values` (newest on the right), `width` columns, scaled to min..max. */
@@ -42,39 +45,40 @@ export function lossChart(values: number[], width: number, rows = CHART_ROWS): s
   return lines;
 }
 
-function Dashboard({ state }: { state: () => DashboardState }) {
-  const [, setTick] = useState(0);
-  useEffect(() => {
-    const timer = setInterval(() => setTick((t) => t + 1), REDRAW_MS);
-    return () => clearInterval(timer);
-  }, []);
-  const s = state();
+/**
+ * The figures line: the step (of `totalSteps`, with a percentage and an ETA when it is known) and
+ * the loss first; rates and optimizer figures give way when the terminal is narrow.
+ */
+export function dashboardFields(s: DashboardState, totalSteps?: number): Field[] {
   const last = s.steps[s.steps.length - 1];
+  if (!last) return [{ text: 'starting…', priority: 0, dim: true }];
+  const fields: Field[] = [{ text: totalSteps ? `step ${last.step}/${totalSteps}` : `step ${last.step}`, priority: 0, color: 'cyan' }];
+  if (totalSteps) {
+    fields.push({ text: `${((100 * last.step) / totalSteps).toFixed(1)}%`, priority: 2 });
+    const { first, latest } = s;
+    const stepsPerMs = first && latest && latest.step > first.step ? (latest.step - first.step) / (latest.at - first.at) : 0;
+    if (stepsPerMs > 0) fields.push({ text: `ETA ${formatDuration(Math.max(0, totalSteps - last.step) / stepsPerMs / 1000)}`, priority: 3 });
+  }
+  fields.push({ text: `loss ${last.loss.toFixed(4)}`, priority: 1 });
   const val = s.val[s.val.length - 1];
-  const width = Math.max(20, Math.min(100, (process.stderr.columns || FALLBACK_COLUMNS) - 12));
-  const chart = lossChart(s.steps.map((r) => r.loss), width);
-  const losses = s.steps.map((r) => r.loss).filter(Number.isFinite);
+  if (val) fields.push({ text: `val ${val.loss.toFixed(4)}`, priority: 4, color: 'green' });
+  fields.push(
+    { text: `${formatCount(last.tokens_per_s)} tok/s`, priority: 5, dim: true },
+    { text: `lr ${last.lr.toExponential(2)}`, priority: 7, dim: true },
+    { text: `|g| ${last.grad_norm.toFixed(3)}`, priority: 6, dim: true },
+  );
+  if (last.mfu !== null) fields.push({ text: `MFU ${(last.mfu * 100).toFixed(1)}%`, priority: 8, dim: true });
+  fields.push({ text: `${formatCount(last.tokens)} tokens`, priority: 9, dim: true });
+  return fields;
+}
+
+function Dashboard({ state, totalSteps, width }: { state: DashboardState; totalSteps?: number; width: number }) {
+  const losses = state.steps.map((r) => r.loss).filter(Number.isFinite);
+  // The chart and its 7-column axis labels stay inside the width.
+  const chart = lossChart(losses, Math.max(10, Math.min(100, width - 8)));
   return (
     <Box flexDirection="column">
-      {s.logs.map((line, i) => (
-        <Text key={i} dimColor>
-          {line}
-        </Text>
-      ))}
-      {last ? (
-        <Box gap={2}>
-          <Text color="cyan">step {last.step}</Text>
-          <Text>loss {last.loss.toFixed(4)}</Text>
-          {val ? <Text color="green">val {val.loss.toFixed(4)}</Text> : null}
-          <Text dimColor>lr {last.lr.toExponential(2)}</Text>
-          <Text dimColor>|g| {last.grad_norm.toFixed(3)}</Text>
-          <Text dimColor>{formatCount(last.tokens_per_s)} tok/s</Text>
-          {last.mfu !== null ? <Text dimColor>MFU {(last.mfu * 100).toFixed(1)}%</Text> : null}
-          <Text dimColor>{formatCount(last.tokens)} tokens</Text>
-        </Box>
-      ) : (
-        <Text dimColor>starting…</Text>
-      )}
+      <FieldLine fields={fitFields(dashboardFields(state, totalSteps), width)} />
       {chart.length > 0 ? (
         <Box>
           <Box flexDirection="column" marginRight={1}>
@@ -99,26 +103,38 @@ function Dashboard({ state }: { state: () => DashboardState }) {
 
 export interface DashboardHandle {
   record(r: MetricsRecord): void;
+  /** Prints a line above the dashboard, where it stays. */
   log(line: string): void;
+  /** Stops redrawing; the last frame stays on the screen. */
   stop(): Promise<void>;
 }
 
-export async function startDashboard(): Promise<DashboardHandle> {
-  const state: DashboardState = { steps: [], val: [], logs: [] };
-  const instance = render(<Dashboard state={() => state} />, { stdout: inkStream(), patchConsole: false, exitOnCtrlC: false });
+export interface DashboardOptions extends LiveRegionOptions {
+  /** The run's length in steps (from --steps, or --tokens over the tokens of a step): shows `step 38/400`, a percentage and an ETA. */
+  totalSteps?: number;
+}
+
+export async function startDashboard(opts: DashboardOptions = {}): Promise<DashboardHandle> {
+  const { totalSteps, ...regionOpts } = opts;
+  const state: DashboardState = { steps: [], val: [] };
+  const region = startLiveRegion((width) => renderToString(<Dashboard state={state} totalSteps={totalSteps} width={width} />, { columns: width }), {
+    intervalMs: REDRAW_MS,
+    sharing: [process.stdout],
+    ...regionOpts,
+  });
   return {
     record(r) {
-      if ('val_loss' in r) state.val.push({ step: r.step, loss: r.val_loss });
-      else state.steps.push(r);
+      if ('val_loss' in r) {
+        state.val.push({ step: r.step, loss: r.val_loss });
+        return;
+      }
+      state.steps.push(r);
+      state.latest = { step: r.step, at: performance.now() };
+      state.first ??= state.latest;
     },
-    log(line) {
-      state.logs.push(line);
-      if (state.logs.length > LOG_LINES) state.logs.shift();
-    },
+    log: region.log,
     async stop() {
-      instance.rerender(<Dashboard state={() => state} />);
-      instance.unmount();
-      await instance.waitUntilExit();
+      region.stop({ keep: true });
     },
   };
 }

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, parseJsonl, runLoom, spawnLoom, tempDir } from '../helpers/cli.js';
-import { readCheckpoint } from '../../lib/model/checkpoint.js';
+import type { PretrainSettings } from '../../lib/train/pretrain.js';
+import { readTrainerState } from '../../lib/train/state.js';
 import { brownParagraphs } from '../lib/tokenizer/helpers.js';
 import { patternStream, writeShards } from '../lib/train/shards.js';
 import { cudaSkip } from '../kernels/helpers.js';
@@ -125,7 +126,7 @@ test(`loom pretrain --device ${device}: kill -9 mid-run loses at most --save-eve
   const stepsSeen = () => lines().map((l) => JSON.parse(l) as { step: number; loss?: number }).filter((r) => r.loss !== undefined).length;
   const savedStep = () => {
     try {
-      return readCheckpoint(ckpt).state?.step ?? 0;
+      return readTrainerState<number, PretrainSettings>(ckpt)?.step ?? 0;
     } catch {
       return 0;
     }
@@ -138,7 +139,7 @@ test(`loom pretrain --device ${device}: kill -9 mid-run loses at most --save-eve
   const before = lines().map((l) => JSON.parse(l) as { step: number });
   const reached = before.at(-1)!.step;
   assert.ok(reached < N, `killed mid-run (step ${reached} of ${N})`);
-  const state = readCheckpoint(ckpt).state!;
+  const state = readTrainerState<number, PretrainSettings>(ckpt)!;
   assert.equal(state.step % K, 0);
   assert.ok(reached - state.step <= K, `lost ${reached - state.step} steps, at most --save-every ${K}`);
 

@@ -3,9 +3,12 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { openBackend } from '../../../kernels/index.js';
 import { checkConfig, flopsPerToken, parameterCount, PRESETS, resolveConfig, type ModelConfig } from '../../../lib/model/config.js';
-import { huggingFaceConfig, loadWeights, saveCheckpoint } from '../../../lib/model/checkpoint.js';
-import { QwenModel } from '../../../lib/model/model.js';
-import { parameterSpecs } from '../../../lib/model/params.js';
+import { huggingFaceConfig, loadWeights, readCheckpoint, saveCheckpoint } from '../../../lib/model/checkpoint.js';
+import { crossEntropy } from '../../../lib/model/lm-head.js';
+import { initialValues, parameterSpecs } from '../../../lib/model/params.js';
+import { Trunk } from '../../../lib/model/trunk.js';
+import { Weights } from '../../../lib/model/weights.js';
+import { Trainable } from '../../../lib/train/trainable.js';
 import { readSafetensorsHeader, readTensor } from '../../../lib/model/safetensors.js';
 import { createRandom } from '../../../lib/util/random.js';
 import { tempDir } from '../../helpers/cli.js';
@@ -33,38 +36,39 @@ test('presets: shapes and parameter counts (bench318m is DESIGN.md\'s 318M model
 test('whole-model gradients agree with finite differences (tiny model, CPU, fp32)', () => {
   const k = openBackend('cpu');
   const B = 2;
-  const model = new QwenModel(k, small, 'f32', B, small.seqLen);
-  model.params.initialize(3);
-  const mb = batchOf(small, B, 9);
   const N = B * small.seqLen;
-  const loss = () => {
-    model.resetLoss();
-    model.step(mb, { grad: false });
-    return (k.download(model.lossSum) as Float32Array)[0]! / N;
-  };
-  model.params.zeroGrads();
-  model.resetLoss();
-  model.step(mb, { grad: true, gradScale: 1 / N });
-  const base = (k.download(model.lossSum) as Float32Array)[0]! / N;
+  const weights = new Weights(k, parameterSpecs(small), 'f32');
+  const params = new Trainable(k, weights);
+  params.assign(initialValues(small, weights.specs, 3));
+  const trunk = new Trunk(k, small, weights, N);
+  const mb = batchOf(small, B, 9);
+  const batch = { ids: mb.ids, rows: B, seqLen: small.seqLen };
+  const meanLoss = (ce: { losses: import('../../../kernels/index.js').Tensor }) => (k.download(ce.losses) as Float32Array).reduce((a, b) => a + b, 0) / N;
+  const loss = () => meanLoss(crossEntropy(trunk, trunk.forward(batch), mb.targets));
+  params.zeroGrads();
+  const hidden = trunk.forward(batch);
+  const ce = crossEntropy(trunk, hidden, mb.targets, { grads: params.grad, gradScale: 1 / N });
+  const base = meanLoss(ce);
+  trunk.backward(hidden, ce.dh!, params.grad);
   assert.ok(base > 2 && base < 5, `initial loss ${base} near ln(23)`);
   const names = ['model.embed_tokens.weight', 'model.layers.0.self_attn.q_proj.weight', 'model.layers.0.self_attn.k_proj.bias', 'model.layers.1.self_attn.v_proj.bias', 'model.layers.0.self_attn.o_proj.weight', 'model.layers.1.input_layernorm.weight', 'model.layers.1.mlp.gate_proj.weight', 'model.layers.0.mlp.up_proj.weight', 'model.layers.1.mlp.down_proj.weight', 'model.norm.weight', 'lm_head.weight'];
   for (const name of names) {
-    const p = model.params.get(name);
-    const grad = k.download(p.grad) as Float32Array;
-    const w = k.download(p.master) as Float32Array;
+    const grad = k.download(params.grad(name)!) as Float32Array;
+    const master = params.master(name);
+    const w = k.download(master) as Float32Array;
     assert.ok(grad.some((g) => g !== 0), `${name} has a gradient`);
     // The 3 largest gradient entries: well above fp32 finite-difference noise.
     const picks = [...grad.keys()].sort((a, b) => Math.abs(grad[b]!) - Math.abs(grad[a]!)).slice(0, 3);
     for (const i of picks) {
       const keep = w[i]!, h = 1e-2;
       w[i] = keep + h;
-      k.upload(p.master, w);
+      k.upload(master, w);
       const up = loss();
       w[i] = keep - h;
-      k.upload(p.master, w);
+      k.upload(master, w);
       const down = loss();
       w[i] = keep;
-      k.upload(p.master, w);
+      k.upload(master, w);
       const fd = (up - down) / (2 * h);
       assert.ok(Math.abs(fd - grad[i]!) <= 2e-4 + 3e-2 * Math.abs(fd), `${name}[${i}]: backward ${grad[i]} vs finite difference ${fd}`);
     }
@@ -75,10 +79,10 @@ test('checkpoint: Qwen2 tensor names and shapes, config.json for transformers, e
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   const k = openBackend('cpu');
-  const model = new QwenModel(k, small, 'f32', 1, small.seqLen);
-  model.params.initialize(5);
+  const weights = new Weights(k, parameterSpecs(small), 'f32');
+  weights.assign(initialValues(small, weights.specs, 5));
   const out = join(dir, 'ckpt');
-  saveCheckpoint(out, model.params, info);
+  saveCheckpoint(out, weights, small, info);
   const file = readSafetensorsHeader(join(out, 'model.safetensors'));
   const names = [...file.tensors.keys()];
   assert.deepEqual(names.slice(0, 13), [
@@ -108,9 +112,10 @@ test('checkpoint: Qwen2 tensor names and shapes, config.json for transformers, e
   assert.equal(hf.tie_word_embeddings, false);
   assert.equal(hf.num_key_value_heads, 2);
   // Round trip: the loaded masters are bit-identical.
-  const other = new QwenModel(k, small, 'f32', 1, small.seqLen);
-  loadWeights(out, other.params);
-  for (const p of model.params.list) assert.deepEqual(k.download(other.params.get(p.spec.name).master), k.download(p.master), p.spec.name);
+  const other = new Weights(k, parameterSpecs(small), 'f32');
+  loadWeights(out, other);
+  for (const spec of weights.specs) assert.deepEqual(other.values(spec.name), weights.values(spec.name), spec.name);
+  assert.equal(readCheckpoint(out).head, 'lm');
   assert.deepEqual(readTensor(file, 'model.norm.weight'), new Float32Array(16).fill(1));
   assert.equal(parameterSpecs(small).length, names.length);
 });

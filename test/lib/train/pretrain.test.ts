@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { readCheckpoint } from '../../../lib/model/checkpoint.js';
 import { SINGLE } from '../../../lib/train/distributed.js';
 import { epochPermutation } from '../../../lib/train/data.js';
-import { pretrain, type MetricsRecord, type PretrainOptions, type StepRecord } from '../../../lib/train/pretrain.js';
+import { pretrain, type MetricsRecord, type PretrainOptions, type PretrainSettings, type StepRecord } from '../../../lib/train/pretrain.js';
+import { readTrainerState } from '../../../lib/train/state.js';
 import { learningRate } from '../../../lib/train/schedule.js';
 import { tempDir } from '../../helpers/cli.js';
 import { patternStream, writeShards } from './shards.js';
@@ -81,9 +82,9 @@ test('loss falls on a memorization task and validation follows', async (t) => {
   assert.ok(val[2]!.val_loss < val[0]!.val_loss - 2, `validation loss falls: ${val.map((v) => v.val_loss)}`);
   assert.equal(result.steps, 40);
   assert.ok(s.every((r) => r.tokens_per_s > 0 && r.grad_norm > 0 && r.mfu === null));
-  const state = readCheckpoint(join(dir, 'ckpt')).state!;
+  const state = readTrainerState<number, PretrainSettings>(join(dir, 'ckpt'))!;
   assert.equal(state.step, 40);
-  assert.equal(state.windows_consumed, 40 * 8, '2 micro-batches of 4 windows per step');
+  assert.equal(state.position, 40 * 8, '2 micro-batches of 4 windows per step');
 });
 
 test('--resume after an interruption reproduces the uninterrupted run bit for bit (SIGINT checkpoint)', async (t) => {
@@ -104,7 +105,7 @@ test('--resume after an interruption reproduces the uninterrupted run bit for bi
   assert.equal(interrupted.interrupted, 'SIGINT');
   assert.equal(interrupted.steps, 3);
   assert.ok(logs.some((l) => /SIGINT/.test(l)) && logs.some((l) => /checkpoint .* at step 3 \(SIGINT\)/.test(l)), logs.join('\n'));
-  assert.equal(readCheckpoint(join(dir, 'part')).state!.step, 3);
+  assert.equal(readTrainerState<number, PretrainSettings>(join(dir, 'part'))!.step, 3);
 
   const resumed = options(data, join(dir, 'part'), { resume: true, steps: undefined, lr: 123, batch: 99 });
   await pretrain(resumed);
@@ -136,8 +137,9 @@ test('--init continues from a checkpoint at a longer context with a fresh optimi
   assert.ok(s[0]!.loss < steps(base.records)[0]!.loss - 1, `starts from the trained weights: ${s[0]!.loss}`);
   const ckpt = readCheckpoint(join(dir, 'long'));
   assert.equal(ckpt.config.seqLen, 32);
-  assert.equal(ckpt.state!.step, 3);
-  assert.equal(ckpt.state!.seq_len, 32);
+  const state = readTrainerState<number, PretrainSettings>(ckpt.dir)!;
+  assert.equal(state.step, 3);
+  assert.equal(state.settings.seqLen, 32);
 });
 
 test('a non-finite loss stops the run with a clear message, or is skipped with --skip-nonfinite', async (t) => {
@@ -188,7 +190,7 @@ test('a crash mid-save leaves a checkpoint --resume reads: a half-written DIR.tm
     rename.mock.restore();
     syncBuiltinESMExports();
   }
-  assert.equal(readCheckpoint(out).state!.step, 3);
+  assert.equal(readTrainerState<number, PretrainSettings>(out)!.step, 3);
 
   const logs: string[] = [];
   const resumed = options(data, out, { resume: true, steps: undefined, saveEvery: 3, log: (l) => logs.push(l) });
@@ -212,5 +214,5 @@ test('files kept in --out beside the checkpoint (a metrics file) survive every c
   await pretrain(o);
   assert.deepEqual(readFileSync(metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l).step), [1, 2, 3, 4, 5, 6]);
   assert.equal(readFileSync(join(out, 'notes', 'README'), 'utf8'), 'why this run\n');
-  assert.equal(readCheckpoint(out).state!.step, 6);
+  assert.equal(readTrainerState<number, PretrainSettings>(out)!.step, 6);
 });

@@ -5,18 +5,18 @@
 // --max-windows stops reading there.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { openBackend } from '../../kernels/index.js';
 import { DataError, UsageError } from '../io/errors.js';
 import { readDocs } from '../io/read.js';
-import { loadWeights, readCheckpoint, type LoadedCheckpoint, type LoomModelInfo } from '../model/checkpoint.js';
-import { QwenModel } from '../model/model.js';
+import { readCheckpoint, type LoadedCheckpoint, type LoomModelInfo } from '../model/checkpoint.js';
+import { loadModel } from '../model/load.js';
+import type { Trunk } from '../model/trunk.js';
 import { StageCounters, type StageContext } from '../stage.js';
 import { encodeDocs } from '../tokenizer/encode-docs.js';
 import { ENDOFTEXT } from '../tokenizer/special.js';
 import type { Split } from '../tokenizer/token-manifest.js';
 import { TokenDataset } from '../tokenizer/token-dataset.js';
 import { loadVocabulary, vocabularyHash, type Vocabulary } from '../tokenizer/vocabulary.js';
-import { evaluate, LossMeter, type EvalResult } from './evaluate.js';
+import { evaluate, LossMeter, type EvalResult } from './loss.js';
 
 export interface EvalPplOptions {
   checkpoint: string;
@@ -41,8 +41,8 @@ export async function evalPerplexity(o: EvalPplOptions): Promise<EvalResult & { 
   const dataset = new TokenDataset(single!, { split: o.split, seqLen, vocabHash: ckpt.info.vocab_hash || undefined });
   try {
     if (dataset.windowCount === 0) throw new DataError(`${single}: no window of ${seqLen + 1} tokens to evaluate`);
-    const model = loadModel(ckpt, o.device, Math.min(o.batch, dataset.windowCount, maxWindows), seqLen);
-    return { ...evaluate(model, dataset, ckpt.config.vocabSize, maxWindows), source: `${single} (${o.split})` };
+    const rows = Math.min(o.batch, dataset.windowCount, maxWindows);
+    return { ...evaluate(evalTrunk(ckpt, o.device, rows * seqLen), rows, dataset, maxWindows), source: `${single} (${o.split})` };
   } finally {
     dataset.close();
   }
@@ -59,8 +59,7 @@ async function evalDocuments(o: EvalPplOptions, ckpt: LoadedCheckpoint, seqLen: 
     const first: Uint32Array[] = [];
     for (let next; first.length < Math.min(o.batch, maxWindows) && !(next = await windows.next()).done; ) first.push(next.value);
     if (first.length === 0) throw new DataError(`${inputName(o.data)}: no window of ${seqLen + 1} tokens to evaluate`);
-    const model = loadModel(ckpt, o.device, first.length, seqLen);
-    const meter = new LossMeter(model, ckpt.config.vocabSize, `${inputName(o.data)} (${seqLen})`);
+    const meter = new LossMeter(evalTrunk(ckpt, o.device, first.length * seqLen), first.length, seqLen, `${inputName(o.data)} (${seqLen})`);
     for (const window of first) meter.add(window);
     for (let next; meter.windows < maxWindows && !(next = await windows.next()).done; ) meter.add(next.value);
     return meter.result();
@@ -75,11 +74,10 @@ function inputName(data: string[]): string {
   return data.join(' ') || '-';
 }
 
-function loadModel(ckpt: LoadedCheckpoint, device: string, batch: number, seqLen: number): QwenModel {
-  const k = openBackend(device);
-  const model = new QwenModel(k, ckpt.config, k.kind === 'cpu' ? 'f32' : 'bf16', batch, seqLen);
-  loadWeights(ckpt.dir, model.params);
-  return model;
+/** The checkpoint's trunk and LM head, inference weights only (bf16 on a GPU). */
+function evalTrunk(ckpt: LoadedCheckpoint, device: string, capacity: number): Trunk {
+  if (ckpt.head !== 'lm') throw new DataError(`${ckpt.dir}: a ${ckpt.head} model has no LM head to measure perplexity with`);
+  return loadModel(ckpt, { device, capacity }).trunk;
 }
 
 /** JSONL text encoded as the checkpoint's shards were (same vocabulary, same NFC setting), cut into windows. */

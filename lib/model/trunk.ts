@@ -1,16 +1,37 @@
-// The Qwen decoder composed from kernels/: forward and hand-written backward (llm.c-style), with
-// every activation of a micro-batch taken from one arena that is reset per micro-batch.
+// The Qwen decoder's trunk over kernels/: embedding → blocks → final norm, forward and
+// hand-written backward (llm.c-style). It returns hidden states [N, C] and takes dL/dh back, so
+// any head (lm-head.ts, scalar-head.ts) sits on top. Every activation of a pass comes from one
+// arena, reset per forward and sized for a capacity of tokens: any rows × seqLen up to it.
 //
 //   x = embed(ids)
 //   per layer:  x2 = x + drop(o_proj(attn(rope(q(h1)), rope(k(h1)), v(h1))))   h1 = rmsnorm(x)
 //               x  = x2 + drop(down(silu(gate(h2)) · up(h2)))                   h2 = rmsnorm(x2)
-//   loss = CE(lm_head(rmsnorm(x)), targets)   (fused, chunked over the vocabulary)
+//   h = rmsnorm(x)
 import { lmHeadWorkspace, type Arena, type Backend, type DType, type Tensor } from '../../kernels/index.js';
 import { headDim, type ModelConfig } from './config.js';
-import { layerPrefix, Parameters } from './params.js';
+import { layerPrefix } from './params.js';
+import type { Weights } from './weights.js';
 
 /** Vocabulary rows per LM-head chunk: bounds the logits held at once to rows × chunk. */
-const LM_HEAD_CHUNK = 8192;
+export const LM_HEAD_CHUNK = 8192;
+
+/** Where a backward adds a parameter's gradient (fp32); null for a frozen parameter. */
+export type GradSink = (name: string) => Tensor | null;
+
+export interface TokenBatch {
+  /** int32 [rows · seqLen] token ids, row after row. */
+  ids: Int32Array;
+  rows: number;
+  seqLen: number;
+  /** Position of each row's first token (default 0): RoPE sees offset + t. */
+  offsets?: Int32Array;
+}
+
+export interface ForwardOptions {
+  /** Residual dropout probability (0 for evaluation and inference). */
+  dropout?: number;
+  dropoutSeed?: number;
+}
 
 interface LayerActivations {
   xin: Tensor;
@@ -29,22 +50,29 @@ interface LayerActivations {
   act: Tensor;
 }
 
-export interface MicroBatch {
-  /** int32 [B·T] inputs and next-token targets (targets < 0 are ignored). */
-  ids: Int32Array;
-  targets: Int32Array;
+/** One forward pass: the hidden states, and what the backward needs (valid until the next forward). */
+export interface Hidden {
+  /** [rows · seqLen, C] in the compute dtype, after the final norm. */
+  h: Tensor;
+  rows: number;
+  seqLen: number;
+  readonly pass: { ids: Tensor; positions: Tensor; x: Tensor; rf: Tensor; saved: LayerActivations[]; drop: number; seed: number };
 }
 
-/** Bytes of activations one micro-batch of B×T takes in the arena (with slack for alignment). */
-export function arenaBytes(c: ModelConfig, batch: number, seqLen: number, dtype: DType): number {
-  const N = batch * seqLen, C = c.hiddenSize, kv = c.kvHeads * headDim(c), F = c.intermediateSize, H = c.heads;
+/**
+ * Bytes of activations for `tokens` tokens in the arena (with slack for alignment): the trunk's,
+ * one layer's backward scratch, and room for the LM head's or the scalar head's tensors.
+ */
+export function arenaBytes(c: ModelConfig, tokens: number, dtype: DType): number {
+  const N = tokens, C = c.hiddenSize, kv = c.kvHeads * headDim(c), F = c.intermediateSize, H = c.heads;
   const s = dtype === 'f32' ? 4 : 2;
   const drop = c.dropout > 0 ? 2 * C : 0;
   // Kept for the backward: h1 q att o x2 h2 down x (C each), k v, gate up act (F each), rstd ×2, lse.
   const perLayer = s * (8 * C + 2 * kv + 3 * F + drop) + 4 * (2 + H);
   const chunk = Math.min(LM_HEAD_CHUNK, c.vocabSize);
-  // ids, embedding out, final norm, dh, targets, losses, the LM head workspace, two residual grads.
-  const head = s * 5 * C + 4 * (3 + lmHeadWorkspace(1, C, chunk, 0)) + 8;
+  // ids, positions, embedding out, final norm, dh, targets, weights, losses, the LM head
+  // workspace, two residual grads (the scalar head's fp32 dh fits in the workspace's share).
+  const head = s * 5 * C + 4 * (5 + lmHeadWorkspace(1, C, chunk, 0)) + 8;
   // One layer's backward scratch, released before the next layer.
   const backward = s * (6 * C + 2 * kv + 3 * F + drop) + 4 * H;
   const tensors = 40 * c.layers + 64;
@@ -52,12 +80,8 @@ export function arenaBytes(c: ModelConfig, batch: number, seqLen: number, dtype:
   return N * (s * C + c.layers * perLayer + head + backward) + 8 * c.vocabSize + tensors * 256 + (1 << 20);
 }
 
-export class QwenModel {
+export class Trunk {
   readonly arena: Arena;
-  readonly params: Parameters;
-  /** fp32 [1]: running sum of token losses since the last resetLoss(). */
-  readonly lossSum: Tensor;
-  private readonly positions: Tensor;
   private readonly C: number;
   private readonly D: number;
   private readonly rope: { base: number };
@@ -65,41 +89,47 @@ export class QwenModel {
   constructor(
     readonly k: Backend,
     readonly config: ModelConfig,
-    readonly dtype: DType,
-    readonly batch: number,
-    readonly seqLen: number,
+    readonly weights: Weights,
+    /** Most tokens (rows × seqLen) one pass holds. */
+    readonly capacity: number,
   ) {
-    this.params = new Parameters(k, config, dtype);
-    this.arena = k.arena(arenaBytes(config, batch, seqLen, dtype));
-    this.lossSum = k.alloc([1]);
-    this.positions = k.alloc([seqLen], 'i32');
-    k.upload(this.positions, Int32Array.from({ length: seqLen }, (_, i) => i));
+    this.arena = k.arena(arenaBytes(config, capacity, weights.dtype));
     this.C = config.hiddenSize;
     this.D = headDim(config);
     this.rope = { base: config.ropeTheta };
   }
 
-  resetLoss(): void {
-    this.k.zero(this.lossSum);
+  get dtype(): DType {
+    return this.weights.dtype;
+  }
+
+  /** A tensor from the current pass's arena (heads allocate theirs here too). */
+  tensor(shape: readonly number[], dtype: DType = this.dtype): Tensor {
+    return this.arena.tensor(shape, dtype);
   }
 
   /** Resets the arena and runs embedding → layers → final norm; keeps what the backward needs. */
-  private forward(tokens: Int32Array, drop: number, seed: number) {
+  forward(batch: TokenBatch, opts: ForwardOptions = {}): Hidden {
     const { k, config: c, arena, C } = this;
-    const B = this.batch, T = this.seqLen, N = B * T;
-    if (tokens.length !== N) throw new Error(`model: micro-batch holds ${tokens.length} tokens, expected ${B}×${T}`);
+    const B = batch.rows, T = batch.seqLen, N = B * T;
+    if (batch.ids.length !== N) throw new Error(`model: the batch holds ${batch.ids.length} tokens, expected ${B}×${T}`);
+    if (N > this.capacity) throw new Error(`model: ${B}×${T} tokens exceed the capacity of ${this.capacity} this model was sized for`);
+    if (batch.offsets && batch.offsets.length !== B) throw new Error(`model: ${batch.offsets.length} row offsets for ${B} rows`);
+    const drop = opts.dropout ?? 0;
+    const seed = opts.dropoutSeed ?? 0;
     arena.reset();
-    const dt = this.dtype;
-    const act = (shape: number[], dtype: DType = dt) => arena.tensor(shape, dtype);
+    const act = (shape: number[], dtype: DType = this.dtype) => arena.tensor(shape, dtype);
     const ids = act([N], 'i32');
-    k.upload(ids, tokens);
-    const p = this.params;
+    k.upload(ids, batch.ids);
+    const positions = act([N], 'i32');
+    k.upload(positions, positionsOf(batch));
+    const w0 = this.weights;
 
     let x = act([N, C]);
-    k.embedding(x, ids, p.w('model.embed_tokens.weight'));
+    k.embedding(x, ids, w0.w('model.embed_tokens.weight'));
     const saved: LayerActivations[] = [];
     for (let l = 0; l < c.layers; l++) {
-      const w = (name: string) => p.w(layerPrefix(l) + name);
+      const w = (name: string) => w0.w(layerPrefix(l) + name);
       const xin = x;
       const h1 = act([N, C]), r1 = act([N], 'f32');
       k.rmsnorm(h1, r1, xin, w('input_layernorm.weight'), c.rmsEps);
@@ -107,8 +137,8 @@ export class QwenModel {
       k.linear(q, h1, w('self_attn.q_proj.weight'), w('self_attn.q_proj.bias'));
       k.linear(kk, h1, w('self_attn.k_proj.weight'), w('self_attn.k_proj.bias'));
       k.linear(v, h1, w('self_attn.v_proj.weight'), w('self_attn.v_proj.bias'));
-      k.rope(q, q, this.positions, this.rope);
-      k.rope(kk, kk, this.positions, this.rope);
+      k.rope(q, q, positions, this.rope);
+      k.rope(kk, kk, positions, this.rope);
       const att = act([B, T, c.heads, this.D]), lse = act([B, c.heads, T], 'f32');
       k.attention(att, lse, q, kk, v);
       const o = this.dropped(act([N, C]), drop, seed + 2 * l, (out) => k.linear(out, att, w('self_attn.o_proj.weight')));
@@ -126,57 +156,28 @@ export class QwenModel {
       k.add(x, x2, d);
       saved.push({ xin, h1, r1, q, k: kk, v, att, lse, x2, h2, r2, gate, up, act: a });
     }
-    const hf = act([N, C]), rf = act([N], 'f32');
-    k.rmsnorm(hf, rf, x, p.w('model.norm.weight'), c.rmsEps);
-    return { ids, x, saved, hf, rf };
+    const h = act([N, C]), rf = act([N], 'f32');
+    k.rmsnorm(h, rf, x, w0.w('model.norm.weight'), c.rmsEps);
+    return { h, rows: B, seqLen: T, pass: { ids, positions, x, rf, saved, drop, seed } };
   }
 
-  /** fp32 logits [B·T, vocab] of a micro-batch (for checks against other implementations; small batches). */
-  logits(tokens: Int32Array): Float32Array {
-    const { hf } = this.forward(tokens, 0, 0);
-    const out = this.k.alloc([hf.shape[0]!, this.config.vocabSize], this.dtype);
-    try {
-      this.k.linear(out, hf, this.params.w('lm_head.weight'));
-      return this.k.toFloat32(out);
-    } finally {
-      this.k.free(out);
-    }
-  }
-
-  /**
-   * Forward (and with `grad`, backward) of one micro-batch: adds its token losses to lossSum and
-   * `gradScale` × d(sum of losses)/dθ to the parameter gradients.
-   */
-  step(mb: MicroBatch, opts: { grad: boolean; gradScale?: number; dropoutSeed?: number }): void {
+  /** Given dh = dL/dh of the last forward, adds dL/dθ into `grads` (frozen parameters skipped). */
+  backward(hidden: Hidden, dh: Tensor, grads: GradSink): void {
     const { k, config: c, arena, C } = this;
-    const B = this.batch, T = this.seqLen, N = B * T;
-    if (mb.targets.length !== N) throw new Error(`model: micro-batch holds ${mb.targets.length} targets, expected ${B}×${T}`);
-    const drop = opts.grad ? c.dropout : 0;
-    const seed = opts.dropoutSeed ?? 0;
-    const { ids, x, saved, hf, rf } = this.forward(mb.ids, drop, seed);
-    const p = this.params;
-    const act = (shape: number[], dtype: DType = this.dtype) => arena.tensor(shape, dtype);
-    const targets = act([N], 'i32');
-    k.upload(targets, mb.targets);
-    const losses = act([N], 'f32');
-    const chunk = Math.min(LM_HEAD_CHUNK, c.vocabSize);
-    const workspace = act([lmHeadWorkspace(N, C, chunk, c.vocabSize)], 'f32');
-    const dhf = opts.grad ? act([N, C]) : null;
-    k.lmHeadCE(losses, dhf, opts.grad ? p.g('lm_head.weight') : null, hf, p.w('lm_head.weight'), targets, { chunk, workspace, gradScale: opts.gradScale ?? 1 });
-    k.sum(this.lossSum, losses, true);
-    if (!dhf) return;
-
+    const N = hidden.rows * hidden.seqLen;
+    const { ids, x, rf, saved } = hidden.pass;
     // Two gradient buffers for the residual stream alternate; each layer's scratch is released.
-    let dx = act([N, C]);
-    let dnext = act([N, C]);
-    k.rmsnormBackward(dx, p.g('model.norm.weight'), dhf, x, p.w('model.norm.weight'), rf);
+    let dx = arena.tensor([N, C], this.dtype);
+    let dnext = arena.tensor([N, C], this.dtype);
+    k.rmsnormBackward(dx, grads('model.norm.weight'), dh, x, this.weights.w('model.norm.weight'), rf);
     for (let l = c.layers - 1; l >= 0; l--) {
       const mark = arena.mark();
-      this.layerBackward(l, saved[l]!, dx, dnext, drop, seed);
+      this.layerBackward(l, hidden, saved[l]!, dx, dnext, grads);
       arena.release(mark);
       [dx, dnext] = [dnext, dx];
     }
-    k.embeddingBackward(p.g('model.embed_tokens.weight'), dx, ids);
+    const dtable = grads('model.embed_tokens.weight');
+    if (dtable) k.embeddingBackward(dtable, dx, ids);
   }
 
   /** out = dropout(f(·)) when p > 0, else f writes out directly. */
@@ -192,12 +193,13 @@ export class QwenModel {
   }
 
   /** Given dx = dL/d(layer output), writes dL/d(layer input) into dxin. */
-  private layerBackward(l: number, s: LayerActivations, dx: Tensor, dxin: Tensor, drop: number, seed: number): void {
+  private layerBackward(l: number, hidden: Hidden, s: LayerActivations, dx: Tensor, dxin: Tensor, grads: GradSink): void {
     const { k, config: c, C } = this;
-    const B = this.batch, T = this.seqLen, N = B * T, F = c.intermediateSize;
+    const B = hidden.rows, T = hidden.seqLen, N = B * T, F = c.intermediateSize;
+    const { positions, drop, seed } = hidden.pass;
     const act = (shape: readonly number[], dtype: DType = this.dtype) => this.arena.tensor(shape, dtype);
-    const w = (name: string) => this.params.w(layerPrefix(l) + name);
-    const g = (name: string) => this.params.g(layerPrefix(l) + name);
+    const w = (name: string) => this.weights.w(layerPrefix(l) + name);
+    const g = (name: string) => grads(layerPrefix(l) + name);
     const undrop = (dy: Tensor, site: number) => {
       if (drop === 0) return dy;
       const raw = act(dy.shape);
@@ -220,8 +222,8 @@ export class QwenModel {
     k.linearBackward(datt, g('self_attn.o_proj.weight'), null, undrop(dx2, 0), s.att, w('self_attn.o_proj.weight'));
     const dq = act([B, T, c.heads, this.D]), dk = act([B, T, c.kvHeads, this.D]), dv = act([B, T, c.kvHeads, this.D]);
     k.attentionBackward(dq, dk, dv, datt, s.att, s.lse, s.q, s.k, s.v, act([B * c.heads * T], 'f32'));
-    k.rope(dq, dq, this.positions, { ...this.rope, inverse: true });
-    k.rope(dk, dk, this.positions, { ...this.rope, inverse: true });
+    k.rope(dq, dq, positions, { ...this.rope, inverse: true });
+    k.rope(dk, dk, positions, { ...this.rope, inverse: true });
     const dh1 = act([N, C]);
     k.linearBackward(dh1, g('self_attn.q_proj.weight'), g('self_attn.q_proj.bias'), dq, s.h1, w('self_attn.q_proj.weight'));
     k.linearBackward(tmp, g('self_attn.k_proj.weight'), g('self_attn.k_proj.bias'), dk, s.h1, w('self_attn.k_proj.weight'));
@@ -231,4 +233,14 @@ export class QwenModel {
     k.rmsnormBackward(dxin, g('input_layernorm.weight'), dh1, s.xin, w('input_layernorm.weight'), s.r1);
     k.axpy(dxin, 1, dx2);
   }
+}
+
+/** offset[b] + t for every token, row after row. */
+function positionsOf(batch: TokenBatch): Int32Array {
+  const out = new Int32Array(batch.rows * batch.seqLen);
+  for (let b = 0; b < batch.rows; b++) {
+    const offset = batch.offsets?.[b] ?? 0;
+    for (let t = 0; t < batch.seqLen; t++) out[b * batch.seqLen + t] = offset + t;
+  }
+  return out;
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SINGLE } from '../../../lib/train/distributed.js';
-import { evalPerplexity, type EvalPplOptions } from '../../../lib/train/eval-ppl.js';
+import { evalPerplexity, type EvalPplOptions } from '../../../lib/eval/perplexity.js';
 import { pretrain } from '../../../lib/train/pretrain.js';
 import { runLoom, tempDir } from '../../helpers/cli.js';
 import { brownParagraphs } from '../tokenizer/helpers.js';

@@ -1,0 +1,92 @@
+// What the forward reads: every parameter in the compute dtype (bf16 on a GPU, fp32 on the CPU),
+// and nothing else. A model loaded for inference, or frozen (PPO's reference and reward model),
+// holds only this; gradients, fp32 masters and AdamW moments belong to the trainer
+// (lib/train/trainable.ts), which writes its updates back into these buffers.
+import type { Backend, DType, Tensor } from '../../kernels/index.js';
+import { layout, numel, type GroupLayout, type ParamSpec, type Placement } from './params.js';
+
+/** Something weights can be assigned to from fp32 host values (loading, initialization). */
+export interface WeightTarget {
+  readonly specs: readonly ParamSpec[];
+  assign(values: Iterable<[string, Float32Array]>): void;
+}
+
+/** Something whose fp32 weights can be read back (checkpoints). */
+export interface WeightSource {
+  readonly specs: readonly ParamSpec[];
+  values(name: string): Float32Array;
+}
+
+export class Weights implements WeightTarget, WeightSource {
+  /** One flat buffer per group (see params.ts layout), in the compute dtype. */
+  readonly buffers: Tensor[];
+  readonly groups: GroupLayout[];
+  readonly placements: Placement[];
+  private readonly views = new Map<string, Tensor>();
+
+  constructor(
+    readonly k: Backend,
+    readonly specs: readonly ParamSpec[],
+    readonly dtype: DType,
+  ) {
+    ({ groups: this.groups, placements: this.placements } = layout(specs));
+    this.buffers = this.groups.map((g) => k.alloc([g.numel], dtype));
+    for (const p of this.placements) this.views.set(p.spec.name, this.view(this.buffers[p.group]!, p));
+  }
+
+  /** The part of a flat group tensor that holds parameter `p`, in its shape. */
+  view(flat: Tensor, p: Placement): Tensor {
+    return flat.rows(p.offset, p.offset + numel(p.spec.shape)).view(p.spec.shape);
+  }
+
+  placement(name: string): Placement {
+    const p = this.placements.find((q) => q.spec.name === name);
+    if (!p) throw new Error(`model: no parameter ${name}`);
+    return p;
+  }
+
+  has(name: string): boolean {
+    return this.views.has(name);
+  }
+
+  /** The forward's tensor of a parameter. */
+  w(name: string): Tensor {
+    const t = this.views.get(name);
+    if (!t) throw new Error(`model: no parameter ${name}`);
+    return t;
+  }
+
+  get count(): number {
+    return this.groups.reduce((a, g) => a + g.numel, 0);
+  }
+
+  get bytes(): number {
+    return this.buffers.reduce((a, b) => a + b.bytes, 0);
+  }
+
+  /** Uploads fp32 host values, rounded on the device when the weights are bf16. */
+  assign(values: Iterable<[string, Float32Array]>): void {
+    for (const [name, data] of values) {
+      const target = this.w(name);
+      if (this.dtype === 'f32') {
+        this.k.upload(target, data);
+        continue;
+      }
+      const staging = this.k.alloc(target.shape);
+      try {
+        this.k.upload(staging, data);
+        this.k.cast(target, staging);
+      } finally {
+        this.k.free(staging);
+      }
+    }
+  }
+
+  values(name: string): Float32Array {
+    return this.k.toFloat32(this.w(name));
+  }
+
+  free(): void {
+    for (const b of this.buffers) this.k.free(b);
+  }
+}

@@ -211,7 +211,7 @@ export const tokenizeCommand: CommandModule<object, EncodeArgs> = {
       .epilogue('Subcommands: train, decode, stats, export. Shard format and vocabulary: docs/tokenize.md.') as unknown as Argv<EncodeArgs>,
   handler: async (argv) => {
     if (!Number.isInteger(argv.workers) || argv.workers < 0) throw new UsageError('--workers must be a non-negative integer');
-    const encode = { workers: argv.workers, vocab: vocabSpec(argv), nfc: argv.nfc, onError: argv['on-error'] };
+    const encode = { workers: argv.workers, vocab: vocabSpec(argv), nfc: argv.nfc };
     if (argv.format === 'jsonl') {
       await runPipeline('tokenize', argv, (docs, { rejects }) => tokenizeDocs(docs, { ...encode, rejects }));
       return;

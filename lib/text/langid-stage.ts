@@ -1,6 +1,7 @@
 import { UsageError } from '../io/errors.js';
 import { defineStage } from '../stage.js';
 import { identifyLanguage, loadLanguageModel, SUPPORTED_LANGUAGES } from './langid.js';
+import { hasText, NO_TEXT } from './no-text.js';
 
 export interface LangidOptions {
   /** Keep only these languages (ISO 639-1); empty keeps every document. */
@@ -30,12 +31,12 @@ export function languageRejection(lang: string, score: number, opts: Pick<Langid
   return null;
 }
 
-/** Adds `lang` and `lang_score` to documents that have `text`; optionally keeps only some languages. */
+/** Adds `lang` and `lang_score` to documents; optionally keeps only some languages. Records without text are dropped (NO_TEXT). */
 export const langid = defineStage<LangidOptions>('langid', { langs: [], minLangScore: 0, overwrite: true }, async function* (docs, opts, ctx) {
   await loadLanguageModel();
   for await (const doc of docs) {
-    if (typeof doc.text !== 'string') {
-      ctx.drop(doc, 'no text field');
+    if (!hasText(doc)) {
+      ctx.drop(doc, NO_TEXT);
       continue;
     }
     if (opts.overwrite || doc.lang === undefined) {

@@ -2,6 +2,7 @@
 // on the number of workers: each document is encoded whole by one deterministic encoder.
 import { DataError } from '../io/errors.js';
 import { locationOf } from '../io/location.js';
+import { hasText, NO_TEXT } from '../text/no-text.js';
 import type { Doc, OnError } from '../io/types.js';
 import { defineStage, type StageContext } from '../stage.js';
 import { WorkerPool } from '../util/worker-pool.js';
@@ -12,13 +13,17 @@ export interface EncodeDocsOptions {
   workers: number;
   vocab: VocabularySpec;
   nfc: boolean;
-  onError: OnError;
+  /**
+   * 'fail': a record without a string `text` is an error (eval ppl, where a silent drop would change
+   * what is measured). Otherwise, as in every pipeline stage, it is dropped as NO_TEXT.
+   */
+  onError?: OnError;
 }
 
 /** Documents per message to a worker: amortizes messaging without holding much in flight. */
 const BATCH = 32;
 
-/** Yields each document with text and its ids; documents without usable text are dropped or fail. */
+/** Yields each document with text and its ids; documents without text, or with an empty one, are dropped. */
 export async function* encodeDocs(docs: AsyncIterable<Doc>, opts: EncodeDocsOptions, ctx: StageContext): AsyncGenerator<[Doc, Uint32Array]> {
   const pool = new WorkerPool<string, Uint32Array, EncodeInit>(new URL('./worker.js', import.meta.url), {
     workers: opts.workers,
@@ -28,10 +33,9 @@ export async function* encodeDocs(docs: AsyncIterable<Doc>, opts: EncodeDocsOpti
   const queue: Doc[] = [];
   async function* texts(): AsyncGenerator<string> {
     for await (const doc of docs) {
-      if (typeof doc.text !== 'string') {
-        const reason = 'no "text" string field';
-        if (opts.onError === 'fail') throw new DataError(reason, locationOf(doc));
-        ctx.drop(doc, reason);
+      if (!hasText(doc)) {
+        if (opts.onError === 'fail') throw new DataError('no "text" string field', locationOf(doc));
+        ctx.drop(doc, NO_TEXT);
         continue;
       }
       if (doc.text.length === 0) {
@@ -56,7 +60,7 @@ export async function* encodeDocs(docs: AsyncIterable<Doc>, opts: EncodeDocsOpti
 /** `--format jsonl`: each document with its ids in `tokens` (and without `text`). */
 export const tokenizeDocs = defineStage<EncodeDocsOptions>(
   'tokenize',
-  { workers: 0, vocab: {}, nfc: true, onError: 'fail' },
+  { workers: 0, vocab: {}, nfc: true },
   async function* (docs, opts, ctx) {
     for await (const [doc, ids] of encodeDocs(docs, opts, ctx)) {
       const { text: _text, ...rest } = doc;

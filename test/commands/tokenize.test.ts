@@ -91,16 +91,19 @@ test('shards: identical bytes for 0 and 2 workers, windows readable, split by do
   assert.match(other.stderr, /different run/);
 });
 
-test('usage errors: binary output needs --out; documents without text fail with file:line', async (t) => {
+test('usage errors: binary output needs --out; documents without text are dropped as "no text", as by every text stage', async (t) => {
   const noOut = await runLoom(['tokenize'], { input });
   assert.equal(noOut.code, 2);
   assert.match(noOut.stderr, /give --out DIR/);
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   writeFileSync(join(dir, 'bad.jsonl'), '{"text":"fine"}\n{"id":"x"}\n');
-  const bad = await runLoom(['tokenize', '--format', 'jsonl', '--workers', '0', join(dir, 'bad.jsonl')]);
-  assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /bad\.jsonl:2: no "text" string field/);
+  const rejects = join(dir, 'rejects.jsonl');
+  const bad = await runLoom(['tokenize', '--format', 'jsonl', '--workers', '0', join(dir, 'bad.jsonl'), '--rejects', rejects]);
+  assert.equal(bad.code, 0, bad.stderr);
+  assert.equal(parseJsonl(bad.stdout).length, 1);
+  assert.match(bad.stderr, /1 dropped \(1 no text\)/);
+  assert.deepEqual(parseJsonl(readFileSync(rejects, 'utf8')).map((r) => [r.reason, r.line]), [['no text', 2]]);
 });
 
 test('stats: Chinese needs far fewer tokens than cl100k, English about as many', async () => {

@@ -9,7 +9,8 @@ import { locationOf, setLocation } from '../../io/location.js';
 import { readDocs } from '../../io/read.js';
 import type { Doc } from '../../io/types.js';
 import { UsageError } from '../../io/errors.js';
-import { defineStage } from '../../stage.js';
+import { defineStage, type StageContext } from '../../stage.js';
+import { hasText, NO_TEXT } from '../../text/no-text.js';
 import { WorkerPool } from '../../util/worker-pool.js';
 import { applyDecision, clusterId, type DedupMode } from './decide.js';
 import { DedupIndex } from './index.js';
@@ -92,6 +93,14 @@ export async function* signatureTasks(docs: AsyncIterable<Doc>, onDoc: (doc: Doc
   }
 }
 
+/** The documents that have text; the others are dropped (NO_TEXT) rather than hashed as empty. */
+async function* withText(docs: AsyncIterable<Doc>, ctx: StageContext): AsyncGenerator<Doc> {
+  for await (const doc of docs) {
+    if (hasText(doc)) yield doc;
+    else ctx.drop(doc, NO_TEXT);
+  }
+}
+
 export const dedup = defineStage<DedupOptions>('dedup', DEDUP_STAGE_DEFAULTS, async function* (docs, opts, ctx) {
   validateParams(opts);
   if (opts.mode !== 'drop' && opts.mode !== 'tag') throw new UsageError(`dedup: --mode must be drop or tag, got "${opts.mode}"`);
@@ -110,7 +119,7 @@ export const dedup = defineStage<DedupOptions>('dedup', DEDUP_STAGE_DEFAULTS, as
       const loc = locationOf(doc);
       return [index.fileNumber(loc?.file ?? '<input>'), loc?.line ?? ordinal, rankOf(doc, opts.keep)];
     };
-    for await (const result of pool.map(signatureTasks(docs, onDoc, meta))) {
+    for await (const result of pool.map(signatureTasks(withText(docs, ctx), onDoc, meta))) {
       if (!result.ok) throw new Error(`dedup: hashing failed: ${result.error}`);
       const side = meta.shift()!;
       for (let k = 0; k < side.files.length; k++) index.add(result.value, k * width, side.files[k]!, side.lines[k]!, side.ranks[k]!);

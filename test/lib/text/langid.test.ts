@@ -71,7 +71,7 @@ test('the langid stage tags documents and drops other languages with a reason', 
   assert.deepEqual(out.map((d) => [d.id, d.lang]), [['en', 'en'], ['zh', 'zh']]);
   assert.ok(out.every((d) => (d.lang_score ?? 0) >= 0.65));
   assert.equal(run.counters.dropped, 2);
-  assert.deepEqual(run.counters.dropReasons, { language: 1, 'no text field': 1 });
+  assert.deepEqual(run.counters.dropReasons, { language: 1, 'no text': 1 });
 });
 
 test('parseLangs rejects unknown codes', () => {

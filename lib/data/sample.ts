@@ -1,6 +1,7 @@
 import { UsageError } from '../io/errors.js';
-import { defineStage } from '../stage.js';
+import { detachLine } from '../io/lossless.js';
 import type { Doc } from '../io/types.js';
+import { defineStage } from '../stage.js';
 import { createRandom } from '../util/random.js';
 
 export interface SampleOptions {
@@ -23,8 +24,10 @@ export const sample = defineStage<SampleOptions>('sample', { n: 10, seed: 0 }, a
   let index = 0;
   for await (const doc of docs) {
     if (index < opts.n) {
+      detachLine(doc);
       reservoir.push({ index, doc });
     } else if (index === nextPick) {
+      detachLine(doc);
       reservoir[random.int(opts.n)] = { index, doc };
       w *= Math.exp(Math.log(uniform()) / opts.n);
       nextPick += 1 + Math.floor(Math.log(uniform()) / Math.log(1 - w));

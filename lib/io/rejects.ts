@@ -1,5 +1,6 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { losslessJson } from './lossless.js';
 import type { Doc, Location } from './types.js';
 
 /** One line of a `--rejects` file. `raw` holds an unparseable input line verbatim; `record` a dropped document. */
@@ -31,11 +32,7 @@ export class RejectSink {
   }
 
   add(entry: RejectEntry): void {
-    const line = JSON.stringify(entry) + '\n';
-    this.buffer.push(line);
-    this.bufferedBytes += line.length;
-    this.count += 1;
-    if (this.bufferedBytes >= FLUSH_BYTES) this.flush();
+    this.push(JSON.stringify(entry) + '\n');
   }
 
   addLine(raw: string, reason: string, loc: Location): void {
@@ -43,7 +40,16 @@ export class RejectSink {
   }
 
   addDoc(doc: Doc, reason: string, stage: string, loc?: Location): void {
-    this.add({ reason, stage, ...(loc ? { file: loc.file, line: loc.line } : {}), record: doc });
+    // The record is spliced in as losslessJson writes it, so its fields keep their exact text.
+    const head = JSON.stringify({ reason, stage, ...(loc ? { file: loc.file, line: loc.line } : {}) } satisfies RejectEntry);
+    this.push(`${head.slice(0, -1)},"record":${losslessJson(doc)}}\n`);
+  }
+
+  private push(line: string): void {
+    this.buffer.push(line);
+    this.bufferedBytes += line.length;
+    this.count += 1;
+    if (this.bufferedBytes >= FLUSH_BYTES) this.flush();
   }
 
   flush(): void {

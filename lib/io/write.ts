@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import { losslessJson } from './lossless.js';
 import type { Doc } from './types.js';
 
 /** Counts kept by a writer. */
@@ -10,9 +11,9 @@ export class WriteCounters {
 
 const BATCH_BYTES = 64 * 1024;
 
-/** Serializes one record as a JSONL line. */
+/** Serializes one record as a JSONL line; a record read from JSONL keeps the text of its unchanged fields (see lossless.ts). */
 export function jsonLine(doc: Doc): string {
-  return JSON.stringify(doc) + '\n';
+  return losslessJson(doc) + '\n';
 }
 
 /**

@@ -3,6 +3,7 @@
 import { DataError } from '../io/errors.js';
 import { locationOf } from '../io/location.js';
 import { hasText, NO_TEXT } from '../text/no-text.js';
+import { carryLine } from '../io/lossless.js';
 import type { Doc, OnError } from '../io/types.js';
 import { defineStage, type StageContext } from '../stage.js';
 import { WorkerPool } from '../util/worker-pool.js';
@@ -65,7 +66,7 @@ export const tokenizeDocs = defineStage<EncodeDocsOptions>(
     for await (const [doc, ids] of encodeDocs(docs, opts, ctx)) {
       const { text: _text, ...rest } = doc;
       ctx.count('tokens', ids.length);
-      yield { ...rest, tokens: Array.from(ids) };
+      yield carryLine(doc, { ...rest, tokens: Array.from(ids) });
     }
   },
 );

@@ -5,6 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { formatLocation } from '../../io/errors.js';
 import { locationOf, setLocation } from '../../io/location.js';
+import { carryLine } from '../../io/lossless.js';
 import type { Doc } from '../../io/types.js';
 import { defineStage, type StageContext } from '../../stage.js';
 import { languageRejection } from '../../text/langid-stage.js';
@@ -82,7 +83,7 @@ export const extract = defineStage<ExtractOptions>('extract', EXTRACT_DEFAULTS, 
     opts.warn?.(`${loc ? formatLocation(loc) : doc.id ?? '?'}: ${detail}${doc.url ? ` (${doc.url})` : ''}`);
     let rejected = doc;
     if (detail !== key) {
-      rejected = { ...doc, extract_error: detail };
+      rejected = carryLine(doc, { ...doc, extract_error: detail });
       if (loc) setLocation(rejected, loc);
     }
     ctx.drop(rejected, key);
@@ -129,7 +130,7 @@ function countPage(ctx: StageContext, page: PageResult): void {
 /** The output record: the page's metadata (and a JSONL input's other fields) plus the extraction. */
 function toDocument(page: Doc, result: PageResult): Doc {
   const { html: _html, ...fields } = page;
-  const doc: Doc = { ...fields, text: result.text };
+  const doc: Doc = carryLine(page, { ...fields, text: result.text });
   if (result.title && !doc.title) doc.title = result.title;
   if (result.date && !doc.date) doc.date = result.date;
   doc.lang = result.lang;

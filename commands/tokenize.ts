@@ -205,7 +205,7 @@ export const tokenizeCommand: CommandModule<object, EncodeArgs> = {
       .option('shuffle-buffer', { type: 'number', default: 10_000, describe: 'Documents in the seeded shuffle buffer of each split (1: keep input order)' })
       .option('shard-tokens', { type: 'number', default: 100_000_000, describe: 'Tokens per shard, rounded to whole windows (bin format)' })
       .option('workers', { type: 'number', default: defaultWorkers, describe: 'Encoding threads (ids do not depend on it; 0: encode in the main thread)' })
-      .example('loom filter … | $0 tokenize --seq-len 2048 --out shards/', 'train/val token shards for `loom pretrain --data shards/`')
+      .example('$0 langid docs.jsonl --langs zh,en | $0 tokenize --seq-len 2048 --out shards/', 'train/val token shards for `loom pretrain --data shards/`')
       .example('$0 tokenize docs.jsonl --format jsonl | head -1', 'ids per document')
       .example('$0 tokenize docs.jsonl --vocab qwen.tiktoken --out shards/', 'Qwen\'s own vocabulary: ids identical to Qwen\'s tokenizer')
       .epilogue('Subcommands: train, decode, stats, export. Shard format and vocabulary: docs/tokenize.md.') as unknown as Argv<EncodeArgs>,

@@ -14,7 +14,9 @@ OUT=${3:?output directory}
 TASKS=${TASKS:-64}
 BUCKET_TASKS=${BUCKET_TASKS:-15}
 CLUSTER_PARTS=${CLUSTER_PARTS:-4}
-BIN=${BIN:-loom}   # not LOOM: loom reads LOOM_* variables as flags
+# How the nodes run loom (not LOOM: loom reads LOOM_* variables as flags); by default this
+# checkout's own, which the nodes must see at the same path. BIN=loom uses the one on their PATH.
+BIN=${BIN:-node $(cd "$(dirname "$0")/../.." && pwd)/dist/bin/loom.js}
 DEDUP_FLAGS=${DEDUP_FLAGS:-}   # e.g. "--keep longest --url"; signatures needs the same flags every time
 mkdir -p "$WORK/logs" "$OUT"
 

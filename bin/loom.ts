@@ -27,18 +27,27 @@ const cli = withGlobalOptions(yargs(args))
   .wrap(Math.min(110, process.stdout.columns || 100))
   .epilogue('Exit codes: 0 ok, 1 data or runtime error, 2 usage. Config precedence: flags > LOOM_* environment > --config file > defaults.')
   .fail((message, err) => {
-    if (err && !(err instanceof UsageError)) throw err;
+    // yargs reports a flag refused by a `coerce` validator, and its own parse errors, as YError.
+    if (err && !(err instanceof UsageError) && err.name !== 'YError') throw err;
     process.stderr.write(`loom: ${describeUsageError(message ?? errorMessage(err))}\nRun with --help for usage.\n`);
     process.exit(EXIT_USAGE);
   });
 
-/** yargs calls an unknown command an unknown argument; say what it is. */
+/**
+ * yargs calls an unknown command an unknown argument, and blames a mistyped subcommand
+ * (`loom eval foo`) on its parent: name the word and what it could have been instead.
+ */
 function describeUsageError(message: string): string {
-  const first = args.find((token) => !token.startsWith('-'));
-  const known = commands.some((c) => String(c.command).split(' ')[0] === first);
-  if (first && !known && /^Unknown arguments?: /.test(message) && message.split(/[:,] /).includes(first)) return `unknown command "${first}"`;
-  if (/^Did you mean /.test(message)) return `unknown command "${first}". ${message}`;
-  return message;
+  // getInternalMethods() exists at run time but is missing from @types/yargs.
+  const internals = (cli as unknown as { getInternalMethods(): { getContext(): { commands: string[] }; getCommandInstance(): { getCommands(): string[] } } }).getInternalMethods();
+  const path = internals.getContext().commands;
+  const choices = internals.getCommandInstance().getCommands();
+  const word = args.filter((token) => !token.startsWith('-'))[path.length];
+  if (word === undefined || choices.length === 0 || choices.includes(word)) return message;
+  const unknown = /^Did you mean /.test(message) || (/^Unknown arguments?: /.test(message) && message.split(/[:,] /).includes(word));
+  if (!unknown) return message;
+  if (path.length === 0) return /^Did you mean /.test(message) ? `unknown command "${word}". ${message}` : `unknown command "${word}"`;
+  return `unknown ${path.join(' ')} subcommand "${word}"; one of: ${choices.join(', ')}`;
 }
 
 try {

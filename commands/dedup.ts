@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import { runPipeline, Warnings } from '../lib/cli/pipeline.js';
 import { withInputOptions, withOutputOptions, type GlobalArgs, type InputArgs, type OutputArgs } from '../lib/cli/options.js';
+import { fraction, nonNegativeInteger, outputFile, positiveInteger, writableDirectory } from '../lib/cli/validate.js';
 import { ReadCounters } from '../lib/io/read.js';
 import { RejectSink } from '../lib/io/rejects.js';
 import { dedup } from '../lib/data/dedup/stream.js';
@@ -53,7 +54,7 @@ function withParamOptions<T>(yargs: Argv<T>) {
     .option('ngram', { type: 'number', default: d.ngram, describe: 'Words per n-gram (space-delimited languages)' })
     .option('char-ngram', { type: 'number', default: d.charNgram, describe: 'Characters per n-gram for Chinese/Japanese/Korean (from `lang`, else from the script)' })
     .option('keep', { type: 'string', default: d.keep, describe: 'Which document of a cluster survives: first, longest, or score:NAME (highest scores.NAME); ties go to the earliest' })
-    .option('workers', { type: 'number', default: DEFAULT_WORKERS, describe: 'Hashing threads (0: hash on the main thread); results do not depend on it' });
+    .option('workers', { type: 'number', default: DEFAULT_WORKERS, coerce: nonNegativeInteger('--workers'), describe: 'Hashing threads (0: hash on the main thread); results do not depend on it' });
 }
 
 function params(argv: ParamArgs & GlobalArgs): DedupParams {
@@ -136,8 +137,8 @@ const clustersCommand: CommandModule<object, ClustersArgs> = {
     yargs
       .option('work', { type: 'string', demandOption: true, describe: 'Work directory shared by all steps' })
       .option('shard', { type: 'string', describe: 'Reduce the edge files of spaces k ≡ j (mod M) to a forest (parallel part)' })
-      .option('parts', { type: 'number', describe: 'Final run: merge the M parts of an earlier `clusters --shard j/M` instead of the bucket edges' })
-      .option('report', { type: 'string', describe: 'Write the cluster report (JSONL, one line per cluster of 2+ documents)' })
+      .option('parts', { type: 'number', coerce: positiveInteger('--parts'), describe: 'Final run: merge the M parts of an earlier `clusters --shard j/M` instead of the bucket edges' })
+      .option('report', { type: 'string', coerce: outputFile('--report'), describe: 'Write the cluster report (JSONL, one line per cluster of 2+ documents)' })
       .example('$0 dedup clusters --work dd/ --report clusters.jsonl', 'one task: all edges')
       .example('$0 dedup clusters --work dd/ --shard $I/4 && $0 dedup clusters --work dd/ --parts 4', 'four parallel parts, then the merge') as unknown as Argv<ClustersArgs>,
   handler: (argv) => {
@@ -182,9 +183,9 @@ export const dedupCommand: CommandModule<object, DedupArgs> = {
       .command([signaturesCommand, bucketsCommand, clustersCommand, filterCommand] as CommandModule<object, never>[])
       .option('mode', { choices: ['drop', 'tag'] as const, default: 'drop' as const, describe: 'drop duplicates (to --rejects with their cluster) or tag every document with dedup: {cluster, size, kept}' })
       .option('verify', { type: 'boolean', default: false, describe: 'Check each LSH candidate pair\'s exact Jaccard similarity before merging (one more pass over the spill)' })
-      .option('jaccard', { type: 'number', default: 0.7, describe: 'Minimum n-gram Jaccard similarity for --verify' })
-      .option('report', { type: 'string', describe: 'Write the cluster report (JSONL, one line per cluster of 2+ documents)' })
-      .option('tmp-dir', { type: 'string', describe: 'Where to spill documents between the two passes (default: the OS temp directory; needs the input\'s uncompressed size)' })
+      .option('jaccard', { type: 'number', default: 0.7, coerce: fraction('--jaccard'), describe: 'Minimum n-gram Jaccard similarity for --verify' })
+      .option('report', { type: 'string', coerce: outputFile('--report'), describe: 'Write the cluster report (JSONL, one line per cluster of 2+ documents)' })
+      .option('tmp-dir', { type: 'string', coerce: writableDirectory('--tmp-dir'), describe: 'Where to spill documents between the two passes (default: the OS temp directory; needs the input\'s uncompressed size)' })
       .example('loom extract crawl/*.warc.gz | $0 dedup > unique.jsonl', 'exact + near-duplicate removal in a pipeline')
       .example('$0 dedup docs.jsonl --mode tag --report clusters.jsonl --keep longest', 'tag every document with its cluster; keep the longest of each')
       .example('$0 dedup zh.jsonl --rejects dups.jsonl --char-ngram 3', 'Chinese with character trigrams; dropped documents with their cluster in dups.jsonl')

@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { withOutputOptions, type OutputArgs } from '../lib/cli/options.js';
 import { runPipeline } from '../lib/cli/pipeline.js';
+import { fraction } from '../lib/cli/validate.js';
 import { langid, parseLangs } from '../lib/text/langid-stage.js';
 
 interface LangidArgs extends OutputArgs {
@@ -15,7 +16,7 @@ export const langidCommand: CommandModule<object, LangidArgs> = {
   builder: (yargs: Argv) =>
     withOutputOptions(yargs)
       .option('langs', { type: 'string', describe: 'Keep only these languages (comma-separated ISO 639-1 codes); the others go to --rejects' })
-      .option('min-lang-score', { type: 'number', default: 0, describe: 'Drop documents whose language confidence is below this (0-1)' })
+      .option('min-lang-score', { type: 'number', default: 0, coerce: fraction('--min-lang-score'), describe: 'Drop documents whose language confidence is below this (0-1)' })
       .option('keep-existing', { type: 'boolean', default: false, describe: 'Keep lang/lang_score that documents already have instead of re-identifying' })
       .example('$0 langid docs.jsonl > tagged.jsonl', 'add lang and lang_score to every document')
       .example('$0 langid docs.jsonl --langs zh,en --min-lang-score 0.65 --rejects other.jsonl', 'keep confident Chinese and English') as unknown as Argv<LangidArgs>,

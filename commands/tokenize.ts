@@ -4,6 +4,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { resolvedConfig } from '../lib/cli/config.js';
 import { withInputOptions, withOutputOptions, type InputArgs, type OutputArgs } from '../lib/cli/options.js';
 import { runPipeline, runWithInputs } from '../lib/cli/pipeline.js';
+import { fraction, nonNegativeInteger, outputDirectory, outputFile, positiveInteger } from '../lib/cli/validate.js';
 import { resolveInputs } from '../lib/io/inputs.js';
 import { runFingerprint } from '../lib/io/manifest.js';
 import { UsageError } from '../lib/io/errors.js';
@@ -57,14 +58,13 @@ const trainCommand: CommandModule<object, InputArgs & VocabArgs & { out: string;
   builder: (yargs: Argv) =>
     withVocabOptions(withInputOptions(yargs))
       .option('vocab', { type: 'string', default: 'base', describe: 'Vocabulary to extend: base (cl100k without multi-digit tokens), default, cl100k, or a .tiktoken file' })
-      .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'The .tiktoken file to write (.gz: gzip-compressed)' })
-      .option('merges', { type: 'number', demandOption: true, describe: 'New tokens to learn' })
+      .option('out', { alias: 'o', type: 'string', demandOption: true, coerce: outputFile('--out'), describe: 'The .tiktoken file to write (.gz: gzip-compressed)' })
+      .option('merges', { type: 'number', demandOption: true, coerce: positiveInteger('--merges'), describe: 'New tokens to learn' })
       .option('wordlist', { type: 'string', array: true, default: [] as string[], describe: 'Word-frequency lists: "word<TAB>freq" or "word freq [tag]" lines (jieba\'s dict.txt works)' })
-      .option('min-frequency', { type: 'number', default: 2, describe: 'Stop when the most frequent pair is seen fewer times' })
+      .option('min-frequency', { type: 'number', default: 2, coerce: positiveInteger('--min-frequency'), describe: 'Stop when the most frequent pair is seen fewer times' })
       .example('$0 tokenize train --wordlist words.tsv --merges 20000 -o my.tiktoken', 'extend Qwen\'s base with words from a frequency list')
       .example('$0 tokenize train corpus.jsonl --merges 5000 --vocab default -o more.tiktoken', 'extend the default vocabulary from JSONL text') as unknown as Argv<never>,
   handler: async (argv) => {
-    if (!Number.isInteger(argv.merges) || argv.merges < 1) throw new UsageError('--merges must be a positive integer');
     const base = loadVocabulary(vocabSpec(argv));
     const pieces = new PieceCounts(base.pattern, argv.nfc);
     for (const path of argv.wordlist) readWordList(readFileSync(path, 'utf8'), path, pieces);
@@ -161,8 +161,8 @@ const exportCommand: CommandModule<object, VocabArgs & { out: string; 'max-lengt
   describe: 'Write a Hugging Face tokenizer.json + tokenizer_config.json for the vocabulary',
   builder: (yargs: Argv) =>
     withVocabOptions(yargs as Argv<object>)
-      .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'Directory (a checkpoint directory, say)' })
-      .option('max-length', { type: 'number', default: 32_768, describe: 'model_max_length in tokenizer_config.json' })
+      .option('out', { alias: 'o', type: 'string', demandOption: true, coerce: outputDirectory('--out'), describe: 'Directory (a checkpoint directory, say)' })
+      .option('max-length', { type: 'number', default: 32_768, coerce: positiveInteger('--max-length'), describe: 'model_max_length in tokenizer_config.json' })
       .option('tiktoken', { type: 'boolean', default: false, describe: 'Also write vocab.tiktoken (the rank file)' })
       .option('ids-for', { type: 'string', describe: 'JSONL of {"text"} records: also write loom-ids.json (text and loom\'s ids) for scripts/verify-hf-tokenizer.py' })
       .example('$0 tokenize export -o ckpt/base', 'then AutoTokenizer.from_pretrained("ckpt/base")') as unknown as Argv<never>,
@@ -200,17 +200,16 @@ export const tokenizeCommand: CommandModule<object, EncodeArgs> = {
       .command([trainCommand, decodeCommand, statsCommand, exportCommand] as CommandModule<object, never>[])
       .option('out', { type: 'string', describe: 'Directory for train-NNNNN.bin / val-NNNNN.bin token shards and manifest.json (--format jsonl: JSONL shards, sized by --shard-size); a rerun resumes' })
       .option('format', { choices: ['bin', 'jsonl'] as const, default: 'bin' as const, describe: 'bin: token shards in --out (see docs/tokenize.md); jsonl: each document with "tokens" instead of "text"' })
-      .option('seq-len', { type: 'number', default: 2048, describe: 'Window length the shards are packed for (windows are seq-len+1 tokens: inputs and shifted targets)' })
-      .option('val-fraction', { type: 'number', default: 0.005, describe: 'Share of documents (not tokens) held out as the validation split' })
-      .option('shuffle-buffer', { type: 'number', default: 10_000, describe: 'Documents in the seeded shuffle buffer of each split (1: keep input order)' })
-      .option('shard-tokens', { type: 'number', default: 100_000_000, describe: 'Tokens per shard, rounded to whole windows (bin format)' })
-      .option('workers', { type: 'number', default: defaultWorkers, describe: 'Encoding threads (ids do not depend on it; 0: encode in the main thread)' })
+      .option('seq-len', { type: 'number', default: 2048, coerce: positiveInteger('--seq-len'), describe: 'Window length the shards are packed for (windows are seq-len+1 tokens: inputs and shifted targets)' })
+      .option('val-fraction', { type: 'number', default: 0.005, coerce: fraction('--val-fraction'), describe: 'Share of documents (not tokens) held out as the validation split' })
+      .option('shuffle-buffer', { type: 'number', default: 10_000, coerce: positiveInteger('--shuffle-buffer'), describe: 'Documents in the seeded shuffle buffer of each split (1: keep input order)' })
+      .option('shard-tokens', { type: 'number', default: 100_000_000, coerce: positiveInteger('--shard-tokens'), describe: 'Tokens per shard, rounded to whole windows (bin format)' })
+      .option('workers', { type: 'number', default: defaultWorkers, coerce: nonNegativeInteger('--workers'), describe: 'Encoding threads (ids do not depend on it; 0: encode in the main thread)' })
       .example('$0 langid docs.jsonl --langs zh,en | $0 tokenize --seq-len 2048 --out shards/', 'train/val token shards for `loom pretrain --data shards/`')
       .example('$0 tokenize docs.jsonl --format jsonl | head -1', 'ids per document')
       .example('$0 tokenize docs.jsonl --vocab qwen.tiktoken --out shards/', 'Qwen\'s own vocabulary: ids identical to Qwen\'s tokenizer')
       .epilogue('Subcommands: train, decode, stats, export. Shard format and vocabulary: docs/tokenize.md.') as unknown as Argv<EncodeArgs>,
   handler: async (argv) => {
-    if (!Number.isInteger(argv.workers) || argv.workers < 0) throw new UsageError('--workers must be a non-negative integer');
     const encode = { workers: argv.workers, vocab: vocabSpec(argv), nfc: argv.nfc };
     if (argv.format === 'jsonl') {
       await runPipeline('tokenize', argv, (docs, { rejects }) => tokenizeDocs(docs, { ...encode, rejects }));

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { errorMessage, UsageError } from '../io/errors.js';
+
 /** Flags that change how a run looks, not what it computes; kept out of manifests and fingerprints. */
 const PRESENTATION = new Set(['quiet', 'progress', 'config', 'inputs', '_', '$0', 'help', 'version']);
 
@@ -12,4 +15,26 @@ export function resolvedConfig(argv: object): Record<string, unknown> {
     config[key] = value;
   }
   return config;
+}
+
+/**
+ * Reads `--config FILE` (yargs' configParser; it passes the path resolved against the working
+ * directory). A missing file and a file that is not JSON are different mistakes: say which.
+ */
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`--config ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a JSON file' : errorMessage(err)}`);
+  }
+  let config: unknown;
+  try {
+    config = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--config ${path}: not valid JSON (${errorMessage(err)})`);
+  }
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new UsageError(`--config ${path}: must hold one JSON object of flag values, like {"seed": 1}`);
+  return config as Record<string, unknown>;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runLoom, tempDir } from '../helpers/cli.js';
 
@@ -88,4 +88,39 @@ test('the run summary on stderr counts records in, out and rejected; --quiet sil
   assert.match(result.stderr, /loom cat: 2 in · 2 out · 1 rejected lines/);
   const quiet = await runLoom(['cat', '--on-error', 'skip', '--quiet'], { input });
   assert.doesNotMatch(quiet.stderr, /loom cat:/);
+});
+
+test('usage errors are caught before any work, exit 2, in loom\'s words', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const input = join(dir, 'in.jsonl');
+  writeFileSync(input, '{"text":"a b c"}\n');
+  writeFileSync(join(dir, 'file'), 'not a directory');
+  writeFileSync(join(dir, 'bad.json'), '{"seed": 1,}');
+  const before = readdirSync(dir).sort();
+  const rejects = ['--rejects', join(dir, 'rejects.jsonl')];
+  const shards = ['--out', join(dir, 'shards')];
+  const cases: [string[], RegExp, Record<string, string>?][] = [
+    [['cat', input, '--seed', 'abc', ...rejects], /^loom: --seed must be an integer, got something that is not a number$/m],
+    [['sample', '-n', '1', input, ...rejects], /^loom: --seed must be an integer/m, { LOOM_SEED: 'abc' }],
+    [['cat', input, '--out', join(dir, 'file'), ...rejects], /^loom: --out .*file: exists and is not a directory$/m],
+    [['dedup', input, '--tmp-dir', join(dir, 'nonexistent'), ...rejects], /^loom: --tmp-dir .*nonexistent: no such directory$/m],
+    [['cat', input, '--config', join(dir, 'missing.json')], /^loom: --config .*missing\.json: no such file$/m],
+    [['cat', input, '--config', join(dir, 'bad.json')], /^loom: --config .*bad\.json: not valid JSON/m],
+    [['eval', 'foo', 'ckpt', 'data'], /^loom: unknown eval subcommand "foo"; one of: ppl$/m],
+    [['sample', '-n', '0', input, ...rejects], /^loom: --count must be a whole number ≥ 1, got 0$/m],
+    [['tokenize', input, '--seq-len', '0', ...shards, ...rejects], /^loom: --seq-len must be a whole number ≥ 1, got 0$/m],
+    [['tokenize', input, '--val-fraction', '2', ...shards], /^loom: --val-fraction must be a number from 0 to 1, got 2$/m],
+    [['extract', input, '-j', '-1', ...rejects], /^loom: --workers must be a whole number ≥ 0, got -1$/m],
+    [['langid', input, '--min-lang-score', '1.5', ...rejects], /^loom: --min-lang-score must be a number from 0 to 1/m],
+    [['dedup', input, '--workers', '1.5', ...rejects], /^loom: --workers must be a whole number ≥ 0, got 1\.5$/m],
+    [['cat', input, '--rejects', dir], /^loom: --rejects .*: is a directory; give a file path$/m],
+  ];
+  for (const [args, message, env] of cases) {
+    const result = await runLoom(args, { env });
+    assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+    assert.match(result.stderr, message, args.join(' '));
+    assert.equal(result.stdout, '');
+    assert.deepEqual(readdirSync(dir).sort(), before, `${args.join(' ')} wrote files before refusing`);
+  }
 });

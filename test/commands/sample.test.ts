@@ -19,5 +19,5 @@ test('sample -n is seeded, streaming and in input order', async () => {
 test('sample -n 0 is a usage error', async () => {
   const result = await runLoom(['sample', '-n', '0'], { input });
   assert.equal(result.code, 2);
-  assert.match(result.stderr, /positive integer/);
+  assert.match(result.stderr, /--count must be a whole number ≥ 1, got 0/);
 });

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
 import { resolvedConfig } from '../lib/cli/config.js';
 import { withInputOptions, withOutputOptions, type InputArgs, type OutputArgs } from '../lib/cli/options.js';
+import { outputsOf, refuseOutputsOverInputs } from '../lib/cli/paths.js';
 import { runPipeline, runWithInputs } from '../lib/cli/pipeline.js';
 import { fraction, nonNegativeInteger, outputDirectory, outputFile, positiveInteger } from '../lib/cli/validate.js';
 import { resolveInputs } from '../lib/io/inputs.js';
@@ -65,6 +66,7 @@ const trainCommand: CommandModule<object, InputArgs & VocabArgs & { out: string;
       .example('$0 tokenize train --wordlist words.tsv --merges 20000 -o my.tiktoken', 'extend Qwen\'s base with words from a frequency list')
       .example('$0 tokenize train corpus.jsonl --merges 5000 --vocab default -o more.tiktoken', 'extend the default vocabulary from JSONL text') as unknown as Argv<never>,
   handler: async (argv) => {
+    refuseOutputsOverInputs([...argv.inputs, ...argv.wordlist], outputsOf(argv));
     const base = loadVocabulary(vocabSpec(argv));
     const pieces = new PieceCounts(base.pattern, argv.nfc);
     for (const path of argv.wordlist) readWordList(readFileSync(path, 'utf8'), path, pieces);

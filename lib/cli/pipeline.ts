@@ -10,6 +10,7 @@ import { StageRun } from '../stage.js';
 import { formatBytes, formatCount, formatDuration } from '../ui/format.js';
 import { resolvedConfig } from './config.js';
 import type { InputArgs, OutputArgs } from './options.js';
+import { outputsOf, refuseOutputsOverInputs } from './paths.js';
 import { startProgress, type ProgressSnapshot } from './progress.js';
 
 /** Prints `file:line: reason` for skipped lines; after 100, only a count at the end. */
@@ -56,6 +57,7 @@ export interface RunIO {
  * `file:line` warnings, progress on stderr, and the run summary.
  */
 export async function runWithInputs<T>(command: string, argv: InputArgs, body: (io: RunIO) => Promise<T>, input: DocInput = JSONL_INPUT): Promise<T> {
+  refuseOutputsOverInputs(argv.inputs, outputsOf(argv));
   const started = performance.now();
   const rejects = argv.rejects ? new RejectSink(argv.rejects) : undefined;
   const warnings = new Warnings();

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runLoom, tempDir } from '../helpers/cli.js';
+import { LOOM_BIN, runLoom, tempDir } from '../helpers/cli.js';
 
 test('--help lists the implemented commands with examples; --version prints the version', async () => {
   const help = await runLoom(['--help']);
@@ -88,6 +89,38 @@ test('the run summary on stderr counts records in, out and rejected; --quiet sil
   assert.match(result.stderr, /loom cat: 2 in · 2 out · 1 rejected lines/);
   const quiet = await runLoom(['cat', '--on-error', 'skip', '--quiet'], { input });
   assert.doesNotMatch(quiet.stderr, /loom cat:/);
+});
+
+test('an output path that is also an input is refused with exit 2 before anything is written; the input is untouched', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const input = join(dir, 'in.jsonl');
+  const text = '{"id":1,"text":"a b c d e"}\nbad\n{"id":2,"text":"a b c d e"}\n';
+  writeFileSync(input, text);
+  symlinkSync(input, join(dir, 'link.jsonl'));
+  mkdirSync(join(dir, 'shards'));
+  writeFileSync(join(dir, 'shards', 'part.jsonl'), '{"id":3,"text":"x"}\n');
+  const cases: [string[], RegExp][] = [
+    [['cat', input, '--on-error', 'skip', '--rejects', input], /--rejects .*in\.jsonl is also an input: writing it would destroy it/],
+    [['dedup', input, '--on-error', 'skip', '--report', input], /--report .*in\.jsonl is also an input/],
+    [['langid', join(dir, 'link.jsonl'), '--on-error', 'skip', '--rejects', input], /--rejects .*in\.jsonl is the input .*link\.jsonl/],
+    [['cat', join(dir, 'shards'), '--out', join(dir, 'shards', 'out')], /--out .* lies inside the input directory .*shards/],
+    [['sample', '-n', '1', input, '--on-error', 'skip', '--out', dir], /--out .* holds the input .*in\.jsonl/],
+    [['tokenize', 'train', input, '--on-error', 'skip', '--merges', '5', '-o', input], /--out .*in\.jsonl is also an input/],
+  ];
+  for (const [args, message] of cases) {
+    const result = await runLoom(args);
+    assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+    assert.match(result.stderr, message);
+    assert.equal(result.stdout, '');
+    assert.equal(readFileSync(input, 'utf8'), text, args.join(' '));
+  }
+  assert.deepEqual(readdirSync(join(dir, 'shards')), ['part.jsonl']);
+  // The same file arriving on stdin (`loom cat --rejects in.jsonl < in.jsonl`).
+  const redirected = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), LOOM_BIN, 'cat', '--on-error', 'skip', '--rejects', input], { stdio: [openSync(input, 'r'), 'pipe', 'pipe'], encoding: 'utf8' });
+  assert.equal(redirected.status, 2, redirected.stderr);
+  assert.match(redirected.stderr, /--rejects .*in\.jsonl is the input <stdin>/);
+  assert.equal(readFileSync(input, 'utf8'), text);
 });
 
 test('usage errors are caught before any work, exit 2, in loom\'s words', async (t) => {

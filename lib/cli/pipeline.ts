@@ -11,7 +11,7 @@ import { formatBytes, formatCount, formatDuration } from '../ui/format.js';
 import { resolvedConfig } from './config.js';
 import type { InputArgs, OutputArgs } from './options.js';
 import { outputsOf, refuseOutputsOverInputs } from './paths.js';
-import { startProgress, type ProgressSnapshot } from './progress.js';
+import { countedBytes, startProgress, type ProgressSnapshot } from './progress.js';
 
 /** Prints `file:line: reason` for skipped lines; after 100, only a count at the end. */
 export class Warnings {
@@ -35,7 +35,8 @@ export class Warnings {
  */
 export interface DocInput {
   read(specs: readonly string[], opts: ReadOptions): AsyncIterable<Doc>;
-  resolve(specs: readonly string[]): Promise<{ name: string }[]>;
+  /** `size`: the bytes its reader counts in this source, where it counts them as stored (see countedBytes). */
+  resolve(specs: readonly string[]): Promise<{ name: string; size?: number }[]>;
 }
 
 const JSONL_INPUT: DocInput = { read: readDocs, resolve: resolveInputs };
@@ -65,12 +66,17 @@ export async function runWithInputs<T>(command: string, argv: InputArgs, body: (
   const written = new WriteCounters();
   let stage: StageRun | undefined;
   const docs = input.read(argv.inputs, { onError: argv['on-error'], rejects, counters: read, warn: warnings.warn, txtSplit: argv['txt-split'] });
+  // Found in the background: a percentage and an ETA appear once the inputs' sizes are known.
+  let totalBytes: number | undefined;
+  if (!argv.quiet) void countedBytes(input.resolve(argv.inputs)).then((n) => (totalBytes = n));
   const snapshot = (): ProgressSnapshot => ({
     label: `loom ${command}`,
     records: read.records,
     bytes: read.bytes,
+    totalBytes,
     out: written.records,
-    rejected: read.rejected + (stage?.counters.dropped ?? 0),
+    rejected: read.rejected,
+    dropped: stage?.counters.dropped ?? 0,
     extra: stage?.counters.extra,
   });
   const progress = await startProgress(argv.progress, snapshot, argv.quiet);

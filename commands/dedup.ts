@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Argv, CommandModule } from 'yargs';
+import { outputsOf, refuseOutputsOverInputs } from '../lib/cli/paths.js';
 import { runPipeline, Warnings } from '../lib/cli/pipeline.js';
 import { withInputOptions, withOutputOptions, type GlobalArgs, type InputArgs, type OutputArgs } from '../lib/cli/options.js';
 import { fraction, nonNegativeInteger, outputFile, positiveInteger, writableDirectory } from '../lib/cli/validate.js';
@@ -90,6 +91,7 @@ const signaturesCommand: CommandModule<object, SignaturesArgs> = {
       .option('shard', { type: 'string', describe: 'This task, as i/N (0-based); default 0/1' })
       .example('$0 dedup signatures shards/ --work dd/ --shard $SLURM_ARRAY_TASK_ID/64', 'one task of a 64-task array') as unknown as Argv<SignaturesArgs>,
   handler: async (argv) => {
+    refuseOutputsOverInputs(argv.inputs, outputsOf(argv));
     const shard = parseShard(argv.shard);
     const warnings = new Warnings();
     const rejects = argv.rejects ? new RejectSink(argv.rejects) : undefined;

@@ -103,6 +103,7 @@ test('an output path that is also an input is refused with exit 2 before anythin
   const cases: [string[], RegExp][] = [
     [['cat', input, '--on-error', 'skip', '--rejects', input], /--rejects .*in\.jsonl is also an input: writing it would destroy it/],
     [['dedup', input, '--on-error', 'skip', '--report', input], /--report .*in\.jsonl is also an input/],
+    [['dedup', 'signatures', input, '--work', join(dir, 'work'), '--on-error', 'skip', '--rejects', input], /--rejects .*in\.jsonl is also an input/],
     [['langid', join(dir, 'link.jsonl'), '--on-error', 'skip', '--rejects', input], /--rejects .*in\.jsonl is the input .*link\.jsonl/],
     [['cat', join(dir, 'shards'), '--out', join(dir, 'shards', 'out')], /--out .* lies inside the input directory .*shards/],
     [['sample', '-n', '1', input, '--on-error', 'skip', '--out', dir], /--out .* holds the input .*in\.jsonl/],

@@ -4,6 +4,7 @@ export type { Doc, Location, OnError } from './io/types.js';
 export { DataError, UsageError } from './io/errors.js';
 export { readDocs, readSource, ReadCounters } from './io/read.js';
 export { writeJsonl, WriteCounters, jsonLine } from './io/write.js';
+export { carryLine, losslessJson } from './io/lossless.js';
 export { writeShards, parseShardSize, type ShardSize } from './io/shards.js';
 export { readManifest, type ShardManifest } from './io/manifest.js';
 export { RejectSink } from './io/rejects.js';

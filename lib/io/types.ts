@@ -1,4 +1,8 @@
-/** A document record as it flows between stages (DESIGN.md "Records"). Unknown fields pass through. */
+/**
+ * A document record as it flows between stages (DESIGN.md "Records"). Unknown fields pass through
+ * with their exact text: a stage changes a record in place (or carries its line to a copy with
+ * carryLine), and the writer re-serializes only the fields that changed (lib/io/lossless.ts).
+ */
 export interface Doc {
   id?: string;
   text?: string;

@@ -32,4 +32,10 @@ export function tokenizerFor(init: EncodeInit): Tokenizer {
   return loaded.tokenizer;
 }
 
+/** Frees the tokenizer kept in this thread (its WASM encoder holds tens of MB); the next call loads one again. */
+export function releaseTokenizer(): void {
+  loaded?.tokenizer.free();
+  loaded = undefined;
+}
+
 serveTasks(handler);

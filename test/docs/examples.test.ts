@@ -1,6 +1,7 @@
-// Every `loom …` example in README.md, docs/*.md, the examples' Makefiles and each command's --help
-// must name commands and flags that exist and pass loom's argument parsing. Examples are parsed in
-// this process by loom's own command tree, stopped just before the command would run (a dry run).
+// Every `loom …` example in README.md, docs/*.md, the examples' READMEs and Makefiles and each
+// command's --help must name commands and flags that exist and pass loom's argument parsing.
+// Examples are parsed in this process by loom's own command tree, stopped just before the command
+// would run (a dry run).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -36,7 +37,9 @@ async function dryRun(args: string[]): Promise<string | undefined> {
 /** The text `loom ARGS --help` prints. */
 async function helpText(args: string[]): Promise<string> {
   let output = '';
-  await loomParser().parseAsync([...args, '--help'], {}, (_err, _argv, text) => (output = text));
+  await loomParser().parseAsync([...args, '--help'], {}, (_err, _argv, text) => {
+    output = text;
+  });
   return output;
 }
 
@@ -139,7 +142,8 @@ function inlineSpans(markdown: string): string[] {
 }
 
 function markdownFiles(): string[] {
-  return ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const examples = readdirSync(join(ROOT, 'examples')).map((d) => `examples/${d}/README.md`).filter((f) => existsSync(join(ROOT, f)));
+  return ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`), ...examples];
 }
 
 /** Recipe lines of the examples' Makefiles that call loom, with the Makefile's own defaults filled in. */

@@ -8,6 +8,7 @@ import { runPipeline, runWithInputs } from '../lib/cli/pipeline.js';
 import { fraction, nonNegativeInteger, outputDirectory, outputFile, positiveInteger } from '../lib/cli/validate.js';
 import { resolveInputs } from '../lib/io/inputs.js';
 import { runFingerprint } from '../lib/io/manifest.js';
+import { reportInterrupts } from '../lib/io/shards.js';
 import { UsageError } from '../lib/io/errors.js';
 import { writeJsonl } from '../lib/io/write.js';
 import { readDocs } from '../lib/io/read.js';
@@ -227,6 +228,7 @@ export const tokenizeCommand: CommandModule<object, EncodeArgs> = {
         const stat = statSync(source.name);
         return { path: source.name, bytes: stat.size, mtime: stat.mtime.toISOString() };
       });
+      const stopReportingInterrupts = reportInterrupts('tokenize', out);
       const { stage, done } = packTokens(docs, {
         ...encode,
         out,
@@ -239,7 +241,7 @@ export const tokenizeCommand: CommandModule<object, EncodeArgs> = {
         run: { command: 'tokenize', config, inputs, fingerprint: runFingerprint('tokenize', config, inputs) },
       });
       watch(stage);
-      const result = await done;
+      const result = await done.finally(stopReportingInterrupts);
       written.records = result.manifest.counts.documents ?? 0;
       if (argv.quiet) return;
       if (result.alreadyComplete) process.stderr.write(`loom tokenize: ${out} is already complete; nothing to do\n`);

@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import type { Compression } from '../io/compression.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../io/lines.js';
 import { TEXT_SPLITS, type TextSplit } from '../io/text-input.js';
 import type { OnError } from '../io/types.js';
 import { readConfigFile } from './config.js';
@@ -19,6 +20,7 @@ export interface InputArgs extends GlobalArgs {
   'on-error': OnError;
   rejects?: string;
   'txt-split': TextSplit;
+  'max-line-bytes': number;
 }
 
 /** Flags of every command that writes records. */
@@ -41,7 +43,8 @@ export function withInputOptions<T>(yargs: Argv<T>) {
     .positional('inputs', { type: 'string', array: true, default: [] as string[], describe: 'JSONL files (.gz/.zst detected by content), .txt files, globs, shard directories, or - for stdin' })
     .option('txt-split', { choices: TEXT_SPLITS, default: 'file' as TextSplit, describe: '.txt inputs: one document per file, or one per paragraph (lines up to a blank line)' })
     .option('on-error', { choices: ['fail', 'skip'] as const, default: 'fail' as const, describe: 'On a bad line: fail (exit 1) or skip it and go on' })
-    .option('rejects', { type: 'string', coerce: outputFile('--rejects'), describe: 'Write every rejected line or dropped record here (JSONL, with its reason)' });
+    .option('rejects', { type: 'string', coerce: outputFile('--rejects'), describe: 'Write every rejected line or dropped record here (JSONL, with its reason)' })
+    .option('max-line-bytes', { type: 'number', default: DEFAULT_MAX_LINE_BYTES, defaultDescription: '256 MiB', describe: 'A longer line is a bad line (see --on-error), skipped without being read into memory' });
 }
 
 export function withOutputOptions<T>(yargs: Argv<T>) {

@@ -1,9 +1,10 @@
 import { statSync } from 'node:fs';
+import { escapeControls, formatLocation } from '../io/errors.js';
 import { resolveInputs } from '../io/inputs.js';
 import { runFingerprint, type ShardManifest } from '../io/manifest.js';
 import { readDocs, ReadCounters, type ReadOptions } from '../io/read.js';
 import { RejectSink } from '../io/rejects.js';
-import { parseShardSize, writeShards } from '../io/shards.js';
+import { parseShardSize, reportInterrupts, writeShards } from '../io/shards.js';
 import type { Doc } from '../io/types.js';
 import { WriteCounters, writeJsonl } from '../io/write.js';
 import { StageRun } from '../stage.js';
@@ -21,7 +22,7 @@ export class Warnings {
   warn = (message: string) => {
     if (this.shown < this.limit) {
       this.shown += 1;
-      process.stderr.write(`${message}\n`);
+      process.stderr.write(`${escapeControls(message)}\n`);
     } else this.suppressed += 1;
   };
   finish(): void {
@@ -65,7 +66,7 @@ export async function runWithInputs<T>(command: string, argv: InputArgs, body: (
   const read = new ReadCounters();
   const written = new WriteCounters();
   let stage: StageRun | undefined;
-  const docs = input.read(argv.inputs, { onError: argv['on-error'], rejects, counters: read, warn: warnings.warn, txtSplit: argv['txt-split'] });
+  const docs = input.read(argv.inputs, { onError: argv['on-error'], rejects, counters: read, warn: warnings.warn, maxLineBytes: argv['max-line-bytes'], txtSplit: argv['txt-split'] });
   // Found in the background: a percentage and an ETA appear once the inputs' sizes are known.
   let totalBytes: number | undefined;
   if (!argv.quiet) void countedBytes(input.resolve(argv.inputs)).then((n) => (totalBytes = n));
@@ -96,6 +97,9 @@ export async function runWithInputs<T>(command: string, argv: InputArgs, body: (
       `${formatCount(written.records)} out`,
       `${formatCount(read.rejected)} rejected lines`,
       ...(dropped > 0 ? [`${formatCount(dropped)} dropped (${dropReasons(stage!.counters.dropReasons)})`] : []),
+      ...(read.firstInvalidUtf8
+        ? [`${formatCount(read.invalidUtf8Lines)} ${read.invalidUtf8Lines === 1 ? 'line' : 'lines'} with invalid UTF-8, read with U+FFFD (first at ${formatLocation(read.firstInvalidUtf8)})`]
+        : []),
       `${formatBytes(read.bytes)} in ${formatDuration(seconds)} (${formatBytes(read.bytes / Math.max(seconds, 1e-9))}/s)`,
     ];
     process.stderr.write(`loom ${command}: ${parts.join(' · ')}\n`);
@@ -126,6 +130,7 @@ export async function runPipeline(command: string, argv: OutputArgs, transform: 
     const config = resolvedConfig(argv);
     const inputs = await describeInputs(argv.inputs, input);
     const dropped = () => (output instanceof StageRun ? output.counters.dropped : 0);
+    const stopReportingInterrupts = reportInterrupts(command, argv.out);
     const result = await writeShards(
       output,
       {
@@ -133,10 +138,10 @@ export async function runPipeline(command: string, argv: OutputArgs, transform: 
         size: parseShardSize(argv['shard-size']),
         compression: argv.compression,
         run: { command, config, inputs, seed: argv.seed, fingerprint: runFingerprint(command, config, inputs) },
-        counts: () => ({ records_in: read.records, rejected: read.rejected + dropped() }),
+        counts: () => ({ records_in: read.records, rejected: read.rejected + dropped(), invalid_utf8_lines: read.invalidUtf8Lines }),
       },
       written,
-    );
+    ).finally(stopReportingInterrupts);
     if (!argv.quiet && result.alreadyComplete) process.stderr.write(`loom ${command}: ${argv.out} is already complete; nothing to do\n`);
     if (!argv.quiet && result.skippedRecords > 0) {
       process.stderr.write(`loom ${command}: resumed after ${formatCount(result.skippedRecords)} records already in finished shards\n`);

@@ -47,6 +47,26 @@ export interface ShardWriteResult {
   alreadyComplete: boolean;
 }
 
+const INTERRUPT_SIGNALS = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/**
+ * While a command writes resumable output into `dir`, Ctrl-C (or SIGTERM) ends it with a message
+ * that says the work is not lost, and the shell's exit code for the signal (130, 143). Finished
+ * shards stay listed in the manifest; the unfinished one is a `.tmp` that a rerun removes.
+ * Returns the function that removes the handlers.
+ */
+export function reportInterrupts(command: string, dir: string): () => void {
+  const handlers = Object.entries(INTERRUPT_SIGNALS).map(([signal, code]) => {
+    const handler = () => {
+      process.stderr.write(`\nloom ${command}: interrupted; rerun the same command to resume (finished shards in ${dir} are kept)\n`);
+      process.exit(code);
+    };
+    process.once(signal, handler);
+    return () => process.off(signal, handler);
+  });
+  return () => handlers.forEach((remove) => remove());
+}
+
 export function shardFileName(index: number, compression: Compression): string {
   return `shard-${String(index).padStart(5, '0')}.jsonl${extensionFor(compression)}`;
 }

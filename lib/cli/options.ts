@@ -4,7 +4,7 @@ import { DEFAULT_MAX_LINE_BYTES } from '../io/lines.js';
 import { TEXT_SPLITS, type TextSplit } from '../io/text-input.js';
 import type { OnError } from '../io/types.js';
 import { readConfigFile } from './config.js';
-import { integer, outputDirectory, outputFile, shardSize } from './validate.js';
+import { integer, outputDirectory, outputFile, positiveInteger, shardSize } from './validate.js';
 
 /** Flags every command accepts (registered once, globally, in bin/loom.ts). */
 export interface GlobalArgs {
@@ -44,7 +44,7 @@ export function withInputOptions<T>(yargs: Argv<T>) {
     .option('txt-split', { choices: TEXT_SPLITS, default: 'file' as TextSplit, describe: '.txt inputs: one document per file, or one per paragraph (lines up to a blank line)' })
     .option('on-error', { choices: ['fail', 'skip'] as const, default: 'fail' as const, describe: 'On a bad line: fail (exit 1) or skip it and go on' })
     .option('rejects', { type: 'string', coerce: outputFile('--rejects'), describe: 'Write every rejected line or dropped record here (JSONL, with its reason)' })
-    .option('max-line-bytes', { type: 'number', default: DEFAULT_MAX_LINE_BYTES, defaultDescription: '256 MiB', describe: 'A longer line is a bad line (see --on-error), skipped without being read into memory' });
+    .option('max-line-bytes', { type: 'number', default: DEFAULT_MAX_LINE_BYTES, defaultDescription: '256 MiB', coerce: positiveInteger('--max-line-bytes'), describe: 'A longer line is a bad line (see --on-error), skipped without being read into memory' });
 }
 
 export function withOutputOptions<T>(yargs: Argv<T>) {

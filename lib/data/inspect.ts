@@ -10,6 +10,8 @@ export interface Distribution {
   min: number;
   max: number;
   mean: number;
+  /** Percentiles (and histogram) computed from every value; false past EXACT_LIMIT values, where they come from a sketch within 1%. */
+  exact: boolean;
   percentiles: Record<string, number>;
   histogram?: { lo: number; hi: number; count: number }[];
 }
@@ -102,6 +104,7 @@ function distribution(sketch: QuantileSketch, bins?: number): Distribution {
     min: sketch.min,
     max: sketch.max,
     mean: sketch.mean,
+    exact: sketch.exact,
     percentiles,
     ...(bins ? { histogram: sketch.histogram(bins) } : {}),
   };

@@ -1,7 +1,11 @@
+/** Up to this many values (512 KiB) are also kept as they are, for exact answers on small inputs. */
+export const EXACT_LIMIT = 65_536;
+
 /**
  * Streaming quantiles in bounded memory with ~1% relative error (a log-bucket sketch in the
  * manner of DDSketch): values map to buckets of geometrically growing width, so a billion text
- * lengths cost a few hundred buckets.
+ * lengths cost a few hundred buckets. Up to `exactLimit` values the answers are exact instead:
+ * quantiles interpolate linearly between the two nearest values, as numpy and pandas do by default.
  */
 export class QuantileSketch {
   count = 0;
@@ -12,9 +16,20 @@ export class QuantileSketch {
   private readonly positive = new Map<number, number>();
   private readonly negative = new Map<number, number>();
   private readonly logGamma: number;
+  /** Every value so far, until there are more than exactLimit; sorted on demand. */
+  private values: number[] | undefined = [];
+  private sorted = true;
 
-  constructor(relativeError = 0.01) {
+  constructor(
+    relativeError = 0.01,
+    private readonly exactLimit = EXACT_LIMIT,
+  ) {
     this.logGamma = Math.log((1 + relativeError) / (1 - relativeError));
+  }
+
+  /** Whether quantiles and histograms are exact (all values are held). */
+  get exact(): boolean {
+    return this.values !== undefined;
   }
 
   add(value: number): void {
@@ -23,6 +38,10 @@ export class QuantileSketch {
     this.sum += value;
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
+    if (this.values && this.values.length < this.exactLimit) {
+      this.values.push(value);
+      this.sorted = false;
+    } else this.values = undefined;
     if (value === 0) this.zeros += 1;
     else {
       const buckets = value > 0 ? this.positive : this.negative;
@@ -35,10 +54,16 @@ export class QuantileSketch {
     return this.count === 0 ? NaN : this.sum / this.count;
   }
 
-  /** The q-quantile (0 ≤ q ≤ 1), clamped to the exact min and max. */
+  /** The q-quantile (0 ≤ q ≤ 1): exact while all values are held, else clamped to the exact min and max. */
   quantile(q: number): number {
     if (this.count === 0) return NaN;
     const rank = q * (this.count - 1);
+    const exact = this.sortedValues();
+    if (exact) {
+      const below = Math.floor(rank);
+      const above = Math.min(below + 1, exact.length - 1);
+      return exact[below]! + (exact[above]! - exact[below]!) * (rank - below);
+    }
     let seen = 0;
     for (const [value, n] of this.sortedBuckets()) {
       seen += n;
@@ -53,12 +78,20 @@ export class QuantileSketch {
     if (this.max === this.min) return [{ lo: this.min, hi: this.max, count: this.count }];
     const width = (this.max - this.min) / bins;
     const result = Array.from({ length: bins }, (_, i) => ({ lo: this.min + i * width, hi: this.min + (i + 1) * width, count: 0 }));
-    for (const [value, n] of this.sortedBuckets()) {
+    for (const [value, n] of this.sortedValues()?.map((v): [number, number] => [v, 1]) ?? this.sortedBuckets()) {
       const clamped = Math.min(this.max, Math.max(this.min, value));
       const bin = Math.min(bins - 1, Math.floor((clamped - this.min) / width));
       result[bin]!.count += n;
     }
     return result;
+  }
+
+  private sortedValues(): number[] | undefined {
+    if (this.values && !this.sorted) {
+      this.values.sort((a, b) => a - b);
+      this.sorted = true;
+    }
+    return this.values;
   }
 
   private sortedBuckets(): [number, number][] {

@@ -21,6 +21,7 @@ import { locationOf } from '../../io/location.js';
 import { readSource, type ReadOptions } from '../../io/read.js';
 import type { Doc } from '../../io/types.js';
 import { defineStage } from '../../stage.js';
+import { hasText, NO_TEXT } from '../../text/no-text.js';
 import { float64Column, uint32Column, type Column } from './columns.js';
 import { applyDecision, clusterId, type DedupMode } from './decide.js';
 import { resolveClusters } from './index.js';
@@ -119,8 +120,9 @@ export async function runSignatures(specs: readonly string[], opts: SignaturesOp
   const fileNumber = new Map(inputs.map((name, f) => [name, f]));
   const mine = inputs.filter((_, f) => f % opts.shard.count === opts.shard.index);
   let bytes = 0;
+  // Records without text are not hashed: the filter step drops them (NO_TEXT), as plain dedup does.
   async function* taskDocs(): AsyncGenerator<Doc> {
-    for (const name of mine) yield* readSource(fileSource(name), opts);
+    for (const name of mine) for await (const doc of readSource(fileSource(name), opts)) if (hasText(doc)) yield doc;
   }
   const meta: { files: number[]; lines: number[]; ranks: number[] }[] = [];
   const onDoc = (doc: Doc): [number, number, number] => {
@@ -394,6 +396,10 @@ export const dedupFilter = defineStage<FilterOptions>('dedup', { work: '', shard
   const table = new HashTable64();
   for (let r = 0; r < rows.length; r += 6) if (rows[r]! % opts.shard.count === opts.shard.index) table.getOrInsert(rows[r]!, rows[r + 1]!, r);
   for await (const doc of docs) {
+    if (!hasText(doc)) {
+      ctx.drop(doc, NO_TEXT);
+      continue;
+    }
     const loc = locationOf(doc);
     const file = loc ? fileNumber.get(loc.file) : undefined;
     if (loc === undefined || file === undefined) throw new DataError(`dedup filter: ${loc?.file ?? 'a document'} is not one of the inputs in ${opts.work}/dedup.json`);

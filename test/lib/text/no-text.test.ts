@@ -2,9 +2,12 @@
 // reason "no text", counted, and written to --rejects (issue 21).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { dedupFilter, runBuckets, runClusters, runSignatures } from '../../../lib/data/dedup/multistage.js';
+import { DEDUP_DEFAULTS } from '../../../lib/data/dedup/options.js';
 import { dedup } from '../../../lib/data/dedup/stream.js';
+import { readDocs } from '../../../lib/io/read.js';
 import { RejectSink } from '../../../lib/io/rejects.js';
 import type { Doc } from '../../../lib/io/types.js';
 import type { StageRun } from '../../../lib/stage.js';
@@ -50,3 +53,27 @@ for (const [name, stage] of STAGES) {
     ]);
   });
 }
+
+test('multi-stage dedup drops them too, and a record without text never wins a URL cluster', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const input = join(dir, 'in.jsonl');
+  const docs = [
+    { id: 'bare', url: 'https://example.com/a' },
+    { id: 'page', url: 'https://example.com/a', text: 'The text of the page at a.' },
+    { id: 'other', url: 'https://example.com/b', text: 'Another page entirely, at b.' },
+  ];
+  writeFileSync(input, docs.map((d) => JSON.stringify(d)).join('\n') + '\n');
+  const work = join(dir, 'work');
+  const params = { ...DEDUP_DEFAULTS, url: true };
+  await runSignatures([input], { work, shard: { index: 0, count: 1 }, params, workers: 0 });
+  runBuckets(work, { index: 0, count: 1 });
+  runClusters(work, {});
+  const rejects = new RejectSink(join(dir, 'rejects.jsonl'));
+  const run = dedupFilter(readDocs([input]), { work, shard: { index: 0, count: 1 }, mode: 'drop', rejects });
+  const out: Doc[] = [];
+  for await (const doc of run) out.push(doc);
+  rejects.close();
+  assert.deepEqual(out.map((d) => d.id), ['page', 'other']);
+  assert.deepEqual(run.counters.dropReasons, { [NO_TEXT]: 1 });
+});

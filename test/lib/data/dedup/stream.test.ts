@@ -132,15 +132,17 @@ test('--verify drops LSH candidates whose exact Jaccard is below the bar', async
   assert.equal(verified.counters.extra.pairs_confirmed, 1);
 });
 
-test('documents without text pass through untouched; the spill is removed, also after an early stop', async (t) => {
+test('a document without text is dropped as "no text"; empty texts pass untouched; the spill is removed, also after an early stop', async (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   const docs = [{ id: 'x', meta: 1 }, { id: 'y', text: '' }, { id: 'z', text: '   ' }];
-  assert.deepEqual(await collect(dedup(stream(docs), { tmpDir: dir })), docs);
+  const run = dedup(stream(docs), { tmpDir: dir });
+  assert.deepEqual(await collect(run), docs.slice(1));
+  assert.deepEqual(run.counters.dropReasons, { 'no text': 1 });
   assert.deepEqual(readdirSync(dir), []);
   for await (const doc of dedup(stream(docs), { tmpDir: dir })) {
     assert.equal(readdirSync(dir).length, 1);
-    if (doc.id === 'x') break;
+    if (doc.id === 'y') break;
   }
   assert.deepEqual(readdirSync(dir), []);
 });

@@ -4,7 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { commands } from '../commands/index.js';
 import { ENV_PREFIX, setAsideForeignEnv } from '../lib/cli/env.js';
 import { withGlobalOptions } from '../lib/cli/options.js';
-import { DataError, EXIT_DATA, EXIT_USAGE, UsageError, errorMessage } from '../lib/io/errors.js';
+import { DataError, EXIT_DATA, EXIT_USAGE, UsageError, errorMessage, escapeControls } from '../lib/io/errors.js';
 import { exitQuietlyOnEpipe } from '../lib/io/stdout.js';
 import { VERSION } from '../lib/version.js';
 
@@ -57,7 +57,8 @@ try {
     process.stderr.write(`loom: ${err.message}\n`);
     process.exit(EXIT_USAGE);
   }
-  process.stderr.write(`loom: ${err instanceof DataError ? err.message : errorMessage(err)}\n`);
+  // Messages can quote input (a library's parse error, say): escaped, they cannot garble the terminal.
+  process.stderr.write(`loom: ${escapeControls(errorMessage(err))}\n`);
   if (!(err instanceof DataError) && process.env.LOOM_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
   process.exit(EXIT_DATA);
 }

@@ -58,7 +58,7 @@ const INTERRUPT_SIGNALS = { SIGINT: 130, SIGTERM: 143 } as const;
 export function reportInterrupts(command: string, dir: string): () => void {
   const handlers = Object.entries(INTERRUPT_SIGNALS).map(([signal, code]) => {
     const handler = () => {
-      process.stderr.write(`\nloom ${command}: interrupted; rerun the same command to resume (finished shards in ${dir} are kept)\n`);
+      process.stderr.write(`loom ${command}: interrupted; rerun the same command to resume (finished shards in ${dir} are kept)\n`);
       process.exit(code);
     };
     process.once(signal, handler);

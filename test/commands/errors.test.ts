@@ -27,6 +27,18 @@ test('a truncated .gz input: "truncated gzip after N lines", and those N lines a
   assert.doesNotMatch(result.stderr, /unexpected end of file/);
 });
 
+test('a truncated page.html.gz given to extract is dropped as "truncated gzip", named by its file', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const packed = gzipSync(`<html><body><p>${'Hello world, this is the text. '.repeat(500)}</p></body></html>`);
+  const file = join(dir, 'page.html.gz');
+  writeFileSync(file, packed.subarray(0, packed.length >> 1));
+  const result = await runLoom(['extract', '-j', '0', file]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /page\.html\.gz:1: truncated gzip\n/);
+  assert.match(result.stderr, /1 dropped \(1 truncated gzip\)/);
+});
+
 test('binary junk given as JSONL or WARC is named, and no raw control byte reaches the terminal', async (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);

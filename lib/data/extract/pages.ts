@@ -6,7 +6,7 @@ import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { glob } from 'tinyglobby';
-import { decodedChunks } from '../../io/compression.js';
+import { DamagedDataError, decodedChunks } from '../../io/compression.js';
 import { DataError, UsageError } from '../../io/errors.js';
 import type { InputSource } from '../../io/inputs.js';
 import { setLocation } from '../../io/location.js';
@@ -168,14 +168,22 @@ async function* readHtmlFile(input: PageInput, open: () => AsyncIterable<Buffer>
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of decodedChunks(countBytes(open(), counters))) {
-    size += chunk.length;
-    if (size > opts.maxPageBytes) {
-      bodies.set(doc, { skip: 'too large' });
-      yield doc;
-      return;
+  try {
+    for await (const chunk of decodedChunks(countBytes(open(), counters))) {
+      size += chunk.length;
+      if (size > opts.maxPageBytes) {
+        bodies.set(doc, { skip: 'too large' });
+        yield doc;
+        return;
+      }
+      chunks.push(chunk);
     }
-    chunks.push(chunk);
+  } catch (err) {
+    if (!(err instanceof DamagedDataError)) throw err;
+    // A cut-short page.html.gz is a page that cannot be read: dropped with the reason, like a truncated WARC record.
+    bodies.set(doc, { skip: `${err.truncated ? 'truncated' : 'corrupt'} ${err.compression}` });
+    yield doc;
+    return;
   }
   bodies.set(doc, { bytes: Buffer.concat(chunks) });
   yield doc;

@@ -5,6 +5,7 @@
 // 100k CJK characters 80 s), and lone surrogates are kept as WTF-8 bytes instead of U+FFFD.
 import { Tiktoken } from 'tiktoken/lite';
 import { UsageError } from '../io/errors.js';
+import { mayHaveLongPiece } from './long-runs.js';
 import { forEachPiece, toJsRegExp } from './pattern.js';
 import { formatRanks } from './ranks.js';
 import { ENDOFTEXT } from './special.js';
@@ -15,17 +16,6 @@ export const MAX_PIECE_CHARS = 512;
 const CACHE_MAX_PIECE = 64;
 const CACHE_MAX_ENTRIES = 200_000;
 const SAMPLE_CHARS = 1024;
-/**
- * A superset of the texts in which the pattern could make a piece longer than MAX_PIECE_CHARS: a
- * piece is a letter run (plus one character), or a space, a punctuation run and newlines, or a
- * whitespace run. The letter test starts only where a run starts, so it stays linear on CJK text,
- * whose letter runs are long; punctuation and whitespace runs are short in real text.
- */
-const LONG_RUNS = [
-  new RegExp(`(?:^|\\P{L})\\p{L}{${MAX_PIECE_CHARS - 1}}`, 'u'),
-  new RegExp(`[^\\p{White_Space}\\p{L}\\p{N}]{${MAX_PIECE_CHARS / 2 - 1}}`, 'u'),
-  new RegExp(`\\p{White_Space}{${MAX_PIECE_CHARS / 2 - 1}}`, 'u'),
-];
 /** Joins unseen pieces for one WASM call; registered only inside the WASM encoder, never emitted. */
 const SEPARATOR = '\u0000';
 
@@ -199,7 +189,7 @@ export class Tokenizer {
     const end = Math.min(text.length, SAMPLE_CHARS);
     let cjk = 0;
     for (let i = 0; i < end; i++) if (isCjk(text.charCodeAt(i))) cjk += 1;
-    return cjk * 2 > end && !LONG_RUNS.some((run) => run.test(text)) && !hasLoneSurrogate(text);
+    return cjk * 2 > end && !mayHaveLongPiece(text, MAX_PIECE_CHARS) && !hasLoneSurrogate(text);
   }
 
   private encodeUnseen(unseen: Map<string, Uint32Array | undefined>): void {

@@ -19,9 +19,10 @@
 //   The throughput line also reports the device memory of the same model loaded for inference
 //   (weights only, in the compute dtype) beside the training footprint.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { openBackend, type DType } from '../kernels/index.js';
 import { flopsPerToken, parameterCount, resolveConfig } from '../lib/model/config.js';
 import { huggingFaceConfig } from '../lib/model/checkpoint.js';
@@ -260,9 +261,22 @@ function dataParallel(): void {
   );
 }
 
+/** sha256 of a file of any size, read in 64 MiB pieces. */
+function digest(path: string): string {
+  const hash = createHash('sha256');
+  const buf = Buffer.alloc(1 << 26);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
 /** One `loom pretrain` run in this tree and in `--other`, same flags and shards, metrics compared. */
 function identity(): void {
-  const other = flag('other', '');
+  const other = flag('other', '') && resolve(flag('other', ''));
   if (!other) throw new Error('--identity needs --other DIR (a built checkout of another commit)');
   const preset = flag('preset', 'tiny'), steps = flag('steps', '200');
   const T = Number(flag('seq', '128')), B = Number(flag('batch', '8')), vocab = 512;
@@ -277,7 +291,7 @@ function identity(): void {
   const strip = (records: Record<string, number>[]) => records.map(({ tokens_per_s: _t, mfu: _m, ...rest }) => rest);
   const mine = run(process.cwd(), 'this'), theirs = run(other, 'other');
   // The metrics are rounded; the final weights and moments are compared byte for byte.
-  const sameFile = (name: string) => readFileSync(join(work, 'this', name)).equals(readFileSync(join(work, 'other', name)));
+  const sameFile = (name: string) => digest(join(work, 'this', name)) === digest(join(work, 'other', name));
   const a = strip(mine), b = strip(theirs);
   const firstDiff = a.findIndex((r, i) => JSON.stringify(r) !== JSON.stringify(b[i]));
   const tps = (rs: Record<string, number>[]) => rs.filter((r) => 'loss' in r).slice(1).map((r) => r.tokens_per_s!).sort((x, y) => x - y);

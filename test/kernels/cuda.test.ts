@@ -167,6 +167,37 @@ for (const dt of ['f32', 'bf16'] as DType[]) {
     });
   }
 
+  test(`cuda ${dt}: LM head with per-target weights (any sign) and a frozen head (no dw)`, { skip }, () => {
+    const N = 96, C = 64, V = 3000, chunk = 512;
+    const h = r(randn(N * C, 24)), w = r(randn(V * C, 25, 0.1)), targets = randint(N, V, 26);
+    targets[5] = -1;
+    const weights = Float32Array.from({ length: N }, (_, i) => [1, 0, -0.5, 2][i % 4]!);
+    const [g, c] = both(dt, (k, t) => {
+      const Ls = k.alloc([N]), dH = k.alloc([N, C], t), dW = k.alloc([V, C]), dHfrozen = k.alloc([N, C], t);
+      const H = dev(k, [N, C], h, t), W = dev(k, [V, C], w, t), Tg = dev(k, [N], targets), Wt = dev(k, [N], weights);
+      const workspace = k.alloc([lmHeadWorkspace(N, C, chunk, V)]);
+      k.lmHeadCE(Ls, dH, dW, H, W, Tg, { chunk, workspace, gradScale: 1 / 90, weights: Wt });
+      k.lmHeadCE(k.alloc([N]), dHfrozen, null, H, W, Tg, { chunk, workspace, gradScale: 1 / 90, weights: Wt });
+      return [Ls, dH, dW, dHfrozen].map((z) => k.toFloat32(z));
+    });
+    ['losses', 'dh', 'dw', 'dh (frozen head)'].forEach((n, i) => close(n, g[i], c[i], tolOf(dt, 2e-4)));
+    assert.deepEqual(g[3], g[1], 'a frozen head changes no bit of dh');
+  });
+
+  test(`cuda ${dt}: RMSNorm backward without a weight gradient (frozen) gives the same dx`, { skip }, () => {
+    const N = 70, C = 96, x = r(randn(N * C, 30)), w = r(randn(C, 31)), dy = r(randn(N * C, 32));
+    const [g, c] = both(dt, (k, t) => {
+      const X = dev(k, [N, C], x, t), W = dev(k, [C], w, t), Y = k.alloc([N, C], t), R = k.alloc([N]);
+      k.rmsnorm(Y, R, X, W, 1e-6);
+      const dX = k.alloc([N, C], t), dXfrozen = k.alloc([N, C], t), dW = k.alloc([C]);
+      k.rmsnormBackward(dX, dW, dev(k, [N, C], dy, t), X, W, R);
+      k.rmsnormBackward(dXfrozen, null, dev(k, [N, C], dy, t), X, W, R);
+      return [dX, dXfrozen].map((z) => k.toFloat32(z));
+    });
+    close('dx', g[0], c[0], tolOf(dt, 1e-4));
+    assert.deepEqual(g[1], g[0], 'dx does not depend on dw being computed');
+  });
+
   test(`cuda ${dt}: elementwise ops on odd lengths at unaligned addresses (the one-element path)`, { skip }, () => {
     const n = 1001, x = r(randn(n + 1, 40)), y = r(randn(n + 1, 41)), d = r(randn(n + 1, 42));
     const [g, c] = both(dt, (k, t) => {

@@ -51,6 +51,20 @@ function loom(args: string[]): Promise<CliResult> {
   return runs.get(key)!;
 }
 
+/** `dedup signatures | buckets | clusters | filter`, once. */
+let multiStage: Promise<string[]> | undefined;
+function multiStageDedup(): Promise<string[]> {
+  const work = join(dir, 'work');
+  multiStage ??= (async () => {
+    for (const step of [['signatures', input], ['buckets'], ['clusters']]) {
+      const result = await runLoom(['dedup', ...step, '--work', work, '--quiet']);
+      assert.equal(result.code, 0, result.stderr);
+    }
+    return outputLines(['dedup', 'filter', '--work', work, '--mode', 'tag', '--quiet']);
+  })();
+  return multiStage;
+}
+
 async function outputLines(args: string[]): Promise<string[]> {
   const result = await loom(args);
   assert.equal(result.code, 0, result.stderr);
@@ -77,6 +91,11 @@ names.forEach((name, i) => {
 
   test(`dedup --mode tag adds its field and leaves the others' text alone: ${name}`, async () => {
     const out = (await outputLines(['dedup', '--mode', 'tag', input, '--quiet']))[i];
+    assert.equal(out, withFields(line, `"dedup":{"cluster":"${input}:${i + 1}","size":${i === 0 ? 2 : 1},"kept":true}`));
+  });
+
+  test(`multi-stage dedup filter --mode tag adds its field and leaves the others' text alone: ${name}`, async () => {
+    const out = (await multiStageDedup())[i];
     assert.equal(out, withFields(line, `"dedup":{"cluster":"${input}:${i + 1}","size":${i === 0 ? 2 : 1},"kept":true}`));
   });
 

@@ -9,6 +9,7 @@ import { VERSION } from '../../lib/version.js';
 import { ROOT, tempDir } from '../helpers/cli.js';
 
 const BUILT = existsSync(join(ROOT, 'dist', 'bin', 'loom.js'));
+const HAS_MAKE = spawnSync('make', ['--version']).status === 0;
 
 /** The commands of the README's first code block under "## Install". */
 function installCommands(): string[] {
@@ -22,7 +23,7 @@ test("the README's install commands put a working loom on the PATH, for any dire
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   // npm's global prefix, here a fresh one, so nothing outside the test changes.
-  const env = { ...process.env, npm_config_prefix: join(dir, 'prefix'), npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' };
+  const env: NodeJS.ProcessEnv = { ...process.env, npm_config_prefix: join(dir, 'prefix'), npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' };
   env.PATH = [join(dir, 'prefix', 'bin'), env.PATH].join(delimiter);
   const commands = installCommands();
   assert.equal(commands[0], 'npm install');
@@ -42,7 +43,7 @@ test("the README's install commands put a working loom on the PATH, for any dire
   assert.equal(version.stdout.trim(), VERSION);
 });
 
-test("the examples' Makefiles run this checkout's loom when it is not on the PATH", { skip: !BUILT && 'dist/ is not built' }, (t) => {
+test("the examples' Makefiles run this checkout's loom when it is not on the PATH", { skip: (!BUILT && 'dist/ is not built') || (!HAS_MAKE && 'no make') }, (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   for (const [makefile, variable] of [['examples/quickstart/Makefile', 'LOOM'], ['examples/dedup-slurm/Makefile', 'BIN']] as const) {

@@ -46,17 +46,17 @@ export async function* lineBatches(chunks: AsyncIterable<Buffer>, opts: LineOpti
   let lineNumber = 1;
   let first = true;
 
-  /** The line of `bytes` (a whole line without its newline), or LINE_TOO_LONG. */
+  /** The line of `bytes` (a whole line without its LF), or LINE_TOO_LONG. A CR ending is not part of the line. */
   const decodeLine = (bytes: Buffer, line: number): string => {
-    if (bytes.length > maxBytes) return LINE_TOO_LONG;
-    if (onInvalid && !isUtf8(bytes)) onInvalid(line);
     const end = bytes.length > 0 && bytes[bytes.length - 1] === CR ? bytes.length - 1 : bytes.length;
+    if (end > maxBytes) return LINE_TOO_LONG;
+    if (onInvalid && !isUtf8(bytes)) onInvalid(line);
     return bytes.toString('utf8', 0, end);
   };
-  /** Adds a piece of the unfinished line, or gives up on the line once it is over the limit. */
+  /** Adds a piece of the unfinished line, or gives up on the line once it is over the limit (plus a CR). */
   const keepPartial = (piece: Buffer) => {
     if (skipping || piece.length === 0) return;
-    if (partialBytes + piece.length > maxBytes) {
+    if (partialBytes + piece.length > maxBytes + 1) {
       partial = [];
       partialBytes = 0;
       skipping = true;
@@ -79,7 +79,7 @@ export async function* lineBatches(chunks: AsyncIterable<Buffer>, opts: LineOpti
     const lines: string[] = [];
     let start = 0;
     if (skipping || partial.length > 0) {
-      if (skipping || partialBytes + firstNewline > maxBytes) lines.push(LINE_TOO_LONG);
+      if (skipping || partialBytes + firstNewline > maxBytes + 1) lines.push(LINE_TOO_LONG);
       else lines.push(decodeLine(Buffer.concat([...partial, chunk.subarray(0, firstNewline)]), lineNumber));
       partial = [];
       partialBytes = 0;

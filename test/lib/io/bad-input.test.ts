@@ -47,8 +47,15 @@ test('a line over the byte limit comes out as LINE_TOO_LONG, within a chunk, acr
   assert.deepEqual(await lines(source(Buffer.from(text), 1), { maxLineBytes: 20 }), expected);
   // The limit counts bytes: 7 characters of 3 bytes each are 21 bytes.
   assert.deepEqual(await lines(['你好你好你好你\n你好你好你好\n'], { maxLineBytes: 20 }), [[1, LINE_TOO_LONG], [2, '你好你好你好']]);
-  // A line of exactly the limit is kept (its CR is part of the line end, not counted twice).
-  assert.deepEqual(await lines(['y'.repeat(20) + '\n'], { maxLineBytes: 20 }), [[1, 'y'.repeat(20)]]);
+});
+
+test('the limit applies to the line without its CRLF, wherever the chunks are cut', async () => {
+  const data = Buffer.from(`${'y'.repeat(20)}\r\n${'z'.repeat(21)}\r\n${'w'.repeat(20)}\r`);
+  const expected: [number, string][] = [[1, 'y'.repeat(20)], [2, LINE_TOO_LONG], [3, 'w'.repeat(20)]];
+  for (let cut = 0; cut <= data.length; cut++) {
+    assert.deepEqual(await lines([data.subarray(0, cut), data.subarray(cut)], { maxLineBytes: 20 }), expected, `cut at ${cut}`);
+  }
+  assert.deepEqual(await lines(source(data, 1), { maxLineBytes: 20 }), expected);
 });
 
 test('an over-long line spread over many chunks is skipped up to its newline, and the lines after it are read', async () => {

@@ -158,3 +158,34 @@ test(`loom pretrain --device ${device}: kill -9 mid-run loses at most --save-eve
   assert.ok(!existsSync(`${ckpt}.tmp`) && !existsSync(`${ckpt}.old`), 'no temporary checkpoint is left');
   assert.equal(lines().length, before.length + after.length, 'the metrics file kept every line across checkpoints');
 });
+
+test('pretrain: bad flag values and an --out over the input are usage errors before any work (exit 2, nothing written)', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const shards = data(dir);
+  const ckpt = join(dir, 'ckpt');
+  const cases: [string[], RegExp][] = [
+    [['--lr', '-1'], /--lr must be a number > 0/],
+    [['--steps', '0'], /--steps must be a whole number ≥ 1/],
+    [['--batch', '0'], /--batch must be a whole number ≥ 1/],
+    [['--seq-len', '0'], /--seq-len must be a whole number ≥ 1/],
+    [['--device', 'tpu'], /--device must be cpu, cuda, cuda:N or auto, got "tpu"/],
+    [['--dropout', '1'], /--dropout must be a number from 0 up to/],
+    [['--freeze', '(['], /--freeze: Invalid regular expression/],
+  ];
+  for (const [flags, message] of cases) {
+    // the defaults without the flag under test, so it is given once
+    const defaults = [...TINY, '--steps', '2'];
+    const base = defaults.filter((_, i) => defaults[i] !== flags[0] && defaults[i - 1] !== flags[0]);
+    const r = await runLoom(['pretrain', '--data', shards, '--out', ckpt, ...base, ...flags]);
+    assert.equal(r.code, 2, `${flags.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.equal(r.stdout, '', `${flags.join(' ')}: no metrics`);
+  }
+  const overManifest = await runLoom(['pretrain', '--data', shards, '--out', join(shards, 'manifest.json'), '--steps', '2', ...TINY]);
+  assert.equal(overManifest.code, 2, overManifest.stderr);
+  assert.match(overManifest.stderr, /--out .*manifest\.json/);
+  const intoData = await runLoom(['pretrain', '--data', shards, '--out', join(shards, 'ckpt'), '--steps', '2', ...TINY]);
+  assert.equal(intoData.code, 2, intoData.stderr);
+  assert.ok(!existsSync(ckpt) && !existsSync(join(shards, 'ckpt')), 'no checkpoint was written');
+});

@@ -268,6 +268,27 @@ export class Backend {
     this.check('destroyStream', this.lib.lk_stream_destroy(stream));
   }
 
+  /** An event handle for ordering streams (0 on the CPU backend). */
+  createEvent(): number {
+    const out = [0];
+    this.check('createEvent', this.lib.lk_event_create(out));
+    return out[0];
+  }
+
+  destroyEvent(event: number): void {
+    this.check('destroyEvent', this.lib.lk_event_destroy(event));
+  }
+
+  /** Marks the point the current stream has reached. */
+  recordEvent(event: number): void {
+    this.check('recordEvent', this.lib.lk_event_record(event));
+  }
+
+  /** Work queued on the current stream from now on waits until `event`'s point is reached. */
+  waitEvent(event: number): void {
+    this.check('waitEvent', this.lib.lk_stream_wait_event(event));
+  }
+
   memInfo(): { free: number; total: number } {
     const free = [0];
     const total = [0];

@@ -93,6 +93,23 @@ int lk_set_stream(lk_stream s) {
 }
 int lk_synchronize(void) { return cuda_check(cudaStreamSynchronize(g_stream), "synchronize"); }
 
+int lk_event_create(lk_event *out) {
+  cudaEvent_t e;
+  LK_CHECK(cuda_check(cudaEventCreateWithFlags(&e, cudaEventDisableTiming), "event_create"));
+  *out = reinterpret_cast<uintptr_t>(e);
+  return LK_OK;
+}
+int lk_event_destroy(lk_event e) {
+  return cuda_check(cudaEventDestroy(reinterpret_cast<cudaEvent_t>(static_cast<uintptr_t>(e))), "event_destroy");
+}
+int lk_event_record(lk_event e) {
+  return cuda_check(cudaEventRecord(reinterpret_cast<cudaEvent_t>(static_cast<uintptr_t>(e)), g_stream), "event_record");
+}
+int lk_stream_wait_event(lk_event e) {
+  return cuda_check(cudaStreamWaitEvent(g_stream, reinterpret_cast<cudaEvent_t>(static_cast<uintptr_t>(e)), 0),
+                    "stream_wait_event");
+}
+
 int lk_malloc(size_t bytes, lk_ptr *out) {
   void *p = nullptr;
   cudaError_t e = cudaMalloc(&p, bytes ? bytes : 1);

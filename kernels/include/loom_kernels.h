@@ -37,6 +37,7 @@ extern "C" {
 
 typedef uint64_t lk_ptr;
 typedef uint64_t lk_stream;
+typedef uint64_t lk_event;
 
 typedef enum { LK_F32 = 0, LK_BF16 = 1, LK_I32 = 2 } lk_dtype;
 
@@ -59,6 +60,12 @@ LK_API int lk_stream_create(lk_stream *out);
 LK_API int lk_stream_destroy(lk_stream s);
 LK_API int lk_set_stream(lk_stream s);           /* 0 = default stream */
 LK_API int lk_synchronize(void);
+/* Ordering between streams (e.g. gradient all-reduce on its own stream during the backward):
+ * record an event on the current stream; make the current stream wait for one. CPU: no-ops. */
+LK_API int lk_event_create(lk_event *out);
+LK_API int lk_event_destroy(lk_event e);
+LK_API int lk_event_record(lk_event e);
+LK_API int lk_stream_wait_event(lk_event e);
 
 /* ---- memory ---- */
 LK_API int lk_malloc(size_t bytes, lk_ptr *out); /* 256-byte aligned */

@@ -18,6 +18,14 @@ export const LM_HEAD_CHUNK = 8192;
 /** Where a backward adds a parameter's gradient (fp32); null for a frozen parameter. */
 export type GradSink = (name: string) => Tensor | null;
 
+/** A part of the model whose weight gradients become final together: the head side, a layer, the embedding. */
+export type GradPart = 'head' | number | 'embed';
+
+/** Told, during a backward, when each part's weight gradients are complete (data parallel starts reducing them). */
+export interface BackwardHooks {
+  gradsReady(part: GradPart): void;
+}
+
 export interface TokenBatch {
   /** int32 [rows · seqLen] token ids, row after row. */
   ids: Int32Array;
@@ -161,8 +169,11 @@ export class Trunk {
     return { h, rows: B, seqLen: T, pass: { ids, positions, x, rf, saved, drop, seed } };
   }
 
-  /** Given dh = dL/dh of the last forward, adds dL/dθ into `grads` (frozen parameters skipped). */
-  backward(hidden: Hidden, dh: Tensor, grads: GradSink): void {
+  /**
+   * Given dh = dL/dh of the last forward, adds dL/dθ into `grads` (frozen parameters skipped).
+   * The head's gradients must be complete when it is called; `hooks` hear of each part as it finishes.
+   */
+  backward(hidden: Hidden, dh: Tensor, grads: GradSink, hooks?: BackwardHooks): void {
     const { k, config: c, arena, C } = this;
     const N = hidden.rows * hidden.seqLen;
     const { ids, x, rf, saved } = hidden.pass;
@@ -170,14 +181,17 @@ export class Trunk {
     let dx = arena.tensor([N, C], this.dtype);
     let dnext = arena.tensor([N, C], this.dtype);
     k.rmsnormBackward(dx, grads('model.norm.weight'), dh, x, this.weights.w('model.norm.weight'), rf);
+    hooks?.gradsReady('head');
     for (let l = c.layers - 1; l >= 0; l--) {
       const mark = arena.mark();
       this.layerBackward(l, hidden, saved[l]!, dx, dnext, grads);
       arena.release(mark);
       [dx, dnext] = [dnext, dx];
+      hooks?.gradsReady(l);
     }
     const dtable = grads('model.embed_tokens.weight');
     if (dtable) k.embeddingBackward(dtable, dx, ids);
+    hooks?.gradsReady('embed');
   }
 
   /** out = dropout(f(·)) when p > 0, else f writes out directly. */

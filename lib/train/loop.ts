@@ -6,8 +6,9 @@
 // steps, at the end, and on SIGINT/SIGTERM), and one metrics record per step.
 import type { Backend, Tensor } from '../../kernels/index.js';
 import { DataError } from '../io/errors.js';
-import type { GradSink } from '../model/trunk.js';
+import type { BackwardHooks, GradSink } from '../model/trunk.js';
 import { connectRanks, type World } from './distributed.js';
+import { GradientSync } from './gradient-sync.js';
 import { round, type EvalRecord, type MetricsRecord } from './metrics.js';
 import { ADAMW_DEFAULTS, Optimizer, type AdamWConfig } from './optimizer.js';
 import { learningRate, type Schedule } from './schedule.js';
@@ -27,6 +28,8 @@ export interface BatchSource<B, P = unknown> {
 export interface ObjectiveContext {
   /** Null for a forward-only pass. */
   grads: GradSink | null;
+  /** Pass to the trunk's backward: data parallelism reduces each part's gradients as they finish. */
+  hooks?: BackwardHooks;
   /** 1 / the loss-bearing tokens of the whole step (all micro-batches, all ranks). */
   gradScale: number;
   dropoutSeed: number;
@@ -97,6 +100,7 @@ export async function trainLoop<B, P>(o: TrainLoopOptions<B, P>): Promise<LoopRe
     await connectRanks(k, world);
     o.log(`train: rank ${world.rank}: NCCL ready`);
   }
+  const sync = world.size > 1 ? new GradientSync(k, params) : null;
   let step = o.start?.step ?? 0;
   let optimizerStep = o.start?.optimizerStep ?? 0;
   let lastLoss = NaN, valLoss: number | undefined;
@@ -126,11 +130,12 @@ export async function trainLoop<B, P>(o: TrainLoopOptions<B, P>): Promise<LoopRe
       params.zeroGrads();
       k.zero(lossSum);
       const gradScale = 1 / Math.max(counted, 1);
-      batches.forEach((batch, m) =>
-        objective.run(batch, { grads: params.grad, gradScale, lossSum, dropoutSeed: (o.seed * 1_000_003 + step * 9973 + m * 131 + world.rank * 7919) >>> 0 }),
-      );
-      if (world.size > 1) {
-        for (const g of params.groups) k.allReduce(g.grad);
+      batches.forEach((batch, m) => {
+        const hooks = m === batches.length - 1 ? sync?.hooks() : undefined;
+        objective.run(batch, { grads: params.grad, hooks, gradScale, lossSum, dropoutSeed: (o.seed * 1_000_003 + step * 9973 + m * 131 + world.rank * 7919) >>> 0 });
+      });
+      if (sync) {
+        sync.finish();
         k.allReduce(lossSum);
       }
       const loss = (k.download(lossSum) as Float32Array)[0]! / Math.max(counted, 1);
@@ -166,6 +171,7 @@ export async function trainLoop<B, P>(o: TrainLoopOptions<B, P>): Promise<LoopRe
     save(stop.reason ?? 'end of run');
   } finally {
     stop.dispose();
+    sync?.dispose();
     k.free(lossSum);
     if (counts) k.free(counts);
   }

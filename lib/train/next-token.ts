@@ -23,7 +23,7 @@ export function nextTokenObjective(trunk: Trunk, dropout: number): Objective<Nex
       const hidden = trunk.forward(batch, { dropout: ctx.grads ? dropout : 0, dropoutSeed: ctx.dropoutSeed });
       const { losses, dh } = crossEntropy(trunk, hidden, batch.targets, { grads: ctx.grads, gradScale: ctx.gradScale, weights: batch.weights });
       trunk.k.sum(ctx.lossSum, losses, true);
-      if (dh && ctx.grads) trunk.backward(hidden, dh, ctx.grads);
+      if (dh && ctx.grads) trunk.backward(hidden, dh, ctx.grads, ctx.hooks);
     },
   };
 }

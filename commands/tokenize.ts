@@ -19,7 +19,7 @@ import { exportHuggingFace } from '../lib/tokenizer/hf.js';
 import { packTokens } from '../lib/tokenizer/pack.js';
 import { formatRanks } from '../lib/tokenizer/ranks.js';
 import { formatStats, languageOf, TokenStats } from '../lib/tokenizer/stats.js';
-import { readTokenManifest, SPLITS } from '../lib/tokenizer/token-manifest.js';
+import { readTokenManifest, SPLITS } from '../lib/shards/manifest.js';
 import { Tokenizer } from '../lib/tokenizer/tokenizer.js';
 import { checkTraining, PieceCounts, trainMerges } from '../lib/tokenizer/train.js';
 import { loadVocabulary, vocabularyHash, type VocabularySpec } from '../lib/tokenizer/vocabulary.js';

@@ -8,7 +8,7 @@ import { parseDevice } from '../../kernels/index.js';
 import { DataError, UsageError } from '../io/errors.js';
 import { PRESET_NAMES } from '../model/config.js';
 import { exportHuggingFace } from '../tokenizer/hf.js';
-import { readTokenManifest } from '../tokenizer/token-manifest.js';
+import { readTokenManifest } from '../shards/manifest.js';
 import { loadVocabulary, vocabularyHash, type Vocabulary } from '../tokenizer/vocabulary.js';
 import { launchLocal, worldFromEnv } from '../train/distributed.js';
 import type { MetricsRecord } from '../train/metrics.js';

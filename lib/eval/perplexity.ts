@@ -13,8 +13,8 @@ import type { Trunk } from '../model/trunk.js';
 import { StageCounters, type StageContext } from '../stage.js';
 import { encodeDocs } from '../tokenizer/encode-docs.js';
 import { ENDOFTEXT } from '../tokenizer/special.js';
-import type { Split } from '../tokenizer/token-manifest.js';
-import { TokenDataset } from '../tokenizer/token-dataset.js';
+import type { Split } from '../shards/manifest.js';
+import { TokenDataset } from '../shards/dataset.js';
 import { loadVocabulary, vocabularyHash, type Vocabulary } from '../tokenizer/vocabulary.js';
 import { evaluate, LossMeter, type EvalResult } from './loss.js';
 

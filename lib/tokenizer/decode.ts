@@ -4,8 +4,8 @@ import { DataError } from '../io/errors.js';
 import { locationOf } from '../io/location.js';
 import type { Doc } from '../io/types.js';
 import { defineStage } from '../stage.js';
-import { readTokenManifest, type Split } from './token-manifest.js';
-import { TokenShardReader } from './token-shards.js';
+import { readTokenManifest, type Split } from '../shards/manifest.js';
+import { TokenShardReader } from '../shards/format.js';
 import type { Tokenizer } from './tokenizer.js';
 
 const READ_TOKENS = 1 << 20;

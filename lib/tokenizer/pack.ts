@@ -1,7 +1,7 @@
 // Documents → binary token shards for pretraining (`loom tokenize --out DIR`):
 //   encode (workers) → split by document into train/val (seeded) → per split, a bounded seeded
 //   shuffle buffer → each document as <|endoftext|> + its tokens → flat stream cut into shards of
-//   k·seq_len+1 tokens (token-shards.ts). The order of documents in the stream depends only on the
+//   k·seq_len+1 tokens (lib/shards/format.ts). The order of documents in the stream depends only on the
 //   input, --seed and the buffer size, never on --workers.
 import { mkdirSync } from 'node:fs';
 import { removeStaleTemporaries, verifiedShards, writeManifest } from '../io/manifest.js';
@@ -12,9 +12,9 @@ import { createRandom } from '../util/random.js';
 import { VERSION } from '../version.js';
 import { encodeDocs, type EncodeDocsOptions } from './encode-docs.js';
 import { ShuffleBuffer } from './shuffle.js';
-import { readTokenManifest, SPLITS, TOKEN_MANIFEST_FORMAT, type Split, type TokenManifest } from './token-manifest.js';
-import { bytesPerTokenFor, HEADER_BYTES } from './token-shards.js';
-import { SplitWriter } from './token-writer.js';
+import { readTokenManifest, SPLITS, TOKEN_MANIFEST_FORMAT, type Split, type TokenManifest } from '../shards/manifest.js';
+import { bytesPerTokenFor, HEADER_BYTES } from '../shards/format.js';
+import { SplitWriter } from '../shards/writer.js';
 import { loadVocabulary, vocabularyHash, vocabularySize } from './vocabulary.js';
 import { ENDOFTEXT } from './special.js';
 

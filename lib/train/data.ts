@@ -2,8 +2,8 @@
 // count of windows consumed, so a resumed run (or any number of ranks) sees exactly the windows an
 // uninterrupted single-process run would: window o of the run is permutation_epoch(o mod W).
 import { DataError } from '../io/errors.js';
-import { TokenDataset } from '../tokenizer/token-dataset.js';
-import type { Split } from '../tokenizer/token-manifest.js';
+import { TokenDataset } from '../shards/dataset.js';
+import type { Split } from '../shards/manifest.js';
 import { createRandom } from '../util/random.js';
 import type { World } from './distributed.js';
 import type { BatchSource } from './loop.js';

@@ -10,7 +10,7 @@ import { loadWeights, readCheckpoint, saveCheckpoint, type LoadedCheckpoint, typ
 import { initialValues, parameterSpecs } from '../model/params.js';
 import { Trunk } from '../model/trunk.js';
 import { Weights } from '../model/weights.js';
-import type { TokenDataset } from '../tokenizer/token-dataset.js';
+import type { TokenDataset } from '../shards/dataset.js';
 import { openSplit, WindowSource } from './data.js';
 import type { World } from './distributed.js';
 import { trainLoop } from './loop.js';

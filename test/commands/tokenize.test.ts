@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { Tiktoken } from 'tiktoken/lite';
 import { parseJsonl, runLoom, tempDir } from '../helpers/cli.js';
 import { brownParagraphs, chineseSentences, jiebaLines } from '../lib/tokenizer/helpers.js';
-import { TokenDataset } from '../../lib/tokenizer/token-dataset.js';
-import { readTokenManifest } from '../../lib/tokenizer/token-manifest.js';
+import { TokenDataset } from '../../lib/shards/dataset.js';
+import { readTokenManifest } from '../../lib/shards/manifest.js';
 import { Tokenizer } from '../../lib/tokenizer/tokenizer.js';
 
 const docs = [

@@ -2,9 +2,9 @@
 // a token stream the test chooses (no tokenizer involved, so any small vocabulary works).
 import { mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { SplitWriter } from '../../../lib/tokenizer/token-writer.js';
+import { SplitWriter } from '../../../lib/shards/writer.js';
 import { writeManifest } from '../../../lib/io/manifest.js';
-import { TOKEN_MANIFEST_FORMAT, type Split, type TokenManifest, type TokenShardEntry } from '../../../lib/tokenizer/token-manifest.js';
+import { TOKEN_MANIFEST_FORMAT, type Split, type TokenManifest, type TokenShardEntry } from '../../../lib/shards/manifest.js';
 import { createRandom } from '../../../lib/util/random.js';
 
 export interface ShardSpec {

@@ -2,8 +2,8 @@
 // with one positioned read from its shard. Refuses shards made with another vocabulary.
 import { join } from 'node:path';
 import { DataError } from '../io/errors.js';
-import { readTokenManifest, type Split, type TokenManifest } from './token-manifest.js';
-import { TokenShardReader } from './token-shards.js';
+import { readTokenManifest, type Split, type TokenManifest } from './manifest.js';
+import { TokenShardReader } from './format.js';
 
 export interface TokenDatasetOptions {
   split?: Split;

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SplitWriter } from '../../../lib/tokenizer/token-writer.js';
-import type { TokenShardEntry } from '../../../lib/tokenizer/token-manifest.js';
+import { SplitWriter } from '../../../lib/shards/writer.js';
+import type { TokenShardEntry } from '../../../lib/shards/manifest.js';
 import { createRandom } from '../../../lib/util/random.js';
 import { tempDir } from '../../helpers/cli.js';
 

@@ -1,4 +1,4 @@
-// Writes one split's token stream into shards of k·seqLen+1 tokens (see token-shards.ts). Each
+// Writes one split's token stream into shards of k·seqLen+1 tokens (see format.ts). Each
 // shard is written as `*.tmp`, its header completed, then renamed and recorded in the manifest, so
 // the directory only ever lists finished shards. On resume the writer is told how many stream
 // tokens the finished shards already hold and discards that many before writing again.
@@ -6,8 +6,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../io/errors.js';
-import type { Split, TokenShardEntry } from './token-manifest.js';
-import { bytesPerTokenFor, encodeHeader, HEADER_BYTES } from './token-shards.js';
+import type { Split, TokenShardEntry } from './manifest.js';
+import { bytesPerTokenFor, encodeHeader, HEADER_BYTES } from './format.js';
 
 export interface SplitWriterOptions {
   dir: string;

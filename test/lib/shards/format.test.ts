@@ -4,10 +4,10 @@ import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../../helpers/cli.js';
 import { ShuffleBuffer } from '../../../lib/tokenizer/shuffle.js';
-import { TokenDataset } from '../../../lib/tokenizer/token-dataset.js';
-import { TOKEN_MANIFEST_FORMAT, type TokenManifest, type TokenShardEntry } from '../../../lib/tokenizer/token-manifest.js';
-import { decodeHeader, encodeHeader, HEADER_BYTES, TokenShardReader } from '../../../lib/tokenizer/token-shards.js';
-import { SplitWriter } from '../../../lib/tokenizer/token-writer.js';
+import { TokenDataset } from '../../../lib/shards/dataset.js';
+import { TOKEN_MANIFEST_FORMAT, type TokenManifest, type TokenShardEntry } from '../../../lib/shards/manifest.js';
+import { decodeHeader, encodeHeader, HEADER_BYTES, TokenShardReader } from '../../../lib/shards/format.js';
+import { SplitWriter } from '../../../lib/shards/writer.js';
 
 const HASH = 'ab'.repeat(32);
 

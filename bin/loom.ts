@@ -4,7 +4,7 @@ import { hideBin } from 'yargs/helpers';
 import { commands } from '../commands/index.js';
 import { ENV_PREFIX, setAsideForeignEnv } from '../lib/cli/env.js';
 import { withGlobalOptions } from '../lib/cli/options.js';
-import { DataError, EXIT_DATA, EXIT_USAGE, UsageError, errorMessage, escapeControls } from '../lib/io/errors.js';
+import { DataError, EXIT_DATA, EXIT_USAGE, UsageError, errorMessage, escapeControls } from '../lib/errors.js';
 import { exitQuietlyOnEpipe } from '../lib/io/stdout.js';
 import { VERSION } from '../lib/version.js';
 

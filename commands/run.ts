@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError } from '../lib/io/errors.js';
+import { UsageError } from '../lib/errors.js';
 
 interface RunArgs {
   script: string;

@@ -9,7 +9,7 @@ import { fraction, nonNegativeInteger, outputDirectory, outputFile, positiveInte
 import { resolveInputs } from '../lib/io/inputs.js';
 import { runFingerprint } from '../lib/io/manifest.js';
 import { reportInterrupts } from '../lib/io/shards.js';
-import { UsageError } from '../lib/io/errors.js';
+import { UsageError } from '../lib/errors.js';
 import { writeJsonl } from '../lib/io/write.js';
 import { readDocs } from '../lib/io/read.js';
 import { readWordList } from '../lib/tokenizer/corpus.js';

@@ -1,7 +1,7 @@
 // The package entry point: stages and the stream layer, for scripts run with `loom run` or any
 // TypeScript program. A stage is `(docs: AsyncIterable<Doc>, opts) => AsyncIterable<Doc>`.
 export type { Doc, Location, OnError } from './io/types.js';
-export { DataError, UsageError } from './io/errors.js';
+export { DataError, UsageError } from './errors.js';
 export { readDocs, readSource, ReadCounters } from './io/read.js';
 export { writeJsonl, WriteCounters, jsonLine } from './io/write.js';
 export { carryLine, losslessJson } from './io/lossless.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { errorMessage, UsageError } from '../io/errors.js';
+import { errorMessage, UsageError } from '../errors.js';
 
 /** Flags that change how a run looks, not what it computes; kept out of manifests and fingerprints. */
 const PRESENTATION = new Set(['quiet', 'progress', 'config', 'inputs', '_', '$0', 'help', 'version']);

@@ -4,7 +4,7 @@
 import { existsSync, fstatSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { globSync } from 'tinyglobby';
-import { UsageError } from '../io/errors.js';
+import { UsageError } from '../errors.js';
 
 /** A path that a command writes itself, with the flag that named it (`--rejects`). */
 export interface OutputPath {

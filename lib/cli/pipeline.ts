@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { escapeControls, formatLocation } from '../io/errors.js';
+import { escapeControls, formatLocation } from '../errors.js';
 import { resolveInputs } from '../io/inputs.js';
 import { runFingerprint, type ShardManifest } from '../io/manifest.js';
 import { readDocs, ReadCounters, type ReadOptions } from '../io/read.js';

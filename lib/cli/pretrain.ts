@@ -5,7 +5,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { InferredOptionTypes, Options } from 'yargs';
 import { parseDevice } from '../../kernels/index.js';
-import { DataError, UsageError } from '../io/errors.js';
+import { DataError, UsageError } from '../errors.js';
 import { PRESET_NAMES } from '../model/config.js';
 import { exportHuggingFace } from '../tokenizer/hf.js';
 import { readTokenManifest } from '../shards/manifest.js';

@@ -3,7 +3,7 @@
 // name for the message, e.g. `.option('lr', { type: 'number', coerce: positiveNumber('--lr') })`.
 import { accessSync, constants, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { UsageError } from '../io/errors.js';
+import { UsageError } from '../errors.js';
 import { parseShardSize } from '../io/shards.js';
 
 /** Returns the value unchanged, or throws a UsageError naming the flag. Absent values pass. */

@@ -1,4 +1,4 @@
-import { UsageError } from '../io/errors.js';
+import { UsageError } from '../errors.js';
 import { detachLine } from '../io/lossless.js';
 import type { Doc } from '../io/types.js';
 import { defineStage } from '../stage.js';

@@ -5,7 +5,7 @@
 // --max-windows stops reading there.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError, UsageError } from '../io/errors.js';
+import { DataError, UsageError } from '../errors.js';
 import { readDocs } from '../io/read.js';
 import { readCheckpoint, type LoadedCheckpoint, type LoomModelInfo } from '../model/checkpoint.js';
 import { loadModel } from '../model/load.js';

@@ -1,7 +1,7 @@
 import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { glob } from 'tinyglobby';
-import { DataError, UsageError } from './errors.js';
+import { DataError, UsageError } from '../errors.js';
 import { MANIFEST_FILE, type ShardManifest } from './manifest.js';
 
 /** A byte source: a file, or stdin under the name `-`. */

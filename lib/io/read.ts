@@ -1,5 +1,5 @@
 import { DamagedDataError, decodedChunks } from './compression.js';
-import { DataError, escapeControls, quoteInput } from './errors.js';
+import { DataError, escapeControls, quoteInput } from '../errors.js';
 import { resolveInputs, type InputSource, type ResolveOptions } from './inputs.js';
 import { DEFAULT_MAX_LINE_BYTES, LINE_TOO_LONG, lineBatches } from './lines.js';
 import { setLocation } from './location.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { createEncoder, extensionFor, type Compression } from './compression.js';
-import { DataError, UsageError } from './errors.js';
+import { DataError, UsageError } from '../errors.js';
 import { MANIFEST_FORMAT, readManifest, removeStaleTemporaries, verifiedShards, writeManifest, type ShardManifest } from './manifest.js';
 import type { Doc } from './types.js';
 import { jsonLine, writeWithBackpressure, WriteCounters } from './write.js';

@@ -4,7 +4,7 @@
 // `.txt.gz`, `.txt.zst`); stdin is always JSONL. Line endings become `\n`, as lineBatches reads them.
 import { basename } from 'node:path';
 import { decodedChunks } from './compression.js';
-import { DataError } from './errors.js';
+import { DataError } from '../errors.js';
 import type { InputSource } from './inputs.js';
 import { DEFAULT_MAX_LINE_BYTES, LINE_TOO_LONG, lineBatches } from './lines.js';
 import { setLocation } from './location.js';

@@ -5,7 +5,7 @@
 // DIR.tmp and swapped in by rename, so a crash leaves the old one or the new one, never a mix.
 import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DataError } from '../io/errors.js';
+import { DataError } from '../errors.js';
 import { checkConfig, type ModelConfig } from './config.js';
 import type { HeadKind } from './params.js';
 import { readSafetensorsHeader, readTensor, writeSafetensors, type TensorSource } from './safetensors.js';

@@ -1,5 +1,5 @@
 // The Qwen decoder's shape and every model default, in one place (nanoGPT-style presets).
-import { UsageError } from '../io/errors.js';
+import { UsageError } from '../errors.js';
 
 export interface ModelConfig {
   /** Rows of the embedding and the LM head; at least the data's vocabulary size. */

@@ -1,7 +1,7 @@
 // safetensors (Hugging Face's tensor file): 8-byte little-endian header length, a JSON header of
 // {name: {dtype, shape, data_offsets}}, then the raw little-endian tensor bytes. Never pickle.
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { DataError } from '../io/errors.js';
+import { DataError } from '../errors.js';
 
 export type SafeDType = 'F32' | 'BF16';
 

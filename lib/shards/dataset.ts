@@ -1,7 +1,7 @@
 // What pretrain reads: a token shard directory as numbered windows per split, each window read
 // with one positioned read from its shard. Refuses shards made with another vocabulary.
 import { join } from 'node:path';
-import { DataError } from '../io/errors.js';
+import { DataError } from '../errors.js';
 import { readTokenManifest, type Split, type TokenManifest } from './manifest.js';
 import { TokenShardReader } from './format.js';
 

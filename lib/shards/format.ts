@@ -17,7 +17,7 @@
 // floor((n-1)/T) windows. Writers fill shards with k·T+1 tokens and start the next shard with the
 // previous one's last token, so every token transition of the stream is a target exactly once.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { DataError } from '../io/errors.js';
+import { DataError } from '../errors.js';
 
 export const SHARD_MAGIC = 'LOOMTOK\0';
 export const SHARD_VERSION = 1;

@@ -1,7 +1,7 @@
 // manifest.json of a token shard directory: which shards each split holds, and everything pretrain
 // must check before training on them (vocabulary hash, sizes, sequence length).
 import { join } from 'node:path';
-import { DataError } from '../io/errors.js';
+import { DataError } from '../errors.js';
 import { MANIFEST_FILE, readManifest, type RunManifest } from '../io/manifest.js';
 
 export const TOKEN_MANIFEST_FORMAT = 'loom.tokens/1';

@@ -5,7 +5,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError } from '../io/errors.js';
+import { DataError } from '../errors.js';
 import type { Split, TokenShardEntry } from './manifest.js';
 import { bytesPerTokenFor, encodeHeader, HEADER_BYTES } from './format.js';
 

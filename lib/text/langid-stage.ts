@@ -1,4 +1,4 @@
-import { UsageError } from '../io/errors.js';
+import { UsageError } from '../errors.js';
 import { defineStage } from '../stage.js';
 import { identifyLanguage, loadLanguageModel, SUPPORTED_LANGUAGES } from './langid.js';
 import { hasText, NO_TEXT } from './no-text.js';

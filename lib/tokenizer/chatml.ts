@@ -1,7 +1,7 @@
 // ChatML, Qwen's chat format: <|im_start|>role\ncontent<|im_end|>\n per message. Message text is
 // encoded as ordinary text, so `<|im_start|>` typed inside a message stays plain text and can
 // never open a turn (no ChatML injection); only this module places the real special tokens.
-import { DataError } from '../io/errors.js';
+import { DataError } from '../errors.js';
 import { IM_END, IM_START } from './special.js';
 import type { Tokenizer } from './tokenizer.js';
 

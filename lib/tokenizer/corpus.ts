@@ -1,6 +1,6 @@
 // Training text for `tokenize train`: word-frequency lists (`word<TAB>freq`, or jieba's
 // `word freq pos` lines) and JSONL documents, both into PieceCounts.
-import { DataError } from '../io/errors.js';
+import { DataError } from '../errors.js';
 import type { PieceCounts } from './train.js';
 
 /** Adds each listed word's pieces with the word's frequency; returns the number of words. */

@@ -1,6 +1,6 @@
 // Token shards and token records back to text (`loom tokenize decode`).
 import { join } from 'node:path';
-import { DataError } from '../io/errors.js';
+import { DataError } from '../errors.js';
 import { locationOf } from '../io/location.js';
 import type { Doc } from '../io/types.js';
 import { defineStage } from '../stage.js';

@@ -1,6 +1,6 @@
 // Documents to token ids, in input order, on `workers` threads (0: this thread). Ids do not depend
 // on the number of workers: each document is encoded whole by one deterministic encoder.
-import { DataError } from '../io/errors.js';
+import { DataError } from '../errors.js';
 import { locationOf } from '../io/location.js';
 import { hasText, NO_TEXT } from '../text/no-text.js';
 import { carryLine } from '../io/lossless.js';

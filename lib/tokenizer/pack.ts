@@ -5,7 +5,7 @@
 //   input, --seed and the buffer size, never on --workers.
 import { mkdirSync } from 'node:fs';
 import { removeStaleTemporaries, verifiedShards, writeManifest } from '../io/manifest.js';
-import { UsageError } from '../io/errors.js';
+import { UsageError } from '../errors.js';
 import type { Doc } from '../io/types.js';
 import { defineStage, type StageRun } from '../stage.js';
 import { createRandom } from '../util/random.js';

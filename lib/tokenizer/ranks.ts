@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { gunzipSync } from 'node:zlib';
-import { DataError } from '../io/errors.js';
+import { DataError } from '../errors.js';
 import { CL100K_PATTERN } from './pattern.js';
 
 /** Parses a rank file into token bytes indexed by rank. */

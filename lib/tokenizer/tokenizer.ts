@@ -4,7 +4,7 @@
 // MAX_PIECE_CHARS chunks (tiktoken's BPE is quadratic in piece length: 100k letters took 12 s and
 // 100k CJK characters 80 s), and lone surrogates are kept as WTF-8 bytes instead of U+FFFD.
 import { Tiktoken } from 'tiktoken/lite';
-import { UsageError } from '../io/errors.js';
+import { UsageError } from '../errors.js';
 import { mayHaveLongPiece } from './long-runs.js';
 import { forEachPiece, toJsRegExp } from './pattern.js';
 import { formatRanks } from './ranks.js';

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError, UsageError } from '../io/errors.js';
+import { DataError, UsageError } from '../errors.js';
 import { PACKAGE_ROOT } from '../version.js';
 import { QWEN_PATTERN, CL100K_PATTERN } from './pattern.js';
 import { cl100kRanks, qwenBaseTokens, readRankFile } from './ranks.js';

@@ -1,7 +1,7 @@
 // Training batches from token shards in a seeded order. The data position is one number, the
 // count of windows consumed, so a resumed run (or any number of ranks) sees exactly the windows an
 // uninterrupted single-process run would: window o of the run is permutation_epoch(o mod W).
-import { DataError } from '../io/errors.js';
+import { DataError } from '../errors.js';
 import { TokenDataset } from '../shards/dataset.js';
 import type { Split } from '../shards/manifest.js';
 import { createRandom } from '../util/random.js';

@@ -3,7 +3,7 @@
 // creates the NCCL id and hands it to the others over one TCP connection each.
 import { createConnection, createServer, type Socket } from 'node:net';
 import type { Backend } from '../../kernels/index.js';
-import { UsageError } from '../io/errors.js';
+import { UsageError } from '../errors.js';
 
 export interface World {
   rank: number;

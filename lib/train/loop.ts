@@ -5,7 +5,7 @@
 // parallelism, periodic evaluation, atomic checkpoints with the source's resume position (every N
 // steps, at the end, and on SIGINT/SIGTERM), and one metrics record per step.
 import type { Backend, Tensor } from '../../kernels/index.js';
-import { DataError } from '../io/errors.js';
+import { DataError } from '../errors.js';
 import type { BackwardHooks, GradSink } from '../model/trunk.js';
 import { connectRanks, type World } from './distributed.js';
 import { GradientSync } from './gradient-sync.js';

@@ -3,7 +3,7 @@
 // come from (fresh, --init or --resume), the model's shape from a preset or a checkpoint, the
 // step's token batch, validation on the val split, and what its checkpoints record.
 import { openBackend, type Backend, type DType } from '../../kernels/index.js';
-import { DataError, UsageError } from '../io/errors.js';
+import { DataError, UsageError } from '../errors.js';
 import { evaluate } from '../eval/loss.js';
 import { flopsPerToken, parameterCount, resolveConfig, type ModelConfig } from '../model/config.js';
 import { loadWeights, readCheckpoint, saveCheckpoint, type LoadedCheckpoint, type LoomModelInfo } from '../model/checkpoint.js';

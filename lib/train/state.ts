@@ -3,7 +3,7 @@
 // (steps, the batch source's position, the seed and the run's resolved training settings).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError } from '../io/errors.js';
+import { DataError } from '../errors.js';
 import { checkpointDir } from '../model/checkpoint.js';
 import { readSafetensorsHeader, readTensor, writeSafetensors } from '../model/safetensors.js';
 import type { Trainable } from './trainable.js';

@@ -3,7 +3,7 @@
 // trusts a half-written file.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DataError } from '../../io/errors.js';
+import { DataError } from '../../errors.js';
 
 export function writeAtomic(path: string, data: Uint32Array | Float64Array | string): void {
   mkdirSync(dirname(path), { recursive: true });

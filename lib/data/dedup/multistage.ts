@@ -16,7 +16,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileSource, resolveInputs } from '../../io/inputs.js';
-import { DataError, UsageError } from '../../io/errors.js';
+import { DataError, UsageError } from '../../errors.js';
 import { locationOf } from '../../io/location.js';
 import { readSource, type ReadOptions } from '../../io/read.js';
 import type { Doc } from '../../io/types.js';

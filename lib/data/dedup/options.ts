@@ -1,5 +1,5 @@
 // Every dedup parameter and its default, in one place (streaming and multi-stage share them).
-import { UsageError } from '../../io/errors.js';
+import { UsageError } from '../../errors.js';
 import { NORMALIZATION_STEPS, type NormalizationStep } from './normalize.js';
 
 export type KeepPolicy = 'first' | 'longest' | `score:${string}`;

@@ -8,7 +8,7 @@
 import { locationOf, setLocation } from '../../io/location.js';
 import { readDocs } from '../../io/read.js';
 import type { Doc } from '../../io/types.js';
-import { UsageError } from '../../io/errors.js';
+import { UsageError } from '../../errors.js';
 import { defineStage, type StageContext } from '../../stage.js';
 import { hasText, NO_TEXT } from '../../text/no-text.js';
 import { WorkerPool } from '../../util/worker-pool.js';

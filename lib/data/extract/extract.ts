@@ -3,7 +3,7 @@
 // input order, so the output is the same for any --workers. Every page that yields no document
 // is dropped with a reason: counted, written to --rejects, and reported through `warn`.
 import { availableParallelism } from 'node:os';
-import { formatLocation } from '../../io/errors.js';
+import { formatLocation } from '../../errors.js';
 import { locationOf, setLocation } from '../../io/location.js';
 import { carryLine } from '../../io/lossless.js';
 import type { Doc } from '../../io/types.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { glob } from 'tinyglobby';
 import { DamagedDataError, decodedChunks } from '../../io/compression.js';
-import { DataError, UsageError } from '../../io/errors.js';
+import { DataError, UsageError } from '../../errors.js';
 import type { InputSource } from '../../io/inputs.js';
 import { setLocation } from '../../io/location.js';
 import { ReadCounters, readDocs, readSource, type ReadOptions } from '../../io/read.js';

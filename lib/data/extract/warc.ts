@@ -4,7 +4,7 @@
 // member (corrupt or cut short) in a per-record WARC.gz is skipped: reading resumes at the next
 // member, found by its magic bytes, as `gzip -d` cannot but `warcio recompress` and zran do.
 import { WARCParser, type WARCRecord } from 'warcio';
-import { quoteInput } from '../../io/errors.js';
+import { quoteInput } from '../../errors.js';
 
 export interface WarcPage {
   /** Byte offset of the record in the (compressed) file. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readConfigFile } from '../../../lib/cli/config.js';
-import { UsageError } from '../../../lib/io/errors.js';
+import { UsageError } from '../../../lib/errors.js';
 import { tempDir } from '../../helpers/cli.js';
 
 test('readConfigFile tells a missing file from one that is not JSON, or not an object of flags', (t) => {

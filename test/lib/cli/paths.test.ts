@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { linkSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { outputsOf, refuseOutputsOverInputs } from '../../../lib/cli/paths.js';
-import { UsageError } from '../../../lib/io/errors.js';
+import { UsageError } from '../../../lib/errors.js';
 import { tempDir } from '../../helpers/cli.js';
 
 function setUp(t: { after(fn: () => void): void }) {

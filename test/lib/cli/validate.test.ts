@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../../../lib/io/errors.js';
+import { UsageError } from '../../../lib/errors.js';
 import { fraction, integer, nonNegativeInteger, nonNegativeNumber, outputDirectory, outputFile, positiveInteger, positiveNumber, shardSize, validator, writableDirectory } from '../../../lib/cli/validate.js';
 import { tempDir } from '../../helpers/cli.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import zstdWasm from '@bokuweb/zstd-wasm';
-import { DataError, escapeControls } from '../../../lib/io/errors.js';
+import { DataError, escapeControls } from '../../../lib/errors.js';
 import { LINE_TOO_LONG, lineBatches } from '../../../lib/io/lines.js';
 import { locationOf } from '../../../lib/io/location.js';
 import { readDocs, ReadCounters } from '../../../lib/io/read.js';

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { resolveInputs } from '../../../lib/io/inputs.js';
-import { UsageError, DataError } from '../../../lib/io/errors.js';
+import { UsageError, DataError } from '../../../lib/errors.js';
 import { tempDir } from '../../helpers/cli.js';
 
 test('globs expand sorted; directories list their manifest shards in order', async (t) => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parseShardSize, writeShards, type ShardWriterOptions } from '../../../lib/io/shards.js';
 import { readManifest } from '../../../lib/io/manifest.js';
-import { UsageError } from '../../../lib/io/errors.js';
+import { UsageError } from '../../../lib/errors.js';
 import type { Doc } from '../../../lib/io/types.js';
 import { tempDir } from '../../helpers/cli.js';
 

@@ -1,4 +1,4 @@
-import type { Location } from './types.js';
+import type { Location } from './io/types.js';
 
 /** Exit codes shared by every command (DESIGN.md): 0 ok, 1 data or runtime error, 2 usage. */
 export const EXIT_OK = 0;

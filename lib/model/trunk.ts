@@ -33,6 +33,16 @@ export interface TokenBatch {
   seqLen: number;
   /** Position of each row's first token (default 0): RoPE sees offset + t. */
   offsets?: Int32Array;
+  /** Packed rows: each row's sequences by length (summing to seqLen). Attention stays inside each. */
+  segments?: readonly (readonly number[])[];
+  /** int32 [rows · seqLen] explicit positions (packed rows restart at 0 per sequence); overrides offsets. */
+  positions?: Int32Array;
+}
+
+/** One sequence of a packed batch: where it starts in the flattened rows, and its length. */
+interface Segment {
+  at: number;
+  len: number;
 }
 
 export interface ForwardOptions {
@@ -64,7 +74,7 @@ export interface Hidden {
   h: Tensor;
   rows: number;
   seqLen: number;
-  readonly pass: { ids: Tensor; positions: Tensor; x: Tensor; rf: Tensor; saved: LayerActivations[]; drop: number; seed: number };
+  readonly pass: { ids: Tensor; positions: Tensor; x: Tensor; rf: Tensor; saved: LayerActivations[]; drop: number; seed: number; segments: Segment[] | null };
 }
 
 /**
@@ -123,6 +133,8 @@ export class Trunk {
     if (batch.ids.length !== N) throw new Error(`model: the batch holds ${batch.ids.length} tokens, expected ${B}×${T}`);
     if (N > this.capacity) throw new Error(`model: ${B}×${T} tokens exceed the capacity of ${this.capacity} this model was sized for`);
     if (batch.offsets && batch.offsets.length !== B) throw new Error(`model: ${batch.offsets.length} row offsets for ${B} rows`);
+    if (batch.positions && batch.positions.length !== N) throw new Error(`model: ${batch.positions.length} positions for ${N} tokens`);
+    const segments = batch.segments ? segmentsOf(batch) : null;
     const drop = opts.dropout ?? 0;
     const seed = opts.dropoutSeed ?? 0;
     arena.reset();
@@ -148,7 +160,8 @@ export class Trunk {
       k.rope(q, q, positions, this.rope);
       k.rope(kk, kk, positions, this.rope);
       const att = act([B, T, c.heads, this.D]), lse = act([B, c.heads, T], 'f32');
-      k.attention(att, lse, q, kk, v);
+      if (!segments) k.attention(att, lse, q, kk, v);
+      else for (const g of segments) k.attention(piece(att, g), statsPiece(lse, g, c.heads), piece(q, g), piece(kk, g), piece(v, g));
       const o = this.dropped(act([N, C]), drop, seed + 2 * l, (out) => k.linear(out, att, w('self_attn.o_proj.weight')));
       const x2 = act([N, C]);
       k.add(x2, xin, o);
@@ -166,7 +179,7 @@ export class Trunk {
     }
     const h = act([N, C]), rf = act([N], 'f32');
     k.rmsnorm(h, rf, x, w0.w('model.norm.weight'), c.rmsEps);
-    return { h, rows: B, seqLen: T, pass: { ids, positions, x, rf, saved, drop, seed } };
+    return { h, rows: B, seqLen: T, pass: { ids, positions, x, rf, saved, drop, seed, segments } };
   }
 
   /**
@@ -210,7 +223,7 @@ export class Trunk {
   private layerBackward(l: number, hidden: Hidden, s: LayerActivations, dx: Tensor, dxin: Tensor, grads: GradSink): void {
     const { k, config: c, C } = this;
     const B = hidden.rows, T = hidden.seqLen, N = B * T, F = c.intermediateSize;
-    const { positions, drop, seed } = hidden.pass;
+    const { positions, drop, seed, segments } = hidden.pass;
     const act = (shape: readonly number[], dtype: DType = this.dtype) => this.arena.tensor(shape, dtype);
     const w = (name: string) => this.weights.w(layerPrefix(l) + name);
     const g = (name: string) => grads(layerPrefix(l) + name);
@@ -235,7 +248,11 @@ export class Trunk {
     const datt = act([B, T, c.heads, this.D]);
     k.linearBackward(datt, g('self_attn.o_proj.weight'), null, undrop(dx2, 0), s.att, w('self_attn.o_proj.weight'));
     const dq = act([B, T, c.heads, this.D]), dk = act([B, T, c.kvHeads, this.D]), dv = act([B, T, c.kvHeads, this.D]);
-    k.attentionBackward(dq, dk, dv, datt, s.att, s.lse, s.q, s.k, s.v, act([B * c.heads * T], 'f32'));
+    const scratch = act([B * c.heads * T], 'f32');
+    if (!segments) k.attentionBackward(dq, dk, dv, datt, s.att, s.lse, s.q, s.k, s.v, scratch);
+    else
+      for (const g of segments)
+        k.attentionBackward(piece(dq, g), piece(dk, g), piece(dv, g), piece(datt, g), piece(s.att, g), statsPiece(s.lse, g, c.heads), piece(s.q, g), piece(s.k, g), piece(s.v, g), statsPiece(scratch, g, c.heads));
     k.rope(dq, dq, positions, { ...this.rope, inverse: true });
     k.rope(dk, dk, positions, { ...this.rope, inverse: true });
     const dh1 = act([N, C]);
@@ -249,8 +266,40 @@ export class Trunk {
   }
 }
 
-/** offset[b] + t for every token, row after row. */
+/** The sequences of a packed batch, checked to tile every row exactly. */
+function segmentsOf(batch: TokenBatch): Segment[] {
+  const rows = batch.segments!;
+  if (rows.length !== batch.rows) throw new Error(`model: segments for ${rows.length} rows, the batch has ${batch.rows}`);
+  const out: Segment[] = [];
+  rows.forEach((lengths, b) => {
+    let at = b * batch.seqLen;
+    for (const len of lengths) {
+      if (!(Number.isInteger(len) && len > 0)) throw new Error(`model: row ${b} has a segment of length ${len}`);
+      out.push({ at, len });
+      at += len;
+    }
+    if (at !== (b + 1) * batch.seqLen) throw new Error(`model: row ${b}'s segments cover ${at - b * batch.seqLen} of ${batch.seqLen} tokens`);
+  });
+  return out;
+}
+
+/** A [rows, T, H, D] tensor's part for one sequence, as a batch of one: [1, len, H, D] (contiguous). */
+function piece(t: Tensor, g: Segment): Tensor {
+  const [, , H, D] = t.shape;
+  return t.view([-1, H!, D!]).rows(g.at, g.at + g.len).view([1, g.len, H!, D!]);
+}
+
+/**
+ * The per-(head, query) statistics of one sequence, [1, H, len]. A packed pass lays them out
+ * sequence after sequence instead of [rows, H, T]; forward and backward agree on it.
+ */
+function statsPiece(t: Tensor, g: Segment, heads: number): Tensor {
+  return t.view([-1]).rows(g.at * heads, (g.at + g.len) * heads).view([1, heads, g.len]);
+}
+
+/** Explicit positions, or offset[b] + t for every token, row after row. */
 function positionsOf(batch: TokenBatch): Int32Array {
+  if (batch.positions) return batch.positions;
   const out = new Int32Array(batch.rows * batch.seqLen);
   for (let b = 0; b < batch.rows; b++) {
     const offset = batch.offsets?.[b] ?? 0;

@@ -3,7 +3,7 @@
 // per-row position offsets, and frozen parameters that get neither a gradient nor an update.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openBackend, type Tensor } from '../../../kernels/index.js';
+import { cudaAvailability, openBackend, type Tensor } from '../../../kernels/index.js';
 import type { ModelConfig } from '../../../lib/model/config.js';
 import { allLogits, crossEntropy, logitsAt, tokenLogprobs } from '../../../lib/model/lm-head.js';
 import { initialValues, parameterSpecs, type HeadKind } from '../../../lib/model/params.js';
@@ -185,4 +185,52 @@ test('frozen parameters get no gradient and no update; the rest train as if noth
       assert.deepEqual(part!.grads[0]!.get(spec.name), all!.grads[0]!.get(spec.name), `${spec.name}: same gradient`);
     }
   }
+});
+
+test('packed rows: sequences packed into one row with restarting positions equal the sequences run apart, forward and backward', () => {
+  const { params, trunk } = setup();
+  const lengths = [3, 5];
+  const T8 = 8;
+  const packedIds = tokens(T8, 21), packedTargets = tokens(T8, 22);
+  packedTargets[2] = -1; // the last token of the first sequence predicts nothing across the boundary
+  const positions = Int32Array.of(0, 1, 2, 0, 1, 2, 3, 4);
+  const run = (batch: { ids: Int32Array; rows: number; seqLen: number; segments?: number[][]; positions?: Int32Array }, targets: Int32Array) => {
+    const hidden = trunk.forward(batch);
+    const ce = crossEntropy(trunk, hidden, targets, { grads: params.grad, gradScale: 1 });
+    const losses = host(ce.losses);
+    const h = host(hidden.h);
+    trunk.backward(hidden, ce.dh!, params.grad);
+    return { losses, h };
+  };
+  params.zeroGrads();
+  const packed = run({ ids: packedIds, rows: 1, seqLen: T8, segments: [lengths], positions }, packedTargets);
+  const packedGrads = params.groups.map((g) => host(g.grad));
+  params.zeroGrads();
+  let at = 0;
+  for (const len of lengths) {
+    const apart = run({ ids: packedIds.slice(at, at + len), rows: 1, seqLen: len }, packedTargets.slice(at, at + len));
+    apart.losses.forEach((l, i) => assert.ok(Math.abs(l - packed.losses[at + i]!) < 1e-5, `loss at ${at + i}: ${l} vs ${packed.losses[at + i]}`));
+    apart.h.forEach((x, i) => assert.ok(Math.abs(x - packed.h[at * small.hiddenSize + i]!) < 1e-5, `hidden ${at * small.hiddenSize + i}`));
+    at += len;
+  }
+  params.groups.forEach((g, gi) => host(g.grad).forEach((x, i) => assert.ok(Math.abs(x - packedGrads[gi]![i]!) < 1e-5, `group ${gi} gradient ${i}: ${x} vs ${packedGrads[gi]![i]}`)));
+  // without the segments the second sequence would see the first
+  const leaky = trunk.forward({ ids: packedIds, rows: 1, seqLen: T8, positions });
+  assert.ok(host(leaky.h).some((x, i) => i >= 3 * small.hiddenSize && Math.abs(x - packed.h[i]!) > 1e-3), 'segments change the result');
+  assert.throws(() => trunk.forward({ ids: packedIds, rows: 1, seqLen: T8, segments: [[3, 4]] }), /cover 7 of 8/);
+});
+
+test('on a GPU, a packed bf16 pass gives the CPU\'s per-token losses', { skip: cudaAvailability().ok ? false : 'needs a GPU' }, () => {
+  const cuda = openBackend('cuda');
+  const T8 = 8;
+  const ids = tokens(2 * T8, 31), targets = tokens(2 * T8, 32);
+  const batch = { ids, rows: 2, seqLen: T8, segments: [[3, 5], [8]], positions: Int32Array.of(0, 1, 2, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 5, 6, 7) };
+  const losses = ['cpu', 'cuda'].map((device) => {
+    const kk = device === 'cpu' ? k : cuda;
+    const weights = new Weights(kk, parameterSpecs(small), device === 'cpu' ? 'f32' : 'bf16');
+    weights.assign(initialValues(small, weights.specs, 11));
+    const trunk = new Trunk(kk, small, weights, 2 * T8);
+    return kk.download(crossEntropy(trunk, trunk.forward(batch), targets).losses) as Float32Array;
+  });
+  losses[1]!.forEach((l, i) => assert.ok(Math.abs(l - losses[0]![i]!) < 0.05, `position ${i}: ${l} vs ${losses[0]![i]}`));
 });

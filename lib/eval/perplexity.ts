@@ -8,14 +8,13 @@ import { join } from 'node:path';
 import { DataError, UsageError } from '../errors.js';
 import { readDocs } from '../io/read.js';
 import { readCheckpoint, type LoadedCheckpoint, type LoomModelInfo } from '../model/checkpoint.js';
-import { loadModel } from '../model/load.js';
+import { checkpointVocabulary, loadModel } from '../model/load.js';
 import type { Trunk } from '../model/trunk.js';
 import { StageCounters, type StageContext } from '../stage.js';
 import { encodeDocs } from '../tokenizer/encode-docs.js';
 import { ENDOFTEXT } from '../tokenizer/special.js';
 import type { Split } from '../shards/manifest.js';
 import { TokenDataset } from '../shards/dataset.js';
-import { loadVocabulary, vocabularyHash, type Vocabulary } from '../tokenizer/vocabulary.js';
 import { evaluate, LossMeter, type EvalResult } from './loss.js';
 
 export interface EvalPplOptions {
@@ -82,15 +81,8 @@ function evalTrunk(ckpt: LoadedCheckpoint, device: string, capacity: number): Tr
 
 /** JSONL text encoded as the checkpoint's shards were (same vocabulary, same NFC setting), cut into windows. */
 async function* documentWindows(inputs: string[], info: LoomModelInfo, seqLen: number): AsyncGenerator<Uint32Array, void> {
-  const { vocab: vocabName, vocab_hash: hash } = info;
-  let vocab: Vocabulary;
-  try {
-    vocab = loadVocabulary({ vocab: vocabName });
-  } catch (err) {
-    throw new DataError(`the checkpoint's vocabulary '${vocabName}' cannot be loaded to encode text: ${(err as Error).message}`);
-  }
-  const actual = vocabularyHash(vocab);
-  if (hash && actual !== hash) throw new DataError(`vocabulary '${vocabName}' has changed since the checkpoint was trained (hash ${actual.slice(0, 12)}…, expected ${hash.slice(0, 12)}…)`);
+  const vocab = checkpointVocabulary(info);
+  const vocabName = info.vocab;
   // Documents with empty text are skipped, as `loom tokenize` drops them; nothing else is counted.
   const ctx: StageContext = { name: 'eval ppl', counters: new StageCounters(), count: () => {}, drop: () => {} };
   const docs = readDocs(inputs, { onError: 'fail' });

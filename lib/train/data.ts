@@ -45,24 +45,39 @@ export function fillBatch(windows: Uint32Array[], seqLen: number, vocabIds: numb
   return { ids, targets, rows: windows.length, seqLen };
 }
 
-/** The training stream: the o-th window of the run, for any o, in the seeded epoch order. */
-export class TrainStream {
+/** The o-th item of a run over n items, for any o: epoch e visits them in permutation_e order. */
+export class EpochOrder {
   private epoch = -1;
   private order: Uint32Array = new Uint32Array(0);
 
   constructor(
-    readonly dataset: TokenDataset,
+    readonly n: number,
     readonly seed: number,
   ) {}
 
-  windowIndex(ordinal: number): number {
-    const n = this.dataset.windowCount;
-    const epoch = Math.floor(ordinal / n);
+  index(ordinal: number): number {
+    const epoch = Math.floor(ordinal / this.n);
     if (epoch !== this.epoch) {
-      this.order = epochPermutation(n, this.seed, epoch);
+      this.order = epochPermutation(this.n, this.seed, epoch);
       this.epoch = epoch;
     }
-    return this.order[ordinal % n]!;
+    return this.order[ordinal % this.n]!;
+  }
+}
+
+/** The training stream: the o-th window of the run, for any o, in the seeded epoch order. */
+export class TrainStream {
+  private readonly order: EpochOrder;
+
+  constructor(
+    readonly dataset: TokenDataset,
+    readonly seed: number,
+  ) {
+    this.order = new EpochOrder(dataset.windowCount, seed);
+  }
+
+  windowIndex(ordinal: number): number {
+    return this.order.index(ordinal);
   }
 
   /** Windows [start, start+count) of the run as one micro-batch. */

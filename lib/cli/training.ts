@@ -1,0 +1,102 @@
+// What every training command's CLI shares: the flags of the training loop (declared once), --gpus
+// launching and the rank environment, the metrics sink (stdout or --metrics, and --progress json),
+// the ink dashboard on a TTY, and log lines that print above it.
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Options } from 'yargs';
+import { parseDevice } from '../../kernels/index.js';
+import { DataError, UsageError } from '../errors.js';
+import { launchLocal, worldFromEnv, type World } from '../train/distributed.js';
+import type { MetricsRecord } from '../train/metrics.js';
+import type { GlobalArgs } from './options.js';
+import { nonNegativeInteger, outputDirectory, outputFile, positiveInteger, positiveNumber, validator } from './validate.js';
+
+/** Flags of the training loop, the same in pretrain, sft and rm. */
+export const LOOP_FLAGS = {
+  out: { alias: 'o', type: 'string', demandOption: true, coerce: outputDirectory('--out'), describe: 'Checkpoint directory (config.json, model.safetensors, optimizer state); rewritten atomically' },
+  device: { type: 'string', default: 'auto', coerce: deviceFlag, describe: 'cpu, cuda, cuda:N, or auto (the first GPU, else the CPU)' },
+  dtype: { choices: ['f32', 'bf16'] as const, describe: 'Compute dtype (default: bf16 on GPU with fp32 master weights, f32 on CPU)' },
+  steps: { type: 'number', coerce: positiveInteger('--steps'), describe: 'Optimizer steps to train to (the learning-rate schedule ends here)' },
+  warmup: { type: 'number', coerce: nonNegativeInteger('--warmup'), describe: 'Linear warmup steps' },
+  'eval-every': { type: 'number', default: 100, coerce: nonNegativeInteger('--eval-every'), describe: 'Validation every N steps (and at the start and end); 0 = never' },
+  'save-every': { type: 'number', default: 1000, coerce: nonNegativeInteger('--save-every'), describe: 'Checkpoint every N steps (and at the end, and on SIGINT/SIGTERM); 0 = only those' },
+  resume: { type: 'boolean', describe: 'Continue the run checkpointed in --out (weights, optimizer, step, data position)' },
+  freeze: { type: 'string', coerce: freezeFlag, describe: 'Keep the parameters whose Hugging Face name matches this regular expression as they are (e.g. embed_tokens)' },
+  'skip-nonfinite': { type: 'boolean', default: false, describe: 'Skip a step whose loss or gradient is NaN/Inf instead of stopping' },
+  metrics: { type: 'string', coerce: outputFile('--metrics'), describe: 'Append metrics JSONL here instead of stdout' },
+  gpus: { type: 'number', default: 1, coerce: positiveInteger('--gpus'), describe: 'Data parallel: one process per GPU on this machine (NCCL); across nodes set RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT as torchrun does' },
+  'master-port': { type: 'number', default: 29500, coerce: validator<number>('--master-port', 'a port number', (v) => Number.isInteger(v) && v >= 1 && v <= 65535), describe: 'Port rank 0 listens on with --gpus' },
+  'peak-tflops': { type: 'number', coerce: positiveNumber('--peak-tflops'), describe: 'Peak TFLOP/s for MFU (default: known for H100/H200/A100)' },
+} as const satisfies Record<string, Options>;
+
+export interface LoopArgs extends GlobalArgs {
+  device: string;
+  metrics?: string;
+  gpus: number;
+  'master-port': number;
+  steps?: number;
+  freeze?: string;
+}
+
+export interface TrainingOutput {
+  world: World;
+  /** The device of this rank (`cuda:LOCAL_RANK` under --gpus with --device auto). */
+  device: string;
+  log: (line: string) => void;
+  emit: (record: MetricsRecord) => void;
+  /** Parameters --freeze keeps as they are. */
+  freeze?: (name: string) => boolean;
+  /** Stops the dashboard; then the closing summary may go to stderr. */
+  close: () => Promise<void>;
+}
+
+/**
+ * Runs the command once per GPU under --gpus N (returns null in the launcher), or sets up this
+ * rank's output: log lines, metrics records, the dashboard.
+ */
+export async function trainingOutput(command: string, argv: LoopArgs): Promise<TrainingOutput | null> {
+  if (argv.gpus > 1 && process.env.WORLD_SIZE === undefined) {
+    const code = await launchLocal(argv.gpus, process.argv.slice(2), argv['master-port']);
+    if (code !== 0) throw new DataError(`${command}: a rank exited with code ${code}`);
+    return null;
+  }
+  const world = worldFromEnv();
+  const device = world.size > 1 && argv.device === 'auto' ? `cuda:${world.localRank}` : argv.device;
+  const dashboard = !argv.quiet && argv.progress === 'auto' && process.stderr.isTTY && !process.env.CI && world.rank === 0;
+  const ui = dashboard ? await (await import('../ui/dashboard.js')).startDashboard({ totalSteps: argv.steps }) : undefined;
+  const log = (line: string) => (ui ? ui.log(line) : argv.quiet ? undefined : process.stderr.write(line + '\n'));
+  if (argv.metrics) mkdirSync(dirname(argv.metrics), { recursive: true });
+  // --progress json: every metrics record also goes to stderr, as the data commands' progress does.
+  const jsonProgress = argv.progress === 'json' && !argv.quiet && world.rank === 0;
+  const emit = (record: MetricsRecord) => {
+    const line = JSON.stringify(record) + '\n';
+    if (argv.metrics) appendFileSync(argv.metrics, line);
+    else process.stdout.write(line);
+    if (jsonProgress) process.stderr.write(JSON.stringify({ progress: `loom ${command}`, ...record }) + '\n');
+    ui?.record(record);
+  };
+  const pattern = argv.freeze === undefined ? undefined : freezePattern(argv.freeze);
+  return { world, device, log, emit, freeze: pattern && ((name) => pattern.test(name)), close: async () => ui?.stop() };
+}
+
+function deviceFlag(spec: string): string {
+  try {
+    parseDevice(spec);
+  } catch {
+    throw new UsageError(`--device must be cpu, cuda, cuda:N or auto, got ${JSON.stringify(spec)}`);
+  }
+  return spec;
+}
+
+function freezeFlag(source: string): string {
+  freezePattern(source);
+  return source;
+}
+
+function freezePattern(source: string): RegExp {
+  try {
+    return new RegExp(source);
+  } catch (err) {
+    throw new UsageError(`--freeze: ${(err as Error).message}`);
+  }
+}

@@ -3,6 +3,7 @@ import { catCommand } from './cat.js';
 import { dedupCommand } from './dedup.js';
 import { evalCommand } from './eval.js';
 import { extractCommand } from './extract.js';
+import { filterCommand } from './filter.js';
 import { inspectCommand } from './inspect.js';
 import { langidCommand } from './langid.js';
 import { pretrainCommand } from './pretrain.js';
@@ -15,6 +16,7 @@ export const commands: CommandModule<any, any>[] = [
   extractCommand,
   langidCommand,
   dedupCommand,
+  filterCommand,
   tokenizeCommand,
   pretrainCommand,
   evalCommand,

@@ -7,8 +7,10 @@ import { filterCommand } from './filter.js';
 import { inspectCommand } from './inspect.js';
 import { langidCommand } from './langid.js';
 import { pretrainCommand } from './pretrain.js';
+import { rmCommand } from './rm.js';
 import { runCommand } from './run.js';
 import { sampleCommand } from './sample.js';
+import { sftCommand } from './sft.js';
 import { tokenizeCommand } from './tokenize.js';
 
 /** Every implemented command, in pipeline order then the utilities; bin/loom.ts registers exactly these. */
@@ -19,6 +21,8 @@ export const commands: CommandModule<any, any>[] = [
   filterCommand,
   tokenizeCommand,
   pretrainCommand,
+  sftCommand,
+  rmCommand,
   evalCommand,
   catCommand,
   inspectCommand,

@@ -4,6 +4,7 @@
 import type { Backend, Tensor } from '../../kernels/index.js';
 import type { Trunk } from '../model/trunk.js';
 import { fillBatch } from '../train/data.js';
+import type { Objective } from '../train/loop.js';
 import { nextTokenObjective } from '../train/next-token.js';
 
 export interface EvalResult {
@@ -79,4 +80,20 @@ export function evaluate(trunk: Trunk, rows: number, dataset: WindowSource, maxW
   const windows = Math.min(dataset.windowCount, maxWindows);
   for (let w = 0; w < windows; w++) meter.add(dataset.window(w));
   return meter.result();
+}
+
+/** Mean loss per loss-bearing token of an objective over batches, forward only (SFT's and RM's validation). */
+export function objectiveLoss<B>(k: Backend, objective: Objective<B>, batches: Iterable<B>): { loss: number; tokens: number } {
+  const lossSum = k.alloc([1]);
+  try {
+    let tokens = 0;
+    for (const batch of batches) {
+      tokens += objective.counted(batch);
+      objective.run(batch, { grads: null, gradScale: 1, dropoutSeed: 0, lossSum });
+    }
+    const sum = (k.download(lossSum) as Float32Array)[0]!;
+    return { loss: tokens > 0 ? sum / tokens : NaN, tokens };
+  } finally {
+    k.free(lossSum);
+  }
 }

@@ -179,16 +179,20 @@ export function readCheckpoint(dir: string): LoadedCheckpoint {
   return { dir: real, ...fromHuggingFace(json, path) };
 }
 
-/** Loads the weights (any dtype in the file) into `target`; checks every name and shape. */
-export function loadWeights(dir: string, target: WeightTarget): void {
+/**
+ * Loads the weights (any dtype in the file) into `target`; checks every name and shape. A tensor
+ * the file lacks is taken from `fresh` when given there (a new head on a trained trunk), else refused.
+ */
+export function loadWeights(dir: string, target: WeightTarget, fresh: ReadonlyMap<string, Float32Array> = new Map()): void {
   const file = readSafetensorsHeader(join(dir, MODEL_FILE));
   for (const spec of target.specs) {
     const info = file.tensors.get(spec.name);
+    if (!info && fresh.has(spec.name)) continue;
     if (!info) throw new DataError(`${file.path}: missing tensor ${spec.name}`);
     if (info.shape.join() !== spec.shape.join()) throw new DataError(`${file.path}: ${spec.name} has shape [${info.shape}], the model needs [${spec.shape}]`);
   }
   // one tensor in host memory at a time
   target.assign((function* () {
-    for (const spec of target.specs) yield [spec.name, readTensor(file, spec.name)] as [string, Float32Array];
+    for (const spec of target.specs) yield [spec.name, file.tensors.has(spec.name) ? readTensor(file, spec.name) : fresh.get(spec.name)!] as [string, Float32Array];
   })());
 }

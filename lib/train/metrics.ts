@@ -15,8 +15,12 @@ export interface StepRecord {
 export interface EvalRecord {
   step: number;
   val_loss: number;
-  val_ppl: number;
-  val_tokens: number;
+  /** Language models: perplexity over the loss-bearing tokens. */
+  val_ppl?: number;
+  val_tokens?: number;
+  /** Reward models: held-out pairs ordered right, and how many pairs. */
+  val_accuracy?: number;
+  val_pairs?: number;
 }
 
 export type MetricsRecord = StepRecord | EvalRecord;

@@ -1,0 +1,189 @@
+// Reward modelling: an SFT checkpoint's trunk with a scalar head (Qwen2ForSequenceClassification),
+// trained on preference pairs with the Bradley–Terry loss on the shared training loop. Accuracy
+// on held-out pairs is reported at each evaluation. Preference-model pre-training (PMP), as the
+// Qwen report does it, is two runs: coarse comparisons first, then `--init` from that checkpoint on
+// the high-quality ones.
+import type { Backend, DType } from '../../kernels/index.js';
+import { preferencePair } from '../chat/formats.js';
+import { encodePreference, type EncodedPair } from '../chat/preference.js';
+import { DataError } from '../errors.js';
+import { objectiveLoss } from '../eval/loss.js';
+import type { RejectSink } from '../io/rejects.js';
+import type { Doc, OnError } from '../io/types.js';
+import { flopsPerToken, parameterCount } from '../model/config.js';
+import { saveCheckpoint } from '../model/checkpoint.js';
+import { checkpointVocabulary } from '../model/load.js';
+import { ENDOFTEXT } from '../tokenizer/special.js';
+import { Tokenizer } from '../tokenizer/tokenizer.js';
+import { createRandom } from '../util/random.js';
+import { EpochOrder } from './data.js';
+import type { World } from './distributed.js';
+import { readExamples, splitExamples } from './examples.js';
+import { fineTuneModel, startFineTune } from './fine-tune.js';
+import { trainLoop, type BatchSource } from './loop.js';
+import { round, type MetricsRecord } from './metrics.js';
+import { peakFlops } from './pretrain.js';
+import { rewardObjective, type PairBatch, type Pooling, type RewardObjective } from './reward.js';
+import { writeTrainingFiles } from './state.js';
+
+/** The Qwen report's reward-model recipe: constant lr 3e-6, 64 pairs a step, 2048 tokens, one epoch. */
+export const RM_PRESETS = {
+  qwen: { maxLen: 2048, batchPairs: 64, epochs: 1, lr: 3e-6, warmup: 0, minLrRatio: 1, weightDecay: 0.1, dropout: 0, clip: 1.0 },
+} as const;
+
+export interface RmSettings {
+  maxLen: number;
+  /** Pairs per micro-batch (per rank). */
+  batch: number;
+  /** Pairs per optimizer step across ranks. */
+  batchPairs: number;
+  steps: number;
+  lr: number;
+  warmup: number;
+  minLrRatio: number;
+  weightDecay: number;
+  clip: number;
+  dropout: number;
+  pooling: Pooling;
+  systemPrompt: string;
+  valFraction: number;
+}
+
+export interface RmOptions {
+  data: string[];
+  valData?: string[];
+  out: string;
+  init?: string;
+  resume: boolean;
+  device: string;
+  dtype?: DType;
+  settings: Omit<RmSettings, 'steps'>;
+  steps?: number;
+  epochs?: number;
+  evalEvery: number;
+  saveEvery: number;
+  seed: number;
+  freeze?: (name: string) => boolean;
+  skipNonfinite: boolean;
+  onError: OnError;
+  rejects?: RejectSink;
+  world: World;
+  onRecord: (record: MetricsRecord) => void;
+  log: (line: string) => void;
+  tokenizerFiles?: (dir: string) => void;
+  run: Record<string, unknown>;
+}
+
+/** Preference pairs in a seeded order per epoch; the position is the pairs consumed. */
+export class PairSource implements BatchSource<PairBatch, number> {
+  readonly stepTokens: number;
+  private readonly order: EpochOrder;
+
+  constructor(
+    private readonly pairs: readonly EncodedPair[],
+    seed: number,
+    private readonly shape: { batch: number; accum: number; world: World },
+    private consumed = 0,
+  ) {
+    this.order = new EpochOrder(pairs.length, seed);
+    const mean = pairs.reduce((a, p) => a + p.chosen.length + p.rejected.length, 0) / pairs.length;
+    this.stepTokens = Math.round(mean * shape.batch * shape.accum * shape.world.size);
+  }
+
+  nextStep(): PairBatch[] {
+    const { batch, accum, world } = this.shape;
+    const first = this.consumed + world.rank * accum * batch;
+    const out = Array.from({ length: accum }, (_, m) => ({ pairs: Array.from({ length: batch }, (_, i) => this.pairs[this.order.index(first + m * batch + i)]!) }));
+    this.consumed += accum * batch * world.size;
+    return out;
+  }
+
+  position(): number {
+    return this.consumed;
+  }
+}
+
+export async function trainRewardModel(o: RmOptions) {
+  const { world } = o;
+  const start = startFineTune<RmSettings>('train a reward model', o);
+  const { k, dtype, from, resumed, seed } = start;
+  const settings: RmSettings = resumed ? { ...resumed.settings } : { ...o.settings, steps: NaN };
+
+  const tokenizer = new Tokenizer(checkpointVocabulary(from.info), { nfc: from.info.nfc });
+  const padId = tokenizer.vocab.specials[ENDOFTEXT]!;
+  const encode = (doc: Doc) => {
+    const pair = preferencePair(doc);
+    return typeof pair === 'string' ? { drop: pair } : encodePreference(tokenizer, pair, { maxLen: settings.maxLen, systemPrompt: settings.systemPrompt });
+  };
+  const read = { onError: o.onError, rejects: o.rejects, log: o.log, stage: 'rm' };
+  let train: EncodedPair[], val: EncodedPair[], dropped: number;
+  try {
+    const main = await readExamples(o.data, encode, read);
+    const held = o.valData ? await readExamples(o.valData, encode, read) : undefined;
+    ({ train, val } = held ? { train: main.examples, val: held.examples } : splitExamples(main.examples, settings.valFraction, createRandom(seed ^ 0x7e3)));
+    dropped = main.dropped + (held?.dropped ?? 0);
+  } finally {
+    tokenizer.free();
+  }
+  if (train.length === 0) throw new DataError(`${o.data.join(' ')}: no preference pair to train on (${dropped} dropped)`);
+
+  const perStep = settings.batch * world.size;
+  const accum = Math.max(1, Math.round(settings.batchPairs / perStep));
+  settings.steps = o.steps ?? (o.epochs !== undefined ? Math.ceil((o.epochs * train.length) / (accum * perStep)) : settings.steps);
+  if (!(settings.steps >= 1)) throw new DataError('give the run length with --steps N or --epochs N');
+
+  const config = { ...from.config, seqLen: Math.max(from.config.seqLen, settings.maxLen), dropout: settings.dropout };
+  const info = { ...from.info, dropout: config.dropout };
+  const { params, trunk } = fineTuneModel(start, config, 'score', 2 * settings.batch * settings.maxLen, o.freeze);
+  const objective = rewardObjective(trunk, { dropout: config.dropout, pooling: settings.pooling, padId });
+  const source = new PairSource(train, seed, { batch: settings.batch, accum, world }, resumed?.position ?? 0);
+  const valBatches = Array.from({ length: Math.ceil(val.length / settings.batch) }, (_, i) => ({ pairs: val.slice(i * settings.batch, (i + 1) * settings.batch) }));
+
+  if (world.rank === 0)
+    o.log(
+      `rm: ${(parameterCount(config) / 1e6).toFixed(1)}M parameters from ${from.dir} (${from.head === 'score' ? 'a reward model' : 'a new score head'}) on ${k.device} (${k.name}), ${dtype}; ` +
+        `${train.length} pairs, ${val.length} held out, ${dropped} dropped; ${accum * perStep} pairs/step; steps ${resumed?.step ?? 0}→${settings.steps}`,
+    );
+  let valAccuracy: number | undefined;
+  const result = await trainLoop({
+    k,
+    world,
+    params,
+    source,
+    objective,
+    adamw: { weightDecay: settings.weightDecay, clip: settings.clip },
+    schedule: { peak: settings.lr, warmup: settings.warmup, total: settings.steps, minRatio: settings.minLrRatio },
+    steps: settings.steps,
+    seed,
+    start: resumed && { step: resumed.step, optimizerStep: resumed.optimizer_step },
+    skipNonfinite: o.skipNonfinite,
+    evalEvery: valBatches.length > 0 ? o.evalEvery : 0,
+    evaluate: () => {
+      const r = pairLoss(k, objective, valBatches);
+      valAccuracy = r.accuracy;
+      return { val_loss: round(r.loss), val_accuracy: round(r.accuracy), val_pairs: r.pairs };
+    },
+    saveEvery: o.saveEvery,
+    save: (state) =>
+      saveCheckpoint(o.out, params, config, info, {
+        head: 'score',
+        training: (dir) => writeTrainingFiles(dir, params, { ...state, settings, run: resumed ? resumed.run : o.run }),
+        extra: o.tokenizerFiles,
+      }),
+    flopsPerToken: flopsPerToken(config, settings.maxLen),
+    peakFlops: peakFlops(k),
+    onRecord: o.onRecord,
+    log: o.log,
+    where: o.data.join(' '),
+    out: o.out,
+  });
+  return { ...result, valAccuracy, pairs: { train: train.length, val: val.length, dropped }, device: `${k.device} (${k.name})` };
+}
+
+/** Mean Bradley–Terry loss and accuracy over held-out pairs, forward only. */
+function pairLoss(k: Backend, objective: RewardObjective, batches: PairBatch[]) {
+  objective.correct = 0;
+  objective.seen = 0;
+  const r = objectiveLoss(k, objective, batches);
+  return { loss: r.loss, accuracy: objective.seen > 0 ? objective.correct / objective.seen : NaN, pairs: objective.seen };
+}

@@ -1,0 +1,198 @@
+// Supervised fine-tuning: chat records rendered in ChatML, loss on the tokens the policy names
+// (lib/chat/sft-examples.ts), conversations packed into rows with attention kept inside each, on
+// the shared training loop with the next-token objective. The weights start from a checkpoint
+// (`--init`); --resume continues a run from its own checkpoint.
+import type { DType } from '../../kernels/index.js';
+import type { ChatFormat } from '../chat/formats.js';
+import { chatMessages } from '../chat/formats.js';
+import { packExamples, type PackedRow } from '../chat/pack.js';
+import { encodeSftExample, type LossPolicy } from '../chat/sft-examples.js';
+import { DataError, UsageError } from '../errors.js';
+import { objectiveLoss } from '../eval/loss.js';
+import type { RejectSink } from '../io/rejects.js';
+import type { Doc, OnError } from '../io/types.js';
+import { flopsPerToken, parameterCount } from '../model/config.js';
+import { saveCheckpoint } from '../model/checkpoint.js';
+import { checkpointVocabulary } from '../model/load.js';
+import { ENDOFTEXT } from '../tokenizer/special.js';
+import { Tokenizer } from '../tokenizer/tokenizer.js';
+import { createRandom } from '../util/random.js';
+import type { World } from './distributed.js';
+import { readExamples, splitExamples } from './examples.js';
+import { trainLoop } from './loop.js';
+import { round, type MetricsRecord } from './metrics.js';
+import { nextTokenObjective } from './next-token.js';
+import { packedBatch, PackedRowSource } from './packed-source.js';
+import { peakFlops } from './pretrain.js';
+import { fineTuneModel, startFineTune } from './fine-tune.js';
+import { writeTrainingFiles } from './state.js';
+
+/**
+ * The Qwen report's recipe (`qwen`) and its math variant at 1024 tokens: AdamW (0.9, 0.95, 1e-8),
+ * warmup over 1430 steps to 2e-6, then constant; 128 sequences a step, 4000 steps, weight decay
+ * 0.1, dropout 0.1, clipping at 1.0. Flags override any of it.
+ */
+export const SFT_PRESETS = {
+  qwen: { maxLen: 2048, batchRows: 128, steps: 4000, lr: 2e-6, warmup: 1430, minLrRatio: 1, weightDecay: 0.1, dropout: 0.1, clip: 1.0 },
+  math: { maxLen: 1024, batchRows: 128, steps: 4000, lr: 2e-6, warmup: 1430, minLrRatio: 1, weightDecay: 0.1, dropout: 0.1, clip: 1.0 },
+} satisfies Record<string, Partial<SftSettings>>;
+
+export type SftPreset = keyof typeof SFT_PRESETS;
+
+/** What defines a fine-tuning run; trainer_state.json keeps it for --resume. */
+export interface SftSettings {
+  /** Tokens per packed row (and the longest conversation kept). */
+  maxLen: number;
+  /** Rows per micro-batch (per rank). */
+  batch: number;
+  /** Rows per optimizer step across ranks; accumulation makes up the difference. */
+  batchRows: number;
+  steps: number;
+  lr: number;
+  warmup: number;
+  minLrRatio: number;
+  weightDecay: number;
+  clip: number;
+  dropout: number;
+  loss: LossPolicy;
+  pack: boolean;
+  format: ChatFormat;
+  systemPrompt: string;
+  valFraction: number;
+}
+
+export interface SftOptions {
+  data: string[];
+  valData?: string[];
+  out: string;
+  /** The checkpoint to fine-tune (its weights, vocabulary and shape). */
+  init?: string;
+  resume: boolean;
+  device: string;
+  dtype?: DType;
+  settings: Omit<SftSettings, 'steps'>;
+  steps?: number;
+  epochs?: number;
+  evalEvery: number;
+  saveEvery: number;
+  seed: number;
+  freeze?: (name: string) => boolean;
+  skipNonfinite: boolean;
+  onError: OnError;
+  rejects?: RejectSink;
+  world: World;
+  onRecord: (record: MetricsRecord) => void;
+  log: (line: string) => void;
+  /** Copies the tokenizer files into a checkpoint directory being written. */
+  tokenizerFiles?: (dir: string) => void;
+  run: Record<string, unknown>;
+}
+
+export interface SftResult {
+  steps: number;
+  lastLoss: number;
+  valLoss?: number;
+  interrupted?: string;
+  tokensPerSecond: number;
+  /** Conversations kept, held out and dropped; packed rows; loss-bearing tokens in the train rows. */
+  examples: { train: number; val: number; dropped: number; rows: number; lossTokens: number };
+  device: string;
+}
+
+export async function sft(o: SftOptions): Promise<SftResult> {
+  const { world } = o;
+  const start = startFineTune<SftSettings>('fine-tune', o);
+  const { k, dtype, from, resumed, seed } = start;
+  if (from.head !== 'lm') throw new DataError(`${from.dir}: a ${from.head} model has no LM head to fine-tune`);
+  const settings: SftSettings = resumed ? { ...resumed.settings } : { ...o.settings, steps: NaN };
+
+  const tokenizer = new Tokenizer(checkpointVocabulary(from.info), { nfc: from.info.nfc });
+  let data: { train: PackedRow[]; val: PackedRow[]; counts: SftResult['examples'] };
+  try {
+    data = await readConversations(o, settings, tokenizer, seed);
+  } finally {
+    tokenizer.free();
+  }
+  const { train, val } = data;
+  if (train.length === 0) throw new DataError(`${o.data.join(' ')}: no conversation to train on (${data.counts.dropped} dropped)`);
+
+  const perStep = settings.batch * world.size;
+  const accum = Math.max(1, Math.round(settings.batchRows / perStep));
+  if (accum * perStep !== settings.batchRows) o.log(`sft: ${settings.batchRows} rows a step is not a multiple of ${perStep} (batch × ranks); using ${accum * perStep}`);
+  settings.steps = o.steps ?? (o.epochs !== undefined ? Math.ceil((o.epochs * train.length) / (accum * perStep)) : settings.steps);
+  if (!(settings.steps >= 1)) throw new UsageError('give the run length with --steps N or --epochs N');
+
+  const config = { ...from.config, seqLen: Math.max(from.config.seqLen, settings.maxLen), dropout: settings.dropout };
+  const info = { ...from.info, dropout: config.dropout };
+  const { params, trunk } = fineTuneModel(start, config, 'lm', settings.batch * settings.maxLen, o.freeze);
+  const objective = nextTokenObjective(trunk, config.dropout);
+  const source = new PackedRowSource(train, seed, { batch: settings.batch, accum, world }, resumed?.position ?? 0);
+  const valBatches = Array.from({ length: Math.ceil(val.length / settings.batch) }, (_, i) => packedBatch(padRows(val.slice(i * settings.batch, (i + 1) * settings.batch), settings.batch)));
+
+  if (world.rank === 0)
+    o.log(
+      `sft: ${(parameterCount(config) / 1e6).toFixed(1)}M parameters from ${from.dir} on ${k.device} (${k.name}), ${dtype}; ` +
+        `${data.counts.train} conversations in ${train.length} rows of ${settings.maxLen} (${settings.pack ? 'packed' : 'padded'}; ${data.counts.lossTokens} loss-bearing tokens), ${data.counts.val} held out, ${data.counts.dropped} dropped; ` +
+        `${accum * perStep} rows/step; steps ${resumed?.step ?? 0}→${settings.steps}`,
+    );
+  const result = await trainLoop({
+    k,
+    world,
+    params,
+    source,
+    objective,
+    adamw: { weightDecay: settings.weightDecay, clip: settings.clip },
+    schedule: { peak: settings.lr, warmup: settings.warmup, total: settings.steps, minRatio: settings.minLrRatio },
+    steps: settings.steps,
+    seed,
+    start: resumed && { step: resumed.step, optimizerStep: resumed.optimizer_step },
+    skipNonfinite: o.skipNonfinite,
+    evalEvery: valBatches.length > 0 ? o.evalEvery : 0,
+    evaluate: () => {
+      const r = objectiveLoss(k, objective, valBatches);
+      return { val_loss: round(r.loss), val_ppl: round(Math.exp(r.loss)), val_tokens: r.tokens };
+    },
+    saveEvery: o.saveEvery,
+    save: (state) =>
+      saveCheckpoint(o.out, params, config, info, {
+        training: (dir) => writeTrainingFiles(dir, params, { ...state, settings, run: resumed ? resumed.run : o.run }),
+        extra: o.tokenizerFiles,
+      }),
+    flopsPerToken: flopsPerToken(config, settings.maxLen),
+    peakFlops: peakFlops(k),
+    onRecord: o.onRecord,
+    log: o.log,
+    where: o.data.join(' '),
+    out: o.out,
+  });
+  return { ...result, examples: data.counts, device: `${k.device} (${k.name})` };
+}
+
+/**
+ * Reads, renders and packs every conversation; a record that is no conversation, or too long to
+ * keep, is dropped with its reason. Held-out records are chosen by a seeded draw per record.
+ */
+async function readConversations(o: SftOptions, s: SftSettings, tokenizer: Tokenizer, seed: number) {
+  const encode = (doc: Doc) => {
+    const messages = chatMessages(doc, s.format);
+    return typeof messages === 'string' ? { drop: messages } : encodeSftExample(tokenizer, messages, { maxLen: s.maxLen, loss: s.loss, systemPrompt: s.systemPrompt });
+  };
+  const read = { onError: o.onError, rejects: o.rejects, log: o.log, stage: 'sft' };
+  const main = await readExamples(o.data, encode, read);
+  const held = o.valData ? await readExamples(o.valData, encode, read) : undefined;
+  const { train, val } = held ? { train: main.examples, val: held.examples } : splitExamples(main.examples, s.valFraction, createRandom(seed ^ 0x5f7));
+  let lossTokens = 0;
+  for (const e of train) for (let t = 1; t < e.lossMask.length; t++) lossTokens += e.lossMask[t]!;
+  const padId = tokenizer.vocab.specials[ENDOFTEXT]!;
+  const rows = packExamples(train, s.maxLen, { pack: s.pack, padId });
+  const counts = { train: train.length, val: val.length, dropped: main.dropped + (held?.dropped ?? 0), rows: rows.length, lossTokens };
+  return { train: rows, val: packExamples(val, s.maxLen, { pack: s.pack, padId }), counts };
+}
+
+/** Fills a last, short batch with rows that bear no loss, so every pass has one shape. */
+function padRows(rows: PackedRow[], n: number): PackedRow[] {
+  if (rows.length === n || rows.length === 0) return rows;
+  const T = rows[0]!.ids.length;
+  const empty: PackedRow = { ids: new Int32Array(T), targets: new Int32Array(T).fill(-1), positions: Int32Array.from({ length: T }, (_, i) => i), segments: [T] };
+  return [...rows, ...Array.from({ length: n - rows.length }, () => empty)];
+}

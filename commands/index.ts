@@ -6,6 +6,7 @@ import { extractCommand } from './extract.js';
 import { filterCommand } from './filter.js';
 import { inspectCommand } from './inspect.js';
 import { langidCommand } from './langid.js';
+import { mixCommand } from './mix.js';
 import { pretrainCommand } from './pretrain.js';
 import { rmCommand } from './rm.js';
 import { runCommand } from './run.js';
@@ -19,6 +20,7 @@ export const commands: CommandModule<any, any>[] = [
   langidCommand,
   dedupCommand,
   filterCommand,
+  mixCommand,
   tokenizeCommand,
   pretrainCommand,
   sftCommand,

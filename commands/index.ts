@@ -11,6 +11,7 @@ import { pretrainCommand } from './pretrain.js';
 import { rmCommand } from './rm.js';
 import { runCommand } from './run.js';
 import { sampleCommand } from './sample.js';
+import { scoreCommand } from './score.js';
 import { sftCommand } from './sft.js';
 import { tokenizeCommand } from './tokenize.js';
 
@@ -19,6 +20,7 @@ export const commands: CommandModule<any, any>[] = [
   extractCommand,
   langidCommand,
   dedupCommand,
+  scoreCommand,
   filterCommand,
   mixCommand,
   tokenizeCommand,

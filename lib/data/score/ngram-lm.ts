@@ -1,0 +1,257 @@
+// A character n-gram language model for CCNet-style perplexity scores on CPUs: interpolated
+// Kneser-Ney (one discount per order), stored as KenLM stores such a model, as backoff entries
+// (log probability and backoff weight per n-gram) in a hash table keyed by 53-bit n-gram hashes.
+// Querying a character is one to `order` table probes; no strings are built.
+//
+// File: gzip of one JSON header line, then `ngram<TAB>count` lines: the highest-order counts after
+// pruning. The lower orders' Kneser-Ney continuation counts are derived from them at load.
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { DataError } from '../../errors.js';
+
+export const LM_FORMAT = 'loom-ngram-lm';
+
+export interface NgramLmHeader {
+  format: typeof LM_FORMAT;
+  version: 1;
+  order: number;
+  discount: number;
+  /** Languages it was trained on: `score` writes scores.perplexity only for these. */
+  langs: string[];
+  /** n-grams seen fewer times than this were dropped before estimation. */
+  minCount: number;
+  training?: Record<string, unknown>;
+}
+
+const BOS = '\u0002';
+
+/** What the model sees of a text: lowercase, digits as 0, runs of spaces and of newlines as one. */
+export function normalizeForLm(text: string): string {
+  return text.toLowerCase().replace(/\p{Nd}/gu, '0').replace(/[^\S\n]+/g, ' ').replace(/\s*\n\s*/g, '\n').trim();
+}
+
+/** The highest-order n-gram counts of texts (each text starts with order-1 BOS marks). */
+export function countNgrams(texts: Iterable<string>, order: number): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const text of texts) {
+    const chars = [...BOS.repeat(order - 1), ...normalizeForLm(text)];
+    for (let i = order - 1; i < chars.length; i++) {
+      const g = chars.slice(i - order + 1, i + 1).join('');
+      counts.set(g, (counts.get(g) ?? 0) + 1);
+    }
+  }
+  return counts;
+}
+
+/** Keys of a reversed n-gram (last character first), so all orders ending at a position come in one pass. */
+const K1 = 0x9e3779b1;
+const K2 = 0x85ebca6b;
+function extend(a: number, b: number, cp: number): [number, number] {
+  return [Math.imul(a ^ cp, K1) + 0x7f4a7c15, Math.imul(b ^ (cp + 0x3c6ef372), K2) + 0x165667b1];
+}
+const keyOf = (a: number, b: number, n: number) => ((a ^ Math.imul(n, 0x27d4eb2f)) >>> 0) + ((b >>> 11) & 0x1fffff) * 0x100000000 + 1;
+
+function reversedKey(codePoints: readonly number[]): number {
+  let a = 0;
+  let b = 0;
+  for (let j = codePoints.length - 1; j >= 0; j--) [a, b] = extend(a, b, codePoints[j]!);
+  return keyOf(a, b, codePoints.length);
+}
+
+/** Open addressing: 53-bit keys → a float (a log10 probability or backoff weight). */
+class KeyTable {
+  readonly keys: Float64Array;
+  readonly values: Float32Array;
+  private readonly mask: number;
+  constructor(entries: number) {
+    let size = 1024;
+    while (size < entries * 2) size *= 2;
+    this.keys = new Float64Array(size);
+    this.values = new Float32Array(size);
+    this.mask = size - 1;
+  }
+  set(key: number, value: number): void {
+    let i = (key ^ (key / 0x100000000)) & this.mask;
+    while (this.keys[i] !== 0 && this.keys[i] !== key) i = (i + 1) & this.mask;
+    this.keys[i] = key;
+    this.values[i] = value;
+  }
+  /** The value under key, or `absent`. */
+  get(key: number, absent: number): number {
+    let i = (key ^ (key / 0x100000000)) & this.mask;
+    for (let k = this.keys[i]!; k !== 0; k = this.keys[i]!) {
+      if (k === key) return this.values[i]!;
+      i = (i + 1) & this.mask;
+    }
+    return absent;
+  }
+}
+
+export class NgramLm {
+  /** log10 p(w | h) of every n-gram h·w seen in training. */
+  private readonly grams: KeyTable;
+  /** log10 of the backoff weight of every context h seen in training. */
+  private readonly contexts: KeyTable;
+  /** log10 probability of a character never seen in training. */
+  private readonly unknownLogp: number;
+
+  constructor(
+    readonly header: NgramLmHeader,
+    readonly counts: Map<string, number>,
+  ) {
+    const { order, discount: d } = header;
+    // Kneser-Ney counts per order: raw counts at the highest order, continuation counts (distinct
+    // left extensions) below it.
+    const levels: Map<string, number>[] = Array.from({ length: order + 1 }, () => new Map());
+    levels[order] = counts;
+    for (let k = order; k > 1; k--) {
+      const lower = levels[k - 1]!;
+      for (const g of levels[k]!.keys()) {
+        const suffix = [...g].slice(1).join('');
+        lower.set(suffix, (lower.get(suffix) ?? 0) + 1);
+      }
+    }
+    // Context totals and distinct continuations, per order.
+    const totals: Map<string, { total: number; types: number }>[] = levels.map(() => new Map());
+    for (let k = 1; k <= order; k++) {
+      for (const [g, c] of levels[k]!) {
+        const h = [...g].slice(0, -1).join('');
+        const t = totals[k]!.get(h) ?? { total: 0, types: 0 };
+        t.total += c;
+        t.types += 1;
+        totals[k]!.set(h, t);
+      }
+    }
+    let entries = 0;
+    let contexts = 0;
+    for (let k = 1; k <= order; k++) {
+      entries += levels[k]!.size;
+      contexts += totals[k]!.size;
+    }
+    this.grams = new KeyTable(entries);
+    this.contexts = new KeyTable(contexts);
+    const keyOfString = (s: string) => reversedKey([...s].map((c) => c.codePointAt(0)!));
+    const unigrams = totals[1]!.get('')!;
+    const vocabulary = levels[1]!.size + 1;
+    this.unknownLogp = Math.log10(d * unigrams.types / unigrams.total / vocabulary);
+    const probability = new Map<string, number>();
+    // p_k(w|h) = max(c - D, 0) / total(h) + D · types(h) / total(h) · p_{k-1}(w | h minus its first character)
+    const p = (g: string, k: number): number => {
+      const cps = [...g];
+      if (k === 0) return 1 / vocabulary;
+      const h = cps.slice(0, -1).join('');
+      const t = totals[k]!.get(h);
+      const lowerGram = cps.slice(1).join('');
+      const lower = probability.get(lowerGram) ?? p(lowerGram, k - 1);
+      if (!t) return lower;
+      const c = levels[k]!.get(g) ?? 0;
+      return Math.max(c - d, 0) / t.total + ((d * t.types) / t.total) * lower;
+    };
+    for (let k = 1; k <= order; k++) {
+      for (const g of levels[k]!.keys()) {
+        const prob = p(g, k);
+        probability.set(g, prob);
+        this.grams.set(keyOfString(g), Math.log10(prob));
+      }
+      // The empty context's weight is part of unknownLogp.
+      for (const [h, t] of totals[k]!) if (h !== '') this.contexts.set(keyOfString(h), Math.log10((d * t.types) / t.total));
+    }
+  }
+
+  /** Natural-log probability of every character of the text, summed, and how many there are. */
+  logProbability(text: string): { logprob: number; chars: number } {
+    const order = this.header.order;
+    const { grams, contexts } = this;
+    const history: number[] = Array.from({ length: order - 1 }, () => BOS.codePointAt(0)!);
+    let total = 0;
+    let chars = 0;
+    const ctxKeys = new Float64Array(order); // ctxKeys[j]: key of the last j characters before this one
+    const gramKeys = new Float64Array(order + 1);
+    for (const ch of normalizeForLm(text)) {
+      const cp = ch.codePointAt(0)!;
+      // Keys of the n-grams ending here (orders 1..N) and of their contexts (orders 1..N-1).
+      let [a, b] = extend(0, 0, cp);
+      gramKeys[1] = keyOf(a, b, 1);
+      let [ca, cb] = [0, 0];
+      for (let j = 1; j < order; j++) {
+        const prev = history[history.length - j]!;
+        [a, b] = extend(a, b, prev);
+        gramKeys[j + 1] = keyOf(a, b, j + 1);
+        [ca, cb] = extend(ca, cb, prev);
+        ctxKeys[j] = keyOf(ca, cb, j);
+      }
+      // Backoff: the longest n-gram seen gives p, times the weights of the longer contexts skipped.
+      let backoff = 0;
+      let log10p = NaN;
+      for (let k = order; k >= 1; k--) {
+        const lp = grams.get(gramKeys[k]!, NaN);
+        if (!Number.isNaN(lp)) {
+          log10p = lp + backoff;
+          break;
+        }
+        if (k > 1) backoff += contexts.get(ctxKeys[k - 1]!, 0);
+      }
+      if (Number.isNaN(log10p)) log10p = this.unknownLogp + backoff;
+      total += log10p * Math.LN10;
+      chars += 1;
+      history.push(cp);
+      if (history.length > order) history.shift();
+    }
+    return { logprob: total, chars };
+  }
+
+  /** exp(−mean log p) per character (CCNet reports per-token perplexity the same way). */
+  perplexity(text: string): number {
+    const { logprob, chars } = this.logProbability(text);
+    return chars > 0 ? Math.exp(-logprob / chars) : 0;
+  }
+
+  save(path: string): void {
+    const lines = [JSON.stringify(this.header)];
+    for (const [g, c] of [...this.counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) lines.push(`${g}\t${c}`);
+    const tmp = `${path}.tmp`;
+    writeFileSync(tmp, gzipSync(lines.join('\n') + '\n', { level: 9 }));
+    renameSync(tmp, path);
+  }
+
+  static load(path: string): NgramLm {
+    let text: string;
+    try {
+      text = gunzipSync(readFileSync(path)).toString('utf8');
+    } catch (error) {
+      throw new DataError(`${path}: not a loom n-gram model (${(error as Error).message})`);
+    }
+    const lines = text.split('\n');
+    let header: NgramLmHeader;
+    try {
+      header = JSON.parse(lines[0]!) as NgramLmHeader;
+    } catch {
+      throw new DataError(`${path}: not a loom n-gram model (no header)`);
+    }
+    if (header.format !== LM_FORMAT) throw new DataError(`${path}: not a loom n-gram model (format ${String(header.format)})`);
+    const counts = new Map<string, number>();
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i]!;
+      const tab = line.lastIndexOf('\t');
+      if (tab > 0) counts.set(line.slice(0, tab), Number(line.slice(tab + 1)));
+    }
+    return new NgramLm(header, counts);
+  }
+}
+
+export interface NgramLmTrainOptions {
+  order: number;
+  discount: number;
+  minCount: number;
+  langs: string[];
+  training?: Record<string, unknown>;
+}
+
+export const LM_DEFAULTS = { order: 5, discount: 0.75, minCount: 2 };
+
+export function trainNgramLm(texts: Iterable<string>, opts: NgramLmTrainOptions): NgramLm {
+  const counts = countNgrams(texts, opts.order);
+  for (const [g, c] of counts) if (c < opts.minCount) counts.delete(g);
+  const header: NgramLmHeader = { format: LM_FORMAT, version: 1, order: opts.order, discount: opts.discount, langs: opts.langs, minCount: opts.minCount, ...(opts.training && { training: opts.training }) };
+  return new NgramLm(header, counts);
+}

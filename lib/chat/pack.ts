@@ -15,19 +15,19 @@ export interface PackedRow {
   segments: number[];
 }
 
-export interface PackOptions {
+export interface SftPackOptions {
   /** false: one conversation per row, padded. */
   pack: boolean;
   padId: number;
 }
 
-export interface PackerOptions extends PackOptions {
+export interface PackerOptions extends SftPackOptions {
   /** Rows kept open for later examples to fill (default 64); more packs tighter and holds more memory. */
   window?: number;
 }
 
 /** All the rows of `examples`, in the order their first conversation came. */
-export function packExamples(examples: SftExample[], seqLen: number, o: PackOptions): PackedRow[] {
+export function packExamples(examples: SftExample[], seqLen: number, o: SftPackOptions): PackedRow[] {
   const packer = new Packer(seqLen, { ...o, window: Infinity });
   return [...examples.flatMap((example) => packer.add(example)), ...packer.flush()];
 }

@@ -8,6 +8,7 @@ import { inspectCommand } from './inspect.js';
 import { langidCommand } from './langid.js';
 import { mixCommand } from './mix.js';
 import { pretrainCommand } from './pretrain.js';
+import { reviewCommand } from './review.js';
 import { rmCommand } from './rm.js';
 import { runCommand } from './run.js';
 import { sampleCommand } from './sample.js';
@@ -31,5 +32,6 @@ export const commands: CommandModule<any, any>[] = [
   catCommand,
   inspectCommand,
   sampleCommand,
+  reviewCommand,
   runCommand,
 ];

@@ -41,15 +41,8 @@ test("filter --missing keep passes unscored documents; --drop-flag '*' drops any
   assert.deepEqual(parseJsonl(result.stdout).map((d) => d.id), ['a', 'd', 'e', 'f']);
 });
 
-test('filter usage errors exit 2 before reading: nothing to test, a bad threshold, an unknown language, bounds that keep nothing', async () => {
-  for (const [args, message] of [
-    [['filter'], /nothing to test/],
-    [['filter', '--min', 'quality'], /--min must be FIELD=NUMBER \(like scores\.quality=0\.5\), got "quality"/],
-    [['filter', '--langs', 'xx'], /--langs: unknown language xx/],
-    [['filter', '--min', 'q=0.9', '--max', 'q=0.1'], /keep nothing/],
-  ] as const) {
-    const result = await runLoom([...args], { input });
-    assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
-    assert.match(result.stderr, message);
-  }
+test('filter usage errors exit 2 before reading', async () => {
+  const result = await runLoom(['filter', '--min', 'quality'], { input });
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /--min must be FIELD=NUMBER \(like scores\.quality=0\.5\), got "quality"/);
 });

@@ -78,16 +78,16 @@ test('--langs and --min-lang-score reuse the language predicate of langid', () =
 
 test('the filter stage keeps what passes, in order, and counts drops by reason', async () => {
   const docs: Doc[] = [
-    { id: 1, text: 'good', scores: { quality: 0.9 } },
-    { id: 2, text: 'low', scores: { quality: 0.1 } },
-    { id: 3, text: 'flagged', scores: { quality: 0.9 }, flags: { offensive: 'p=0.99' } },
-    { id: 4, text: 'unscored' },
-    { id: 5, text: '质量好', scores: { quality: 0.6 } },
-    { id: 6, text: 'low again', scores: { quality: 0.2 } },
+    { id: '1', text: 'good', scores: { quality: 0.9 } },
+    { id: '2', text: 'low', scores: { quality: 0.1 } },
+    { id: '3', text: 'flagged', scores: { quality: 0.9 }, flags: { offensive: 'p=0.99' } },
+    { id: '4', text: 'unscored' },
+    { id: '5', text: '质量好', scores: { quality: 0.6 } },
+    { id: '6', text: 'low again', scores: { quality: 0.2 } },
   ];
   const run = filter(from(docs), { min: [parseThreshold('--min', 'quality=0.5')], dropFlags: ['offensive'] });
   const kept: unknown[] = [];
   for await (const doc of run) kept.push(doc.id);
-  assert.deepEqual(kept, [1, 5]);
+  assert.deepEqual(kept, ['1', '5']);
   assert.deepEqual(run.counters.toJSON(), { in: 6, out: 2, dropped: 4, drop_reasons: { 'scores.quality < 0.5': 2, 'flag offensive': 1, 'missing scores.quality': 1 } });
 });

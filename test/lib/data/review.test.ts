@@ -15,7 +15,7 @@ const DOCS: Doc[] = Array.from({ length: 500 }, (_, i) => ({ id: `d${i}`, text: 
 
 test('a document is known by its id, or by its text where it has none', () => {
   assert.equal(reviewKey({ id: 'a1', text: 'x' }), 'id:a1');
-  assert.equal(reviewKey({ id: 7, text: 'x' }), 'id:7');
+  assert.equal(reviewKey({ id: 7, text: 'x' } as unknown as Doc), 'id:7', 'JSON ids may be numbers');
   assert.equal(reviewKey({ text: '人人生而自由' }), reviewKey({ text: '人人生而自由', label: 'good' }));
   assert.notEqual(reviewKey({ text: 'a' }), reviewKey({ text: 'b' }));
 });

@@ -11,6 +11,9 @@ PyTorch. Subcommands print JSON lines on stdout:
   bench   --config CKPT --batch 8 --seq 2048 --mode eager|compile
                                             tokens/s, MFU and peak memory of a training step
   logits  --ckpt CKPT --ids FILE --loom FILE  compare transformers' logits with loom's
+  rewards --ckpt CKPT --seqs FILE --loom FILE  a loom reward checkpoint in transformers'
+                                            Qwen2ForSequenceClassification (fp32) against loom's
+                                            rewards for the same sequences (JSONL id lists)
 """
 import argparse
 import json
@@ -138,6 +141,21 @@ def logits(a):
     }), flush=True)
 
 
+def rewards(a):
+    from transformers import Qwen2ForSequenceClassification
+
+    model = Qwen2ForSequenceClassification.from_pretrained(a.ckpt, dtype=torch.float32, attn_implementation="eager").eval()
+    seqs = [json.loads(line) for line in open(a.seqs)]
+    theirs = [float(x) for x in open(a.loom).read().split()]
+    ours = []
+    with torch.no_grad():
+        for ids in seqs:  # one at a time: no padding, so the pooled token is the last one
+            ours.append(float(model(input_ids=torch.tensor([ids])).logits[0, 0]))
+    diff = np.abs(np.array(ours) - np.array(theirs))
+    print(json.dumps({"check": "transformers-rewards", "sequences": len(seqs), "max_abs_diff": float(diff.max()),
+                      "reward_scale": float(np.abs(np.array(ours)).mean()), "transformers": ours[:4], "loom": theirs[:4]}), flush=True)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -165,8 +183,12 @@ def main():
     g.add_argument("--ids", required=True)
     g.add_argument("--loom", required=True)
     g.add_argument("--seq", type=int, required=True)
+    r = sub.add_parser("rewards")
+    r.add_argument("--ckpt", required=True)
+    r.add_argument("--seqs", required=True)
+    r.add_argument("--loom", required=True)
     a = p.parse_args()
-    {"train": train, "bench": bench, "logits": logits}[a.cmd](a)
+    {"train": train, "bench": bench, "logits": logits, "rewards": rewards}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,133 @@
+// Fine-tuning throughput and the reward model's agreement with transformers.
+//
+//   node --import tsx bench/sft.ts --data alpaca.jsonl --device cuda [--preset bench318m --seq 2048 --batch 8 --steps 5]
+//     one JSON line: tokens/s of a training step on packed chat rows and on padded ones (one
+//     conversation a row), with the loss-bearing tokens/s of each, against a pretraining step of
+//     the same shape in the same run.
+//   node --import tsx bench/sft.ts --rm-equivalence --ckpt RM_CKPT --data prefs.jsonl
+//     loom's fp32 rewards (CPU) for the pairs' sequences against transformers'
+//     Qwen2ForSequenceClassification on the same checkpoint (scripts/pytorch-reference.py rewards).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openBackend, type DType } from '../kernels/index.js';
+import { chatMessages, preferencePair } from '../lib/chat/formats.js';
+import { packExamples, type PackedRow } from '../lib/chat/pack.js';
+import { encodePreference } from '../lib/chat/preference.js';
+import { encodeSftExample, type SftExample } from '../lib/chat/sft-examples.js';
+import { readDocs } from '../lib/io/read.js';
+import { resolveConfig } from '../lib/model/config.js';
+import { checkpointVocabulary, loadModel } from '../lib/model/load.js';
+import { initialValues, parameterSpecs } from '../lib/model/params.js';
+import { scalarValues } from '../lib/model/scalar-head.js';
+import { Trunk } from '../lib/model/trunk.js';
+import { Weights } from '../lib/model/weights.js';
+import { ENDOFTEXT } from '../lib/tokenizer/special.js';
+import { Tokenizer } from '../lib/tokenizer/tokenizer.js';
+import { loadVocabulary } from '../lib/tokenizer/vocabulary.js';
+import { nextTokenObjective, type NextTokenBatch } from '../lib/train/next-token.js';
+import { Optimizer } from '../lib/train/optimizer.js';
+import { packedBatch } from '../lib/train/packed-source.js';
+import { Trainable } from '../lib/train/trainable.js';
+import { createRandom } from '../lib/util/random.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: string) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1]! : fallback);
+const device = flag('device', 'auto');
+
+async function throughput(): Promise<void> {
+  const T = Number(flag('seq', '2048')), B = Number(flag('batch', '8')), steps = Number(flag('steps', '5'));
+  const tokenizer = new Tokenizer(loadVocabulary({}));
+  const examples: SftExample[] = [];
+  for await (const doc of readDocs([flag('data', '')])) {
+    const messages = chatMessages(doc, 'auto');
+    if (typeof messages === 'string') continue;
+    const e = encodeSftExample(tokenizer, messages, { maxLen: T, loss: 'assistant', systemPrompt: 'You are a helpful assistant.' });
+    if (!('drop' in e)) examples.push(e);
+  }
+  const padId = tokenizer.vocab.specials[ENDOFTEXT]!;
+  tokenizer.free();
+  const k = openBackend(device);
+  const dtype: DType = k.kind === 'cpu' ? 'f32' : 'bf16';
+  const config = resolveConfig(flag('preset', 'bench318m'), { seqLen: T }, 151_851);
+  const weights = new Weights(k, parameterSpecs(config), dtype);
+  const params = new Trainable(k, weights);
+  params.assign(initialValues(config, weights.specs, 1));
+  const trunk = new Trunk(k, config, weights, B * T);
+  const objective = nextTokenObjective(trunk, 0);
+  const opt = new Optimizer(k, params);
+  const lossSum = k.alloc([1]);
+  const time = (batches: NextTokenBatch[]) => {
+    const step = (batch: NextTokenBatch, i: number) => {
+      params.zeroGrads();
+      k.zero(lossSum);
+      objective.run(batch, { grads: params.grad, gradScale: 1 / Math.max(1, objective.counted(batch)), dropoutSeed: 0, lossSum });
+      opt.gradNorm();
+      opt.update(1e-5, i + 1);
+    };
+    step(batches[0]!, 0);
+    k.synchronize();
+    const t0 = performance.now();
+    let counted = 0;
+    for (let i = 0; i < steps; i++) {
+      const batch = batches[(i + 1) % batches.length]!;
+      counted += objective.counted(batch);
+      step(batch, i + 1);
+    }
+    k.synchronize();
+    const seconds = (performance.now() - t0) / 1000;
+    return { tokens_per_s: Math.round((steps * B * T) / seconds), loss_tokens_per_s: Math.round(counted / seconds) };
+  };
+  const batchesOf = (rows: PackedRow[]) => Array.from({ length: Math.min(steps + 1, Math.floor(rows.length / B)) }, (_, i) => packedBatch(rows.slice(i * B, (i + 1) * B)));
+  const r = createRandom(3);
+  const random = Int32Array.from({ length: B * T }, () => r.int(config.vocabSize));
+  const pretrainShape = time([{ ids: random, targets: random, rows: B, seqLen: T }]);
+  const packedRows = packExamples(examples, T, { pack: true, padId });
+  const paddedRows = packExamples(examples, T, { pack: false, padId });
+  const packed = time(batchesOf(packedRows));
+  const padded = time(batchesOf(paddedRows));
+  process.stdout.write(
+    JSON.stringify({
+      bench: 'sft',
+      preset: flag('preset', 'bench318m'),
+      seq: T,
+      batch: B,
+      device: `${k.device} (${k.name})`,
+      conversations: examples.length,
+      packed_rows: packedRows.length,
+      conversations_per_row: Number((examples.length / packedRows.length).toFixed(2)),
+      pretrain_tokens_per_s: pretrainShape.tokens_per_s,
+      packed_tokens_per_s: packed.tokens_per_s,
+      packed_vs_pretrain: Number((packed.tokens_per_s / pretrainShape.tokens_per_s).toFixed(3)),
+      packed_loss_tokens_per_s: packed.loss_tokens_per_s,
+      padded_loss_tokens_per_s: padded.loss_tokens_per_s,
+      packed_vs_padded_loss_tokens: Number((packed.loss_tokens_per_s / padded.loss_tokens_per_s).toFixed(2)),
+    }) + '\n',
+  );
+}
+
+async function rmEquivalence(): Promise<void> {
+  const ckpt = flag('ckpt', '');
+  const model = loadModel(ckpt, { device: 'cpu', capacity: 4096 });
+  const tokenizer = new Tokenizer(checkpointVocabulary(model.checkpoint.info), { nfc: model.checkpoint.info.nfc });
+  const seqs: Int32Array[] = [];
+  for await (const doc of readDocs([flag('data', '')])) {
+    const pair = preferencePair(doc);
+    if (typeof pair === 'string') continue;
+    const e = encodePreference(tokenizer, pair, { maxLen: 512, systemPrompt: 'You are a helpful assistant.' });
+    if (!('drop' in e)) seqs.push(e.chosen, e.rejected);
+    if (seqs.length >= 16) break;
+  }
+  tokenizer.free();
+  const rewards = seqs.map((s) => scalarValues(model.trunk, model.trunk.forward({ ids: s, rows: 1, seqLen: s.length }), Int32Array.of(s.length - 1)).values[0]!);
+  const work = mkdtempSync(join(tmpdir(), 'loom-bench-rm-'));
+  writeFileSync(join(work, 'seqs.jsonl'), seqs.map((s) => JSON.stringify([...s])).join('\n') + '\n');
+  writeFileSync(join(work, 'loom.txt'), rewards.join('\n') + '\n');
+  const r = spawnSync('python3', ['scripts/pytorch-reference.py', 'rewards', '--ckpt', ckpt, '--seqs', join(work, 'seqs.jsonl'), '--loom', join(work, 'loom.txt')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`pytorch-reference.py rewards failed:\n${r.stderr.slice(-2000)}`);
+  process.stdout.write(r.stdout);
+}
+
+if (args.includes('--rm-equivalence')) await rmEquivalence();
+else await throughput();

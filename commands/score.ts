@@ -5,7 +5,7 @@ import { runPipeline, runWithInputs } from '../lib/cli/pipeline.js';
 import { fraction, outputFile, positiveInteger, positiveNumber, nonNegativeInteger, validator } from '../lib/cli/validate.js';
 import { UsageError } from '../lib/errors.js';
 import { Classifier, evaluateClassifier, FEATURE_DEFAULTS, trainClassifier, TRAIN_DEFAULTS, type TrainExample } from '../lib/data/score/classifier.js';
-import { DEFAULT_CLASSIFIERS, DEFAULT_LM, parseModelSpec } from '../lib/data/score/models.js';
+import { assertExists, DEFAULT_CLASSIFIERS, DEFAULT_LM, parseModelSpec } from '../lib/data/score/models.js';
 import { NgramLm } from '../lib/data/score/ngram-lm.js';
 import { RULE_NAMES } from '../lib/data/score/rules/index.js';
 import { score } from '../lib/data/score/stage.js';
@@ -70,6 +70,7 @@ const trainCommand: CommandModule<object, TrainArgs> = {
       .check((argv) => {
         if (argv.maxn > 0 && argv.minn < 1) throw new UsageError('--minn must be ≥ 1 when --maxn is set');
         if (argv.maxn > 0 && argv.minn > argv.maxn) throw new UsageError(`--minn ${argv.minn} is above --maxn ${argv.maxn}`);
+        if (argv.valid) assertExists(`--valid ${argv.valid}`, argv.valid);
         return true;
       })
       .example('$0 score train labels.jsonl --label-field label --positive good -o models/mine.cls.gz', 'a quality model from `loom review` labels')
@@ -124,6 +125,8 @@ export const scoreCommand: CommandModule<object, ScoreArgs> = {
       .example('$0 score docs.jsonl --model mine=models/mine.cls.gz', 'add your own classifier as scores.mine')
       .epilogue('Subcommand: train. Signals, thresholds and figures: docs/score.md. `loom filter` keeps or drops by them.') as unknown as Argv<ScoreArgs>,
   handler: async (argv) => {
+    for (const [name, path] of argv.model) assertExists(`--model ${name}=${path}`, path);
+    if (argv.lm !== 'default' && argv.lm !== 'none') assertExists(`--lm ${argv.lm}`, argv.lm);
     const paths = { ...(argv['default-models'] ? DEFAULT_CLASSIFIERS : {}), ...Object.fromEntries(argv.model) };
     const classifiers = Object.fromEntries(Object.entries(paths).map(([name, path]) => [name, Classifier.load(path)]));
     const lm = argv.lm === 'none' ? undefined : NgramLm.load(argv.lm === 'default' ? DEFAULT_LM : argv.lm);

@@ -44,15 +44,23 @@ const FNV_PRIME = 0x01000193;
 export class FeatureBuffer {
   data = new Int32Array(4096);
   length = 0;
+  /** Makes room for `n` more entries. */
+  reserve(n: number): void {
+    if (this.length + n <= this.data.length) return;
+    let size = this.data.length * 2;
+    while (size < this.length + n) size *= 2;
+    const bigger = new Int32Array(size);
+    bigger.set(this.data.subarray(0, this.length));
+    this.data = bigger;
+  }
   push(bucket: number): void {
-    if (this.length === this.data.length) {
-      const bigger = new Int32Array(this.data.length * 2);
-      bigger.set(this.data);
-      this.data = bigger;
-    }
+    if (this.length === this.data.length) this.reserve(1);
     this.data[this.length++] = bucket;
   }
 }
+
+/** Bucket of a 32-bit hash: a mask when the bucket count is a power of two (the usual case), else a modulo. */
+const bucketOf = (h: number, buckets: number) => ((buckets & (buckets - 1)) === 0 ? fmix(h) & (buckets - 1) : (fmix(h) >>> 0) % buckets);
 
 /** Fills `out` with the feature buckets of `text` and returns how many there are. */
 export function extractFeatures(text: string, config: FeatureConfig, out: FeatureBuffer, tokens: TokenBuffer = sharedTokens): number {
@@ -79,28 +87,41 @@ export function extractFeatures(text: string, config: FeatureConfig, out: Featur
     i = end;
   }
   const t = tokens.data;
+  out.reserve(tokens.length * wordNgrams);
+  const data = out.data;
+  let m = out.length;
   for (let a = 0; a < tokens.length; a++) {
     let h = t[a]!;
-    out.push((h >>> 0) % buckets);
-    for (let m = 1; m < wordNgrams && a + m < tokens.length; m++) {
-      h = Math.imul(h, 116049371) + t[a + m]!;
-      out.push((fmix(h) >>> 0) % buckets);
+    data[m++] = bucketOf(h, buckets);
+    for (let g = 1; g < wordNgrams && a + g < tokens.length; g++) {
+      h = Math.imul(h, 116049371) + t[a + g]!;
+      data[m++] = bucketOf(h ^ 0x2f5b7a1d, buckets);
     }
   }
-  return out.length;
+  return (out.length = m);
 }
+
+const word = new Int32Array(1024);
 
 /** Character n-grams of "<word>", as fastText computes subwords (salted so they differ from words). */
 function charNgrams(s: string, start: number, end: number, minn: number, maxn: number, buckets: number, out: FeatureBuffer): void {
-  const len = end - start + 2;
-  const at = (p: number) => (p === 0 ? 0x3c : p === len - 1 ? 0x3e : s.charCodeAt(start + p - 1));
+  const len = Math.min(end - start, word.length - 2) + 2;
+  word[0] = 0x3c; // <
+  for (let p = 1; p < len - 1; p++) word[p] = s.charCodeAt(start + p - 1);
+  word[len - 1] = 0x3e; // >
+  out.reserve(len * maxn);
+  const data = out.data;
+  let m = out.length;
   for (let a = 0; a < len; a++) {
     let h = 0x9747b28c;
-    for (let m = 1; m <= maxn && a + m <= len; m++) {
-      h = Math.imul(h ^ at(a + m - 1), FNV_PRIME);
-      if (m >= minn && !(m === 1 && (a === 0 || a === len - 1))) out.push((fmix(h) >>> 0) % buckets);
+    const last = Math.min(maxn, len - a);
+    for (let g = 1; g <= last; g++) {
+      h = Math.imul(h ^ word[a + g - 1]!, FNV_PRIME);
+      // A lone boundary mark is not an n-gram.
+      if (g >= minn && !(g === 1 && (a === 0 || a === len - 1))) data[m++] = bucketOf(h, buckets);
     }
   }
+  out.length = m;
 }
 
 function fmix(h: number): number {

@@ -23,6 +23,10 @@ export function parseModelSpec(spec: string): [string, string] {
   const name = spec.slice(0, eq);
   const path = spec.slice(eq + 1);
   if (eq <= 0 || !NAME.test(name) || path === '') throw new UsageError(`--model must be NAME=PATH (NAME of letters, digits and _), got ${JSON.stringify(spec)}`);
-  if (!existsSync(path)) throw new UsageError(`--model ${name}=${path}: no such file`);
   return [name, path];
+}
+
+/** A file named on the command line must exist: a usage error before any input is read. `flag`: how it was given. */
+export function assertExists(flag: string, path: string): void {
+  if (!existsSync(path)) throw new UsageError(`${flag}: no such file`);
 }

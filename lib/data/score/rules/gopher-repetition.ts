@@ -1,6 +1,6 @@
 // Gopher's repetition rules (Rae et al. 2021, table A1) with datatrove's GopherRepetitionFilter
 // defaults: duplicate lines and paragraphs, the most frequent 2–4-gram, and the characters covered
-// by repeated 5–10-grams, each as a fraction of the text. N-grams are hashed (53 bits), not joined
+// by repeated 5–10-grams, each as a fraction of the text. N-grams are hashed (64 bits), not joined
 // into strings, so the rule stays linear and cheap. Chinese: words from jieba, and an n-gram's
 // length is its characters without the spaces that English n-grams are joined with.
 import type { TextView } from '../text-view.js';
@@ -26,67 +26,157 @@ function wordHashes(words: readonly string[], seed: number): Int32Array {
   return out;
 }
 
-/** Per-document n-gram keys: two independent 32-bit hashes folded into one 53-bit number. */
+/**
+ * An open-addressing table of n-gram occurrences keyed by two 32-bit hashes (a 64-bit key), reused
+ * across n-gram orders and documents: a generation stamp empties it without clearing memory.
+ */
+class NgramCounts {
+  private stamp = new Uint32Array(0);
+  private keyA = new Int32Array(0);
+  private keyB = new Int32Array(0);
+  private counts = new Int32Array(0);
+  private firsts = new Int32Array(0);
+  private generation = 0;
+  private mask = 0;
+
+  /** Empties the table, sized for `entries` distinct n-grams. */
+  reset(entries: number): void {
+    let size = 64;
+    while (size < entries * 2) size *= 2;
+    if (size > this.stamp.length) {
+      this.stamp = new Uint32Array(size);
+      this.keyA = new Int32Array(size);
+      this.keyB = new Int32Array(size);
+      this.counts = new Int32Array(size);
+      this.firsts = new Int32Array(size);
+      this.generation = 0;
+    }
+    this.mask = this.stamp.length - 1;
+    this.generation += 1;
+  }
+
+  /** Records an occurrence at `position`; returns the slot (count and first position are read through it). */
+  add(a: number, b: number, position: number): number {
+    const { stamp, keyA, keyB, generation, counts } = this;
+    let i = (a ^ Math.imul(b, 0x27d4eb2f)) & this.mask;
+    while (stamp[i] === generation) {
+      if (keyA[i] === a && keyB[i] === b) {
+        counts[i]! += 1;
+        return i;
+      }
+      i = (i + 1) & this.mask;
+    }
+    stamp[i] = generation;
+    keyA[i] = a;
+    keyB[i] = b;
+    counts[i] = 1;
+    this.firsts[i] = position;
+    return i;
+  }
+
+  count(slot: number): number {
+    return this.counts[slot]!;
+  }
+
+  first(slot: number): number {
+    return this.firsts[slot]!;
+  }
+}
+
+const BASE_A = 0x01000193;
+const BASE_B = 0x5bd1e995;
+
+/**
+ * Per-document n-gram keys in O(1) each: two polynomial hashes over the word hashes (mod 2^32),
+ * from prefix sums, so any n-gram's key is one multiply and one subtract. Plus the character
+ * offsets of the words.
+ */
 class NgramKeys {
-  private readonly a: Int32Array;
-  private readonly b: Int32Array;
+  private readonly prefixA: Int32Array;
+  private readonly prefixB: Int32Array;
   /** starts[i]: characters before word i, counting one separator per word. */
   private readonly starts: Float64Array;
+  private powA = 1;
+  private powB = 1;
+  private n = 0;
+  keyA = 0;
+  keyB = 0;
   constructor(words: readonly string[], private readonly separator: number) {
-    this.a = wordHashes(words, 0x811c9dc5);
-    this.b = wordHashes(words, 0x2545f491);
+    const a = wordHashes(words, 0x811c9dc5);
+    const b = wordHashes(words, 0x2545f491);
+    this.prefixA = new Int32Array(words.length + 1);
+    this.prefixB = new Int32Array(words.length + 1);
     this.starts = new Float64Array(words.length + 1);
-    for (let i = 0; i < words.length; i++) this.starts[i + 1] = this.starts[i]! + words[i]!.length + separator;
-  }
-  key(i: number, n: number): number {
-    let x = n;
-    let y = n;
-    for (let k = i; k < i + n; k++) {
-      x = Math.imul(x ^ this.a[k]!, 0x9e3779b1) + 0x7f4a7c15;
-      y = Math.imul(y ^ this.b[k]!, 0x85ebca6b) + 0x165667b1;
+    for (let i = 0; i < words.length; i++) {
+      this.prefixA[i + 1] = Math.imul(this.prefixA[i]!, BASE_A) + a[i]!;
+      this.prefixB[i + 1] = Math.imul(this.prefixB[i]!, BASE_B) + b[i]!;
+      this.starts[i + 1] = this.starts[i]! + words[i]!.length + separator;
     }
-    x ^= x >>> 15;
-    y ^= y >>> 13;
-    return (x >>> 0) + (y & 0x1fffff) * 0x100000000;
+  }
+  /** Prepares for n-grams of n words. */
+  order(n: number): void {
+    this.n = n;
+    this.powA = 1;
+    this.powB = 1;
+    for (let k = 0; k < n; k++) {
+      this.powA = Math.imul(this.powA, BASE_A);
+      this.powB = Math.imul(this.powB, BASE_B);
+    }
+  }
+  /** Sets keyA/keyB to the key of the n-gram starting at word i (n from order()). */
+  key(i: number): void {
+    const x = (this.prefixA[i + this.n]! - Math.imul(this.prefixA[i]!, this.powA)) | 0;
+    const y = (this.prefixB[i + this.n]! - Math.imul(this.prefixB[i]!, this.powB)) | 0;
+    this.keyA = fmix(x);
+    this.keyB = fmix(y ^ this.n);
   }
   /** Characters of the n-gram starting at word i ("a b c": words and the separators between them). */
-  chars(i: number, n: number): number {
-    return this.starts[i + n]! - this.starts[i]! - this.separator;
+  chars(i: number): number {
+    return this.starts[i + this.n]! - this.starts[i]! - this.separator;
   }
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }
 
 /** Characters of the most frequent n-gram times its count (ties: the first seen, as Counter.most_common). */
-function topNgramChars(keys: NgramKeys, words: number, n: number): number {
-  const counts = new Map<number, number>();
-  for (let i = 0; i + n <= words; i++) {
-    const key = keys.key(i, n);
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  let bestKey = 0;
+function topNgramChars(keys: NgramKeys, table: NgramCounts, words: number, n: number): number {
+  table.reset(words);
+  keys.order(n);
   let best = 0;
-  for (const [key, c] of counts) if (c > best) [bestKey, best] = [key, c];
-  for (let i = 0; i + n <= words; i++) if (keys.key(i, n) === bestKey) return keys.chars(i, n) * best;
-  return 0;
+  let bestFirst = 0;
+  for (let i = 0; i + n <= words; i++) {
+    keys.key(i);
+    const slot = table.add(keys.keyA, keys.keyB, i);
+    const c = table.count(slot);
+    const first = table.first(slot);
+    if (c > best || (c === best && first < bestFirst)) [best, bestFirst] = [c, first];
+  }
+  return best > 0 ? keys.chars(bestFirst) * best : 0;
 }
 
 /** Characters in n-grams that repeat an earlier one; a repeat skips its n words (datatrove's walk). */
-function duplicateNgramChars(keys: NgramKeys, words: number, n: number): number {
-  const seen = new Set<number>();
+function duplicateNgramChars(keys: NgramKeys, table: NgramCounts, words: number, n: number): number {
+  table.reset(words);
+  keys.order(n);
   let chars = 0;
   for (let i = 0; i + n <= words; ) {
-    const key = keys.key(i, n);
-    if (seen.has(key)) {
-      chars += keys.chars(i, n);
+    keys.key(i);
+    if (table.count(table.add(keys.keyA, keys.keyB, i)) > 1) {
+      chars += keys.chars(i);
       i += n;
-    } else {
-      seen.add(key);
-      i += 1;
-    }
+    } else i += 1;
   }
   return chars;
 }
 
 export function gopherRepetition(opts = GOPHER_REPETITION_DEFAULTS): QualityRule {
+  const table = new NgramCounts();
   return {
     name: 'gopher_repetition',
     measure(view: TextView): RuleOutcome {
@@ -104,10 +194,10 @@ export function gopherRepetition(opts = GOPHER_REPETITION_DEFAULTS): QualityRule
       ];
       const keys = new NgramKeys(words, view.chinese ? 0 : 1);
       for (const [n, threshold] of opts.topNGrams) {
-        checks.push([`top_${n}_gram`, `gopher_top_${n}gram`, ratio(topNgramChars(keys, words.length, n), text.length), threshold]);
+        checks.push([`top_${n}_gram`, `gopher_top_${n}gram`, ratio(topNgramChars(keys, table, words.length, n), text.length), threshold]);
       }
       for (const [n, threshold] of opts.dupNGrams) {
-        checks.push([`duplicated_${n}_n_grams`, `gopher_dup_${n}gram`, ratio(duplicateNgramChars(keys, words.length, n), text.length), threshold]);
+        checks.push([`duplicated_${n}_n_grams`, `gopher_dup_${n}gram`, ratio(duplicateNgramChars(keys, table, words.length, n), text.length), threshold]);
       }
       for (const [, key, value] of checks) scores[key] = round4(value);
       const failed = checks.find(([, , value, threshold]) => value > threshold);

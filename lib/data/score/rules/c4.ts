@@ -32,9 +32,27 @@ export function countSentences(line: string, chinese: boolean): number {
   if (chinese) {
     for (const m of line.matchAll(SENTENCE_END_ZH)) if (m.index! + m[0].length <= line.length) n += 1;
   } else {
-    for (const m of line.matchAll(SENTENCE_END)) if (!ABBREVIATION.test(line.slice(0, m.index! + 1))) n += 1;
+    for (const m of line.matchAll(SENTENCE_END)) if (!ABBREVIATION.test(line.slice(Math.max(0, m.index! - 6), m.index! + 1))) n += 1;
   }
   return Math.max(n, 1);
+}
+
+/** Python's `len(line.split())` and the longest of those words, without building them. */
+function spaceSplit(line: string): { words: number; longest: number } {
+  let words = 0;
+  let longest = 0;
+  let run = 0;
+  for (let i = 0; i <= line.length; i++) {
+    const c = i < line.length ? line.charCodeAt(i) : 32;
+    const space = c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x3000 || (c >= 0x2000 && c <= 0x200a) || c === 0x1680 || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x85 || (c >= 0x1c && c <= 0x1f);
+    if (!space) run++;
+    else if (run > 0) {
+      words++;
+      if (run > longest) longest = run;
+      run = 0;
+    }
+  }
+  return { words, longest };
 }
 
 export function c4(opts = C4_DEFAULTS): QualityRule {
@@ -47,11 +65,11 @@ export function c4(opts = C4_DEFAULTS): QualityRule {
       let reason: string | undefined;
       for (const raw of view.lines) {
         let line = raw.trim();
-        const words = line.split(/\s+/).filter((w) => w !== '');
-        if (words.some((w) => w.length > opts.maxWordLength)) continue;
+        const split = spaceSplit(line);
+        if (split.longest > opts.maxWordLength) continue;
         line = line.replace(CITATION, '');
         if (!endings.some((e) => line.endsWith(e)) || line.endsWith('...') || line.endsWith('……')) continue;
-        if ((view.chinese ? wordsOf(line, true).length : words.length) < opts.minWordsPerLine) continue;
+        if ((view.chinese ? wordsOf(line, true).length : split.words) < opts.minWordsPerLine) continue;
         const lower = line.toLowerCase();
         if (lower.includes('lorem ipsum')) {
           reason ??= 'lorem_ipsum';

@@ -15,17 +15,6 @@ export const GOPHER_REPETITION_DEFAULTS = {
   dupNGrams: [[5, 0.15], [6, 0.14], [7, 0.13], [8, 0.12], [9, 0.11], [10, 0.1]] as [number, number][],
 };
 
-function wordHashes(words: readonly string[], seed: number): Int32Array {
-  const out = new Int32Array(words.length);
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i]!;
-    let h = seed;
-    for (let j = 0; j < w.length; j++) h = Math.imul(h ^ w.charCodeAt(j), 0x01000193);
-    out[i] = h;
-  }
-  return out;
-}
-
 /**
  * An open-addressing table of n-gram occurrences keyed by two 32-bit hashes (a 64-bit key), reused
  * across n-gram orders and documents: a generation stamp empties it without clearing memory.
@@ -92,25 +81,41 @@ const BASE_B = 0x5bd1e995;
  * offsets of the words.
  */
 class NgramKeys {
-  private readonly prefixA: Int32Array;
-  private readonly prefixB: Int32Array;
+  // Grow-only buffers, reused for every document.
+  private prefixA = new Int32Array(1024);
+  private prefixB = new Int32Array(1024);
   /** starts[i]: characters before word i, counting one separator per word. */
-  private readonly starts: Float64Array;
+  private starts = new Int32Array(1024);
+  private separator = 1;
   private powA = 1;
   private powB = 1;
   private n = 0;
   keyA = 0;
   keyB = 0;
-  constructor(words: readonly string[], private readonly separator: number) {
-    const a = wordHashes(words, 0x811c9dc5);
-    const b = wordHashes(words, 0x2545f491);
-    this.prefixA = new Int32Array(words.length + 1);
-    this.prefixB = new Int32Array(words.length + 1);
-    this.starts = new Float64Array(words.length + 1);
+
+  /** Hashes the words of a document (two independent FNV-style hashes per word). */
+  load(words: readonly string[], separator: number): void {
+    this.separator = separator;
+    if (words.length + 1 > this.starts.length) {
+      let size = this.starts.length;
+      while (size < words.length + 1) size *= 2;
+      this.prefixA = new Int32Array(size);
+      this.prefixB = new Int32Array(size);
+      this.starts = new Int32Array(size);
+    }
+    const { prefixA, prefixB, starts } = this;
     for (let i = 0; i < words.length; i++) {
-      this.prefixA[i + 1] = Math.imul(this.prefixA[i]!, BASE_A) + a[i]!;
-      this.prefixB[i + 1] = Math.imul(this.prefixB[i]!, BASE_B) + b[i]!;
-      this.starts[i + 1] = this.starts[i]! + words[i]!.length + separator;
+      const w = words[i]!;
+      let a = 0x811c9dc5;
+      let b = 0x2545f491;
+      for (let j = 0; j < w.length; j++) {
+        const c = w.charCodeAt(j);
+        a = Math.imul(a ^ c, 0x01000193);
+        b = Math.imul(b ^ c, 0x5bd1e995);
+      }
+      prefixA[i + 1] = Math.imul(prefixA[i]!, BASE_A) + a;
+      prefixB[i + 1] = Math.imul(prefixB[i]!, BASE_B) + (b ^ (b >>> 15));
+      starts[i + 1] = starts[i]! + w.length + separator;
     }
   }
   /** Prepares for n-grams of n words. */
@@ -177,6 +182,7 @@ function duplicateNgramChars(keys: NgramKeys, table: NgramCounts, words: number,
 
 export function gopherRepetition(opts = GOPHER_REPETITION_DEFAULTS): QualityRule {
   const table = new NgramCounts();
+  const keys = new NgramKeys();
   return {
     name: 'gopher_repetition',
     measure(view: TextView): RuleOutcome {
@@ -192,7 +198,7 @@ export function gopherRepetition(opts = GOPHER_REPETITION_DEFAULTS): QualityRule
         ['dup_line_frac', 'gopher_dup_line_frac', ratio(dupLines.count, lines.length), opts.dupLineFrac],
         ['dup_line_char_frac', 'gopher_dup_line_char_frac', ratio(dupLines.chars, text.length), opts.dupLineCharFrac],
       ];
-      const keys = new NgramKeys(words, view.chinese ? 0 : 1);
+      keys.load(words, view.chinese ? 0 : 1);
       for (const [n, threshold] of opts.topNGrams) {
         checks.push([`top_${n}_gram`, `gopher_top_${n}gram`, ratio(topNgramChars(keys, table, words.length, n), text.length), threshold]);
       }

@@ -16,6 +16,7 @@ export { filter, filterRejection, parseThreshold, FILTER_DEFAULTS, type FilterOp
 export { mix, fileMixInput, fieldMixInput, allocate, type MixInput, type MixOptions, type MixReport, type MixSourceReport } from './data/mix.js';
 export { LabelStore, reviewQueue, ReviewSession, reviewKey, REVIEW_LABELS, type ReviewLabel } from './data/review.js';
 export { dedup, type DedupOptions } from './data/dedup/stream.js';
+export { score, Classifier, trainClassifier, evaluateClassifier, NgramLm, trainNgramLm, RULES, RULE_NAMES, TextView, DEFAULT_CLASSIFIERS, DEFAULT_LM, type ScoreOptions, type QualityRule, type RuleOutcome, type TrainExample } from './data/score/index.js';
 export { runSignatures, runBuckets, runClusterPart, runClusters, dedupFilter } from './data/dedup/multistage.js';
 export { DEDUP_DEFAULTS, detectionProbability, lshThreshold, type DedupParams, type KeepPolicy } from './data/dedup/options.js';
 export { ngrams, ngramUnitFor, type NgramUnit } from './text/ngrams.js';

@@ -41,7 +41,7 @@ const documents = [...curatedEnglish('train'), ...brownSplitParagraphs('train'),
 const train = [...zhTrain, ...enTrain, ...safe(documents)];
 const prose = safe([...curatedEnglish('test'), ...brownSplitParagraphs('test')]);
 
-const settings = { features: { buckets: 1 << 18, wordNgrams: 2, minn: 2, maxn: 4 }, epochs: Number(values.epochs), lr: Number(values.lr), seed };
+const settings = { features: { buckets: 1 << 18, wordNgrams: 2, minn: 0, maxn: 0 }, epochs: Number(values.epochs), lr: Number(values.lr), seed };
 const started = performance.now();
 const model = trainClassifier(train, {
   ...settings,

@@ -33,6 +33,11 @@ export interface AttentionOptions {
   scale?: number;
   /** sliding window: query i sees keys i-window+1..i; 0 or undefined = full causal */
   window?: number;
+  /**
+   * Packed rows (several sequences a row): int32 [B·T] tensors giving each position's sequence
+   * start and end (one past its last position), row-relative; a query sees only its own sequence.
+   */
+  sequences?: { start: Tensor; end: Tensor } | null;
 }
 
 export interface RopeOptions {
@@ -457,7 +462,8 @@ export class Backend {
     if (lse.numel !== B * Hq * T) throw new Error(`kernels.attention: lse ${lse} must hold [${B}, ${Hq}, ${T}]`);
     this.dtypes('attention', 'f32', lse);
     const dt = this.dtypes('attention', q.dtype, k, v, out);
-    this.check('attention', this.lib.lk_attention_fwd(out.ptr, lse.ptr, q.ptr, k.ptr, v.ptr, B, T, Hq, Hkv, D, opts.scale ?? 1 / Math.sqrt(D), opts.window ?? 0, dt));
+    const [start, end] = this.sequenceBounds('attention', B * T, opts);
+    this.check('attention', this.lib.lk_attention_fwd(out.ptr, lse.ptr, q.ptr, k.ptr, v.ptr, B, T, Hq, Hkv, D, opts.scale ?? 1 / Math.sqrt(D), opts.window ?? 0, start, end, dt));
   }
 
   /** dq, dk, dv overwritten. scratch: fp32 [B*Hq*T]. */
@@ -471,7 +477,18 @@ export class Backend {
     if (scratch.numel < B * Hq * T || lse.numel !== B * Hq * T) throw new Error(`kernels.attentionBackward: lse/scratch must hold ${B * Hq * T} floats`);
     this.dtypes('attentionBackward', 'f32', lse, scratch);
     const dt = this.dtypes('attentionBackward', q.dtype, k, v, out, dout, dq, dk, dv);
-    this.check('attentionBackward', this.lib.lk_attention_bwd(dq.ptr, dk.ptr, dv.ptr, dout.ptr, out.ptr, lse.ptr, q.ptr, k.ptr, v.ptr, scratch.ptr, B, T, Hq, Hkv, D, opts.scale ?? 1 / Math.sqrt(D), opts.window ?? 0, dt));
+    const [start, end] = this.sequenceBounds('attentionBackward', B * T, opts);
+    this.check('attentionBackward', this.lib.lk_attention_bwd(dq.ptr, dk.ptr, dv.ptr, dout.ptr, out.ptr, lse.ptr, q.ptr, k.ptr, v.ptr, scratch.ptr, B, T, Hq, Hkv, D, opts.scale ?? 1 / Math.sqrt(D), opts.window ?? 0, start, end, dt));
+  }
+
+  /** The addresses of packed rows' sequence bounds (0, 0 without them), checked. */
+  private sequenceBounds(op: string, n: number, opts: AttentionOptions): [number, number] {
+    const s = opts.sequences;
+    if (!s) return [0, 0];
+    this.own(op, s.start, s.end);
+    this.dtypes(op, 'i32', s.start, s.end);
+    if (s.start.numel !== n || s.end.numel !== n) throw new Error(`kernels.${op}: sequence bounds must hold ${n} positions`);
+    return [s.start.ptr, s.end.ptr];
   }
 
   /** One decode step: q[B,Hq,D] attends to cache rows 0..lens[b]-1 of kcache/vcache[B,Tmax,Hkv,D]. */

@@ -50,9 +50,9 @@ export const SIGNATURES = {
   lk_rope:
     'int lk_rope(uint64_t out, uint64_t x, uint64_t pos, int64_t pos_len, int64_t B, int64_t T, int64_t H, int64_t D, float base, int64_t logn_len, int inverse, int dt)',
   lk_attention_fwd:
-    'int lk_attention_fwd(uint64_t out, uint64_t lse, uint64_t q, uint64_t k, uint64_t v, int64_t B, int64_t T, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, int dt)',
+    'int lk_attention_fwd(uint64_t out, uint64_t lse, uint64_t q, uint64_t k, uint64_t v, int64_t B, int64_t T, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, uint64_t seq_start, uint64_t seq_end, int dt)',
   lk_attention_bwd:
-    'int lk_attention_bwd(uint64_t dq, uint64_t dk, uint64_t dv, uint64_t dout, uint64_t out, uint64_t lse, uint64_t q, uint64_t k, uint64_t v, uint64_t scratch, int64_t B, int64_t T, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, int dt)',
+    'int lk_attention_bwd(uint64_t dq, uint64_t dk, uint64_t dv, uint64_t dout, uint64_t out, uint64_t lse, uint64_t q, uint64_t k, uint64_t v, uint64_t scratch, int64_t B, int64_t T, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, uint64_t seq_start, uint64_t seq_end, int dt)',
   lk_attention_decode:
     'int lk_attention_decode(uint64_t out, uint64_t q, uint64_t kc, uint64_t vc, uint64_t lens, int64_t B, int64_t Tmax, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, int dt)',
   lk_swiglu_fwd: 'int lk_swiglu_fwd(uint64_t out, uint64_t gate, uint64_t up, int64_t n, int dt)',

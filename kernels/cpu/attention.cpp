@@ -52,32 +52,40 @@ float attend_row(const float *q, const float *k, const float *v, int64_t kstride
 
 inline int64_t first_key(int64_t i, int64_t window) { return window > 0 ? std::max<int64_t>(0, i - window + 1) : 0; }
 
+// ... and no key before the query's own sequence in a packed row (start: this row's sequence starts)
+inline int64_t first_key(int64_t i, int64_t window, const int32_t *start) {
+  return start ? std::max<int64_t>(first_key(i, window), start[i]) : first_key(i, window);
+}
+
 }  // namespace
 
 extern "C" {
 
 int lk_attention_fwd(lk_ptr out, lk_ptr lse, lk_ptr q, lk_ptr k, lk_ptr v, int64_t B, int64_t T, int64_t Hq,
-                     int64_t Hkv, int64_t D, float scale, int64_t window, int dt) {
+                     int64_t Hkv, int64_t D, float scale, int64_t window, lk_ptr seq_start, lk_ptr /*seq_end*/, int dt) {
   LK_CHECK(require_f32(dt, "attention_fwd"));
   LK_REQUIRE(Hkv > 0 && Hq % Hkv == 0, "attention: %ld query heads are not a multiple of %ld kv heads", (long)Hq,
              (long)Hkv);
   const float *Q = at<float>(q), *K = at<float>(k), *V = at<float>(v);
   float *O = at<float>(out), *L = at<float>(lse);
   const int64_t group = Hq / Hkv, ks = Hkv * D;
+  const int32_t *starts = seq_start ? at<int32_t>(seq_start) : nullptr;
 #pragma omp parallel for collapse(3) schedule(dynamic, 16)
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < Hq; ++h)
       for (int64_t i = 0; i < T; ++i) {
         const float *kb = K + (b * T * Hkv + h / group) * D, *vb = V + (b * T * Hkv + h / group) * D;
-        L[(b * Hq + h) * T + i] = attend_row(Q + ((b * T + i) * Hq + h) * D, kb, vb, ks, first_key(i, window), i, D,
-                                             scale, O + ((b * T + i) * Hq + h) * D);
+        const int64_t lo = first_key(i, window, starts ? starts + b * T : nullptr);
+        L[(b * Hq + h) * T + i] = attend_row(Q + ((b * T + i) * Hq + h) * D, kb, vb, ks, lo, i, D, scale,
+                                             O + ((b * T + i) * Hq + h) * D);
       }
   return LK_OK;
 }
 
 int lk_attention_bwd(lk_ptr dq, lk_ptr dk, lk_ptr dv, lk_ptr dout, lk_ptr out, lk_ptr lse, lk_ptr q, lk_ptr k,
                      lk_ptr v, lk_ptr /*scratch: used by the CUDA backend*/, int64_t B, int64_t T, int64_t Hq,
-                     int64_t Hkv, int64_t D, float scale, int64_t window, int dt) {
+                     int64_t Hkv, int64_t D, float scale, int64_t window, lk_ptr seq_start, lk_ptr /*seq_end*/,
+                     int dt) {
   LK_CHECK(require_f32(dt, "attention_bwd"));
   LK_REQUIRE(Hkv > 0 && Hq % Hkv == 0, "attention: %ld query heads are not a multiple of %ld kv heads", (long)Hq,
              (long)Hkv);
@@ -85,6 +93,7 @@ int lk_attention_bwd(lk_ptr dq, lk_ptr dk, lk_ptr dv, lk_ptr dout, lk_ptr out, l
               *L = at<float>(lse);
   float *DQ = at<float>(dq), *DK = at<float>(dk), *DV = at<float>(dv);
   const int64_t group = Hq / Hkv, ks = Hkv * D;
+  const int32_t *starts = seq_start ? at<int32_t>(seq_start) : nullptr;
   // one task per (batch, kv head): it owns dk/dv of that head and dq of its query heads, so no races
 #pragma omp parallel for collapse(2) schedule(dynamic, 1)
   for (int64_t b = 0; b < B; ++b)
@@ -102,7 +111,7 @@ int lk_attention_bwd(lk_ptr dq, lk_ptr dk, lk_ptr dv, lk_ptr dout, lk_ptr out, l
           float *dqi = DQ + row;
           const float di = dot(doi, O + row, D), li = L[(b * Hq + h) * T + i];
           std::fill(dqi, dqi + D, 0.f);
-          for (int64_t j = first_key(i, window); j <= i; ++j) {
+          for (int64_t j = first_key(i, window, starts ? starts + b * T : nullptr); j <= i; ++j) {
             const float p = std::exp(dot(qi, kb + j * ks, D) * scale - li);
             const float ds = p * (dot(doi, vb + j * ks, D) - di) * scale;
             const float *kj = kb + j * ks;

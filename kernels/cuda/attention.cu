@@ -15,8 +15,21 @@ namespace {
 
 constexpr int BQ = 32, BK = 32, LANES = 4, THREADS = BQ * LANES;
 
-__device__ __forceinline__ bool visible(int64_t i, int64_t j, int64_t T, int64_t window) {
-  return j <= i && i < T && (window <= 0 || i - j < window);
+// start (a packed row's sequence starts per position, this row's; null: one sequence a row) hides
+// the keys before query i's sequence
+__device__ __forceinline__ bool visible(int64_t i, int64_t j, int64_t T, int64_t window, const int32_t *start) {
+  return j <= i && i < T && (window <= 0 || i - j < window) && (!start || j >= start[i]);
+}
+
+// the first key queries from q0 on see, and the last query keys up to j1 are seen by (end: one
+// past each position's sequence, this row's)
+__device__ __forceinline__ int64_t first_key(int64_t q0, int64_t T, int64_t window, const int32_t *start) {
+  const int64_t lo = window > 0 ? max((int64_t)0, q0 - window + 1) : 0;
+  return start ? max(lo, (int64_t)start[min(q0, T - 1)]) : lo;
+}
+__device__ __forceinline__ int64_t last_query(int64_t j1, int64_t T, int64_t window, const int32_t *end) {
+  const int64_t hi = window > 0 ? min(T - 1, j1 + window - 1) : T - 1;
+  return end ? min(hi, (int64_t)end[min(j1, T - 1)] - 1) : hi;
 }
 
 // sum over the 4 lanes of a row
@@ -49,10 +62,12 @@ __device__ __forceinline__ void load_tile(float (*dst)[DPT * LANES], const T *sr
 
 template <typename T, int DPT>
 __global__ void __launch_bounds__(THREADS) attn_fwd(T *out, float *lse, const T *q, const T *k, const T *v, int64_t T_,
-                                                    int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window) {
+                                                    int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window,
+                                                    const int32_t *seq_start) {
   constexpr int DM = DPT * LANES;
   __shared__ float Ks[BK][DM], Vs[BK][DM];
   const int64_t b = blockIdx.z, h = blockIdx.y, q0 = (int64_t)blockIdx.x * BQ, kvh = h / (Hq / Hkv);
+  const int32_t *start = seq_start ? seq_start + b * T_ : nullptr;
   const int l = threadIdx.x % LANES;
   const int64_t i = q0 + threadIdx.x / LANES;
   float qr[DPT], acc[DPT];
@@ -60,7 +75,7 @@ __global__ void __launch_bounds__(THREADS) attn_fwd(T *out, float *lse, const T 
 #pragma unroll
   for (int t = 0; t < DPT; ++t) acc[t] = 0.f;
   float m = -INFINITY, lsum = 0.f;
-  const int64_t jlo = window > 0 ? max((int64_t)0, q0 - window + 1) : 0, jhi = min(T_ - 1, q0 + BQ - 1);
+  const int64_t jlo = first_key(q0, T_, window, start), jhi = min(T_ - 1, q0 + BQ - 1);
   for (int64_t j0 = jlo; j0 <= jhi; j0 += BK) {
     __syncthreads();
     load_tile<T, DPT>(Ks, k, b, j0, T_, Hkv, kvh, D);
@@ -73,7 +88,7 @@ __global__ void __launch_bounds__(THREADS) attn_fwd(T *out, float *lse, const T 
 #pragma unroll
       for (int t = 0; t < DPT; ++t) part += qr[t] * Ks[jj][t * LANES + l];
       part = row_sum(part);
-      s[jj] = visible(i, j0 + jj, T_, window) ? part : -INFINITY;
+      s[jj] = visible(i, j0 + jj, T_, window, start) ? part : -INFINITY;
       bm = fmaxf(bm, s[jj]);
     }
     const float mn = fmaxf(m, bm);
@@ -116,10 +131,12 @@ __global__ void attn_bwd_dot(float *dsum, const T *dout, const T *out, int64_t B
 template <typename T, int DPT>
 __global__ void __launch_bounds__(THREADS) attn_bwd_dq(T *dq, const T *dout, const float *lse, const float *dsum,
                                                        const T *q, const T *k, const T *v, int64_t T_, int64_t Hq,
-                                                       int64_t Hkv, int64_t D, float scale, int64_t window) {
+                                                       int64_t Hkv, int64_t D, float scale, int64_t window,
+                                                       const int32_t *seq_start) {
   constexpr int DM = DPT * LANES;
   __shared__ float Ks[BK][DM], Vs[BK][DM];
   const int64_t b = blockIdx.z, h = blockIdx.y, q0 = (int64_t)blockIdx.x * BQ, kvh = h / (Hq / Hkv);
+  const int32_t *start = seq_start ? seq_start + b * T_ : nullptr;
   const int l = threadIdx.x % LANES;
   const int64_t i = q0 + threadIdx.x / LANES;
   const int64_t row = ((b * T_ + i) * Hq + h) * D;
@@ -129,7 +146,7 @@ __global__ void __launch_bounds__(THREADS) attn_bwd_dq(T *dq, const T *dout, con
 #pragma unroll
   for (int t = 0; t < DPT; ++t) acc[t] = 0.f;
   const float li = i < T_ ? lse[(b * Hq + h) * T_ + i] : 0.f, di = i < T_ ? dsum[(b * Hq + h) * T_ + i] : 0.f;
-  const int64_t jlo = window > 0 ? max((int64_t)0, q0 - window + 1) : 0, jhi = min(T_ - 1, q0 + BQ - 1);
+  const int64_t jlo = first_key(q0, T_, window, start), jhi = min(T_ - 1, q0 + BQ - 1);
   for (int64_t j0 = jlo; j0 <= jhi; j0 += BK) {
     __syncthreads();
     load_tile<T, DPT>(Ks, k, b, j0, T_, Hkv, kvh, D);
@@ -145,7 +162,7 @@ __global__ void __launch_bounds__(THREADS) attn_bwd_dq(T *dq, const T *dout, con
       }
       s = row_sum(s);
       dp = row_sum(dp);
-      if (!visible(i, j0 + jj, T_, window)) continue;
+      if (!visible(i, j0 + jj, T_, window, start)) continue;
       const float ds = __expf(s - li) * (dp - di);
 #pragma unroll
       for (int t = 0; t < DPT; ++t) acc[t] += ds * Ks[jj][t * LANES + l];
@@ -161,10 +178,11 @@ template <typename T, int DPT>
 __global__ void __launch_bounds__(THREADS) attn_bwd_dkv(T *dk, T *dv, const T *dout, const float *lse,
                                                         const float *dsum, const T *q, const T *k, const T *v,
                                                         int64_t T_, int64_t Hq, int64_t Hkv, int64_t D, float scale,
-                                                        int64_t window) {
+                                                        int64_t window, const int32_t *seq_start, const int32_t *seq_end) {
   constexpr int DM = DPT * LANES;
   __shared__ float Qs[BQ][DM], Os[BQ][DM], Ls[BQ], Ds[BQ];
   const int64_t b = blockIdx.z, g = blockIdx.y, j0 = (int64_t)blockIdx.x * BK, group = Hq / Hkv;
+  const int32_t *start = seq_start ? seq_start + b * T_ : nullptr, *end = seq_end ? seq_end + b * T_ : nullptr;
   const int l = threadIdx.x % LANES;
   const int64_t j = j0 + threadIdx.x / LANES;
   const int64_t row = ((b * T_ + j) * Hkv + g) * D;
@@ -173,7 +191,7 @@ __global__ void __launch_bounds__(THREADS) attn_bwd_dkv(T *dk, T *dv, const T *d
   load_row<T, DPT>(vr, v + row, l, D, j < T_, 1.f);
 #pragma unroll
   for (int t = 0; t < DPT; ++t) dka[t] = dva[t] = 0.f;
-  const int64_t ihi = window > 0 ? min(T_ - 1, j0 + BK - 1 + window - 1) : T_ - 1;
+  const int64_t ihi = last_query(j0 + BK - 1, T_, window, end);
   for (int64_t h = g * group; h < (g + 1) * group; ++h)
     for (int64_t i0 = j0; i0 <= ihi; i0 += BQ) {
       __syncthreads();
@@ -195,7 +213,7 @@ __global__ void __launch_bounds__(THREADS) attn_bwd_dkv(T *dk, T *dv, const T *d
         }
         s = row_sum(s) * scale;
         dp = row_sum(dp);
-        if (!visible(i0 + ii, j, T_, window) || j >= T_) continue;
+        if (!visible(i0 + ii, j, T_, window, start) || j >= T_) continue;
         const float p = __expf(s - Ls[ii]), ds = p * (dp - Ds[ii]);
 #pragma unroll
         for (int t = 0; t < DPT; ++t) {
@@ -262,17 +280,17 @@ __global__ void attn_decode(T *out, const T *q, const T *kc, const T *vc, const 
 extern "C" {
 
 int lk_attention_fwd(lk_ptr out, lk_ptr lse, lk_ptr q, lk_ptr k, lk_ptr v, int64_t B, int64_t T_, int64_t Hq,
-                     int64_t Hkv, int64_t D, float scale, int64_t window, int dt) {
+                     int64_t Hkv, int64_t D, float scale, int64_t window, lk_ptr seq_start, lk_ptr seq_end, int dt) {
   LK_REQUIRE(Hkv > 0 && Hq % Hkv == 0, "attention: %ld query heads are not a multiple of %ld kv heads", (long)Hq, (long)Hkv);
   if (!getenv("LOOM_ATTENTION_SIMT")) {  // the tensor-core kernels where they apply
-    int rc = attention_fwd_wgmma(out, lse, q, k, v, B, T_, Hq, Hkv, D, scale, window, dt);
-    if (rc == LK_ERR_UNSUPPORTED) rc = attention_fwd_tc(out, lse, q, k, v, B, T_, Hq, Hkv, D, scale, window, dt);
+    int rc = attention_fwd_wgmma(out, lse, q, k, v, B, T_, Hq, Hkv, D, scale, window, seq_start, seq_end, dt);
+    if (rc == LK_ERR_UNSUPPORTED) rc = attention_fwd_tc(out, lse, q, k, v, B, T_, Hq, Hkv, D, scale, window, seq_start, seq_end, dt);
     if (rc != LK_ERR_UNSUPPORTED) return rc;
   }
   const dim3 grid((unsigned)((T_ + BQ - 1) / BQ), (unsigned)Hq, (unsigned)B);
 #define LK_ATTN_FWD(DPT)                                                                                          \
   attn_fwd<T, DPT><<<grid, THREADS, 0, g_stream>>>(at<T>(out), at<float>(lse), at<T>(q), at<T>(k), at<T>(v), T_, Hq, \
-                                                   Hkv, D, scale, window)
+                                                   Hkv, D, scale, window, seq_start ? at<int32_t>(seq_start) : nullptr)
   LK_DISPATCH(dt, "attention_fwd", {
     if (D <= 8) LK_ATTN_FWD(2);
     else if (D <= 16) LK_ATTN_FWD(4);
@@ -287,26 +305,28 @@ int lk_attention_fwd(lk_ptr out, lk_ptr lse, lk_ptr q, lk_ptr k, lk_ptr v, int64
 
 int lk_attention_bwd(lk_ptr dq, lk_ptr dk, lk_ptr dv, lk_ptr dout, lk_ptr out, lk_ptr lse, lk_ptr q, lk_ptr k,
                      lk_ptr v, lk_ptr scratch_, int64_t B, int64_t T_, int64_t Hq, int64_t Hkv, int64_t D, float scale,
-                     int64_t window, int dt) {
+                     int64_t window, lk_ptr seq_start, lk_ptr seq_end, int dt) {
   LK_REQUIRE(Hkv > 0 && Hq % Hkv == 0, "attention: %ld query heads are not a multiple of %ld kv heads", (long)Hq, (long)Hkv);
   LK_REQUIRE(D <= 128, "attention: head dim %ld > 128 is not supported on CUDA", (long)D);
   float *dsum = at<float>(scratch_);
+  const int32_t *starts = seq_start ? at<int32_t>(seq_start) : nullptr, *ends = seq_end ? at<int32_t>(seq_end) : nullptr;
   const dim3 gq((unsigned)((T_ + BQ - 1) / BQ), (unsigned)Hq, (unsigned)B);
   const dim3 gk((unsigned)((T_ + BK - 1) / BK), (unsigned)Hkv, (unsigned)B);
   const unsigned rows = (unsigned)((B * T_ * Hq + 7) / 8);
 #define LK_ATTN_BWD(DPT)                                                                                              \
   do {                                                                                                                \
     attn_bwd_dq<T, DPT><<<gq, THREADS, 0, g_stream>>>(at<T>(dq), at<T>(dout), at<float>(lse), dsum, at<T>(q), at<T>(k), \
-                                                      at<T>(v), T_, Hq, Hkv, D, scale, window);                       \
+                                                      at<T>(v), T_, Hq, Hkv, D, scale, window, starts);               \
     attn_bwd_dkv<T, DPT><<<gk, THREADS, 0, g_stream>>>(at<T>(dk), at<T>(dv), at<T>(dout), at<float>(lse), dsum,       \
-                                                       at<T>(q), at<T>(k), at<T>(v), T_, Hq, Hkv, D, scale, window);  \
+                                                       at<T>(q), at<T>(k), at<T>(v), T_, Hq, Hkv, D, scale, window,   \
+                                                       starts, ends);                                                 \
   } while (0)
   LK_DISPATCH(dt, "attention_bwd", {
     attn_bwd_dot<T><<<rows, 256, 0, g_stream>>>(dsum, at<T>(dout), at<T>(out), B, T_, Hq, D);
     if (!getenv("LOOM_ATTENTION_SIMT")) {
-      int rc = attention_bwd_wgmma(dq, dk, dv, dout, lse, dsum, q, k, v, B, T_, Hq, Hkv, D, scale, window, dt);
+      int rc = attention_bwd_wgmma(dq, dk, dv, dout, lse, dsum, q, k, v, B, T_, Hq, Hkv, D, scale, window, seq_start, seq_end, dt);
       if (rc == LK_ERR_UNSUPPORTED)
-        rc = attention_bwd_tc(dq, dk, dv, dout, lse, dsum, q, k, v, B, T_, Hq, Hkv, D, scale, window, dt);
+        rc = attention_bwd_tc(dq, dk, dv, dout, lse, dsum, q, k, v, B, T_, Hq, Hkv, D, scale, window, seq_start, seq_end, dt);
       if (rc != LK_ERR_UNSUPPORTED) return rc;
     }
     if (D <= 8) LK_ATTN_BWD(2);

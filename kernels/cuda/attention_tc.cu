@@ -154,15 +154,17 @@ __device__ __forceinline__ void next_kv_tile(bf16 *KV, const bf16 *k, const bf16
 // A warp owns MT m-tiles (16·MT query rows), so a block covers QROWS = 64·MT queries.
 template <int D, int MT>
 __global__ void __launch_bounds__(WARPS * 32) attn_fwd_tc(bf16 *out, float *lse, const bf16 *q, const bf16 *k,
-                                                          const bf16 *v, int T_, int64_t Hq, int64_t Hkv,
-                                                          float scale, int window) {
+                                                          const bf16 *v, Span span, int64_t Hq, int64_t Hkv,
+                                                          float scale) {
   constexpr int LD = D + 8, TS = TILE * LD, QROWS = WARPS * 16 * MT;
   extern __shared__ __align__(128) unsigned char smem[];
   bf16 *Qs = reinterpret_cast<bf16 *>(smem), *KV = Qs + QROWS * LD;  // then 2 stages of (K, V)
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int64_t b = blockIdx.z, h = blockIdx.y, kvh = h / (Hq / Hkv);
+  const Span sp = span.row(b);
+  const int T_ = sp.T;
   const int q0 = (int)(gridDim.x - 1 - blockIdx.x) * QROWS;  // heaviest (latest) query tiles first
-  const int jlo = window > 0 ? max(0, q0 - window + 1) / TILE * TILE : 0;
+  const int jlo = sp.first_key(q0) / TILE * TILE;
   const int ntiles = (min(T_ - 1, q0 + QROWS - 1) - jlo) / TILE + 1;
   const float sl2 = scale * LOG2E;
 
@@ -189,10 +191,10 @@ __global__ void __launch_bounds__(WARPS * 32) attn_fwd_tc(bf16 *out, float *lse,
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt) {
       const int r0 = q0 + w0 + mt * 16;
-      if (needs_mask(r0, 16, j0, TILE, T_, window))
-        softmax_step<TILE, D, Masked>(s[mt], m[mt], l[mt], o[mt], r0 + lane / 4, j0, lane, T_, window, sl2);
+      if (sp.needs_mask(r0, 16, j0, TILE))
+        softmax_step<TILE, D, Masked>(s[mt], m[mt], l[mt], o[mt], r0 + lane / 4, j0, lane, sp, sl2);
       else
-        softmax_step<TILE, D, Unmasked>(s[mt], m[mt], l[mt], o[mt], r0 + lane / 4, j0, lane, T_, window, sl2);
+        softmax_step<TILE, D, Unmasked>(s[mt], m[mt], l[mt], o[mt], r0 + lane / 4, j0, lane, sp, sl2);
     }
     accumulate<D, MT>(o, s, Vs, lane);  // O += P V
     __syncthreads();                    // this stage is refilled two tiles from now
@@ -207,15 +209,17 @@ __global__ void __launch_bounds__(WARPS * 32) attn_fwd_tc(bf16 *out, float *lse,
 template <int D>
 __global__ void __launch_bounds__(WARPS * 32, D == 64 ? 4 : 1) attn_bwd_dq_tc(bf16 *dq, const bf16 *dout, const float *lse,
                                                              const float *dsum, const bf16 *q, const bf16 *k,
-                                                             const bf16 *v, int T_, int64_t Hq, int64_t Hkv,
-                                                             float scale, int window) {
+                                                             const bf16 *v, Span span, int64_t Hq, int64_t Hkv,
+                                                             float scale) {
   constexpr int LD = D + 8, TS = TILE * LD;
   extern __shared__ __align__(128) unsigned char smem[];
   bf16 *Qs = reinterpret_cast<bf16 *>(smem), *Os = Qs + TS, *KV = Os + TS;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int64_t b = blockIdx.z, h = blockIdx.y, kvh = h / (Hq / Hkv);
+  const Span sp = span.row(b);
+  const int T_ = sp.T;
   const int q0 = (int)(gridDim.x - 1 - blockIdx.x) * TILE;
-  const int jlo = window > 0 ? max(0, q0 - window + 1) / TILE * TILE : 0;
+  const int jlo = sp.first_key(q0) / TILE * TILE;
   const int ntiles = (min(T_ - 1, q0 + TILE - 1) - jlo) / TILE + 1;
   const float sl2 = scale * LOG2E;
 
@@ -244,10 +248,10 @@ __global__ void __launch_bounds__(WARPS * 32, D == 64 ? 4 : 1) attn_bwd_dq_tc(bf
     float s[1][TILE / 8][4], dp[1][TILE / 8][4];
     scores<D, 1>(s, Qs, warp * 16, Ks, lane);   // S = Q Kᵀ
     scores<D, 1>(dp, Os, warp * 16, Vs, lane);  // dP = dO Vᵀ
-    if (needs_mask(q0, TILE, j0, TILE, T_, window))
-      score_grads<TILE, Masked>(s[0], dp[0], lse2, di, i0, j0, lane, T_, window, sl2);
+    if (sp.needs_mask(q0, TILE, j0, TILE))
+      score_grads<TILE, Masked>(s[0], dp[0], lse2, di, i0, j0, lane, sp, sl2);
     else
-      score_grads<TILE, Unmasked>(s[0], dp[0], lse2, di, i0, j0, lane, T_, window, sl2);
+      score_grads<TILE, Unmasked>(s[0], dp[0], lse2, di, i0, j0, lane, sp, sl2);
     accumulate<D, 1>(acc, s, Ks, lane);  // dQ += dS K
     __syncthreads();
   }
@@ -259,16 +263,18 @@ __global__ void __launch_bounds__(WARPS * 32, D == 64 ? 4 : 1) attn_bwd_dq_tc(bf
 template <int D>
 __global__ void __launch_bounds__(WARPS * 32, D == 64 ? 3 : 1) attn_bwd_dkv_tc(bf16 *dk, bf16 *dv, const bf16 *dout, const float *lse,
                                                               const float *dsum, const bf16 *q, const bf16 *k,
-                                                              const bf16 *v, int T_, int64_t Hq, int64_t Hkv,
-                                                              float scale, int window) {
+                                                              const bf16 *v, Span span, int64_t Hq, int64_t Hkv,
+                                                              float scale) {
   constexpr int LD = D + 8, TS = TILE * LD;
   extern __shared__ __align__(128) unsigned char smem[];
   bf16 *Ks = reinterpret_cast<bf16 *>(smem), *Vs = Ks + TS, *QO = Vs + TS;  // then 2 stages of (Q, dO)
   float *LD2 = reinterpret_cast<float *>(QO + 4 * TS);                       // 2 stages of (lse, dsum) x 64
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int64_t b = blockIdx.z, g = blockIdx.y, group = Hq / Hkv;
+  const Span sp = span.row(b);
+  const int T_ = sp.T;
   const int j0 = (int)blockIdx.x * TILE;
-  const int ihi = window > 0 ? min(T_ - 1, j0 + TILE - 1 + window - 1) : T_ - 1;
+  const int ihi = sp.last_query(j0 + TILE - 1);
   const int per_head = (ihi - j0) / TILE + 1, ntiles = per_head * (int)group;
   const float sl2 = scale * LOG2E;
 
@@ -312,10 +318,10 @@ __global__ void __launch_bounds__(WARPS * 32, D == 64 ? 3 : 1) attn_bwd_dkv_tc(b
     float s[1][TILE / 8][4], dp[1][TILE / 8][4];
     scores<D, 1>(s, Ks, warp * 16, Qs, lane);   // Sᵀ = K Qᵀ
     scores<D, 1>(dp, Vs, warp * 16, Os, lane);  // dPᵀ = V dOᵀ
-    if (needs_mask(i0, TILE, j0, TILE, T_, window))
-      transposed_grads<TILE, Masked>(s[0], dp[0], Lr, Dr, i0, jr, lane, T_, window, sl2);
+    if (sp.needs_mask(i0, TILE, j0, TILE))
+      transposed_grads<TILE, Masked>(s[0], dp[0], Lr, Dr, i0, jr, lane, sp, sl2);
     else
-      transposed_grads<TILE, Unmasked>(s[0], dp[0], Lr, Dr, i0, jr, lane, T_, window, sl2);
+      transposed_grads<TILE, Unmasked>(s[0], dp[0], Lr, Dr, i0, jr, lane, sp, sl2);
     accumulate<D, 1>(dva, s, Os, lane);   // dV += Pᵀ dO
     accumulate<D, 1>(dka, dp, Qs, lane);  // dK += dSᵀ Q
     __syncthreads();
@@ -326,20 +332,20 @@ __global__ void __launch_bounds__(WARPS * 32, D == 64 ? 3 : 1) attn_bwd_dkv_tc(b
 
 template <int D, int MT>
 int launch_fwd(lk_ptr out, lk_ptr lse, lk_ptr q, lk_ptr k, lk_ptr v, int64_t B, int64_t T_, int64_t Hq, int64_t Hkv,
-               float scale, int64_t window) {
+               float scale, int64_t window, lk_ptr seq_start, lk_ptr seq_end) {
   constexpr int QROWS = WARPS * 16 * MT;
   const size_t bytes = (QROWS + 4 * TILE) * (D + 8) * sizeof(bf16);  // Q + 2 x (K, V)
   static const int rc = configure(attn_fwd_tc<D, MT>, bytes, "attention_fwd");
   if (rc != LK_OK) return rc;
   const dim3 grid((unsigned)((T_ + QROWS - 1) / QROWS), (unsigned)Hq, (unsigned)B);
   attn_fwd_tc<D, MT><<<grid, WARPS * 32, bytes, g_stream>>>(at<bf16>(out), at<float>(lse), at<bf16>(q), at<bf16>(k),
-                                                        at<bf16>(v), (int)T_, Hq, Hkv, scale, window_of(T_, window));
+                                                        at<bf16>(v), span_of(T_, window, seq_start, seq_end), Hq, Hkv, scale);
   return launch_check("attention_fwd");
 }
 
 template <int D>
 int launch_bwd(lk_ptr dq, lk_ptr dk, lk_ptr dv, lk_ptr dout, lk_ptr lse, const float *dsum, lk_ptr q, lk_ptr k, lk_ptr v,
-               int64_t B, int64_t T_, int64_t Hq, int64_t Hkv, float scale, int64_t window) {
+               int64_t B, int64_t T_, int64_t Hq, int64_t Hkv, float scale, int64_t window, lk_ptr seq_start, lk_ptr seq_end) {
   const size_t dq_bytes = 6 * TILE * (D + 8) * sizeof(bf16);                                  // Q, dO + 2 x (K, V)
   const size_t dkv_bytes = 6 * TILE * (D + 8) * sizeof(bf16) + 4 * TILE * sizeof(float);     // K, V + 2 x (Q, dO, lse, dsum)
   static const int rc1 = configure(attn_bwd_dq_tc<D>, dq_bytes, "attention_bwd");
@@ -348,11 +354,11 @@ int launch_bwd(lk_ptr dq, lk_ptr dk, lk_ptr dv, lk_ptr dout, lk_ptr lse, const f
   if (rc2 != LK_OK) return rc2;
   const unsigned tiles = (unsigned)((T_ + TILE - 1) / TILE);
   attn_bwd_dkv_tc<D><<<dim3(tiles, (unsigned)Hkv, (unsigned)B), WARPS * 32, dkv_bytes, g_stream>>>(
-      at<bf16>(dk), at<bf16>(dv), at<bf16>(dout), at<float>(lse), dsum, at<bf16>(q), at<bf16>(k), at<bf16>(v), (int)T_,
-      Hq, Hkv, scale, window_of(T_, window));
+      at<bf16>(dk), at<bf16>(dv), at<bf16>(dout), at<float>(lse), dsum, at<bf16>(q), at<bf16>(k), at<bf16>(v), span_of(T_, window, seq_start, seq_end),
+      Hq, Hkv, scale);
   attn_bwd_dq_tc<D><<<dim3(tiles, (unsigned)Hq, (unsigned)B), WARPS * 32, dq_bytes, g_stream>>>(
-      at<bf16>(dq), at<bf16>(dout), at<float>(lse), dsum, at<bf16>(q), at<bf16>(k), at<bf16>(v), (int)T_, Hq, Hkv,
-      scale, window_of(T_, window));
+      at<bf16>(dq), at<bf16>(dout), at<float>(lse), dsum, at<bf16>(q), at<bf16>(k), at<bf16>(v), span_of(T_, window, seq_start, seq_end), Hq, Hkv,
+      scale);
   return launch_check("attention_bwd");
 }
 
@@ -363,20 +369,20 @@ namespace lk {
 // Return LK_ERR_UNSUPPORTED (recording no error) for shapes these kernels do not serve, so the
 // caller falls back to the general kernels.
 int attention_fwd_tc(lk_ptr out, lk_ptr lse, lk_ptr q, lk_ptr k, lk_ptr v, int64_t B, int64_t T_, int64_t Hq,
-                     int64_t Hkv, int64_t D, float scale, int64_t window, int dt) {
+                     int64_t Hkv, int64_t D, float scale, int64_t window, lk_ptr seq_start, lk_ptr seq_end, int dt) {
   if (dt != LK_BF16 || ((q | k | v | out) & 15) != 0) return LK_ERR_UNSUPPORTED;
-  if (D == 64) return launch_fwd<64, 2>(out, lse, q, k, v, B, T_, Hq, Hkv, scale, window);
+  if (D == 64) return launch_fwd<64, 2>(out, lse, q, k, v, B, T_, Hq, Hkv, scale, window, seq_start, seq_end);
   // two m-tiles per warp would need more than 255 registers at head dim 128
-  if (D == 128) return launch_fwd<128, 1>(out, lse, q, k, v, B, T_, Hq, Hkv, scale, window);
+  if (D == 128) return launch_fwd<128, 1>(out, lse, q, k, v, B, T_, Hq, Hkv, scale, window, seq_start, seq_end);
   return LK_ERR_UNSUPPORTED;
 }
 
 int attention_bwd_tc(lk_ptr dq, lk_ptr dk, lk_ptr dv, lk_ptr dout, lk_ptr lse, const float *dsum, lk_ptr q, lk_ptr k,
                      lk_ptr v, int64_t B, int64_t T_, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window,
-                     int dt) {
+                     lk_ptr seq_start, lk_ptr seq_end, int dt) {
   if (dt != LK_BF16 || ((q | k | v | dout | dq | dk | dv) & 15) != 0) return LK_ERR_UNSUPPORTED;
-  if (D == 64) return launch_bwd<64>(dq, dk, dv, dout, lse, dsum, q, k, v, B, T_, Hq, Hkv, scale, window);
-  if (D == 128) return launch_bwd<128>(dq, dk, dv, dout, lse, dsum, q, k, v, B, T_, Hq, Hkv, scale, window);
+  if (D == 64) return launch_bwd<64>(dq, dk, dv, dout, lse, dsum, q, k, v, B, T_, Hq, Hkv, scale, window, seq_start, seq_end);
+  if (D == 128) return launch_bwd<128>(dq, dk, dv, dout, lse, dsum, q, k, v, B, T_, Hq, Hkv, scale, window, seq_start, seq_end);
   return LK_ERR_UNSUPPORTED;
 }
 

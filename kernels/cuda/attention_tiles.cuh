@@ -46,28 +46,51 @@ __device__ __forceinline__ void as_a(uint32_t (&a)[4], const float (&lo)[4], con
   a[0] = pack(lo[0], lo[1]), a[1] = pack(lo[2], lo[3]), a[2] = pack(hi[0], hi[1]), a[3] = pack(hi[2], hi[3]);
 }
 
-__device__ __forceinline__ bool visible(int i, int j, int T_, int window) {
-  return j <= i && i < T_ && (window <= 0 || i - j < window);
-}
+// Which keys a query sees: causally, before the sequence end T, within the window (0: all) and,
+// in a packed row, inside its own sequence: start[i] is the first position of query i's sequence,
+// end[j] one past the last position of key j's (row-relative; null when a row is one sequence).
+// Kernels get the whole batch's arrays and take their row's with row(b).
+struct Span {
+  int T, window;
+  const int32_t *start, *end;
 
-// Whether queries [i0, i0+rows) against keys [j0, j0+cols) have any hidden pair (above the
-// diagonal, past the sequence end, or outside the window): only such tiles are masked.
-__device__ __forceinline__ bool needs_mask(int i0, int rows, int j0, int cols, int T_, int window) {
-  return j0 + cols - 1 > i0 || i0 + rows > T_ || (window > 0 && i0 + rows - 1 - j0 >= window);
-}
+  __device__ __forceinline__ Span row(int64_t b) const {
+    return {T, window, start ? start + b * T : nullptr, end ? end + b * T : nullptr};
+  }
+  __device__ __forceinline__ bool visible(int i, int j) const {
+    return j <= i && i < T && (window <= 0 || i - j < window) && (!start || j >= __ldg(start + i));
+  }
+  // Whether queries [i0, i0+rows) against keys [j0, j0+cols) have any hidden pair (above the
+  // diagonal, past the sequence end, outside the window, or before a query's sequence): only such
+  // tiles are masked. Sequence starts rise with the position, so the last row's is the highest.
+  __device__ __forceinline__ bool needs_mask(int i0, int rows, int j0, int cols) const {
+    return j0 + cols - 1 > i0 || i0 + rows > T || (window > 0 && i0 + rows - 1 - j0 >= window) ||
+           (start && __ldg(start + min(i0 + rows, T) - 1) > j0);
+  }
+  // The first key any query from q0 on sees.
+  __device__ __forceinline__ int first_key(int q0) const {
+    const int lo = window > 0 ? max(0, q0 - window + 1) : 0;
+    return start ? max(lo, (int)__ldg(start + min(q0, T - 1))) : lo;
+  }
+  // The last query that sees any key up to j1.
+  __device__ __forceinline__ int last_query(int j1) const {
+    const int hi = window > 0 ? min(T - 1, j1 + window - 1) : T - 1;
+    return end ? min(hi, (int)__ldg(end + min(j1, T - 1)) - 1) : hi;
+  }
+};
 
 // Online softmax over one NT-wide score tile for this lane's rows i0 and i0 + 8: updates the
 // running max m (of raw scores) and the lane-partial sum l, leaves the probabilities in s and the
 // factor that rescales the output accumulated so far in corr.
 template <int NT, typename Mask>
 __device__ __forceinline__ void online_softmax(float (&s)[NT / 8][4], float (&m)[2], float (&l)[2], float (&corr)[2],
-                                               int i0, int j0, int lane, int T_, int window, float sl2) {
+                                               int i0, int j0, int lane, const Span &sp, float sl2) {
   float mx[2] = {m[0], m[1]};
 #pragma unroll
   for (int n = 0; n < NT / 8; ++n)
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
-      if (Mask::value && !visible(i0 + (e / 2) * 8, j0 + n * 8 + (lane % 4) * 2 + (e % 2), T_, window))
+      if (Mask::value && !sp.visible(i0 + (e / 2) * 8, j0 + n * 8 + (lane % 4) * 2 + (e % 2)))
         s[n][e] = -INFINITY;
       mx[e / 2] = fmaxf(mx[e / 2], s[n][e]);
     }
@@ -103,10 +126,10 @@ __device__ __forceinline__ void rescale(float (&o)[D / 8][4], const float (&corr
 
 template <int NT, int D, typename Mask>
 __device__ __forceinline__ void softmax_step(float (&s)[NT / 8][4], float (&m)[2], float (&l)[2],
-                                             float (&o)[D / 8][4], int i0, int j0, int lane, int T_, int window,
+                                             float (&o)[D / 8][4], int i0, int j0, int lane, const Span &sp,
                                              float sl2) {
   float corr[2];
-  online_softmax<NT, Mask>(s, m, l, corr, i0, j0, lane, T_, window, sl2);
+  online_softmax<NT, Mask>(s, m, l, corr, i0, j0, lane, sp, sl2);
   rescale<D>(o, corr);
 }
 
@@ -150,13 +173,13 @@ __device__ __forceinline__ void store_rows(bf16 *x, const float (&acc)[D / 8][4]
 template <int NT, typename Mask>
 __device__ __forceinline__ void score_grads(float (&s)[NT / 8][4], const float (&dp)[NT / 8][4],
                                             const float (&lse2)[2], const float (&dsum)[2], int i0, int j0, int lane,
-                                            int T_, int window, float sl2) {
+                                            const Span &sp, float sl2) {
 #pragma unroll
   for (int n = 0; n < NT / 8; ++n)
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
       float p = exp2_approx(fmaf(s[n][e], sl2, -lse2[e / 2]));
-      if (Mask::value && !visible(i0 + (e / 2) * 8, j0 + n * 8 + (lane % 4) * 2 + (e % 2), T_, window)) p = 0.f;
+      if (Mask::value && !sp.visible(i0 + (e / 2) * 8, j0 + n * 8 + (lane % 4) * 2 + (e % 2))) p = 0.f;
       s[n][e] = p * (dp[n][e] - dsum[e / 2]);
     }
 }
@@ -165,7 +188,7 @@ __device__ __forceinline__ void score_grads(float (&s)[NT / 8][4], const float (
 // and dsum per query, as the forward and the dsum kernel wrote them)
 template <int NT, typename Mask>
 __device__ __forceinline__ void transposed_grads(float (&s)[NT / 8][4], float (&dp)[NT / 8][4], const float *lse,
-                                                 const float *dsum, int i0, int jr, int lane, int T_, int window,
+                                                 const float *dsum, int i0, int jr, int lane, const Span &sp,
                                                  float sl2) {
 #pragma unroll
   for (int n = 0; n < NT / 8; ++n) {
@@ -175,7 +198,7 @@ __device__ __forceinline__ void transposed_grads(float (&s)[NT / 8][4], float (&
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
       float p = exp2_approx(fmaf(s[n][e], sl2, -lse2[e % 2]));
-      if (Mask::value && !visible(i0 + c + (e % 2), jr + (e / 2) * 8, T_, window)) p = 0.f;
+      if (Mask::value && !sp.visible(i0 + c + (e % 2), jr + (e / 2) * 8)) p = 0.f;
       s[n][e] = p;
       dp[n][e] = p * (dp[n][e] - (e % 2 ? d2.y : d2.x));
     }
@@ -184,6 +207,11 @@ __device__ __forceinline__ void transposed_grads(float (&s)[NT / 8][4], float (&
 
 // positions fit in int (sequences are far below 2^31); a window as long as the sequence is no window
 inline int window_of(int64_t T_, int64_t window) { return window <= 0 || window >= T_ ? 0 : (int)window; }
+
+// The kernels' Span of a call: the batch's sequence starts and ends (lk_ptr 0: one sequence a row).
+inline Span span_of(int64_t T_, int64_t window, lk_ptr seq_start, lk_ptr seq_end) {
+  return {(int)T_, window_of(T_, window), seq_start ? at<int32_t>(seq_start) : nullptr, seq_end ? at<int32_t>(seq_end) : nullptr};
+}
 
 template <typename K>
 int configure(K kernel, size_t bytes, const char *op) {

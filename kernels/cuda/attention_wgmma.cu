@@ -192,10 +192,10 @@ struct QueryRing : Ring<NWARPS> {
 // Block x of a kernel over BR-query blocks (the heaviest, latest blocks first), and the BC-key
 // tiles its queries can see: from jlo, ntiles of them.
 template <int BR, int BC>
-__device__ __forceinline__ void query_block(int T_, int window, int &q0, int &jlo, int &ntiles) {
+__device__ __forceinline__ void query_block(const Span &sp, int &q0, int &jlo, int &ntiles) {
   q0 = (int)(gridDim.x - 1 - blockIdx.x) * BR;
-  jlo = window > 0 ? max(0, q0 - window + 1) / BC * BC : 0;
-  ntiles = (min(T_ - 1, q0 + BR - 1) - jlo) / BC + 1;
+  jlo = sp.first_key(q0) / BC * BC;
+  ntiles = (min(sp.T - 1, q0 + BR - 1) - jlo) / BC + 1;
 }
 
 // Thread 0 sets up the barriers, then loads the query rows that stay (NQ tensors of BR rows into
@@ -262,7 +262,7 @@ struct HeadMaps {
 
 template <int D, typename S>
 __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_fwd_wg(bf16 *out, float *lse, const __grid_constant__ HeadMaps maps,
-                                                               int T_, int64_t Hq, int64_t Hkv, float scale, int window) {
+                                                               Span span, int64_t Hq, int64_t Hkv, float scale) {
 #ifdef LK_WGMMA_DEVICE
   constexpr int BR = S::ROWS, BC = S::TILE;
   extern __shared__ unsigned char smem[];
@@ -270,8 +270,10 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_fwd_wg(bf16 *out, f
   bf16 *Qs = aligned_tiles(smem);  // then the key/value ring
   const int tid = threadIdx.x, wg = tid / WG, warp = tid / 32 % 4, lane = tid % 32;
   const int64_t b = blockIdx.z, h = blockIdx.y, kvh = h / (Hq / Hkv);
+  const Span sp = span.row(b);
+  const int T_ = sp.T;
   int q0, jlo, ntiles;
-  query_block<BR, BC>(T_, window, q0, jlo, ntiles);
+  query_block<BR, BC>(sp, q0, jlo, ntiles);
   const KeyValueRing<D, BC, S::NWG * 4> kv{{bars, bars + STAGES}, Qs + BR * D, &maps.k, &maps.v, b, kvh, jlo};
   const float sl2 = scale * LOG2E;
   const int row0 = q0 + wg * 64, i0 = row0 + warp * 16 + lane / 4;  // lane rows i0 and i0 + 8
@@ -279,10 +281,10 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_fwd_wg(bf16 *out, f
   auto softmax = [&](int t) {  // tiles wholly above a warp's rows come out as zero probabilities
     const int j0 = jlo + t * BC;
     fence_operand(s);
-    if (needs_mask(row0 + warp * 16, 16, j0, BC, T_, window))
-      online_softmax<BC, Masked>(s, m, l, corr, i0, j0, lane, T_, window, sl2);
+    if (sp.needs_mask(row0 + warp * 16, 16, j0, BC))
+      online_softmax<BC, Masked>(s, m, l, corr, i0, j0, lane, sp, sl2);
     else
-      online_softmax<BC, Unmasked>(s, m, l, corr, i0, j0, lane, T_, window, sl2);
+      online_softmax<BC, Unmasked>(s, m, l, corr, i0, j0, lane, sp, sl2);
   };
 
   const CUtensorMap *const rows[1] = {&maps.q};
@@ -308,8 +310,8 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_fwd_wg(bf16 *out, f
 
 template <int D, typename S>
 __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_bwd_dq_wg(bf16 *dq, const float *lse, const float *dsum,
-                                                                  const __grid_constant__ HeadMaps maps, int T_,
-                                                                  int64_t Hq, int64_t Hkv, float scale, int window) {
+                                                                  const __grid_constant__ HeadMaps maps, Span span,
+                                                                  int64_t Hq, int64_t Hkv, float scale) {
 #ifdef LK_WGMMA_DEVICE
   constexpr int BR = S::ROWS, BC = S::TILE;
   extern __shared__ unsigned char smem[];
@@ -317,8 +319,10 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_bwd_dq_wg(bf16 *dq,
   bf16 *Qs = aligned_tiles(smem), *Os = Qs + BR * D;  // then the key/value ring
   const int tid = threadIdx.x, wg = tid / WG, warp = tid / 32 % 4, lane = tid % 32;
   const int64_t b = blockIdx.z, h = blockIdx.y, kvh = h / (Hq / Hkv);
+  const Span sp = span.row(b);
+  const int T_ = sp.T;
   int q0, jlo, ntiles;
-  query_block<BR, BC>(T_, window, q0, jlo, ntiles);
+  query_block<BR, BC>(sp, q0, jlo, ntiles);
   const KeyValueRing<D, BC, S::NWG * 4> kv{{bars, bars + STAGES}, Os + BR * D, &maps.k, &maps.v, b, kvh, jlo};
   const float sl2 = scale * LOG2E;
   const int row0 = q0 + wg * 64, i0 = row0 + warp * 16 + lane / 4;
@@ -333,10 +337,10 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_bwd_dq_wg(bf16 *dq,
     const int j0 = jlo + t * BC;
     fence_operand(s);
     fence_operand(dp);
-    if (needs_mask(row0 + warp * 16, 16, j0, BC, T_, window))
-      score_grads<BC, Masked>(s, dp, lse2, di, i0, j0, lane, T_, window, sl2);
+    if (sp.needs_mask(row0 + warp * 16, 16, j0, BC))
+      score_grads<BC, Masked>(s, dp, lse2, di, i0, j0, lane, sp, sl2);
     else
-      score_grads<BC, Unmasked>(s, dp, lse2, di, i0, j0, lane, T_, window, sl2);
+      score_grads<BC, Unmasked>(s, dp, lse2, di, i0, j0, lane, sp, sl2);
   };
   auto scores = [&](int t) {
     product_kmajor<D, BR, BC, BC>(s, Qs, wg * 64, kv.K(t));   // S = Q Kᵀ
@@ -367,8 +371,8 @@ struct KeyMaps {
 
 template <int D, typename S>
 __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_bwd_dkv_wg(bf16 *dk, bf16 *dv,
-                                                                   const __grid_constant__ KeyMaps maps, int T_,
-                                                                   int64_t Hq, int64_t Hkv, float scale, int window) {
+                                                                   const __grid_constant__ KeyMaps maps, Span span,
+                                                                   int64_t Hq, int64_t Hkv, float scale) {
 #ifdef LK_WGMMA_DEVICE
   constexpr int BK = S::ROWS, BQ = S::TILE;
   extern __shared__ unsigned char smem[];
@@ -377,8 +381,10 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_bwd_dkv_wg(bf16 *dk
   float *stats = reinterpret_cast<float *>(QO + STAGES * 2 * BQ * D);    // then the lse/dsum slots
   const int tid = threadIdx.x, wg = tid / WG, warp = tid / 32 % 4, lane = tid % 32;
   const int64_t b = blockIdx.z, g = blockIdx.y, group = Hq / Hkv;
+  const Span sp = span.row(b);
+  const int T_ = sp.T;
   const int j0 = (int)blockIdx.x * BK;
-  const int ihi = window > 0 ? min(T_ - 1, j0 + BK - 1 + window - 1) : T_ - 1;
+  const int ihi = sp.last_query(j0 + BK - 1);
   const int per_head = (ihi - j0) / BQ + 1, ntiles = per_head * (int)group;
   const QueryRing<D, BQ, S::NWG * 4> qs{{bars, bars + STAGES}, QO, stats, &maps.q, &maps.o, &maps.lse, &maps.dsum,
                                         b, Hq, g * group, T_, j0, per_head};
@@ -393,10 +399,10 @@ __global__ void __launch_bounds__(S::NWG * WG, S::MINB) attn_bwd_dkv_wg(bf16 *dk
     const int i0 = qs.first_query(t);
     fence_operand(s);
     fence_operand(dp);
-    if (needs_mask(i0, BQ, key0 + warp * 16, 16, T_, window))
-      transposed_grads<BQ, Masked>(s, dp, qs.L(t), qs.L(t) + qs.STATS_SLOT, i0, jr, lane, T_, window, sl2);
+    if (sp.needs_mask(i0, BQ, key0 + warp * 16, 16))
+      transposed_grads<BQ, Masked>(s, dp, qs.L(t), qs.L(t) + qs.STATS_SLOT, i0, jr, lane, sp, sl2);
     else
-      transposed_grads<BQ, Unmasked>(s, dp, qs.L(t), qs.L(t) + qs.STATS_SLOT, i0, jr, lane, T_, window, sl2);
+      transposed_grads<BQ, Unmasked>(s, dp, qs.L(t), qs.L(t) + qs.STATS_SLOT, i0, jr, lane, sp, sl2);
   };
 
   const CUtensorMap *const rows[2] = {&maps.k, &maps.v};
@@ -460,7 +466,7 @@ bool head_maps(HeadMaps &maps, lk_ptr q, lk_ptr dout, lk_ptr k, lk_ptr v, int64_
 
 template <int D>
 int launch_fwd(lk_ptr out, lk_ptr lse, lk_ptr q, lk_ptr k, lk_ptr v, int64_t B, int64_t T_, int64_t Hq, int64_t Hkv,
-               float scale, int64_t window) {
+               float scale, int64_t window, lk_ptr seq_start, lk_ptr seq_end) {
   using S = typename Tiling<D>::Fwd;
   constexpr size_t bytes = fwd_bytes<D, S>();
   static const int rc = configure(attn_fwd_wg<D, S>, bytes, "attention_fwd");
@@ -468,14 +474,14 @@ int launch_fwd(lk_ptr out, lk_ptr lse, lk_ptr q, lk_ptr k, lk_ptr v, int64_t B, 
   HeadMaps maps;
   if (!head_maps(maps, q, 0, k, v, B, T_, Hq, Hkv, D, S::ROWS, S::TILE)) return LK_ERR_UNSUPPORTED;
   const dim3 grid((unsigned)((T_ + S::ROWS - 1) / S::ROWS), (unsigned)Hq, (unsigned)B);
-  attn_fwd_wg<D, S><<<grid, S::NWG * WG, bytes, g_stream>>>(at<bf16>(out), at<float>(lse), maps, (int)T_, Hq, Hkv,
-                                                            scale, window_of(T_, window));
+  attn_fwd_wg<D, S><<<grid, S::NWG * WG, bytes, g_stream>>>(at<bf16>(out), at<float>(lse), maps, span_of(T_, window, seq_start, seq_end), Hq, Hkv,
+                                                            scale);
   return launch_check("attention_fwd");
 }
 
 template <int D>
 int launch_bwd(lk_ptr dq, lk_ptr dk, lk_ptr dv, lk_ptr dout, lk_ptr lse, const float *dsum, lk_ptr q, lk_ptr k, lk_ptr v,
-               int64_t B, int64_t T_, int64_t Hq, int64_t Hkv, float scale, int64_t window) {
+               int64_t B, int64_t T_, int64_t Hq, int64_t Hkv, float scale, int64_t window, lk_ptr seq_start, lk_ptr seq_end) {
   using Q = typename Tiling<D>::Dq;
   using KV = typename Tiling<D>::Dkv;
   static const int rc1 = configure(attn_bwd_dq_wg<D, Q>, dq_bytes<D, Q>(), "attention_bwd");
@@ -493,11 +499,10 @@ int launch_bwd(lk_ptr dq, lk_ptr dk, lk_ptr dv, lk_ptr dout, lk_ptr lse, const f
     return LK_ERR_UNSUPPORTED;
   const dim3 dkv_grid((unsigned)((T_ + KV::ROWS - 1) / KV::ROWS), (unsigned)Hkv, (unsigned)B);
   attn_bwd_dkv_wg<D, KV><<<dkv_grid, KV::NWG * WG, dkv_bytes<D, KV>(), g_stream>>>(
-      at<bf16>(dk), at<bf16>(dv), key_maps, (int)T_, Hq, Hkv, scale, window_of(T_, window));
+      at<bf16>(dk), at<bf16>(dv), key_maps, span_of(T_, window, seq_start, seq_end), Hq, Hkv, scale);
   const dim3 dq_grid((unsigned)((T_ + Q::ROWS - 1) / Q::ROWS), (unsigned)Hq, (unsigned)B);
   attn_bwd_dq_wg<D, Q><<<dq_grid, Q::NWG * WG, dq_bytes<D, Q>(), g_stream>>>(at<bf16>(dq), at<float>(lse), dsum, maps,
-                                                                            (int)T_, Hq, Hkv, scale,
-                                                                            window_of(T_, window));
+                                                                            span_of(T_, window, seq_start, seq_end), Hq, Hkv, scale);
   return launch_check("attention_bwd");
 }
 
@@ -518,18 +523,18 @@ bool wgmma_usable(int dt, lk_ptr aligned, int64_t D) {
 namespace lk {
 
 int attention_fwd_wgmma(lk_ptr out, lk_ptr lse, lk_ptr q, lk_ptr k, lk_ptr v, int64_t B, int64_t T_, int64_t Hq,
-                        int64_t Hkv, int64_t D, float scale, int64_t window, int dt) {
+                        int64_t Hkv, int64_t D, float scale, int64_t window, lk_ptr seq_start, lk_ptr seq_end, int dt) {
   if (!wgmma_usable(dt, q | k | v | out, D)) return LK_ERR_UNSUPPORTED;
-  return D == 64 ? launch_fwd<64>(out, lse, q, k, v, B, T_, Hq, Hkv, scale, window)
-                 : launch_fwd<128>(out, lse, q, k, v, B, T_, Hq, Hkv, scale, window);
+  return D == 64 ? launch_fwd<64>(out, lse, q, k, v, B, T_, Hq, Hkv, scale, window, seq_start, seq_end)
+                 : launch_fwd<128>(out, lse, q, k, v, B, T_, Hq, Hkv, scale, window, seq_start, seq_end);
 }
 
 int attention_bwd_wgmma(lk_ptr dq, lk_ptr dk, lk_ptr dv, lk_ptr dout, lk_ptr lse, const float *dsum, lk_ptr q,
                         lk_ptr k, lk_ptr v, int64_t B, int64_t T_, int64_t Hq, int64_t Hkv, int64_t D, float scale,
-                        int64_t window, int dt) {
+                        int64_t window, lk_ptr seq_start, lk_ptr seq_end, int dt) {
   if (!wgmma_usable(dt, q | k | v | dout | dq | dk | dv, D) || T_ % 2) return LK_ERR_UNSUPPORTED;  // see Stats
-  return D == 64 ? launch_bwd<64>(dq, dk, dv, dout, lse, dsum, q, k, v, B, T_, Hq, Hkv, scale, window)
-                 : launch_bwd<128>(dq, dk, dv, dout, lse, dsum, q, k, v, B, T_, Hq, Hkv, scale, window);
+  return D == 64 ? launch_bwd<64>(dq, dk, dv, dout, lse, dsum, q, k, v, B, T_, Hq, Hkv, scale, window, seq_start, seq_end)
+                 : launch_bwd<128>(dq, dk, dv, dout, lse, dsum, q, k, v, B, T_, Hq, Hkv, scale, window, seq_start, seq_end);
 }
 
 }  // namespace lk

@@ -131,17 +131,17 @@ int gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const v
          int64_t ldb, float beta, void *C, int64_t ldc, int ab_dt, int c_dt, const void *bias = nullptr);
 
 // Tensor-core attention (attention_tc.cu); LK_ERR_UNSUPPORTED when the shape or dtype
-// is not one it serves.
+// is not one it serves. seq_start/seq_end: packed rows' sequence bounds (see lk_attention_fwd).
 int attention_fwd_tc(lk_ptr out, lk_ptr lse, lk_ptr q, lk_ptr k, lk_ptr v, int64_t B, int64_t T_, int64_t Hq,
-                     int64_t Hkv, int64_t D, float scale, int64_t window, int dt);
+                     int64_t Hkv, int64_t D, float scale, int64_t window, lk_ptr seq_start, lk_ptr seq_end, int dt);
 int attention_bwd_tc(lk_ptr dq, lk_ptr dk, lk_ptr dv, lk_ptr dout, lk_ptr lse, const float *dsum, lk_ptr q, lk_ptr k,
                      lk_ptr v, int64_t B, int64_t T_, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window,
-                     int dt);
+                     lk_ptr seq_start, lk_ptr seq_end, int dt);
 // The same on Hopper's warpgroup products (attention_wgmma.cu): sm_90 devices, sm_90a builds.
 int attention_fwd_wgmma(lk_ptr out, lk_ptr lse, lk_ptr q, lk_ptr k, lk_ptr v, int64_t B, int64_t T_, int64_t Hq,
-                        int64_t Hkv, int64_t D, float scale, int64_t window, int dt);
+                        int64_t Hkv, int64_t D, float scale, int64_t window, lk_ptr seq_start, lk_ptr seq_end, int dt);
 int attention_bwd_wgmma(lk_ptr dq, lk_ptr dk, lk_ptr dv, lk_ptr dout, lk_ptr lse, const float *dsum, lk_ptr q,
                         lk_ptr k, lk_ptr v, int64_t B, int64_t T_, int64_t Hq, int64_t Hkv, int64_t D, float scale,
-                        int64_t window, int dt);
+                        int64_t window, lk_ptr seq_start, lk_ptr seq_end, int dt);
 
 }  // namespace lk

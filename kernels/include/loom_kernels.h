@@ -118,13 +118,17 @@ LK_API int lk_rope(lk_ptr out, lk_ptr x, lk_ptr pos, int64_t pos_len, int64_t B,
                    float base, int64_t logn_len, int inverse, int dt);
 
 /* ---- causal attention (flash-style, online softmax), GQA: q[B,T,Hq,D], k,v[B,T,Hkv,D],
- * out[B,T,Hq,D], lse[B,Hq,T] fp32. window > 0 keeps keys with i - j < window. ---- */
+ * out[B,T,Hq,D], lse[B,Hq,T] fp32. window > 0 keeps keys with i - j < window. Packed rows (several
+ * sequences a row, as FlashAttention's varlen API takes them): seq_start[b*T+i] is the first
+ * position of position i's sequence and seq_end[b*T+i] one past its last (int32, row-relative);
+ * a query sees only keys of its own sequence. 0 for both: one sequence a row. ---- */
 LK_API int lk_attention_fwd(lk_ptr out, lk_ptr lse, lk_ptr q, lk_ptr k, lk_ptr v, int64_t B, int64_t T,
-                            int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, int dt);
+                            int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, lk_ptr seq_start,
+                            lk_ptr seq_end, int dt);
 /* dq, dk, dv overwritten. scratch: fp32 [B,Hq,T] (row dot products dout.out). */
 LK_API int lk_attention_bwd(lk_ptr dq, lk_ptr dk, lk_ptr dv, lk_ptr dout, lk_ptr out, lk_ptr lse, lk_ptr q,
                             lk_ptr k, lk_ptr v, lk_ptr scratch, int64_t B, int64_t T, int64_t Hq, int64_t Hkv,
-                            int64_t D, float scale, int64_t window, int dt);
+                            int64_t D, float scale, int64_t window, lk_ptr seq_start, lk_ptr seq_end, int dt);
 /* decode with a KV cache: q[B,Hq,D] at position lens[b]-1 attends to kcache/vcache[B,Tmax,Hkv,D]
  * rows 0..lens[b]-1 (int32 lens). out[B,Hq,D]. */
 LK_API int lk_attention_decode(lk_ptr out, lk_ptr q, lk_ptr kcache, lk_ptr vcache, lk_ptr lens, int64_t B,

@@ -39,10 +39,10 @@ export interface TokenBatch {
   positions?: Int32Array;
 }
 
-/** One sequence of a packed batch: where it starts in the flattened rows, and its length. */
-interface Segment {
-  at: number;
-  len: number;
+/** A packed batch's sequence bounds per position, on the device, for the attention kernels. */
+interface Sequences {
+  start: Tensor;
+  end: Tensor;
 }
 
 export interface ForwardOptions {
@@ -74,7 +74,7 @@ export interface Hidden {
   h: Tensor;
   rows: number;
   seqLen: number;
-  readonly pass: { ids: Tensor; positions: Tensor; x: Tensor; rf: Tensor; saved: LayerActivations[]; drop: number; seed: number; segments: Segment[] | null };
+  readonly pass: { ids: Tensor; positions: Tensor; x: Tensor; rf: Tensor; saved: LayerActivations[]; drop: number; seed: number; sequences: Sequences | null };
 }
 
 /**
@@ -88,9 +88,9 @@ export function arenaBytes(c: ModelConfig, tokens: number, dtype: DType): number
   // Kept for the backward: h1 q att o x2 h2 down x (C each), k v, gate up act (F each), rstd ×2, lse.
   const perLayer = s * (8 * C + 2 * kv + 3 * F + drop) + 4 * (2 + H);
   const chunk = Math.min(LM_HEAD_CHUNK, c.vocabSize);
-  // ids, positions, embedding out, final norm, dh, targets, weights, losses, the LM head
-  // workspace, two residual grads (the scalar head's fp32 dh fits in the workspace's share).
-  const head = s * 5 * C + 4 * (5 + lmHeadWorkspace(1, C, chunk, 0)) + 8;
+  // ids, positions, sequence bounds, embedding out, final norm, dh, targets, weights, losses, the
+  // LM head workspace, two residual grads (the scalar head's fp32 dh fits in the workspace's share).
+  const head = s * 5 * C + 4 * (7 + lmHeadWorkspace(1, C, chunk, 0)) + 8;
   // One layer's backward scratch, released before the next layer.
   const backward = s * (6 * C + 2 * kv + 3 * F + drop) + 4 * H;
   const tensors = 40 * c.layers + 64;
@@ -134,7 +134,7 @@ export class Trunk {
     if (N > this.capacity) throw new Error(`model: ${B}×${T} tokens exceed the capacity of ${this.capacity} this model was sized for`);
     if (batch.offsets && batch.offsets.length !== B) throw new Error(`model: ${batch.offsets.length} row offsets for ${B} rows`);
     if (batch.positions && batch.positions.length !== N) throw new Error(`model: ${batch.positions.length} positions for ${N} tokens`);
-    const segments = batch.segments ? segmentsOf(batch) : null;
+    let sequences: Sequences | null = null;
     const drop = opts.dropout ?? 0;
     const seed = opts.dropoutSeed ?? 0;
     arena.reset();
@@ -143,6 +143,12 @@ export class Trunk {
     k.upload(ids, batch.ids);
     const positions = act([N], 'i32');
     k.upload(positions, positionsOf(batch));
+    if (batch.segments) {
+      const bounds = sequenceBounds(batch);
+      sequences = { start: act([N], 'i32'), end: act([N], 'i32') };
+      k.upload(sequences.start, bounds.start);
+      k.upload(sequences.end, bounds.end);
+    }
     const w0 = this.weights;
 
     let x = act([N, C]);
@@ -160,8 +166,7 @@ export class Trunk {
       k.rope(q, q, positions, this.rope);
       k.rope(kk, kk, positions, this.rope);
       const att = act([B, T, c.heads, this.D]), lse = act([B, c.heads, T], 'f32');
-      if (!segments) k.attention(att, lse, q, kk, v);
-      else for (const g of segments) k.attention(piece(att, g), statsPiece(lse, g, c.heads), piece(q, g), piece(kk, g), piece(v, g));
+      k.attention(att, lse, q, kk, v, { sequences });
       const o = this.dropped(act([N, C]), drop, seed + 2 * l, (out) => k.linear(out, att, w('self_attn.o_proj.weight')));
       const x2 = act([N, C]);
       k.add(x2, xin, o);
@@ -179,7 +184,7 @@ export class Trunk {
     }
     const h = act([N, C]), rf = act([N], 'f32');
     k.rmsnorm(h, rf, x, w0.w('model.norm.weight'), c.rmsEps);
-    return { h, rows: B, seqLen: T, pass: { ids, positions, x, rf, saved, drop, seed, segments } };
+    return { h, rows: B, seqLen: T, pass: { ids, positions, x, rf, saved, drop, seed, sequences } };
   }
 
   /**
@@ -223,7 +228,7 @@ export class Trunk {
   private layerBackward(l: number, hidden: Hidden, s: LayerActivations, dx: Tensor, dxin: Tensor, grads: GradSink): void {
     const { k, config: c, C } = this;
     const B = hidden.rows, T = hidden.seqLen, N = B * T, F = c.intermediateSize;
-    const { positions, drop, seed, segments } = hidden.pass;
+    const { positions, drop, seed, sequences } = hidden.pass;
     const act = (shape: readonly number[], dtype: DType = this.dtype) => this.arena.tensor(shape, dtype);
     const w = (name: string) => this.weights.w(layerPrefix(l) + name);
     const g = (name: string) => grads(layerPrefix(l) + name);
@@ -248,11 +253,7 @@ export class Trunk {
     const datt = act([B, T, c.heads, this.D]);
     k.linearBackward(datt, g('self_attn.o_proj.weight'), null, undrop(dx2, 0), s.att, w('self_attn.o_proj.weight'));
     const dq = act([B, T, c.heads, this.D]), dk = act([B, T, c.kvHeads, this.D]), dv = act([B, T, c.kvHeads, this.D]);
-    const scratch = act([B * c.heads * T], 'f32');
-    if (!segments) k.attentionBackward(dq, dk, dv, datt, s.att, s.lse, s.q, s.k, s.v, scratch);
-    else
-      for (const g of segments)
-        k.attentionBackward(piece(dq, g), piece(dk, g), piece(dv, g), piece(datt, g), piece(s.att, g), statsPiece(s.lse, g, c.heads), piece(s.q, g), piece(s.k, g), piece(s.v, g), statsPiece(scratch, g, c.heads));
+    k.attentionBackward(dq, dk, dv, datt, s.att, s.lse, s.q, s.k, s.v, act([B * c.heads * T], 'f32'), { sequences });
     k.rope(dq, dq, positions, { ...this.rope, inverse: true });
     k.rope(dk, dk, positions, { ...this.rope, inverse: true });
     const dh1 = act([N, C]);
@@ -266,35 +267,25 @@ export class Trunk {
   }
 }
 
-/** The sequences of a packed batch, checked to tile every row exactly. */
-function segmentsOf(batch: TokenBatch): Segment[] {
+/** Each position's sequence start and end (one past its last) in a packed batch, row-relative; checked to tile every row. */
+function sequenceBounds(batch: TokenBatch): { start: Int32Array; end: Int32Array } {
   const rows = batch.segments!;
   if (rows.length !== batch.rows) throw new Error(`model: segments for ${rows.length} rows, the batch has ${batch.rows}`);
-  const out: Segment[] = [];
+  const T = batch.seqLen;
+  const start = new Int32Array(batch.rows * T), end = new Int32Array(batch.rows * T);
   rows.forEach((lengths, b) => {
-    let at = b * batch.seqLen;
+    let at = 0;
     for (const len of lengths) {
       if (!(Number.isInteger(len) && len > 0)) throw new Error(`model: row ${b} has a segment of length ${len}`);
-      out.push({ at, len });
+      if (at + len > T) break;
+      start.fill(at, b * T + at, b * T + at + len);
+      end.fill(at + len, b * T + at, b * T + at + len);
       at += len;
     }
-    if (at !== (b + 1) * batch.seqLen) throw new Error(`model: row ${b}'s segments cover ${at - b * batch.seqLen} of ${batch.seqLen} tokens`);
+    const covered = lengths.reduce((a, n) => a + n, 0);
+    if (covered !== T) throw new Error(`model: row ${b}'s segments cover ${covered} of ${T} tokens`);
   });
-  return out;
-}
-
-/** A [rows, T, H, D] tensor's part for one sequence, as a batch of one: [1, len, H, D] (contiguous). */
-function piece(t: Tensor, g: Segment): Tensor {
-  const [, , H, D] = t.shape;
-  return t.view([-1, H!, D!]).rows(g.at, g.at + g.len).view([1, g.len, H!, D!]);
-}
-
-/**
- * The per-(head, query) statistics of one sequence, [1, H, len]. A packed pass lays them out
- * sequence after sequence instead of [rows, H, T]; forward and backward agree on it.
- */
-function statsPiece(t: Tensor, g: Segment, heads: number): Tensor {
-  return t.view([-1]).rows(g.at * heads, (g.at + g.len) * heads).view([1, heads, g.len]);
+  return { start, end };
 }
 
 /** Explicit positions, or offset[b] + t for every token, row after row. */

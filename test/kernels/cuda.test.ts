@@ -130,6 +130,41 @@ for (const dt of ['f32', 'bf16'] as DType[]) {
       ['out', 'lse', 'dq', 'dk', 'dv', 'decode'].forEach((n, i) => close(n, g[i], c[i], tolOf(dt, 2e-4)));
     });
 
+  // Packed rows (several sequences a row): every kernel path masks keys outside a query's sequence
+  // and skips the tiles no query of a block sees.
+  const packedPaths = dt === 'bf16' ? ['default', 'LOOM_ATTENTION_MMA', 'LOOM_ATTENTION_SIMT'] : ['default'];
+  for (const [D, window, T] of [[64, 0, 512], [128, 0, 300], [64, 40, 256]])
+  for (const path of packedPaths)
+    test(`cuda ${dt}: attention over packed rows (B=2, T=${T}, D=${D}, window ${window}, ${path})`, { skip }, (ctx) => {
+      if (path !== 'default') {
+        process.env[path] = '1';
+        ctx.after(() => delete process.env[path]);
+      }
+      const B = 2, Hq = 4, Hkv = 2;
+      // sequences of 1 to 200 tokens, tiling each row
+      const lengths = [[37, 150, 1, T - 188], [200, T - 200]];
+      const start = new Int32Array(B * T), end = new Int32Array(B * T);
+      lengths.forEach((row, b) => {
+        let at = 0;
+        for (const len of row) {
+          start.fill(at, b * T + at, b * T + at + len);
+          end.fill(at + len, b * T + at, b * T + at + len);
+          at += len;
+        }
+      });
+      const q = r(randn(B * T * Hq * D, 20)), kk = r(randn(B * T * Hkv * D, 21)), v = r(randn(B * T * Hkv * D, 22)), dO = r(randn(B * T * Hq * D, 23));
+      const [g, c] = both(dt, (k, t) => {
+        const sequences = { start: dev(k, [B * T], start), end: dev(k, [B * T], end) };
+        const Q = dev(k, [B, T, Hq, D], q, t), K = dev(k, [B, T, Hkv, D], kk, t), Vv = dev(k, [B, T, Hkv, D], v, t);
+        const O = k.alloc([B, T, Hq, D], t), L = k.alloc([B, Hq, T]);
+        k.attention(O, L, Q, K, Vv, { window, sequences });
+        const dQ = k.alloc([B, T, Hq, D], t), dK = k.alloc([B, T, Hkv, D], t), dV = k.alloc([B, T, Hkv, D], t);
+        k.attentionBackward(dQ, dK, dV, dev(k, [B, T, Hq, D], dO, t), O, L, Q, K, Vv, k.alloc([B * Hq * T]), { window, sequences });
+        return [O, L, dQ, dK, dV].map((z) => k.toFloat32(z));
+      });
+      ['out', 'lse', 'dq', 'dk', 'dv'].forEach((n, i) => close(n, g[i], c[i], tolOf(dt, 2e-4)));
+    });
+
   // The tile rings hand shared memory between one loading thread and the warps that multiply; a
   // slot refilled too early would show as outputs that change from one identical call to the next.
   if (dt === 'bf16')

@@ -44,17 +44,17 @@ export function countNgrams(texts: Iterable<string>, order: number): Map<string,
 }
 
 /** Keys of a reversed n-gram (last character first), so all orders ending at a position come in one pass. */
-const K1 = 0x9e3779b1;
-const K2 = 0x85ebca6b;
-function extend(a: number, b: number, cp: number): [number, number] {
-  return [Math.imul(a ^ cp, K1) + 0x7f4a7c15, Math.imul(b ^ (cp + 0x3c6ef372), K2) + 0x165667b1];
-}
+const stepA = (a: number, cp: number) => Math.imul(a ^ cp, 0x9e3779b1) + 0x7f4a7c15;
+const stepB = (b: number, cp: number) => Math.imul(b ^ (cp + 0x3c6ef372), 0x85ebca6b) + 0x165667b1;
 const keyOf = (a: number, b: number, n: number) => ((a ^ Math.imul(n, 0x27d4eb2f)) >>> 0) + ((b >>> 11) & 0x1fffff) * 0x100000000 + 1;
 
 function reversedKey(codePoints: readonly number[]): number {
   let a = 0;
   let b = 0;
-  for (let j = codePoints.length - 1; j >= 0; j--) [a, b] = extend(a, b, codePoints[j]!);
+  for (let j = codePoints.length - 1; j >= 0; j--) {
+    a = stepA(a, codePoints[j]!);
+    b = stepB(b, codePoints[j]!);
+  }
   return keyOf(a, b, codePoints.length);
 }
 
@@ -162,22 +162,30 @@ export class NgramLm {
   logProbability(text: string): { logprob: number; chars: number } {
     const order = this.header.order;
     const { grams, contexts } = this;
-    const history: number[] = Array.from({ length: order - 1 }, () => BOS.codePointAt(0)!);
+    // The last order−1 code points, newest at history[(at − 1) mod order]; BOS before the text.
+    const history = new Int32Array(order).fill(BOS.codePointAt(0)!);
+    let at = 0;
     let total = 0;
     let chars = 0;
     const ctxKeys = new Float64Array(order); // ctxKeys[j]: key of the last j characters before this one
     const gramKeys = new Float64Array(order + 1);
-    for (const ch of normalizeForLm(text)) {
-      const cp = ch.codePointAt(0)!;
+    const normalized = normalizeForLm(text);
+    for (let i = 0; i < normalized.length; i++) {
+      let cp = normalized.charCodeAt(i);
+      if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < normalized.length) cp = normalized.codePointAt(i++)!;
       // Keys of the n-grams ending here (orders 1..N) and of their contexts (orders 1..N-1).
-      let [a, b] = extend(0, 0, cp);
+      let a = stepA(0, cp);
+      let b = stepB(0, cp);
       gramKeys[1] = keyOf(a, b, 1);
-      let [ca, cb] = [0, 0];
+      let ca = 0;
+      let cb = 0;
       for (let j = 1; j < order; j++) {
-        const prev = history[history.length - j]!;
-        [a, b] = extend(a, b, prev);
+        const prev = history[(at - j + order) % order]!;
+        a = stepA(a, prev);
+        b = stepB(b, prev);
         gramKeys[j + 1] = keyOf(a, b, j + 1);
-        [ca, cb] = extend(ca, cb, prev);
+        ca = stepA(ca, prev);
+        cb = stepB(cb, prev);
         ctxKeys[j] = keyOf(ca, cb, j);
       }
       // Backoff: the longest n-gram seen gives p, times the weights of the longer contexts skipped.
@@ -194,8 +202,8 @@ export class NgramLm {
       if (Number.isNaN(log10p)) log10p = this.unknownLogp + backoff;
       total += log10p * Math.LN10;
       chars += 1;
-      history.push(cp);
-      if (history.length > order) history.shift();
+      history[at] = cp;
+      at = (at + 1) % order;
     }
     return { logprob: total, chars };
   }

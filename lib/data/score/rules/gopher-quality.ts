@@ -49,6 +49,8 @@ const count = (text: string, needle: string) => {
 export function gopherQuality(opts = GOPHER_QUALITY_DEFAULTS): QualityRule {
   const stopWords = new Set(opts.stopWords);
   const stopWordsZh = new Set(opts.stopWordsZh);
+  // Longer words cannot be stop words: skip the set lookup (most words of a text).
+  const longestStop = Math.max(...opts.stopWords.map((w) => w.length), ...opts.stopWordsZh.map((w) => w.length));
   return {
     name: 'gopher_quality',
     measure(view: TextView): RuleOutcome {
@@ -72,7 +74,7 @@ export function gopherQuality(opts = GOPHER_QUALITY_DEFAULTS): QualityRule {
           contentChars += w.length;
         }
         if (letters > 0) alphaWords += 1;
-        if (stopSet.has(w)) stops += 1;
+        if (w.length <= longestStop && stopSet.has(w)) stops += 1;
       }
       const meanWordLength = ratio(contentChars, contentWords);
       const hashRatio = ratio(count(text, '#'), words.length);

@@ -165,12 +165,31 @@ function topNgramChars(keys: NgramKeys, table: NgramCounts, words: number, n: nu
   return best > 0 ? keys.chars(bestFirst) * best : 0;
 }
 
+/**
+ * Marks the positions whose m-gram occurs more than once in the document. An n-gram (n ≥ m) can
+ * only repeat where its first m words do, so the repeated-n-gram walks below skip every other
+ * position without hashing it: in prose, nearly all of them.
+ */
+function markRepeatedPrefixes(keys: NgramKeys, table: NgramCounts, words: number, m: number, repeated: Uint8Array, slots: Int32Array): void {
+  table.reset(words);
+  keys.order(m);
+  for (let i = 0; i + m <= words; i++) {
+    keys.key(i);
+    slots[i] = table.add(keys.keyA, keys.keyB, i);
+  }
+  for (let i = 0; i < words; i++) repeated[i] = i + m <= words && table.count(slots[i]!) > 1 ? 1 : 0;
+}
+
 /** Characters in n-grams that repeat an earlier one; a repeat skips its n words (datatrove's walk). */
-function duplicateNgramChars(keys: NgramKeys, table: NgramCounts, words: number, n: number): number {
+function duplicateNgramChars(keys: NgramKeys, table: NgramCounts, words: number, n: number, repeated: Uint8Array): number {
   table.reset(words);
   keys.order(n);
   let chars = 0;
   for (let i = 0; i + n <= words; ) {
+    if (!repeated[i]) {
+      i += 1;
+      continue;
+    }
     keys.key(i);
     if (table.count(table.add(keys.keyA, keys.keyB, i)) > 1) {
       chars += keys.chars(i);
@@ -183,6 +202,9 @@ function duplicateNgramChars(keys: NgramKeys, table: NgramCounts, words: number,
 export function gopherRepetition(opts = GOPHER_REPETITION_DEFAULTS): QualityRule {
   const table = new NgramCounts();
   const keys = new NgramKeys();
+  let repeated = new Uint8Array(1024);
+  let slots = new Int32Array(1024);
+  const shortestDup = Math.min(...opts.dupNGrams.map(([n]) => n));
   return {
     name: 'gopher_repetition',
     measure(view: TextView): RuleOutcome {
@@ -202,8 +224,13 @@ export function gopherRepetition(opts = GOPHER_REPETITION_DEFAULTS): QualityRule
       for (const [n, threshold] of opts.topNGrams) {
         checks.push([`top_${n}_gram`, `gopher_top_${n}gram`, ratio(topNgramChars(keys, table, words.length, n), text.length), threshold]);
       }
+      if (words.length > repeated.length) {
+        repeated = new Uint8Array(words.length * 2);
+        slots = new Int32Array(words.length * 2);
+      }
+      if (opts.dupNGrams.length > 0) markRepeatedPrefixes(keys, table, words.length, shortestDup, repeated, slots);
       for (const [n, threshold] of opts.dupNGrams) {
-        checks.push([`duplicated_${n}_n_grams`, `gopher_dup_${n}gram`, ratio(duplicateNgramChars(keys, table, words.length, n), text.length), threshold]);
+        checks.push([`duplicated_${n}_n_grams`, `gopher_dup_${n}gram`, ratio(duplicateNgramChars(keys, table, words.length, n, repeated), text.length), threshold]);
       }
       for (const [, key, value] of checks) scores[key] = round4(value);
       const failed = checks.find(([, , value, threshold]) => value > threshold);

@@ -135,3 +135,44 @@ test('fineweb: datatrove defaults and each reason; Chinese punctuation and short
   assert.equal(reasonName(rule.measure(zh(['首页', '新闻', '体育', '联系我们'].join('\n'))).reason), 'line_punct_ratio');
   assert.equal(reasonName(rule.measure(zh(['你好。', '谢谢。', '再见。'].join('\n'))).reason), 'short_line_ratio');
 });
+
+test('gopher_repetition n-gram figures equal a plain string implementation on repetitive text', () => {
+  // The Gopher definitions written out with joined strings, as datatrove computes them on words.
+  const reference = (words: string[], text: string) => {
+    const grams = (n: number) => Array.from({ length: Math.max(words.length - n + 1, 0) }, (_, i) => words.slice(i, i + n).join(' '));
+    const out: Record<string, number> = {};
+    for (const n of [2, 3, 4]) {
+      const counts = new Map<string, number>();
+      for (const g of grams(n)) counts.set(g, (counts.get(g) ?? 0) + 1);
+      let best: [string, number] = ['', 0];
+      for (const [g, c] of counts) if (c > best[1]) best = [g, c];
+      out[`gopher_top_${n}gram`] = Math.round(((best[0].length * best[1]) / text.length) * 1e4) / 1e4;
+    }
+    for (const n of [5, 6, 7, 8, 9, 10]) {
+      const seen = new Set<string>();
+      let chars = 0;
+      for (let i = 0; i + n <= words.length; ) {
+        const g = words.slice(i, i + n).join(' ');
+        if (seen.has(g)) {
+          chars += g.length;
+          i += n;
+        } else {
+          seen.add(g);
+          i += 1;
+        }
+      }
+      out[`gopher_dup_${n}gram`] = Math.round((chars / text.length) * 1e4) / 1e4;
+    }
+    return out;
+  };
+  const rule = gopherRepetition();
+  let seed = 7;
+  const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  for (const vocabulary of [3, 6, 40]) {
+    const words = Array.from({ length: 300 }, () => `w${Math.floor(next() * vocabulary)}`);
+    const text = words.join(' ');
+    const { scores } = rule.measure(en(text));
+    const expected = reference(words, text);
+    for (const [key, value] of Object.entries(expected)) assert.equal(scores[key], value, `${vocabulary} words: ${key}`);
+  }
+});

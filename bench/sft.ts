@@ -4,6 +4,10 @@
 //     one JSON line: tokens/s of a training step on packed chat rows and on padded ones (one
 //     conversation a row), with the loss-bearing tokens/s of each, against a pretraining step of
 //     the same shape in the same run.
+//   node --import tsx bench/sft.ts --agreement --data alpaca.jsonl --device cuda [--steps 200 --seq 256 --batch 8 --lr 1e-3 --noise]
+//     SFT of `tiny` in loom and in PyTorch (masked cross-entropy, scripts/pytorch-reference.py
+//     train --targets) from the same exported init on the same batches (one conversation a row):
+//     the two loss curves, and with --noise PyTorch against itself.
 //   node --import tsx bench/sft.ts --rm-equivalence --ckpt RM_CKPT --data prefs.jsonl
 //     loom's fp32 rewards (CPU) for the pairs' sequences against transformers'
 //     Qwen2ForSequenceClassification on the same checkpoint (scripts/pytorch-reference.py rewards).
@@ -17,6 +21,7 @@ import { packExamples, type PackedRow } from '../lib/chat/pack.js';
 import { encodePreference } from '../lib/chat/preference.js';
 import { encodeSftExample, type SftExample } from '../lib/chat/sft-examples.js';
 import { readDocs } from '../lib/io/read.js';
+import { saveCheckpoint } from '../lib/model/checkpoint.js';
 import { resolveConfig } from '../lib/model/config.js';
 import { checkpointVocabulary, loadModel } from '../lib/model/load.js';
 import { initialValues, parameterSpecs } from '../lib/model/params.js';
@@ -27,7 +32,8 @@ import { ENDOFTEXT } from '../lib/tokenizer/special.js';
 import { Tokenizer } from '../lib/tokenizer/tokenizer.js';
 import { loadVocabulary } from '../lib/tokenizer/vocabulary.js';
 import { nextTokenObjective, type NextTokenBatch } from '../lib/train/next-token.js';
-import { Optimizer } from '../lib/train/optimizer.js';
+import { ADAMW_DEFAULTS, Optimizer } from '../lib/train/optimizer.js';
+import { learningRate } from '../lib/train/schedule.js';
 import { packedBatch } from '../lib/train/packed-source.js';
 import { Trainable } from '../lib/train/trainable.js';
 import { createRandom } from '../lib/util/random.js';
@@ -38,16 +44,7 @@ const device = flag('device', 'auto');
 
 async function throughput(): Promise<void> {
   const T = Number(flag('seq', '2048')), B = Number(flag('batch', '8')), steps = Number(flag('steps', '5'));
-  const tokenizer = new Tokenizer(loadVocabulary({}));
-  const examples: SftExample[] = [];
-  for await (const doc of readDocs([flag('data', '')])) {
-    const messages = chatMessages(doc, 'auto');
-    if (typeof messages === 'string') continue;
-    const e = encodeSftExample(tokenizer, messages, { maxLen: T, loss: 'assistant', systemPrompt: 'You are a helpful assistant.' });
-    if (!('drop' in e)) examples.push(e);
-  }
-  const padId = tokenizer.vocab.specials[ENDOFTEXT]!;
-  tokenizer.free();
+  const { examples, padId } = await encodeChats(flag('data', ''), T);
   const k = openBackend(device);
   const dtype: DType = k.kind === 'cpu' ? 'f32' : 'bf16';
   const config = resolveConfig(flag('preset', 'bench318m'), { seqLen: T }, 151_851);
@@ -107,6 +104,85 @@ async function throughput(): Promise<void> {
   );
 }
 
+async function encodeChats(path: string, T: number, limit = Infinity): Promise<{ examples: SftExample[]; padId: number }> {
+  const tokenizer = new Tokenizer(loadVocabulary({}));
+  const examples: SftExample[] = [];
+  for await (const doc of readDocs([path])) {
+    const messages = chatMessages(doc, 'auto');
+    if (typeof messages === 'string') continue;
+    const e = encodeSftExample(tokenizer, messages, { maxLen: T, loss: 'assistant', systemPrompt: 'You are a helpful assistant.' });
+    if (!('drop' in e)) examples.push(e);
+    if (examples.length >= limit) break;
+  }
+  const padId = tokenizer.vocab.specials[ENDOFTEXT]!;
+  tokenizer.free();
+  return { examples, padId };
+}
+
+async function agreement(): Promise<void> {
+  const T = Number(flag('seq', '256')), B = Number(flag('batch', '8')), steps = Number(flag('steps', '200')), lr = Number(flag('lr', '1e-3')), warmup = 20;
+  const { examples, padId } = await encodeChats(flag('data', ''), T, steps * B);
+  const rows = packExamples(examples, T, { pack: false, padId });
+  if (rows.length < steps * B) throw new Error(`${rows.length} rows, need ${steps * B}`);
+  const k = openBackend(device);
+  const dtype: DType = k.kind === 'cpu' ? 'f32' : 'bf16';
+  const config = resolveConfig('tiny', { seqLen: T }, 151_851);
+  const weights = new Weights(k, parameterSpecs(config), dtype);
+  const params = new Trainable(k, weights);
+  params.assign(initialValues(config, weights.specs, 11));
+  const work = mkdtempSync(join(tmpdir(), 'loom-bench-sft-'));
+  const info = { vocab_hash: '', vocab: 'default', vocab_ids: 151_851, eot: padId, nfc: true, dropout: 0, init_std: config.initStd };
+  saveCheckpoint(join(work, 'init'), params, config, info);
+  const trunk = new Trunk(k, config, weights, B * T);
+  const objective = nextTokenObjective(trunk, 0);
+  const opt = new Optimizer(k, params, { ...ADAMW_DEFAULTS, weightDecay: 0.1 });
+  const lossSum = k.alloc([1]);
+  const ids = new Int32Array(steps * B * T), targets = new Int32Array(steps * B * T);
+  const loom: number[] = [];
+  for (let step = 0; step < steps; step++) {
+    const batch = packedBatch(rows.slice(step * B, (step + 1) * B));
+    ids.set(batch.ids, step * B * T);
+    targets.set(batch.targets, step * B * T);
+    const counted = objective.counted(batch);
+    params.zeroGrads();
+    k.zero(lossSum);
+    objective.run(batch, { grads: params.grad, gradScale: 1 / counted, dropoutSeed: 0, lossSum });
+    loom.push((k.download(lossSum) as Float32Array)[0]! / counted);
+    opt.gradNorm();
+    opt.update(learningRate({ peak: lr, warmup, total: steps, minRatio: 0.1 }, step), step + 1);
+  }
+  writeFileSync(join(work, 'ids.bin'), ids);
+  writeFileSync(join(work, 'targets.bin'), targets);
+  const torchRun = () => {
+    const r = spawnSync('python3', ['scripts/pytorch-reference.py', 'train', '--init', join(work, 'init'), '--batches', join(work, 'ids.bin'), '--targets', join(work, 'targets.bin'), '--steps', String(steps), '--windows', String(B), '--seq', String(T), '--lr', String(lr), '--warmup', String(warmup)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    if (r.status !== 0) throw new Error(`pytorch-reference.py train failed:\n${r.stderr.slice(-3000)}`);
+    return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => Number(JSON.parse(l).loss));
+  };
+  const torch = torchRun();
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const diffs = loom.map((l, i) => Math.abs(l - torch[i]!));
+  const rerun = args.includes('--noise') ? torchRun() : undefined;
+  const noise = rerun?.map((l, i) => Math.abs(l - torch[i]!));
+  process.stdout.write(
+    JSON.stringify({
+      check: 'sft-loss-curve',
+      steps,
+      seq: T,
+      batch: B,
+      lr,
+      device: `${k.device} (${k.name})`,
+      loom_first: Number(loom[0]!.toFixed(4)),
+      torch_first: Number(torch[0]!.toFixed(4)),
+      loom_last: Number(loom.at(-1)!.toFixed(4)),
+      torch_last: Number(torch.at(-1)!.toFixed(4)),
+      max_abs_diff: Number(Math.max(...diffs).toFixed(4)),
+      mean_abs_diff: Number(mean(diffs).toFixed(4)),
+      mean_abs_diff_last50: Number(mean(diffs.slice(-50)).toFixed(4)),
+      ...(noise && { torch_vs_torch_max_abs_diff: Number(Math.max(...noise).toFixed(4)), torch_vs_torch_mean_abs_diff: Number(mean(noise).toFixed(4)) }),
+    }) + '\n',
+  );
+}
+
 async function rmEquivalence(): Promise<void> {
   const ckpt = flag('ckpt', '');
   const model = loadModel(ckpt, { device: 'cpu', capacity: 4096 });
@@ -130,4 +206,5 @@ async function rmEquivalence(): Promise<void> {
 }
 
 if (args.includes('--rm-equivalence')) await rmEquivalence();
+else if (args.includes('--agreement')) await agreement();
 else await throughput();

@@ -6,8 +6,9 @@ same file checks both that loom's checkpoints load in transformers and that loom
 PyTorch. Subcommands print JSON lines on stdout:
 
   train   --init CKPT --batches FILE ...   train from loom's exported init on the exact batches
-                                            loom trained on (int32 [steps, windows, T+1]); one
-                                            {"step", "loss", "grad_norm", "lr"} line per step
+                                            loom trained on (int32 [steps, windows, T+1]; with
+                                            --targets, inputs and masked targets [steps, windows, T]
+                                            apart); one {"step", "loss", "grad_norm", "lr"} line per step
   bench   --config CKPT --batch 8 --seq 2048 --mode eager|compile
                                             tokens/s, MFU and peak memory of a training step
   logits  --ckpt CKPT --ids FILE --loom FILE  compare transformers' logits with loom's
@@ -40,7 +41,8 @@ def load_model(ckpt, dtype=torch.float32, weights=True):
 
 def loss_of(model, ids, targets):
     logits = model(input_ids=ids).logits
-    return F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1))
+    # targets < 0 bear no loss (SFT's masked cross-entropy); the mean is over the rest
+    return F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1)
 
 
 def optimizer_for(model, lr, weight_decay):
@@ -62,7 +64,12 @@ def train(a):
     torch.manual_seed(0)
     model, _ = load_model(a.init)
     model.train()
-    batches = np.fromfile(a.batches, dtype=np.int32).reshape(a.steps, a.windows, a.seq + 1)
+    if a.targets:  # inputs and masked targets apart: [steps, windows, seq] each
+        inputs = np.fromfile(a.batches, dtype=np.int32).reshape(a.steps, a.windows, a.seq)
+        targets = np.fromfile(a.targets, dtype=np.int32).reshape(a.steps, a.windows, a.seq)
+    else:  # windows of seq+1 tokens: inputs and the next-token targets
+        windows = np.fromfile(a.batches, dtype=np.int32).reshape(a.steps, a.windows, a.seq + 1)
+        inputs, targets = windows[:, :, :-1], windows[:, :, 1:]
     opt = optimizer_for(model, a.lr, a.weight_decay)
     micro = a.windows // a.accum
     for step in range(a.steps):
@@ -72,9 +79,11 @@ def train(a):
         opt.zero_grad(set_to_none=True)
         total = 0.0
         for m in range(a.accum):
-            w = torch.from_numpy(batches[step, m * micro:(m + 1) * micro]).long().cuda()
+            part = slice(m * micro, (m + 1) * micro)
+            ids = torch.from_numpy(np.ascontiguousarray(inputs[step, part])).long().cuda()
+            tg = torch.from_numpy(np.ascontiguousarray(targets[step, part])).long().cuda()
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=a.dtype == "bf16"):
-                loss = loss_of(model, w[:, :-1], w[:, 1:]) / a.accum
+                loss = loss_of(model, ids, tg) / a.accum
             loss.backward()
             total += loss.item()
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -162,6 +171,7 @@ def main():
     t = sub.add_parser("train")
     t.add_argument("--init", required=True)
     t.add_argument("--batches", required=True)
+    t.add_argument("--targets", help="masked targets apart from the inputs (SFT); then --batches holds [steps, windows, seq] inputs")
     t.add_argument("--steps", type=int, required=True)
     t.add_argument("--windows", type=int, required=True, help="windows per step")
     t.add_argument("--accum", type=int, default=1)

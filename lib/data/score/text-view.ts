@@ -18,9 +18,9 @@ function segmenter(): Jieba {
 }
 
 // NLTK's word_tokenize (what datatrove counts words with) in spirit: letter/digit runs joined by
-// inner hyphens or periods, clitics ('s, 't) as their own tokens, "..." as one token, every other
-// punctuation mark or symbol a token of its own.
-const ENGLISH_TOKEN = /[\p{L}\p{M}\p{N}]+(?:[-.][\p{L}\p{M}\p{N}]+)*|['’][\p{L}]+|\.\.\.|[^\s\p{L}\p{M}\p{N}]/gu;
+// inner hyphens or periods (and commas between digits: 1,000), clitics ('s, 't) as their own
+// tokens, "..." and "--" one token each, every other punctuation mark or symbol a token of its own.
+const ENGLISH_TOKEN = /[\p{L}\p{M}\p{N}]+(?:(?:[-.]|(?<=\p{N}),(?=\p{N}))[\p{L}\p{M}\p{N}]+)*|['’]\p{L}+|\.\.\.|--+|[^\s\p{L}\p{M}\p{N}]/gu;
 
 /** Words of a text: NLTK-like tokens, or jieba's segmentation for Chinese (spaces dropped). */
 export function wordsOf(text: string, chinese: boolean): string[] {
@@ -58,8 +58,14 @@ export class TextView {
     return (this.cachedWords ??= wordsOf(this.text, this.chinese));
   }
 
-  /** Lines as Python's splitlines() gives them (Gopher and C4 split this way; FineWeb on "\n"). */
+  /**
+   * Lines as Python's splitlines() gives them (Gopher and C4 split this way), without blank ones:
+   * loom separates paragraphs with a blank line where trafilatura, whose output datatrove's
+   * pipelines read, puts one newline. Counted as lines, the blank ones would be duplicates of each
+   * other and short lines, and every multi-paragraph document would fail Gopher's duplicate-line
+   * and FineWeb's short-line rules. On text without blank lines this is datatrove's definition.
+   */
   get lines(): string[] {
-    return (this.cachedLines ??= splitLines(this.text));
+    return (this.cachedLines ??= splitLines(this.text).filter((line) => line.trim() !== ''));
   }
 }

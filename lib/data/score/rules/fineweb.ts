@@ -24,22 +24,22 @@ export function fineweb(opts = FINEWEB_DEFAULTS): QualityRule {
     name: 'fineweb',
     measure(view: TextView): RuleOutcome {
       const { text } = view;
-      const lines = text.split('\n');
+      // datatrove splits on "\n" alone; blank lines are left out as everywhere (TextView.lines).
+      const lines = text.split('\n').filter((line) => line.trim() !== '');
       const stops = view.chinese ? STOP_CHARS_ZH : STOP_CHARS;
       const shortLength = view.chinese ? opts.shortLineLengthZh : opts.shortLineLength;
       let punctuated = 0;
       let short = 0;
-      let newlines = 0;
-      const nonEmpty: string[] = [];
       for (const line of lines) {
         if (stops.some((c) => line.endsWith(c))) punctuated += 1;
         if (line.length <= shortLength) short += 1;
-        if (line.trim() !== '') nonEmpty.push(line);
       }
-      newlines = lines.length - 1;
-      const punctRatio = punctuated / lines.length;
-      const shortRatio = short / lines.length;
-      const dupRatio = ratio(findDuplicates(nonEmpty).chars, text.length - newlines);
+      const punctRatio = ratio(punctuated, lines.length);
+      const shortRatio = ratio(short, lines.length);
+      const newlines = Math.max(lines.length - 1, 0);
+      let newlineChars = 0;
+      for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) newlineChars += 1;
+      const dupRatio = ratio(findDuplicates(lines).chars, text.length - newlineChars);
       const listRatio = ratio(newlines, view.words.length);
       const scores = {
         fineweb_line_punct_ratio: round4(punctRatio),

@@ -23,6 +23,19 @@ test('Python splitlines semantics: every break, no empty last line', () => {
   assert.deepEqual(splitLines(''), []);
 });
 
+test('blank lines between paragraphs (loom extract\'s format) are not lines: no rule flags them', () => {
+  const paragraphs = brownParagraphs('ca04').slice(0, 8);
+  const blank = en(paragraphs.join('\n\n'));
+  const single = en(paragraphs.join('\n'));
+  assert.equal(blank.lines.length, 8);
+  for (const rule of [gopherQuality(), gopherRepetition(), c4(), fineweb()]) {
+    const a = rule.measure(blank);
+    const b = rule.measure(single);
+    assert.equal(a.reason, undefined, `${rule.name}: ${a.reason}`);
+    for (const key of Object.keys(a.scores).filter((k) => !k.includes('para') && !k.includes('gram'))) assert.equal(a.scores[key], b.scores[key], `${rule.name} ${key}`);
+  }
+});
+
 test('gopher_quality: datatrove defaults and each reason, English and Chinese', () => {
   assert.deepEqual(
     { ...GOPHER_QUALITY_DEFAULTS, stopWordsZh: undefined },

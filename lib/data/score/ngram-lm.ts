@@ -1,6 +1,7 @@
 // A character n-gram language model for CCNet-style perplexity scores on CPUs: interpolated
 // Kneser-Ney (one discount per order), stored as KenLM stores such a model, as backoff entries
-// (log probability and backoff weight per n-gram) in a hash table keyed by 53-bit n-gram hashes.
+// (log probability and backoff weight per n-gram) in a hash table keyed by 64-bit n-gram hashes
+// (32 bits stored to check a slot, the other half choosing it).
 // Querying a character is one to `order` table probes; no strings are built.
 //
 // File: gzip of one JSON header line, then `ngram<TAB>count` lines: the highest-order counts after
@@ -46,52 +47,76 @@ export function countNgrams(texts: Iterable<string>, order: number): Map<string,
 /** Keys of a reversed n-gram (last character first), so all orders ending at a position come in one pass. */
 const stepA = (a: number, cp: number) => Math.imul(a ^ cp, 0x9e3779b1) + 0x7f4a7c15;
 const stepB = (b: number, cp: number) => Math.imul(b ^ (cp + 0x3c6ef372), 0x85ebca6b) + 0x165667b1;
-const keyOf = (a: number, b: number, n: number) => ((a ^ Math.imul(n, 0x27d4eb2f)) >>> 0) + ((b >>> 11) & 0x1fffff) * 0x100000000 + 1;
+/** The two halves of an n-gram's 64-bit key: `check` (never 0, stored) and `spot` (where it is stored). */
+const checkOf = (a: number, n: number) => (a ^ Math.imul(n, 0x27d4eb2f)) | 1;
+const spotOf = (b: number, n: number) => Math.imul(b ^ n, 0x2c1b3c6d) ^ (b >>> 15);
 
-function reversedKey(codePoints: readonly number[]): number {
+function reversedKey(codePoints: readonly number[]): [number, number] {
   let a = 0;
   let b = 0;
   for (let j = codePoints.length - 1; j >= 0; j--) {
     a = stepA(a, codePoints[j]!);
     b = stepB(b, codePoints[j]!);
   }
-  return keyOf(a, b, codePoints.length);
+  return [checkOf(a, codePoints.length), spotOf(b, codePoints.length)];
 }
 
-/** Open addressing: 53-bit keys → a float (a log10 probability or backoff weight). */
-class KeyTable {
-  readonly keys: Float64Array;
-  readonly values: Float32Array;
+/**
+ * Open addressing over one buffer, three 32-bit words a slot: the key's check half, the n-gram's
+ * log10 probability (NaN where it was seen only as a context) and its log10 backoff weight as a
+ * context (0 where it has none). A probe touches one cache line, not one per array.
+ */
+class EntryTable {
+  private readonly ints: Int32Array;
+  private readonly floats: Float32Array;
   private readonly mask: number;
   constructor(entries: number) {
     let size = 1024;
-    while (size < entries * 2) size *= 2;
-    this.keys = new Float64Array(size);
-    this.values = new Float32Array(size);
+    while (size < entries * 1.5) size *= 2;
+    const buffer = new ArrayBuffer(size * 12);
+    this.ints = new Int32Array(buffer);
+    this.floats = new Float32Array(buffer);
     this.mask = size - 1;
   }
-  set(key: number, value: number): void {
-    let i = (key ^ (key / 0x100000000)) & this.mask;
-    while (this.keys[i] !== 0 && this.keys[i] !== key) i = (i + 1) & this.mask;
-    this.keys[i] = key;
-    this.values[i] = value;
-  }
-  /** The value under key, or `absent`. */
-  get(key: number, absent: number): number {
-    let i = (key ^ (key / 0x100000000)) & this.mask;
-    for (let k = this.keys[i]!; k !== 0; k = this.keys[i]!) {
-      if (k === key) return this.values[i]!;
-      i = (i + 1) & this.mask;
+  /** The slot of a key (×3: its first word), inserted as (NaN, 0) if absent. */
+  private insert(check: number, spot: number): number {
+    let i = spot & this.mask;
+    while (this.ints[i * 3] !== 0 && this.ints[i * 3] !== check) i = (i + 1) & this.mask;
+    const at = i * 3;
+    if (this.ints[at] === 0) {
+      this.ints[at] = check;
+      this.floats[at + 1] = NaN;
+      this.floats[at + 2] = 0;
     }
-    return absent;
+    return at;
+  }
+  setLogp(key: [number, number], logp: number): void {
+    this.floats[this.insert(key[0], key[1]) + 1] = logp;
+  }
+  setLogBackoff(key: [number, number], logbow: number): void {
+    this.floats[this.insert(key[0], key[1]) + 2] = logbow;
+  }
+  /** The first word of the key's slot, or −1. */
+  find(check: number, spot: number): number {
+    const { ints, mask } = this;
+    let i = spot & mask;
+    for (let k = ints[i * 3]!; k !== 0; k = ints[i * 3]!) {
+      if (k === check) return i * 3;
+      i = (i + 1) & mask;
+    }
+    return -1;
+  }
+  logp(at: number): number {
+    return this.floats[at + 1]!;
+  }
+  logBackoff(at: number): number {
+    return this.floats[at + 2]!;
   }
 }
 
 export class NgramLm {
-  /** log10 p(w | h) of every n-gram h·w seen in training. */
-  private readonly grams: KeyTable;
-  /** log10 of the backoff weight of every context h seen in training. */
-  private readonly contexts: KeyTable;
+  /** log10 p(w | h) of every n-gram h·w seen in training, and the backoff weight of every context h. */
+  private readonly table: EntryTable;
   /** log10 probability of a character never seen in training. */
   private readonly unknownLogp: number;
 
@@ -122,14 +147,10 @@ export class NgramLm {
         totals[k]!.set(h, t);
       }
     }
+    // At most this many keys (a context that is also an n-gram shares its slot).
     let entries = 0;
-    let contexts = 0;
-    for (let k = 1; k <= order; k++) {
-      entries += levels[k]!.size;
-      contexts += totals[k]!.size;
-    }
-    this.grams = new KeyTable(entries);
-    this.contexts = new KeyTable(contexts);
+    for (let k = 1; k <= order; k++) entries += levels[k]!.size + totals[k]!.size;
+    this.table = new EntryTable(entries);
     const keyOfString = (s: string) => reversedKey([...s].map((c) => c.codePointAt(0)!));
     const unigrams = totals[1]!.get('')!;
     const vocabulary = levels[1]!.size + 1;
@@ -151,53 +172,61 @@ export class NgramLm {
       for (const g of levels[k]!.keys()) {
         const prob = p(g, k);
         probability.set(g, prob);
-        this.grams.set(keyOfString(g), Math.log10(prob));
+        this.table.setLogp(keyOfString(g), Math.log10(prob));
       }
       // The empty context's weight is part of unknownLogp.
-      for (const [h, t] of totals[k]!) if (h !== '') this.contexts.set(keyOfString(h), Math.log10((d * t.types) / t.total));
+      for (const [h, t] of totals[k]!) if (h !== '') this.table.setLogBackoff(keyOfString(h), Math.log10((d * t.types) / t.total));
     }
   }
 
   /** Natural-log probability of every character of the text, summed, and how many there are. */
   logProbability(text: string): { logprob: number; chars: number } {
     const order = this.header.order;
-    const { grams, contexts } = this;
+    const { table } = this;
     // The last order−1 code points, newest at history[(at − 1) mod order]; BOS before the text.
     const history = new Int32Array(order).fill(BOS.codePointAt(0)!);
     let at = 0;
     let total = 0;
     let chars = 0;
-    const ctxKeys = new Float64Array(order); // ctxKeys[j]: key of the last j characters before this one
-    const gramKeys = new Float64Array(order + 1);
+    // Key halves of the n-grams ending here (index = order) and of their contexts (index = length).
+    const gramCheck = new Int32Array(order + 1);
+    const gramSpot = new Int32Array(order + 1);
+    const ctxCheck = new Int32Array(order);
+    const ctxSpot = new Int32Array(order);
     const normalized = normalizeForLm(text);
     for (let i = 0; i < normalized.length; i++) {
       let cp = normalized.charCodeAt(i);
       if (cp >= 0xd800 && cp <= 0xdbff && i + 1 < normalized.length) cp = normalized.codePointAt(i++)!;
-      // Keys of the n-grams ending here (orders 1..N) and of their contexts (orders 1..N-1).
       let a = stepA(0, cp);
       let b = stepB(0, cp);
-      gramKeys[1] = keyOf(a, b, 1);
+      gramCheck[1] = checkOf(a, 1);
+      gramSpot[1] = spotOf(b, 1);
       let ca = 0;
       let cb = 0;
       for (let j = 1; j < order; j++) {
         const prev = history[(at - j + order) % order]!;
         a = stepA(a, prev);
         b = stepB(b, prev);
-        gramKeys[j + 1] = keyOf(a, b, j + 1);
+        gramCheck[j + 1] = checkOf(a, j + 1);
+        gramSpot[j + 1] = spotOf(b, j + 1);
         ca = stepA(ca, prev);
         cb = stepB(cb, prev);
-        ctxKeys[j] = keyOf(ca, cb, j);
+        ctxCheck[j] = checkOf(ca, j);
+        ctxSpot[j] = spotOf(cb, j);
       }
       // Backoff: the longest n-gram seen gives p, times the weights of the longer contexts skipped.
       let backoff = 0;
       let log10p = NaN;
       for (let k = order; k >= 1; k--) {
-        const lp = grams.get(gramKeys[k]!, NaN);
-        if (!Number.isNaN(lp)) {
-          log10p = lp + backoff;
+        const slot = table.find(gramCheck[k]!, gramSpot[k]!);
+        if (slot >= 0 && !Number.isNaN(table.logp(slot))) {
+          log10p = table.logp(slot) + backoff;
           break;
         }
-        if (k > 1) backoff += contexts.get(ctxKeys[k - 1]!, 0);
+        if (k > 1) {
+          const context = table.find(ctxCheck[k - 1]!, ctxSpot[k - 1]!);
+          if (context >= 0) backoff += table.logBackoff(context);
+        }
       }
       if (Number.isNaN(log10p)) log10p = this.unknownLogp + backoff;
       total += log10p * Math.LN10;

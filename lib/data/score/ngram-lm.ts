@@ -2,7 +2,8 @@
 // Kneser-Ney (one discount per order), stored as KenLM stores such a model, as backoff entries
 // (log probability and backoff weight per n-gram) in a hash table keyed by 64-bit n-gram hashes
 // (32 bits stored to check a slot, the other half choosing it).
-// Querying a character is one to `order` table probes; no strings are built.
+// Querying a character is one table probe when its longest n-gram was seen, two more for each order
+// it backs off; no strings are built.
 //
 // File: gzip of one JSON header line, then `ngram<TAB>count` lines: the highest-order counts after
 // pruning. The lower orders' Kneser-Ney continuation counts are derived from them at load.

@@ -9,7 +9,7 @@ import { loadVocabulary, vocabularyHash, type Vocabulary } from '../tokenizer/vo
 import { pretrain } from '../train/pretrain.js';
 import type { GlobalArgs } from './options.js';
 import { outputsOf, refuseOutputsOverInputs } from './paths.js';
-import { LOOP_FLAGS, trainingOutput } from './training.js';
+import { LOOP_FLAGS, runTraining } from './training.js';
 import { fraction, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, validator } from './validate.js';
 
 /**
@@ -45,57 +45,47 @@ export function checkPretrainArgs(argv: PretrainArgs): void {
 }
 
 export async function runPretrain(argv: PretrainArgs, run: Record<string, unknown>): Promise<void> {
-  const output = await trainingOutput('pretrain', argv);
-  if (!output) return;
-  const { world, device, log, emit, freeze } = output;
-  try {
-    const result = await pretrain({
-      data: argv.data,
-      valData: argv['val-data'],
-      out: argv.out,
-      preset: argv.preset,
-      overrides: { seqLen: argv['seq-len'], dropout: argv.dropout, vocabSize: argv['vocab-size'] },
-      device,
-      dtype: argv.dtype,
-      batch: argv.batch,
-      batchTokens: argv['batch-tokens'],
-      steps: argv.steps,
-      tokens: argv.tokens,
-      lr: argv.lr,
-      warmup: argv.warmup,
-      minLrRatio: argv['min-lr-ratio'],
-      weightDecay: argv['weight-decay'],
-      clip: argv.clip,
-      evalEvery: argv['eval-every'],
-      evalWindows: argv['eval-windows'],
-      saveEvery: argv['save-every'],
-      seed: argv.seed,
-      resume: argv.resume ?? false,
-      init: argv.init,
-      freeze,
-      skipNonfinite: argv['skip-nonfinite'],
-      peakTflops: argv['peak-tflops'],
-      world,
-      onRecord: emit,
-      log,
-      tokenizerFiles: world.rank === 0 ? tokenizerWriter(argv.data, log) : undefined,
-      run,
-    });
-    await output.close();
-    if (world.rank === 0 && !argv.quiet) {
-      const val = result.valLoss !== undefined ? `, val loss ${result.valLoss.toFixed(4)}` : '';
-      process.stderr.write(
-        `pretrain: ${result.interrupted ? `interrupted by ${result.interrupted} at` : 'done,'} step ${result.steps} (${result.tokens} tokens), ` +
-          `loss ${result.lastLoss.toFixed(4)}${val}, ${Math.round(result.tokensPerSecond)} tokens/s on ${result.device}; checkpoint ${result.checkpoint}` +
-          (result.interrupted ? `; continue with --resume` : '') +
-          '\n',
-      );
-    }
-    if (result.interrupted) process.exitCode = 130;
-  } catch (err) {
-    await output.close();
-    throw err;
-  }
+  await runTraining(
+    'pretrain',
+    argv,
+    ({ world, device, log, emit, freeze }) =>
+      pretrain({
+        data: argv.data,
+        valData: argv['val-data'],
+        out: argv.out,
+        preset: argv.preset,
+        overrides: { seqLen: argv['seq-len'], dropout: argv.dropout, vocabSize: argv['vocab-size'] },
+        device,
+        dtype: argv.dtype,
+        batch: argv.batch,
+        batchTokens: argv['batch-tokens'],
+        steps: argv.steps,
+        tokens: argv.tokens,
+        lr: argv.lr,
+        warmup: argv.warmup,
+        minLrRatio: argv['min-lr-ratio'],
+        weightDecay: argv['weight-decay'],
+        clip: argv.clip,
+        evalEvery: argv['eval-every'],
+        evalWindows: argv['eval-windows'],
+        saveEvery: argv['save-every'],
+        seed: argv.seed,
+        resume: argv.resume ?? false,
+        init: argv.init,
+        freeze,
+        skipNonfinite: argv['skip-nonfinite'],
+        peakTflops: argv['peak-tflops'],
+        world,
+        onRecord: emit,
+        log,
+        tokenizerFiles: world.rank === 0 ? tokenizerWriter(argv.data, log) : undefined,
+        run,
+      }),
+    (r) => {
+      const val = r.valLoss !== undefined ? `, val loss ${r.valLoss.toFixed(4)}` : '';
+      return `step ${r.steps} (${r.tokens} tokens), loss ${r.lastLoss.toFixed(4)}${val}, ${Math.round(r.tokensPerSecond)} tokens/s on ${r.device}; checkpoint ${r.checkpoint}`;
+    },
+  );
 }
 
 /**

@@ -3,12 +3,11 @@
 // lib/infer/rewards.ts through the stream runner.
 import type { InferredOptionTypes, Options } from 'yargs';
 import { UsageError } from '../errors.js';
-import { RejectSink } from '../io/rejects.js';
 import { RM_PRESETS, trainRewardModel } from '../train/rm.js';
 import type { GlobalArgs } from './options.js';
 import { outputsOf, refuseOutputsOverInputs } from './paths.js';
 import { copyTokenizerFiles } from './sft.js';
-import { LOOP_FLAGS, trainingOutput } from './training.js';
+import { LOOP_FLAGS, runTraining } from './training.js';
 import { fraction, nonNegativeNumber, positiveInteger, positiveNumber, validator } from './validate.js';
 
 export const RM_FLAGS = {
@@ -45,64 +44,51 @@ export function checkRmArgs(argv: RmArgs): void {
 }
 
 export async function runRm(argv: RmArgs, run: Record<string, unknown>): Promise<void> {
-  const output = await trainingOutput('rm', argv);
-  if (!output) return;
-  const { world, device, log, emit, freeze } = output;
   const preset = RM_PRESETS[argv.preset];
-  const rejects = argv.rejects && world.rank === 0 ? new RejectSink(argv.rejects) : undefined;
-  try {
-    const result = await trainRewardModel({
-      data: argv.data!,
-      valData: argv['val-data'],
-      out: argv.out!,
-      init: argv.init,
-      resume: argv.resume ?? false,
-      device,
-      dtype: argv.dtype,
-      settings: {
-        maxLen: argv['max-len'] ?? preset.maxLen,
-        batch: argv.batch,
-        batchPairs: argv['batch-pairs'] ?? preset.batchPairs,
-        lr: argv.lr ?? preset.lr,
-        warmup: argv.warmup ?? preset.warmup,
-        minLrRatio: argv['min-lr-ratio'] ?? preset.minLrRatio,
-        weightDecay: argv['weight-decay'] ?? preset.weightDecay,
-        clip: argv.clip ?? preset.clip,
-        dropout: argv.dropout ?? preset.dropout,
-        pooling: argv.pooling,
-        systemPrompt: argv['system-prompt'],
-        valFraction: argv['val-fraction'],
-      },
-      steps: argv.steps,
-      epochs: argv.epochs ?? (argv.steps === undefined && !argv.resume ? preset.epochs : undefined),
-      evalEvery: argv['eval-every'],
-      saveEvery: argv['save-every'],
-      seed: argv.seed,
-      freeze,
-      skipNonfinite: argv['skip-nonfinite'],
-      onError: argv['on-error'],
-      rejects,
-      world,
-      onRecord: emit,
-      log,
-      tokenizerFiles: world.rank === 0 && argv.init ? copyTokenizerFiles(argv.init) : undefined,
-      run,
-    });
-    await output.close();
-    if (world.rank === 0 && !argv.quiet) {
-      const acc = result.valAccuracy !== undefined ? `, held-out accuracy ${(100 * result.valAccuracy).toFixed(1)}%` : '';
-      process.stderr.write(
-        `rm: ${result.interrupted ? `interrupted by ${result.interrupted} at` : 'done,'} step ${result.steps}, loss ${result.lastLoss.toFixed(4)}${acc}, ` +
-          `${Math.round(result.tokensPerSecond)} tokens/s on ${result.device}; ${result.pairs.train} pairs, ${result.pairs.dropped} dropped; checkpoint ${argv.out}` +
-          (result.interrupted ? '; continue with --resume' : '') +
-          '\n',
-      );
-    }
-    if (result.interrupted) process.exitCode = 130;
-  } catch (err) {
-    await output.close();
-    throw err;
-  } finally {
-    rejects?.close();
-  }
+  await runTraining(
+    'rm',
+    argv,
+    ({ world, device, log, emit, freeze }, rejects) =>
+      trainRewardModel({
+        data: argv.data!,
+        valData: argv['val-data'],
+        out: argv.out!,
+        init: argv.init,
+        resume: argv.resume ?? false,
+        device,
+        dtype: argv.dtype,
+        settings: {
+          maxLen: argv['max-len'] ?? preset.maxLen,
+          batch: argv.batch,
+          batchPairs: argv['batch-pairs'] ?? preset.batchPairs,
+          lr: argv.lr ?? preset.lr,
+          warmup: argv.warmup ?? preset.warmup,
+          minLrRatio: argv['min-lr-ratio'] ?? preset.minLrRatio,
+          weightDecay: argv['weight-decay'] ?? preset.weightDecay,
+          clip: argv.clip ?? preset.clip,
+          dropout: argv.dropout ?? preset.dropout,
+          pooling: argv.pooling,
+          systemPrompt: argv['system-prompt'],
+          valFraction: argv['val-fraction'],
+        },
+        steps: argv.steps,
+        epochs: argv.epochs ?? (argv.steps === undefined && !argv.resume ? preset.epochs : undefined),
+        evalEvery: argv['eval-every'],
+        saveEvery: argv['save-every'],
+        seed: argv.seed,
+        freeze,
+        skipNonfinite: argv['skip-nonfinite'],
+        onError: argv['on-error'],
+        rejects,
+        world,
+        onRecord: emit,
+        log,
+        tokenizerFiles: world.rank === 0 && argv.init ? copyTokenizerFiles(argv.init) : undefined,
+        run,
+      }),
+    (r) => {
+      const acc = r.valAccuracy !== undefined ? `, held-out accuracy ${(100 * r.valAccuracy).toFixed(1)}%` : '';
+      return `step ${r.steps}, loss ${r.lastLoss.toFixed(4)}${acc}, ${Math.round(r.tokensPerSecond)} tokens/s on ${r.device}; ${r.pairs.train} pairs, ${r.pairs.dropped} dropped; checkpoint ${argv.out}`;
+    },
+  );
 }

@@ -5,11 +5,10 @@ import { join } from 'node:path';
 import type { InferredOptionTypes, Options } from 'yargs';
 import { CHAT_FORMATS } from '../chat/formats.js';
 import { UsageError } from '../errors.js';
-import { RejectSink } from '../io/rejects.js';
 import { SFT_PRESETS, sft, type SftPreset } from '../train/sft.js';
 import type { GlobalArgs } from './options.js';
 import { outputsOf, refuseOutputsOverInputs } from './paths.js';
-import { LOOP_FLAGS, trainingOutput } from './training.js';
+import { LOOP_FLAGS, runTraining } from './training.js';
 import { fraction, nonNegativeNumber, positiveInteger, positiveNumber, validator } from './validate.js';
 
 export const SFT_FLAGS = {
@@ -46,68 +45,55 @@ export function checkSftArgs(argv: SftArgs): void {
 }
 
 export async function runSft(argv: SftArgs, run: Record<string, unknown>): Promise<void> {
-  const output = await trainingOutput('sft', argv);
-  if (!output) return;
-  const { world, device, log, emit, freeze } = output;
   const preset = SFT_PRESETS[argv.preset];
-  const rejects = argv.rejects && world.rank === 0 ? new RejectSink(argv.rejects) : undefined;
-  try {
-    const result = await sft({
-      data: argv.data,
-      valData: argv['val-data'],
-      out: argv.out,
-      init: argv.init,
-      resume: argv.resume ?? false,
-      device,
-      dtype: argv.dtype,
-      settings: {
-        maxLen: argv['max-len'] ?? preset.maxLen,
-        batch: argv.batch,
-        batchRows: argv['batch-rows'] ?? preset.batchRows,
-        lr: argv.lr ?? preset.lr,
-        warmup: argv.warmup ?? preset.warmup,
-        minLrRatio: argv['min-lr-ratio'] ?? preset.minLrRatio,
-        weightDecay: argv['weight-decay'] ?? preset.weightDecay,
-        clip: argv.clip ?? preset.clip,
-        dropout: argv.dropout ?? preset.dropout,
-        loss: argv.loss,
-        pack: argv.pack,
-        format: argv.format,
-        systemPrompt: argv['system-prompt'],
-        valFraction: argv['val-fraction'],
-      },
-      steps: argv.steps ?? (argv.epochs === undefined && !argv.resume ? preset.steps : undefined),
-      epochs: argv.epochs,
-      evalEvery: argv['eval-every'],
-      saveEvery: argv['save-every'],
-      seed: argv.seed,
-      freeze,
-      skipNonfinite: argv['skip-nonfinite'],
-      onError: argv['on-error'],
-      rejects,
-      world,
-      onRecord: emit,
-      log,
-      tokenizerFiles: world.rank === 0 && argv.init ? copyTokenizerFiles(argv.init) : undefined,
-      run,
-    });
-    await output.close();
-    if (world.rank === 0 && !argv.quiet) {
-      const val = result.valLoss !== undefined ? `, val loss ${result.valLoss.toFixed(4)}` : '';
-      process.stderr.write(
-        `sft: ${result.interrupted ? `interrupted by ${result.interrupted} at` : 'done,'} step ${result.steps}, loss ${result.lastLoss.toFixed(4)}${val}, ` +
-          `${Math.round(result.tokensPerSecond)} tokens/s on ${result.device}; ${result.examples.train} conversations in ${result.examples.rows} rows, ${result.examples.dropped} dropped; checkpoint ${argv.out}` +
-          (result.interrupted ? '; continue with --resume' : '') +
-          '\n',
-      );
-    }
-    if (result.interrupted) process.exitCode = 130;
-  } catch (err) {
-    await output.close();
-    throw err;
-  } finally {
-    rejects?.close();
-  }
+  await runTraining(
+    'sft',
+    argv,
+    ({ world, device, log, emit, freeze }, rejects) =>
+      sft({
+        data: argv.data,
+        valData: argv['val-data'],
+        out: argv.out,
+        init: argv.init,
+        resume: argv.resume ?? false,
+        device,
+        dtype: argv.dtype,
+        settings: {
+          maxLen: argv['max-len'] ?? preset.maxLen,
+          batch: argv.batch,
+          batchRows: argv['batch-rows'] ?? preset.batchRows,
+          lr: argv.lr ?? preset.lr,
+          warmup: argv.warmup ?? preset.warmup,
+          minLrRatio: argv['min-lr-ratio'] ?? preset.minLrRatio,
+          weightDecay: argv['weight-decay'] ?? preset.weightDecay,
+          clip: argv.clip ?? preset.clip,
+          dropout: argv.dropout ?? preset.dropout,
+          loss: argv.loss,
+          pack: argv.pack,
+          format: argv.format,
+          systemPrompt: argv['system-prompt'],
+          valFraction: argv['val-fraction'],
+        },
+        steps: argv.steps ?? (argv.epochs === undefined && !argv.resume ? preset.steps : undefined),
+        epochs: argv.epochs,
+        evalEvery: argv['eval-every'],
+        saveEvery: argv['save-every'],
+        seed: argv.seed,
+        freeze,
+        skipNonfinite: argv['skip-nonfinite'],
+        onError: argv['on-error'],
+        rejects,
+        world,
+        onRecord: emit,
+        log,
+        tokenizerFiles: world.rank === 0 && argv.init ? copyTokenizerFiles(argv.init) : undefined,
+        run,
+      }),
+    (r) => {
+      const val = r.valLoss !== undefined ? `, val loss ${r.valLoss.toFixed(4)}` : '';
+      return `step ${r.steps}, loss ${r.lastLoss.toFixed(4)}${val}, ${Math.round(r.tokensPerSecond)} tokens/s on ${r.device}; ${r.examples.train} conversations in ${r.examples.rows} rows, ${r.examples.dropped} dropped; checkpoint ${argv.out}`;
+    },
+  );
 }
 
 /** The base checkpoint's tokenizer files, carried into each fine-tuned checkpoint. */

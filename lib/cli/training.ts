@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import type { Options } from 'yargs';
 import { parseDevice } from '../../kernels/index.js';
 import { DataError, UsageError } from '../errors.js';
+import { RejectSink } from '../io/rejects.js';
 import { launchLocal, worldFromEnv, type World } from '../train/distributed.js';
 import type { MetricsRecord } from '../train/metrics.js';
 import type { GlobalArgs } from './options.js';
@@ -28,6 +29,34 @@ export const LOOP_FLAGS = {
   'master-port': { type: 'number', default: 29500, coerce: validator<number>('--master-port', 'a port number', (v) => Number.isInteger(v) && v >= 1 && v <= 65535), describe: 'Port rank 0 listens on with --gpus' },
   'peak-tflops': { type: 'number', coerce: positiveNumber('--peak-tflops'), describe: 'Peak TFLOP/s for MFU (default: known for H100/H200/A100)' },
 } as const satisfies Record<string, Options>;
+
+/**
+ * A training command's run: its output set up (or, as the --gpus launcher, nothing to do), the
+ * rank-0 --rejects sink, the closing summary on stderr, exit code 130 after SIGINT/SIGTERM, and
+ * the dashboard stopped whatever happens.
+ */
+export async function runTraining<R extends { interrupted?: string }>(
+  command: string,
+  argv: LoopArgs & { rejects?: string },
+  train: (output: TrainingOutput, rejects: RejectSink | undefined) => Promise<R>,
+  summary: (result: R) => string,
+): Promise<void> {
+  const output = await trainingOutput(command, argv);
+  if (!output) return;
+  const rejects = argv.rejects && output.world.rank === 0 ? new RejectSink(argv.rejects) : undefined;
+  try {
+    const result = await train(output, rejects);
+    await output.close();
+    if (output.world.rank === 0 && !argv.quiet)
+      process.stderr.write(`${command}: ${result.interrupted ? `interrupted by ${result.interrupted} at` : 'done,'} ${summary(result)}${result.interrupted ? '; continue with --resume' : ''}\n`);
+    if (result.interrupted) process.exitCode = 130;
+  } catch (err) {
+    await output.close();
+    throw err;
+  } finally {
+    rejects?.close();
+  }
+}
 
 export interface LoopArgs extends GlobalArgs {
   device: string;
@@ -54,7 +83,7 @@ export interface TrainingOutput {
  * Runs the command once per GPU under --gpus N (returns null in the launcher), or sets up this
  * rank's output: log lines, metrics records, the dashboard.
  */
-export async function trainingOutput(command: string, argv: LoopArgs): Promise<TrainingOutput | null> {
+async function trainingOutput(command: string, argv: LoopArgs): Promise<TrainingOutput | null> {
   if (argv.gpus > 1 && process.env.WORLD_SIZE === undefined) {
     const code = await launchLocal(argv.gpus, process.argv.slice(2), argv['master-port']);
     if (code !== 0) throw new DataError(`${command}: a rank exited with code ${code}`);

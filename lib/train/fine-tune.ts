@@ -3,12 +3,16 @@
 // the command trains, its trainable state, and a trunk for the run's micro-batches.
 import { openBackend, type Backend, type DType } from '../../kernels/index.js';
 import { DataError, UsageError } from '../errors.js';
-import { loadWeights, readCheckpoint, type LoadedCheckpoint } from '../model/checkpoint.js';
-import type { ModelConfig } from '../model/config.js';
+import { loadWeights, readCheckpoint, saveCheckpoint, type LoadedCheckpoint, type LoomModelInfo } from '../model/checkpoint.js';
+import { flopsPerToken, type ModelConfig } from '../model/config.js';
 import { initialValues, parameterSpecs, type HeadKind } from '../model/params.js';
 import { Trunk } from '../model/trunk.js';
 import { Weights } from '../model/weights.js';
-import { loadOptimizer, readTrainerState, type TrainerState } from './state.js';
+import type { World } from './distributed.js';
+import { trainLoop, type BatchSource, type LoopResult, type Objective, type TrainLoopOptions } from './loop.js';
+import type { MetricsRecord } from './metrics.js';
+import { peakFlops } from './pretrain.js';
+import { loadOptimizer, readTrainerState, writeTrainingFiles, type TrainerState } from './state.js';
 import { Trainable } from './trainable.js';
 
 export interface FineTuneSource {
@@ -53,4 +57,67 @@ export function fineTuneModel(start: FineTuneStart<unknown>, config: ModelConfig
   loadWeights(from.dir, params, fresh);
   if (resumed) loadOptimizer(from.dir, params);
   return { weights, params, trunk: new Trunk(k, config, weights, capacity) };
+}
+
+/** The settings every fine-tuning run has (trainer_state.json keeps them with the command's own). */
+export interface FineTuneSettings {
+  maxLen: number;
+  steps: number;
+  lr: number;
+  warmup: number;
+  minLrRatio: number;
+  weightDecay: number;
+  clip: number;
+}
+
+/** What a fine-tuning command passes through from its options, whatever it trains. */
+export interface FineTuneRun {
+  out: string;
+  data: string[];
+  evalEvery: number;
+  saveEvery: number;
+  skipNonfinite: boolean;
+  world: World;
+  onRecord: (record: MetricsRecord) => void;
+  log: (line: string) => void;
+  tokenizerFiles?: (dir: string) => void;
+  run: Record<string, unknown>;
+}
+
+/** The shared loop with a fine-tuning run's schedule, evaluation and checkpoints (in `head`'s layout). */
+export function fineTuneLoop<B, S extends FineTuneSettings>(
+  start: FineTuneStart<S>,
+  o: FineTuneRun,
+  m: { params: Trainable; config: ModelConfig; info: LoomModelInfo; head: HeadKind; settings: S; source: BatchSource<B, number>; objective: Objective<B>; evaluate?: TrainLoopOptions<B, number>['evaluate'] },
+): Promise<LoopResult> {
+  const { k, resumed, seed } = start;
+  const { params, settings } = m;
+  return trainLoop({
+    k,
+    world: o.world,
+    params,
+    source: m.source,
+    objective: m.objective,
+    adamw: { weightDecay: settings.weightDecay, clip: settings.clip },
+    schedule: { peak: settings.lr, warmup: settings.warmup, total: settings.steps, minRatio: settings.minLrRatio },
+    steps: settings.steps,
+    seed,
+    start: resumed && { step: resumed.step, optimizerStep: resumed.optimizer_step },
+    skipNonfinite: o.skipNonfinite,
+    evalEvery: m.evaluate ? o.evalEvery : 0,
+    evaluate: m.evaluate,
+    saveEvery: o.saveEvery,
+    save: (state) =>
+      saveCheckpoint(o.out, params, m.config, m.info, {
+        head: m.head,
+        training: (dir) => writeTrainingFiles(dir, params, { ...state, settings, run: resumed ? resumed.run : o.run }),
+        extra: o.tokenizerFiles,
+      }),
+    flopsPerToken: flopsPerToken(m.config, settings.maxLen),
+    peakFlops: peakFlops(k),
+    onRecord: o.onRecord,
+    log: o.log,
+    where: o.data.join(' '),
+    out: o.out,
+  });
 }

@@ -10,8 +10,7 @@ import { DataError } from '../errors.js';
 import { objectiveLoss } from '../eval/loss.js';
 import type { RejectSink } from '../io/rejects.js';
 import type { Doc, OnError } from '../io/types.js';
-import { flopsPerToken, parameterCount } from '../model/config.js';
-import { saveCheckpoint } from '../model/checkpoint.js';
+import { parameterCount } from '../model/config.js';
 import { checkpointVocabulary } from '../model/load.js';
 import { ENDOFTEXT } from '../tokenizer/special.js';
 import { Tokenizer } from '../tokenizer/tokenizer.js';
@@ -19,40 +18,29 @@ import { createRandom } from '../util/random.js';
 import { EpochOrder } from './data.js';
 import type { World } from './distributed.js';
 import { readExamples, splitExamples } from './examples.js';
-import { fineTuneModel, startFineTune } from './fine-tune.js';
-import { trainLoop, type BatchSource } from './loop.js';
-import { round, type MetricsRecord } from './metrics.js';
-import { peakFlops } from './pretrain.js';
+import { fineTuneLoop, fineTuneModel, startFineTune, type FineTuneRun, type FineTuneSettings } from './fine-tune.js';
+import type { BatchSource } from './loop.js';
+import { round } from './metrics.js';
 import { rewardObjective, type PairBatch, type Pooling, type RewardObjective } from './reward.js';
-import { writeTrainingFiles } from './state.js';
 
 /** The Qwen report's reward-model recipe: constant lr 3e-6, 64 pairs a step, 2048 tokens, one epoch. */
 export const RM_PRESETS = {
   qwen: { maxLen: 2048, batchPairs: 64, epochs: 1, lr: 3e-6, warmup: 0, minLrRatio: 1, weightDecay: 0.1, dropout: 0, clip: 1.0 },
 } as const;
 
-export interface RmSettings {
-  maxLen: number;
+export interface RmSettings extends FineTuneSettings {
   /** Pairs per micro-batch (per rank). */
   batch: number;
   /** Pairs per optimizer step across ranks. */
   batchPairs: number;
-  steps: number;
-  lr: number;
-  warmup: number;
-  minLrRatio: number;
-  weightDecay: number;
-  clip: number;
   dropout: number;
   pooling: Pooling;
   systemPrompt: string;
   valFraction: number;
 }
 
-export interface RmOptions {
-  data: string[];
+export interface RmOptions extends FineTuneRun {
   valData?: string[];
-  out: string;
   init?: string;
   resume: boolean;
   device: string;
@@ -60,18 +48,10 @@ export interface RmOptions {
   settings: Omit<RmSettings, 'steps'>;
   steps?: number;
   epochs?: number;
-  evalEvery: number;
-  saveEvery: number;
   seed: number;
   freeze?: (name: string) => boolean;
-  skipNonfinite: boolean;
   onError: OnError;
   rejects?: RejectSink;
-  world: World;
-  onRecord: (record: MetricsRecord) => void;
-  log: (line: string) => void;
-  tokenizerFiles?: (dir: string) => void;
-  run: Record<string, unknown>;
 }
 
 /** Preference pairs in a seeded order per epoch; the position is the pairs consumed. */
@@ -145,37 +125,22 @@ export async function trainRewardModel(o: RmOptions) {
         `${train.length} pairs, ${val.length} held out, ${dropped} dropped; ${accum * perStep} pairs/step; steps ${resumed?.step ?? 0}→${settings.steps}`,
     );
   let valAccuracy: number | undefined;
-  const result = await trainLoop({
-    k,
-    world,
+  const result = await fineTuneLoop(start, o, {
     params,
+    config,
+    info,
+    head: 'score',
+    settings,
     source,
     objective,
-    adamw: { weightDecay: settings.weightDecay, clip: settings.clip },
-    schedule: { peak: settings.lr, warmup: settings.warmup, total: settings.steps, minRatio: settings.minLrRatio },
-    steps: settings.steps,
-    seed,
-    start: resumed && { step: resumed.step, optimizerStep: resumed.optimizer_step },
-    skipNonfinite: o.skipNonfinite,
-    evalEvery: valBatches.length > 0 ? o.evalEvery : 0,
-    evaluate: () => {
-      const r = pairLoss(k, objective, valBatches);
-      valAccuracy = r.accuracy;
-      return { val_loss: round(r.loss), val_accuracy: round(r.accuracy), val_pairs: r.pairs };
-    },
-    saveEvery: o.saveEvery,
-    save: (state) =>
-      saveCheckpoint(o.out, params, config, info, {
-        head: 'score',
-        training: (dir) => writeTrainingFiles(dir, params, { ...state, settings, run: resumed ? resumed.run : o.run }),
-        extra: o.tokenizerFiles,
-      }),
-    flopsPerToken: flopsPerToken(config, settings.maxLen),
-    peakFlops: peakFlops(k),
-    onRecord: o.onRecord,
-    log: o.log,
-    where: o.data.join(' '),
-    out: o.out,
+    evaluate:
+      valBatches.length > 0
+        ? () => {
+            const r = pairLoss(k, objective, valBatches);
+            valAccuracy = r.accuracy;
+            return { val_loss: round(r.loss), val_accuracy: round(r.accuracy), val_pairs: r.pairs };
+          }
+        : undefined,
   });
   return { ...result, valAccuracy, pairs: { train: train.length, val: val.length, dropped }, device: `${k.device} (${k.name})` };
 }

@@ -11,21 +11,16 @@ import { DataError, UsageError } from '../errors.js';
 import { objectiveLoss } from '../eval/loss.js';
 import type { RejectSink } from '../io/rejects.js';
 import type { Doc, OnError } from '../io/types.js';
-import { flopsPerToken, parameterCount } from '../model/config.js';
-import { saveCheckpoint } from '../model/checkpoint.js';
+import { parameterCount } from '../model/config.js';
 import { checkpointVocabulary } from '../model/load.js';
 import { ENDOFTEXT } from '../tokenizer/special.js';
 import { Tokenizer } from '../tokenizer/tokenizer.js';
 import { createRandom } from '../util/random.js';
-import type { World } from './distributed.js';
 import { readExamples, splitExamples } from './examples.js';
-import { trainLoop } from './loop.js';
-import { round, type MetricsRecord } from './metrics.js';
+import { round } from './metrics.js';
 import { nextTokenObjective } from './next-token.js';
 import { packedBatch, PackedRowSource } from './packed-source.js';
-import { peakFlops } from './pretrain.js';
-import { fineTuneModel, startFineTune } from './fine-tune.js';
-import { writeTrainingFiles } from './state.js';
+import { fineTuneLoop, fineTuneModel, startFineTune, type FineTuneRun, type FineTuneSettings } from './fine-tune.js';
 
 /**
  * The Qwen report's recipe (`qwen`) and its math variant at 1024 tokens: AdamW (0.9, 0.95, 1e-8),
@@ -40,19 +35,11 @@ export const SFT_PRESETS = {
 export type SftPreset = keyof typeof SFT_PRESETS;
 
 /** What defines a fine-tuning run; trainer_state.json keeps it for --resume. */
-export interface SftSettings {
-  /** Tokens per packed row (and the longest conversation kept). */
-  maxLen: number;
+export interface SftSettings extends FineTuneSettings {
   /** Rows per micro-batch (per rank). */
   batch: number;
   /** Rows per optimizer step across ranks; accumulation makes up the difference. */
   batchRows: number;
-  steps: number;
-  lr: number;
-  warmup: number;
-  minLrRatio: number;
-  weightDecay: number;
-  clip: number;
   dropout: number;
   loss: LossPolicy;
   pack: boolean;
@@ -61,10 +48,8 @@ export interface SftSettings {
   valFraction: number;
 }
 
-export interface SftOptions {
-  data: string[];
+export interface SftOptions extends FineTuneRun {
   valData?: string[];
-  out: string;
   /** The checkpoint to fine-tune (its weights, vocabulary and shape). */
   init?: string;
   resume: boolean;
@@ -73,19 +58,10 @@ export interface SftOptions {
   settings: Omit<SftSettings, 'steps'>;
   steps?: number;
   epochs?: number;
-  evalEvery: number;
-  saveEvery: number;
   seed: number;
   freeze?: (name: string) => boolean;
-  skipNonfinite: boolean;
   onError: OnError;
   rejects?: RejectSink;
-  world: World;
-  onRecord: (record: MetricsRecord) => void;
-  log: (line: string) => void;
-  /** Copies the tokenizer files into a checkpoint directory being written. */
-  tokenizerFiles?: (dir: string) => void;
-  run: Record<string, unknown>;
 }
 
 export interface SftResult {
@@ -135,35 +111,21 @@ export async function sft(o: SftOptions): Promise<SftResult> {
         `${data.counts.train} conversations in ${train.length} rows of ${settings.maxLen} (${settings.pack ? 'packed' : 'padded'}; ${data.counts.lossTokens} loss-bearing tokens), ${data.counts.val} held out, ${data.counts.dropped} dropped; ` +
         `${accum * perStep} rows/step; steps ${resumed?.step ?? 0}→${settings.steps}`,
     );
-  const result = await trainLoop({
-    k,
-    world,
+  const result = await fineTuneLoop(start, o, {
     params,
+    config,
+    info,
+    head: 'lm',
+    settings,
     source,
     objective,
-    adamw: { weightDecay: settings.weightDecay, clip: settings.clip },
-    schedule: { peak: settings.lr, warmup: settings.warmup, total: settings.steps, minRatio: settings.minLrRatio },
-    steps: settings.steps,
-    seed,
-    start: resumed && { step: resumed.step, optimizerStep: resumed.optimizer_step },
-    skipNonfinite: o.skipNonfinite,
-    evalEvery: valBatches.length > 0 ? o.evalEvery : 0,
-    evaluate: () => {
-      const r = objectiveLoss(k, objective, valBatches);
-      return { val_loss: round(r.loss), val_ppl: round(Math.exp(r.loss)), val_tokens: r.tokens };
-    },
-    saveEvery: o.saveEvery,
-    save: (state) =>
-      saveCheckpoint(o.out, params, config, info, {
-        training: (dir) => writeTrainingFiles(dir, params, { ...state, settings, run: resumed ? resumed.run : o.run }),
-        extra: o.tokenizerFiles,
-      }),
-    flopsPerToken: flopsPerToken(config, settings.maxLen),
-    peakFlops: peakFlops(k),
-    onRecord: o.onRecord,
-    log: o.log,
-    where: o.data.join(' '),
-    out: o.out,
+    evaluate:
+      valBatches.length > 0
+        ? () => {
+            const r = objectiveLoss(k, objective, valBatches);
+            return { val_loss: round(r.loss), val_ppl: round(Math.exp(r.loss)), val_tokens: r.tokens };
+          }
+        : undefined,
   });
   return { ...result, examples: data.counts, device: `${k.device} (${k.name})` };
 }

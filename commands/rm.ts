@@ -1,8 +1,9 @@
 import type { Argv, CommandModule } from 'yargs';
 import { resolvedConfig } from '../lib/cli/config.js';
+import { checkFineTuneArgs } from '../lib/cli/training.js';
 import { withOutputOptions, type OutputArgs } from '../lib/cli/options.js';
 import { runPipeline } from '../lib/cli/pipeline.js';
-import { checkRmArgs, RM_FLAGS, type RmArgs } from '../lib/cli/rm.js';
+import { RM_FLAGS, type RmArgs } from '../lib/cli/rm.js';
 import { positiveInteger } from '../lib/cli/validate.js';
 
 interface ScoreArgs extends OutputArgs {
@@ -43,7 +44,7 @@ export const rmCommand: CommandModule<object, RmArgs> = {
       .example('$0 rm --init ckpt/sft --data coarse.jsonl --out ckpt/pmp && $0 rm --init ckpt/pmp --data fine.jsonl --out ckpt/rm', 'preference-model pre-training, then fine-tuning')
       .epilogue('Subcommands: score. Reward checkpoints load in transformers as Qwen2ForSequenceClassification.') as unknown as Argv<RmArgs>,
   handler: async (argv) => {
-    checkRmArgs(argv);
+    checkFineTuneArgs(argv, 'preference pairs');
     const { runRm } = await import('../lib/cli/rm.js');
     await runRm(argv, resolvedConfig(argv));
   },

@@ -1,6 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
-import { checkSftArgs, SFT_FLAGS, type SftArgs } from '../lib/cli/sft.js';
+import { SFT_FLAGS, type SftArgs } from '../lib/cli/sft.js';
 import { resolvedConfig } from '../lib/cli/config.js';
+import { checkFineTuneArgs } from '../lib/cli/training.js';
 
 export const sftCommand: CommandModule<object, SftArgs> = {
   command: 'sft',
@@ -14,7 +15,7 @@ export const sftCommand: CommandModule<object, SftArgs> = {
       .example('$0 sft --init ckpt/base --data chats.jsonl --no-pack --loss qwen --out ckpt/sft', 'one conversation per row; loss as Qwen\'s own script puts it')
       .example('$0 sft --data chats.jsonl --out ckpt/sft --resume', 'continue after an interruption') as unknown as Argv<SftArgs>,
   handler: async (argv) => {
-    checkSftArgs(argv);
+    checkFineTuneArgs(argv, 'chat records');
     const { runSft } = await import('../lib/cli/sft.js');
     await runSft(argv, resolvedConfig(argv));
   },

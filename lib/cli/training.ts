@@ -1,16 +1,18 @@
 // What every training command's CLI shares: the flags of the training loop (declared once), --gpus
 // launching and the rank environment, the metrics sink (stdout or --metrics, and --progress json),
 // the ink dashboard on a TTY, and log lines that print above it.
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { appendFileSync, cpSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Options } from 'yargs';
 import { parseDevice } from '../../kernels/index.js';
 import { DataError, UsageError } from '../errors.js';
 import { RejectSink } from '../io/rejects.js';
+import type { OnError } from '../io/types.js';
 import { launchLocal, worldFromEnv, type World } from '../train/distributed.js';
 import type { MetricsRecord } from '../train/metrics.js';
 import type { GlobalArgs } from './options.js';
-import { nonNegativeInteger, outputDirectory, outputFile, positiveInteger, positiveNumber, validator } from './validate.js';
+import { outputsOf, refuseOutputsOverInputs } from './paths.js';
+import { fraction, nonNegativeInteger, nonNegativeNumber, outputDirectory, outputFile, positiveInteger, positiveNumber, validator } from './validate.js';
 
 /** Flags of the training loop, the same in pretrain, sft and rm. */
 export const LOOP_FLAGS = {
@@ -56,6 +58,102 @@ export async function runTraining<R extends { interrupted?: string }>(
   } finally {
     rejects?.close();
   }
+}
+
+/** Flags every fine-tuning command (sft, rm) has besides the loop's; a preset fills what is not given. */
+export const FINE_TUNE_FLAGS = {
+  init: { type: 'string', describe: 'The checkpoint to start from; required unless --resume' },
+  'val-fraction': { type: 'number', default: 0.05, coerce: fraction('--val-fraction'), describe: 'Share of --data held out for validation (seeded)' },
+  'max-len': { type: 'number', coerce: positiveInteger('--max-len'), describe: "Tokens per sequence (preset's by default)" },
+  'system-prompt': { type: 'string', default: 'You are a helpful assistant.', describe: 'System prompt of conversations that have none' },
+  epochs: { type: 'number', coerce: positiveNumber('--epochs'), describe: 'Passes over the data instead of --steps' },
+  lr: { type: 'number', coerce: positiveNumber('--lr'), describe: "Peak learning rate (preset's by default)" },
+  'min-lr-ratio': { type: 'number', coerce: fraction('--min-lr-ratio'), describe: 'Where the cosine after warmup ends, as a fraction of the peak (presets: 1, constant)' },
+  'weight-decay': { type: 'number', coerce: nonNegativeNumber('--weight-decay'), describe: "AdamW decoupled weight decay (preset's by default)" },
+  clip: { type: 'number', coerce: nonNegativeNumber('--clip'), describe: "Clip the global gradient norm (preset's by default)" },
+  dropout: { type: 'number', coerce: validator<number>('--dropout', 'a number from 0 up to (not including) 1', (v) => v >= 0 && v < 1), describe: "Residual dropout (preset's by default)" },
+  'on-error': { choices: ['fail', 'skip'] as const, default: 'fail' as const, describe: 'A record that cannot be read or fitted: fail (exit 1) or drop it and go on' },
+  rejects: { type: 'string', describe: 'Write every dropped record here (JSONL, with its reason and file:line)' },
+  ...LOOP_FLAGS,
+} as const satisfies Record<string, Options>;
+
+/** The values of those flags a fine-tuning command's args hold (whatever else they hold). */
+interface FineTuneArgs {
+  data?: string[];
+  'val-data'?: string[];
+  init?: string;
+  out?: string;
+  resume?: boolean;
+  steps?: number;
+  epochs?: number;
+  'max-len'?: number;
+  lr?: number;
+  warmup?: number;
+  'min-lr-ratio'?: number;
+  'weight-decay'?: number;
+  clip?: number;
+  dropout?: number;
+}
+
+/** The shared settings of a fine-tuning run: flags, else the preset's. */
+export function fineTuneSettings(argv: FineTuneArgs, preset: { maxLen: number; lr: number; warmup: number; minLrRatio: number; weightDecay: number; clip: number; dropout: number }) {
+  return {
+    maxLen: argv['max-len'] ?? preset.maxLen,
+    lr: argv.lr ?? preset.lr,
+    warmup: argv.warmup ?? preset.warmup,
+    minLrRatio: argv['min-lr-ratio'] ?? preset.minLrRatio,
+    weightDecay: argv['weight-decay'] ?? preset.weightDecay,
+    clip: argv.clip ?? preset.clip,
+    dropout: argv.dropout ?? preset.dropout,
+  };
+}
+
+/** The options every fine-tuning command passes its library function, from its flags and output. */
+export function fineTuneRun(
+  argv: FineTuneArgs & GlobalArgs & { dtype?: 'f32' | 'bf16'; 'eval-every': number; 'save-every': number; 'skip-nonfinite': boolean; 'on-error': OnError },
+  { world, device, log, emit, freeze }: TrainingOutput,
+  rejects: RejectSink | undefined,
+  run: Record<string, unknown>,
+) {
+  return {
+    data: argv.data!,
+    valData: argv['val-data'],
+    out: argv.out!,
+    init: argv.init,
+    resume: argv.resume ?? false,
+    device,
+    dtype: argv.dtype,
+    epochs: argv.epochs,
+    evalEvery: argv['eval-every'],
+    saveEvery: argv['save-every'],
+    seed: argv.seed,
+    freeze,
+    skipNonfinite: argv['skip-nonfinite'],
+    onError: argv['on-error'],
+    rejects,
+    world,
+    onRecord: emit,
+    log,
+    tokenizerFiles: world.rank === 0 && argv.init ? copyTokenizerFiles(argv.init) : undefined,
+    run,
+  };
+}
+
+/** The base checkpoint's tokenizer files, carried into each fine-tuned checkpoint. */
+function copyTokenizerFiles(base: string): (dir: string) => void {
+  return (dir) => {
+    for (const name of ['tokenizer.json', 'tokenizer_config.json'])
+      if (existsSync(join(base, name))) cpSync(join(base, name), join(dir, name));
+  };
+}
+
+/** Usage errors every fine-tuning command checks before any work. */
+export function checkFineTuneArgs(argv: FineTuneArgs, what: string): void {
+  if (!argv.data?.length) throw new UsageError(`give the ${what} with --data FILE`);
+  if (!argv.out) throw new UsageError('give the checkpoint directory with --out DIR');
+  if (!argv.init && !argv.resume) throw new UsageError('give the checkpoint to start from with --init CKPT (or --resume a run in --out)');
+  if (argv.steps !== undefined && argv.epochs !== undefined) throw new UsageError('give --steps or --epochs, not both');
+  refuseOutputsOverInputs([...argv.data, ...(argv['val-data'] ?? []), ...(argv.init ? [argv.init] : [])], outputsOf(argv));
 }
 
 export interface LoopArgs extends GlobalArgs {

@@ -8,6 +8,8 @@ import { flopsPerToken, type ModelConfig } from '../model/config.js';
 import { initialValues, parameterSpecs, type HeadKind } from '../model/params.js';
 import { Trunk } from '../model/trunk.js';
 import { Weights } from '../model/weights.js';
+import type { RejectSink } from '../io/rejects.js';
+import type { OnError } from '../io/types.js';
 import type { World } from './distributed.js';
 import { trainLoop, type BatchSource, type LoopResult, type Objective, type TrainLoopOptions } from './loop.js';
 import type { MetricsRecord } from './metrics.js';
@@ -17,6 +19,7 @@ import { Trainable } from './trainable.js';
 
 export interface FineTuneSource {
   out: string;
+  /** The checkpoint to start from (its weights, vocabulary and shape). */
   init?: string;
   resume: boolean;
   device: string;
@@ -70,10 +73,17 @@ export interface FineTuneSettings {
   clip: number;
 }
 
-/** What a fine-tuning command passes through from its options, whatever it trains. */
-export interface FineTuneRun {
-  out: string;
+/** A fine-tuning command's options, whatever it trains; S: its own settings. */
+export interface FineTuneRun<S = unknown> extends FineTuneSource {
   data: string[];
+  valData?: string[];
+  /** The run's settings but its length, which comes from steps or epochs. */
+  settings: Omit<S, 'steps'>;
+  steps?: number;
+  epochs?: number;
+  freeze?: (name: string) => boolean;
+  onError: OnError;
+  rejects?: RejectSink;
   evalEvery: number;
   saveEvery: number;
   skipNonfinite: boolean;
@@ -87,7 +97,7 @@ export interface FineTuneRun {
 /** The shared loop with a fine-tuning run's schedule, evaluation and checkpoints (in `head`'s layout). */
 export function fineTuneLoop<B, S extends FineTuneSettings>(
   start: FineTuneStart<S>,
-  o: FineTuneRun,
+  o: FineTuneRun<S>,
   m: { params: Trainable; config: ModelConfig; info: LoomModelInfo; head: HeadKind; settings: S; source: BatchSource<B, number>; objective: Objective<B>; evaluate?: TrainLoopOptions<B, number>['evaluate'] },
 ): Promise<LoopResult> {
   const { k, resumed, seed } = start;

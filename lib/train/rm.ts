@@ -3,13 +3,12 @@
 // on held-out pairs is reported at each evaluation. Preference-model pre-training (PMP), as the
 // Qwen report does it, is two runs: coarse comparisons first, then `--init` from that checkpoint on
 // the high-quality ones.
-import type { Backend, DType } from '../../kernels/index.js';
+import type { Backend } from '../../kernels/index.js';
 import { preferencePair } from '../chat/formats.js';
 import { encodePreference, type EncodedPair } from '../chat/preference.js';
 import { DataError } from '../errors.js';
 import { objectiveLoss } from '../eval/loss.js';
-import type { RejectSink } from '../io/rejects.js';
-import type { Doc, OnError } from '../io/types.js';
+import type { Doc } from '../io/types.js';
 import { parameterCount } from '../model/config.js';
 import { checkpointVocabulary } from '../model/load.js';
 import { ENDOFTEXT } from '../tokenizer/special.js';
@@ -39,20 +38,7 @@ export interface RmSettings extends FineTuneSettings {
   valFraction: number;
 }
 
-export interface RmOptions extends FineTuneRun {
-  valData?: string[];
-  init?: string;
-  resume: boolean;
-  device: string;
-  dtype?: DType;
-  settings: Omit<RmSettings, 'steps'>;
-  steps?: number;
-  epochs?: number;
-  seed: number;
-  freeze?: (name: string) => boolean;
-  onError: OnError;
-  rejects?: RejectSink;
-}
+export type RmOptions = FineTuneRun<RmSettings>;
 
 /** Preference pairs in a seeded order per epoch; the position is the pairs consumed. */
 export class PairSource implements BatchSource<PairBatch, number> {

@@ -2,15 +2,13 @@
 // (lib/chat/sft-examples.ts), conversations packed into rows with attention kept inside each, on
 // the shared training loop with the next-token objective. The weights start from a checkpoint
 // (`--init`); --resume continues a run from its own checkpoint.
-import type { DType } from '../../kernels/index.js';
 import type { ChatFormat } from '../chat/formats.js';
 import { chatMessages } from '../chat/formats.js';
 import { packExamples, type PackedRow } from '../chat/pack.js';
 import { encodeSftExample, type LossPolicy } from '../chat/sft-examples.js';
 import { DataError, UsageError } from '../errors.js';
 import { objectiveLoss } from '../eval/loss.js';
-import type { RejectSink } from '../io/rejects.js';
-import type { Doc, OnError } from '../io/types.js';
+import type { Doc } from '../io/types.js';
 import { parameterCount } from '../model/config.js';
 import { checkpointVocabulary } from '../model/load.js';
 import { ENDOFTEXT } from '../tokenizer/special.js';
@@ -48,21 +46,7 @@ export interface SftSettings extends FineTuneSettings {
   valFraction: number;
 }
 
-export interface SftOptions extends FineTuneRun {
-  valData?: string[];
-  /** The checkpoint to fine-tune (its weights, vocabulary and shape). */
-  init?: string;
-  resume: boolean;
-  device: string;
-  dtype?: DType;
-  settings: Omit<SftSettings, 'steps'>;
-  steps?: number;
-  epochs?: number;
-  seed: number;
-  freeze?: (name: string) => boolean;
-  onError: OnError;
-  rejects?: RejectSink;
-}
+export type SftOptions = FineTuneRun<SftSettings>;
 
 export interface SftResult {
   steps: number;

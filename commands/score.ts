@@ -6,6 +6,7 @@ import { fraction, outputFile, positiveInteger, positiveNumber, nonNegativeInteg
 import { UsageError } from '../lib/errors.js';
 import { Classifier, evaluateClassifier, FEATURE_DEFAULTS, trainClassifier, TRAIN_DEFAULTS, type TrainExample } from '../lib/data/score/classifier.js';
 import { assertExists, DEFAULT_CLASSIFIERS, DEFAULT_LM, parseModelSpec } from '../lib/data/score/models.js';
+import { checkpointPerplexity } from '../lib/data/score/checkpoint-perplexity.js';
 import { NgramLm } from '../lib/data/score/ngram-lm.js';
 import { RULE_NAMES } from '../lib/data/score/rules/index.js';
 import { score } from '../lib/data/score/stage.js';
@@ -16,6 +17,9 @@ interface ScoreArgs extends OutputArgs {
   model: [string, string][];
   'default-models': boolean;
   lm: string;
+  'lm-checkpoint'?: string;
+  device: string;
+  'lm-max-len': number;
 }
 
 /** `--rules gopher_quality,c4` (or all, or none) → rule names, checked. */
@@ -120,9 +124,13 @@ export const scoreCommand: CommandModule<object, ScoreArgs> = {
         coerce: validator<string>('--lm', 'default, none or an n-gram model file', (v) => v === 'default' || v === 'none' || v !== ''),
         describe: 'n-gram model for scores.perplexity: default (shipped, English), none, or a file',
       })
+      .option('lm-checkpoint', { type: 'string', describe: 'Also scores.lm_perplexity: each document\'s perplexity under this loom checkpoint (a GPU when there is one)' })
+      .option('device', { type: 'string', default: 'auto', describe: 'For --lm-checkpoint: cpu, cuda, cuda:N, or auto' })
+      .option('lm-max-len', { type: 'number', default: 1024, coerce: positiveInteger('--lm-max-len'), describe: 'For --lm-checkpoint: tokens of each document that count (its start)' })
       .example('$0 score docs.jsonl > scored.jsonl', 'every rule, scores.quality, scores.offensive (flags.offensive at ≥ 0.5) and scores.perplexity')
       .example('$0 score docs.jsonl --rules gopher_quality,fineweb --no-default-models --lm none', 'rules only')
       .example('$0 score docs.jsonl --model mine=models/mine.cls.gz', 'add your own classifier as scores.mine')
+      .example('$0 score docs.jsonl --lm-checkpoint ckpt/base', 'and perplexity under a pretrained loom model')
       .epilogue('Subcommand: train. Signals, thresholds and figures: docs/score.md. `loom filter` keeps or drops by them.') as unknown as Argv<ScoreArgs>,
   handler: async (argv) => {
     for (const [name, path] of argv.model) assertExists(`--model ${name}=${path}`, path);
@@ -130,6 +138,11 @@ export const scoreCommand: CommandModule<object, ScoreArgs> = {
     const paths = { ...(argv['default-models'] ? DEFAULT_CLASSIFIERS : {}), ...Object.fromEntries(argv.model) };
     const classifiers = Object.fromEntries(Object.entries(paths).map(([name, path]) => [name, Classifier.load(path)]));
     const lm = argv.lm === 'none' ? undefined : NgramLm.load(argv.lm === 'default' ? DEFAULT_LM : argv.lm);
-    await runPipeline('score', argv, (docs, { rejects }) => score(docs, { rules: argv.rules, classifiers, lm, rejects }));
+    const checkpoint = argv['lm-checkpoint'];
+    if (checkpoint) assertExists(`--lm-checkpoint ${checkpoint}`, checkpoint);
+    await runPipeline('score', argv, (docs, { rejects }) => {
+      const scored = score(docs, { rules: argv.rules, classifiers, lm, rejects });
+      return checkpoint ? checkpointPerplexity(scored, { checkpoint, device: argv.device, maxLen: argv['lm-max-len'], rejects }) : scored;
+    });
   },
 };

@@ -14,6 +14,7 @@ export const SFT_FLAGS = {
   format: { choices: CHAT_FORMATS, default: 'auto' as const, describe: 'Record format (auto: detected per record)' },
   loss: { choices: ['assistant', 'qwen'] as const, default: 'assistant' as const, describe: "Tokens that carry loss: assistant replies and their <|im_end|>, or also the other turns' role tokens as Qwen's script does (docs/sft.md)" },
   pack: { type: 'boolean', default: true, describe: 'Pack short conversations into each row (attention stays inside each); --no-pack pads one per row' },
+  'sample-prompt': { type: 'string', array: true, describe: 'A prompt the model answers (greedy, 48 tokens) at each evaluation, in the metrics and the log (repeatable)' },
   batch: { alias: 'b', type: 'number', default: 4, coerce: positiveInteger('--batch'), describe: 'Rows per micro-batch (per GPU)' },
   'batch-rows': { type: 'number', coerce: positiveInteger('--batch-rows'), describe: 'Rows per optimizer step across GPUs; accumulation makes up the rest (preset: 128)' },
   ...FINE_TUNE_FLAGS,
@@ -29,6 +30,7 @@ export async function runSft(argv: SftArgs, run: Record<string, unknown>): Promi
     (output, rejects) =>
       sft({
         ...fineTuneRun(argv, output, rejects, run),
+        samplePrompts: argv['sample-prompt'],
         settings: {
           ...fineTuneSettings(argv, preset),
           batch: argv.batch,

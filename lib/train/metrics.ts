@@ -21,6 +21,8 @@ export interface EvalRecord {
   /** Reward models: held-out pairs ordered right, and how many pairs. */
   val_accuracy?: number;
   val_pairs?: number;
+  /** Fine-tuning: the model's answers to fixed prompts at this evaluation. */
+  samples?: { prompt: string; answer: string }[];
 }
 
 export type MetricsRecord = StepRecord | EvalRecord;

@@ -11,14 +11,18 @@ import { objectiveLoss } from '../eval/loss.js';
 import type { Doc } from '../io/types.js';
 import { parameterCount } from '../model/config.js';
 import { checkpointVocabulary } from '../model/load.js';
-import { ENDOFTEXT } from '../tokenizer/special.js';
+import { withSystemPrompt } from '../chat/turns.js';
+import { complete } from '../infer/complete.js';
+import type { Trunk } from '../model/trunk.js';
+import { encodeChat } from '../tokenizer/chatml.js';
+import { ENDOFTEXT, IM_END } from '../tokenizer/special.js';
 import { Tokenizer } from '../tokenizer/tokenizer.js';
 import { createRandom } from '../util/random.js';
 import { readExamples, splitExamples } from './examples.js';
 import { round } from './metrics.js';
 import { nextTokenObjective } from './next-token.js';
 import { packedBatch, PackedRowSource } from './packed-source.js';
-import { fineTuneLoop, fineTuneModel, startFineTune, type FineTuneRun, type FineTuneSettings } from './fine-tune.js';
+import { fineTuneLoop, fineTuneModel, startFineTune, type FineTuneRun, type FineTuneSettings, type FineTuneStart } from './fine-tune.js';
 
 /**
  * The Qwen report's recipe (`qwen`) and its math variant at 1024 tokens: AdamW (0.9, 0.95, 1e-8),
@@ -46,7 +50,10 @@ export interface SftSettings extends FineTuneSettings {
   valFraction: number;
 }
 
-export type SftOptions = FineTuneRun<SftSettings>;
+export type SftOptions = FineTuneRun<SftSettings> & {
+  /** Prompts the model answers at each evaluation (greedy), in the metrics and the log. */
+  samplePrompts?: readonly string[];
+};
 
 export interface SftResult {
   steps: number;
@@ -60,19 +67,24 @@ export interface SftResult {
 }
 
 export async function sft(o: SftOptions): Promise<SftResult> {
-  const { world } = o;
   const start = startFineTune<SftSettings>('fine-tune', o);
-  const { k, dtype, from, resumed, seed } = start;
+  const { from, resumed } = start;
   if (from.head !== 'lm') throw new DataError(`${from.dir}: a ${from.head} model has no LM head to fine-tune`);
   const settings: SftSettings = resumed ? { ...resumed.settings } : { ...o.settings, steps: NaN };
 
   const tokenizer = new Tokenizer(checkpointVocabulary(from.info), { nfc: from.info.nfc });
-  let data: { train: PackedRow[]; val: PackedRow[]; counts: SftResult['examples'] };
   try {
-    data = await readConversations(o, settings, tokenizer, seed);
+    return await fineTune(o, start, settings, tokenizer);
   } finally {
     tokenizer.free();
   }
+}
+
+/** Reads and packs the conversations with the checkpoint's tokenizer (which also renders the samples), then trains. */
+async function fineTune(o: SftOptions, start: FineTuneStart<SftSettings>, settings: SftSettings, tokenizer: Tokenizer): Promise<SftResult> {
+  const { world } = o;
+  const { k, dtype, from, resumed, seed } = start;
+  const data = await readConversations(o, settings, tokenizer, seed);
   const { train, val } = data;
   if (train.length === 0) throw new DataError(`${o.data.join(' ')}: no conversation to train on (${data.counts.dropped} dropped)`);
 
@@ -107,7 +119,9 @@ export async function sft(o: SftOptions): Promise<SftResult> {
       valBatches.length > 0
         ? () => {
             const r = objectiveLoss(k, objective, valBatches);
-            return { val_loss: round(r.loss), val_ppl: round(Math.exp(r.loss)), val_tokens: r.tokens };
+            const samples = sampleAnswers(trunk, tokenizer, o.samplePrompts ?? [], settings);
+            for (const s of samples) o.log(`sft: sample: ${JSON.stringify(s.prompt)} → ${JSON.stringify(s.answer)}`);
+            return { val_loss: round(r.loss), val_ppl: round(Math.exp(r.loss)), val_tokens: r.tokens, ...(samples.length > 0 && { samples }) };
           }
         : undefined,
   });
@@ -133,6 +147,16 @@ async function readConversations(o: SftOptions, s: SftSettings, tokenizer: Token
   const rows = packExamples(train, s.maxLen, { pack: s.pack, padId });
   const counts = { train: train.length, val: val.length, dropped: main.dropped + (held?.dropped ?? 0), rows: rows.length, lossTokens };
   return { train: rows, val: packExamples(val, s.maxLen, { pack: s.pack, padId }), counts };
+}
+
+/** Greedy answers of the model to fixed prompts (what a fine-tuning run shows at each evaluation). */
+function sampleAnswers(trunk: Trunk, tokenizer: Tokenizer, prompts: readonly string[], s: SftSettings): { prompt: string; answer: string }[] {
+  const stop = [tokenizer.vocab.specials[IM_END]!, tokenizer.vocab.specials[ENDOFTEXT]!];
+  return prompts.map((prompt) => {
+    const { ids } = encodeChat(tokenizer, withSystemPrompt([{ role: 'user', content: prompt }], s.systemPrompt), { addGenerationPrompt: true });
+    const answer = complete(trunk, ids, { maxNew: 48, temperature: 0, seed: 0, stop });
+    return { prompt, answer: tokenizer.decode(answer) };
+  });
 }
 
 /** Fills a last, short batch with rows that bear no loss, so every pass has one shape. */

@@ -18,13 +18,15 @@ test('loom sft: chat records in three formats fine-tune a checkpoint; a record t
   assert.equal(strict.code, 1);
   assert.match(strict.stderr, /chats\.jsonl:41: not a chat record/);
 
-  const r = await runLoom(['sft', '--init', base, '--data', chats, '--out', out, '--steps', '8', '--eval-every', '4', '--on-error', 'skip', '--rejects', join(dir, 'rejects.jsonl'), ...RUN]);
+  const r = await runLoom(['sft', '--init', base, '--data', chats, '--out', out, '--steps', '8', '--eval-every', '4', '--on-error', 'skip', '--rejects', join(dir, 'rejects.jsonl'), '--sample-prompt', 'Repeat: the jury said', ...RUN]);
   assert.equal(r.code, 0, r.stderr);
   const records = parseJsonl(r.stdout);
   const steps = records.filter((x) => 'loss' in x);
   assert.equal(steps.length, 8);
-  const val = records.filter((x) => 'val_loss' in x) as { val_loss: number }[];
+  const val = records.filter((x) => 'val_loss' in x) as { val_loss: number; samples: { prompt: string; answer: string }[] }[];
   assert.equal(val.length, 3);
+  for (const v of val) assert.deepEqual(v.samples.map((s) => [s.prompt, typeof s.answer]), [['Repeat: the jury said', 'string']], 'an answer at every evaluation');
+  assert.match(r.stderr, /sft: sample: "Repeat: the jury said" → /);
   assert.ok(val[2]!.val_loss < val[0]!.val_loss, `validation loss falls: ${val.map((v) => v.val_loss)}`);
   assert.match(r.stderr, /sft: done, step 8, .* 1 dropped/);
   const rejects = parseJsonl(readFileSync(join(dir, 'rejects.jsonl'), 'utf8'));

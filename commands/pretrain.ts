@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { checkPretrainArgs, PRETRAIN_FLAGS, type PretrainArgs } from '../lib/cli/pretrain.js';
+import { checkPretrainArgs, PRETRAIN_FLAGS, type PretrainArgs } from '../lib/cli/model-flags.js';
 import { resolvedConfig } from '../lib/cli/config.js';
 
 export const pretrainCommand: CommandModule<object, PretrainArgs> = {

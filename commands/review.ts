@@ -5,7 +5,6 @@ import { refuseOutputsOverInputs } from '../lib/cli/paths.js';
 import { runWithInputs } from '../lib/cli/pipeline.js';
 import { outputFile, positiveInteger } from '../lib/cli/validate.js';
 import { LabelStore, reviewQueue, ReviewSession } from '../lib/data/review.js';
-import { runReview } from '../lib/ui/review.js';
 
 interface ReviewArgs extends InputArgs {
   labels: string;
@@ -31,7 +30,8 @@ export const reviewCommand: CommandModule<object, ReviewArgs> = {
       const { queue, sampled } = await runWithInputs('review', argv, ({ docs }) => reviewQueue(docs, { n: argv.count, seed: argv.seed, store }));
       if (!argv.quiet && queue.length < sampled) process.stderr.write(`loom review: ${sampled - queue.length} of the ${sampled} sampled documents are labelled already in ${argv.labels}\n`);
       const session = new ReviewSession(queue, store);
-      if (queue.length > 0) await runReview(session);
+      // ink and React load only for an interactive session, not for every loom command line
+      if (queue.length > 0) await (await import('../lib/ui/review.js')).runReview(session);
       const { good, bad, offensive, skip } = session.counts;
       process.stderr.write(
         `loom review: ${good + bad + offensive} labelled (${good} good, ${bad} bad, ${offensive} offensive) · ${skip} skipped · ` +

@@ -1,9 +1,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import { resolvedConfig } from '../lib/cli/config.js';
-import { checkFineTuneArgs } from '../lib/cli/training.js';
 import { withOutputOptions, type OutputArgs } from '../lib/cli/options.js';
 import { runPipeline } from '../lib/cli/pipeline.js';
-import { RM_FLAGS, type RmArgs } from '../lib/cli/rm.js';
+import { checkFineTuneArgs, RM_FLAGS, type RmArgs } from '../lib/cli/model-flags.js';
 import { positiveInteger } from '../lib/cli/validate.js';
 
 interface ScoreArgs extends OutputArgs {

@@ -1,7 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
-import { SFT_FLAGS, type SftArgs } from '../lib/cli/sft.js';
+import { checkFineTuneArgs, SFT_FLAGS, type SftArgs } from '../lib/cli/model-flags.js';
 import { resolvedConfig } from '../lib/cli/config.js';
-import { checkFineTuneArgs } from '../lib/cli/training.js';
 
 export const sftCommand: CommandModule<object, SftArgs> = {
   command: 'sft',

@@ -8,12 +8,14 @@
 // Every op checks shapes and dtypes here, so the C side can trust its arguments; kernel-side
 // failures (bad token ids, CUDA errors) come back as KernelError with the library's message.
 import { loadNative, type BackendKind, type NativeLib } from './native.js';
+import { parseDevice } from './device.js';
 import { OpProfile } from './profile.js';
 import { Arena, DTYPE_BYTES, DTYPE_CODE, Tensor, type DType } from './tensor.js';
 
 export { Arena, Tensor, type DType } from './tensor.js';
 export { type BackendKind, libraryPath } from './native.js';
 export { ropeBase, lognScale } from './rope.js';
+export { parseDevice } from './device.js';
 
 export class KernelError extends Error {
   constructor(
@@ -92,15 +94,6 @@ export interface LmHeadOptions {
  */
 export function lmHeadWorkspace(rows: number, dim: number, chunk: number, vocab: number): number {
   return 2 * Math.max(rows * chunk, vocab) + rows * dim + 2 * rows;
-}
-
-/** Parses `cpu`, `cuda`, `cuda:N`, `auto` (or undefined = auto). */
-export function parseDevice(spec: string | undefined): { kind: BackendKind | 'auto'; index: number } {
-  const s = (spec ?? 'auto').trim().toLowerCase();
-  if (s === 'auto' || s === 'cpu') return { kind: s, index: 0 };
-  const m = /^cuda(?::(\d+))?$/.exec(s);
-  if (!m) throw new Error(`kernels: unknown device '${spec}' (expected cpu, cuda, cuda:N or auto)`);
-  return { kind: 'cuda', index: m[1] ? Number(m[1]) : 0 };
 }
 
 /** The CUDA library and a GPU exist here; the reason when not. */

@@ -22,11 +22,6 @@ import type { BatchSource } from './loop.js';
 import { round } from './metrics.js';
 import { rewardObjective, type PairBatch, type Pooling, type RewardObjective } from './reward.js';
 
-/** The Qwen report's reward-model recipe: constant lr 3e-6, 64 pairs a step, 2048 tokens, one epoch. */
-export const RM_PRESETS = {
-  qwen: { maxLen: 2048, batchPairs: 64, epochs: 1, lr: 3e-6, warmup: 0, minLrRatio: 1, weightDecay: 0.1, dropout: 0, clip: 1.0 },
-} as const;
-
 export interface RmSettings extends FineTuneSettings {
   /** Pairs per micro-batch (per rank). */
   batch: number;

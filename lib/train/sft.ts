@@ -24,18 +24,6 @@ import { nextTokenObjective } from './next-token.js';
 import { packedBatch, PackedRowSource } from './packed-source.js';
 import { fineTuneLoop, fineTuneModel, startFineTune, type FineTuneRun, type FineTuneSettings, type FineTuneStart } from './fine-tune.js';
 
-/**
- * The Qwen report's recipe (`qwen`) and its math variant at 1024 tokens: AdamW (0.9, 0.95, 1e-8),
- * warmup over 1430 steps to 2e-6, then constant; 128 sequences a step, 4000 steps, weight decay
- * 0.1, dropout 0.1, clipping at 1.0. Flags override any of it.
- */
-export const SFT_PRESETS = {
-  qwen: { maxLen: 2048, batchRows: 128, steps: 4000, lr: 2e-6, warmup: 1430, minLrRatio: 1, weightDecay: 0.1, dropout: 0.1, clip: 1.0 },
-  math: { maxLen: 1024, batchRows: 128, steps: 4000, lr: 2e-6, warmup: 1430, minLrRatio: 1, weightDecay: 0.1, dropout: 0.1, clip: 1.0 },
-} satisfies Record<string, Partial<SftSettings>>;
-
-export type SftPreset = keyof typeof SFT_PRESETS;
-
 /** What defines a fine-tuning run; trainer_state.json keeps it for --resume. */
 export interface SftSettings extends FineTuneSettings {
   /** Rows per micro-batch (per rank). */

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import yargs from 'yargs';
 import { commands } from '../../commands/index.js';
 import { withGlobalOptions } from '../../lib/cli/options.js';
-import { checkPretrainArgs, type PretrainArgs } from '../../lib/cli/pretrain.js';
+import { checkFineTuneArgs, checkPretrainArgs, type PretrainArgs, type RmArgs, type SftArgs } from '../../lib/cli/model-flags.js';
 import { ROOT } from '../helpers/cli.js';
 
 /** Thrown by the last middleware: the arguments parsed and validated, and the command would run now. */
@@ -18,6 +18,9 @@ class DryRun extends Error {}
 /** Usage checks a command makes in its handler, before any work (run here too, so they count). */
 const HANDLER_CHECKS: Record<string, (argv: never) => void> = {
   pretrain: (argv: PretrainArgs) => checkPretrainArgs(argv),
+  sft: (argv: SftArgs) => checkFineTuneArgs(argv, 'chat records'),
+  // `rm score` has its own positional checks; `rm` itself trains
+  rm: (argv: RmArgs & { _: (string | number)[] }) => argv._[1] === 'score' || checkFineTuneArgs(argv, 'preference pairs'),
 };
 
 /** Parses `args` as loom would; the problem in loom's words, or undefined when it would run. */

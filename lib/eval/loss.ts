@@ -5,7 +5,7 @@ import type { Backend, Tensor } from '../../kernels/index.js';
 import type { Trunk } from '../model/trunk.js';
 import { fillBatch } from '../train/data.js';
 import type { Objective } from '../train/loop.js';
-import { nextTokenObjective } from '../train/next-token.js';
+import { nextTokenObjective, type NextTokenBatch } from '../train/next-token.js';
 
 export interface EvalResult {
   loss: number;
@@ -32,6 +32,7 @@ export class LossMeter {
   private pending: Uint32Array[] = [];
   private readonly lossSum: Tensor;
   private readonly k: Backend;
+  private readonly objective: Objective<NextTokenBatch>;
   windows = 0;
 
   /** `where` names the data in errors (a token id outside the model's vocabulary). */
@@ -43,6 +44,7 @@ export class LossMeter {
   ) {
     this.k = trunk.k;
     this.lossSum = this.k.alloc([1]);
+    this.objective = nextTokenObjective(trunk, 0);
   }
 
   /** Adds a window of seqLen+1 tokens; it must not change until the next full micro-batch runs. */
@@ -69,7 +71,7 @@ export class LossMeter {
     const ids = new Int32Array(B * T), targets = new Int32Array(B * T).fill(-1);
     ids.set(mb.ids);
     targets.set(mb.targets);
-    nextTokenObjective(this.trunk, 0).run({ ids, targets, rows: B, seqLen: T }, { grads: null, gradScale: 1, dropoutSeed: 0, lossSum: this.lossSum });
+    this.objective.run({ ids, targets, rows: B, seqLen: T }, { grads: null, gradScale: 1, dropoutSeed: 0, lossSum: this.lossSum });
     this.pending = [];
   }
 }

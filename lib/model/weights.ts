@@ -39,16 +39,6 @@ export class Weights implements WeightTarget, WeightSource {
     return flat.rows(p.offset, p.offset + numel(p.spec.shape)).view(p.spec.shape);
   }
 
-  placement(name: string): Placement {
-    const p = this.placements.find((q) => q.spec.name === name);
-    if (!p) throw new Error(`model: no parameter ${name}`);
-    return p;
-  }
-
-  has(name: string): boolean {
-    return this.views.has(name);
-  }
-
   /** The forward's tensor of a parameter. */
   w(name: string): Tensor {
     const t = this.views.get(name);

@@ -48,18 +48,34 @@ export function startFineTune<S>(command: string, o: FineTuneSource): FineTuneSt
 }
 
 /**
- * The model with `head` on the checkpoint's trunk; a head the checkpoint lacks (a reward model's
- * score on an SFT checkpoint) starts from the seeded init.
+ * The model with `head` on the checkpoint's trunk, at the run's length and dropout; a head the
+ * checkpoint lacks (a reward model's score on an SFT checkpoint) starts from the seeded init.
  */
-export function fineTuneModel(start: FineTuneStart<unknown>, config: ModelConfig, head: HeadKind, capacity: number, freeze?: (name: string) => boolean) {
+export function fineTuneModel(start: FineTuneStart<unknown>, s: { maxLen: number; dropout: number }, head: HeadKind, capacity: number, freeze?: (name: string) => boolean) {
   const { k, dtype, from, resumed } = start;
+  const config: ModelConfig = { ...from.config, seqLen: Math.max(from.config.seqLen, s.maxLen), dropout: s.dropout };
+  const info: LoomModelInfo = { ...from.info, dropout: config.dropout };
   const weights = new Weights(k, parameterSpecs(config, head), dtype);
   const params = new Trainable(k, weights, freeze);
-  const headSpecs = weights.specs.filter((s) => s.name === 'lm_head.weight' || s.name === 'score.weight');
+  const headSpecs = weights.specs.filter((spec) => spec.name === 'lm_head.weight' || spec.name === 'score.weight');
   const fresh = head === from.head ? new Map<string, Float32Array>() : new Map(initialValues(config, headSpecs, start.seed));
   loadWeights(from.dir, params, fresh);
   if (resumed) loadOptimizer(from.dir, params);
-  return { weights, params, trunk: new Trunk(k, config, weights, capacity) };
+  return { config, info, weights, params, trunk: new Trunk(k, config, weights, capacity) };
+}
+
+/**
+ * The micro-batches a step accumulates to come nearest `wanted` examples a step across ranks
+ * (said when it cannot be exact), and the run's length in steps: --steps, else --epochs over
+ * `examples`, else what a resumed run had.
+ */
+export function planSteps(command: string, o: { wanted: number; batch: number; examples: number; steps?: number; epochs?: number; resumedSteps: number; world: World; log: (line: string) => void }) {
+  const perStep = o.batch * o.world.size;
+  const accum = Math.max(1, Math.round(o.wanted / perStep));
+  if (accum * perStep !== o.wanted) o.log(`${command}: ${o.wanted} examples a step is not a multiple of ${perStep} (batch × ranks); using ${accum * perStep}`);
+  const steps = o.steps ?? (o.epochs !== undefined ? Math.ceil((o.epochs * o.examples) / (accum * perStep)) : o.resumedSteps);
+  if (!(steps >= 1)) throw new UsageError('give the run length with --steps N or --epochs N');
+  return { accum, perStep: accum * perStep, steps };
 }
 
 /** The settings every fine-tuning run has (trainer_state.json keeps them with the command's own). */

@@ -14,11 +14,8 @@ import { checkpointVocabulary } from '../model/load.js';
 import { ENDOFTEXT } from '../tokenizer/special.js';
 import { Tokenizer } from '../tokenizer/tokenizer.js';
 import { createRandom } from '../util/random.js';
-import { EpochOrder } from './data.js';
-import type { World } from './distributed.js';
-import { readExamples, splitExamples } from './examples.js';
-import { fineTuneLoop, fineTuneModel, startFineTune, type FineTuneRun, type FineTuneSettings } from './fine-tune.js';
-import type { BatchSource } from './loop.js';
+import { ExampleSource, readExamples, splitExamples } from './examples.js';
+import { fineTuneLoop, fineTuneModel, planSteps, startFineTune, type FineTuneRun, type FineTuneSettings } from './fine-tune.js';
 import { round } from './metrics.js';
 import { rewardObjective, type PairBatch, type Pooling, type RewardObjective } from './reward.js';
 
@@ -34,35 +31,6 @@ export interface RmSettings extends FineTuneSettings {
 }
 
 export type RmOptions = FineTuneRun<RmSettings>;
-
-/** Preference pairs in a seeded order per epoch; the position is the pairs consumed. */
-export class PairSource implements BatchSource<PairBatch, number> {
-  readonly stepTokens: number;
-  private readonly order: EpochOrder;
-
-  constructor(
-    private readonly pairs: readonly EncodedPair[],
-    seed: number,
-    private readonly shape: { batch: number; accum: number; world: World },
-    private consumed = 0,
-  ) {
-    this.order = new EpochOrder(pairs.length, seed);
-    const mean = pairs.reduce((a, p) => a + p.chosen.length + p.rejected.length, 0) / pairs.length;
-    this.stepTokens = Math.round(mean * shape.batch * shape.accum * shape.world.size);
-  }
-
-  nextStep(): PairBatch[] {
-    const { batch, accum, world } = this.shape;
-    const first = this.consumed + world.rank * accum * batch;
-    const out = Array.from({ length: accum }, (_, m) => ({ pairs: Array.from({ length: batch }, (_, i) => this.pairs[this.order.index(first + m * batch + i)]!) }));
-    this.consumed += accum * batch * world.size;
-    return out;
-  }
-
-  position(): number {
-    return this.consumed;
-  }
-}
 
 export async function trainRewardModel(o: RmOptions) {
   const { world } = o;
@@ -88,22 +56,19 @@ export async function trainRewardModel(o: RmOptions) {
   }
   if (train.length === 0) throw new DataError(`${o.data.join(' ')}: no preference pair to train on (${dropped} dropped)`);
 
-  const perStep = settings.batch * world.size;
-  const accum = Math.max(1, Math.round(settings.batchPairs / perStep));
-  settings.steps = o.steps ?? (o.epochs !== undefined ? Math.ceil((o.epochs * train.length) / (accum * perStep)) : settings.steps);
-  if (!(settings.steps >= 1)) throw new DataError('give the run length with --steps N or --epochs N');
-
-  const config = { ...from.config, seqLen: Math.max(from.config.seqLen, settings.maxLen), dropout: settings.dropout };
-  const info = { ...from.info, dropout: config.dropout };
-  const { params, trunk } = fineTuneModel(start, config, 'score', 2 * settings.batch * settings.maxLen, o.freeze);
+  const plan = planSteps('rm', { wanted: settings.batchPairs, batch: settings.batch, examples: train.length, steps: o.steps, epochs: o.epochs, resumedSteps: settings.steps, world, log: o.log });
+  settings.steps = plan.steps;
+  const { config, info, params, trunk } = fineTuneModel(start, settings, 'score', 2 * settings.batch * settings.maxLen, o.freeze);
   const objective = rewardObjective(trunk, { dropout: config.dropout, pooling: settings.pooling, padId });
-  const source = new PairSource(train, seed, { batch: settings.batch, accum, world }, resumed?.position ?? 0);
+  // tokens/s counts the pairs' mean length: pairs are padded per micro-batch, not to a fixed length
+  const meanPair = train.reduce((a, p) => a + p.chosen.length + p.rejected.length, 0) / train.length;
+  const source = new ExampleSource(train, seed, { batch: settings.batch, accum: plan.accum, world }, (pairs: EncodedPair[]) => ({ pairs }), Math.round(meanPair * plan.perStep), resumed?.position ?? 0);
   const valBatches = Array.from({ length: Math.ceil(val.length / settings.batch) }, (_, i) => ({ pairs: val.slice(i * settings.batch, (i + 1) * settings.batch) }));
 
   if (world.rank === 0)
     o.log(
       `rm: ${(parameterCount(config) / 1e6).toFixed(1)}M parameters from ${from.dir} (${from.head === 'score' ? 'a reward model' : 'a new score head'}) on ${k.device} (${k.name}), ${dtype}; ` +
-        `${train.length} pairs, ${val.length} held out, ${dropped} dropped; ${accum * perStep} pairs/step; steps ${resumed?.step ?? 0}→${settings.steps}`,
+        `${train.length} pairs, ${val.length} held out, ${dropped} dropped; ${plan.perStep} pairs/step; steps ${resumed?.step ?? 0}→${settings.steps}`,
     );
   let valAccuracy: number | undefined;
   const result = await fineTuneLoop(start, o, {

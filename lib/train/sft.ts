@@ -6,7 +6,7 @@ import type { ChatFormat } from '../chat/formats.js';
 import { chatMessages } from '../chat/formats.js';
 import { packExamples, type PackedRow } from '../chat/pack.js';
 import { encodeSftExample, type LossPolicy } from '../chat/sft-examples.js';
-import { DataError, UsageError } from '../errors.js';
+import { DataError } from '../errors.js';
 import { objectiveLoss } from '../eval/loss.js';
 import type { Doc } from '../io/types.js';
 import { parameterCount } from '../model/config.js';
@@ -18,11 +18,11 @@ import { encodeChat } from '../tokenizer/chatml.js';
 import { ENDOFTEXT, IM_END } from '../tokenizer/special.js';
 import { Tokenizer } from '../tokenizer/tokenizer.js';
 import { createRandom } from '../util/random.js';
-import { readExamples, splitExamples } from './examples.js';
+import { ExampleSource, readExamples, splitExamples } from './examples.js';
 import { round } from './metrics.js';
 import { nextTokenObjective } from './next-token.js';
-import { packedBatch, PackedRowSource } from './packed-source.js';
-import { fineTuneLoop, fineTuneModel, startFineTune, type FineTuneRun, type FineTuneSettings, type FineTuneStart } from './fine-tune.js';
+import { packedBatch } from './packed-source.js';
+import { fineTuneLoop, fineTuneModel, planSteps, startFineTune, type FineTuneRun, type FineTuneSettings, type FineTuneStart } from './fine-tune.js';
 
 /** What defines a fine-tuning run; trainer_state.json keeps it for --resume. */
 export interface SftSettings extends FineTuneSettings {
@@ -76,24 +76,19 @@ async function fineTune(o: SftOptions, start: FineTuneStart<SftSettings>, settin
   const { train, val } = data;
   if (train.length === 0) throw new DataError(`${o.data.join(' ')}: no conversation to train on (${data.counts.dropped} dropped)`);
 
-  const perStep = settings.batch * world.size;
-  const accum = Math.max(1, Math.round(settings.batchRows / perStep));
-  if (accum * perStep !== settings.batchRows) o.log(`sft: ${settings.batchRows} rows a step is not a multiple of ${perStep} (batch × ranks); using ${accum * perStep}`);
-  settings.steps = o.steps ?? (o.epochs !== undefined ? Math.ceil((o.epochs * train.length) / (accum * perStep)) : settings.steps);
-  if (!(settings.steps >= 1)) throw new UsageError('give the run length with --steps N or --epochs N');
-
-  const config = { ...from.config, seqLen: Math.max(from.config.seqLen, settings.maxLen), dropout: settings.dropout };
-  const info = { ...from.info, dropout: config.dropout };
-  const { params, trunk } = fineTuneModel(start, config, 'lm', settings.batch * settings.maxLen, o.freeze);
+  const plan = planSteps('sft', { wanted: settings.batchRows, batch: settings.batch, examples: train.length, steps: o.steps, epochs: o.epochs, resumedSteps: settings.steps, world, log: o.log });
+  settings.steps = plan.steps;
+  const { config, info, params, trunk } = fineTuneModel(start, settings, 'lm', settings.batch * settings.maxLen, o.freeze);
   const objective = nextTokenObjective(trunk, config.dropout);
-  const source = new PackedRowSource(train, seed, { batch: settings.batch, accum, world }, resumed?.position ?? 0);
+  const stepTokens = plan.perStep * settings.maxLen;
+  const source = new ExampleSource(train, seed, { batch: settings.batch, accum: plan.accum, world }, packedBatch, stepTokens, resumed?.position ?? 0);
   const valBatches = Array.from({ length: Math.ceil(val.length / settings.batch) }, (_, i) => packedBatch(padRows(val.slice(i * settings.batch, (i + 1) * settings.batch), settings.batch)));
 
   if (world.rank === 0)
     o.log(
       `sft: ${(parameterCount(config) / 1e6).toFixed(1)}M parameters from ${from.dir} on ${k.device} (${k.name}), ${dtype}; ` +
         `${data.counts.train} conversations in ${train.length} rows of ${settings.maxLen} (${settings.pack ? 'packed' : 'padded'}; ${data.counts.lossTokens} loss-bearing tokens), ${data.counts.val} held out, ${data.counts.dropped} dropped; ` +
-        `${accum * perStep} rows/step; steps ${resumed?.step ?? 0}→${settings.steps}`,
+        `${plan.perStep} rows/step; steps ${resumed?.step ?? 0}→${settings.steps}`,
     );
   const result = await fineTuneLoop(start, o, {
     params,

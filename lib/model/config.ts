@@ -19,12 +19,17 @@ export interface ModelConfig {
   dropout: number;
   /** Std of the normal init; output projections get initStd / sqrt(2·layers). */
   initStd: number;
+  /**
+   * The LM head is the embedding matrix (HF tie_word_embeddings, as Qwen2-0.5B and 1.5B have):
+   * one tensor, trained by both uses' gradients. Absent means untied.
+   */
+  tieEmbeddings?: boolean;
 }
 
 /** Qwen's vocabulary (151,851 ids) padded to a multiple of 128, as the released models do. */
 export const QWEN_VOCAB = 151_936;
 
-const base = { ropeTheta: 10_000, rmsEps: 1e-6, dropout: 0, initStd: 0.02 };
+const base = { ropeTheta: 10_000, rmsEps: 1e-6, dropout: 0, initStd: 0.02, tieEmbeddings: false };
 
 /**
  * `vocabSize: 0` means "take the data's vocabulary size": tiny stays cheap on the small
@@ -71,16 +76,17 @@ export function checkConfig(c: ModelConfig, dataVocab?: number): void {
     bad(`the data's vocabulary has ${dataVocab} ids but the model only ${c.vocabSize} rows; raise --vocab-size`);
 }
 
-/** Parameters, counting the untied embedding and head. */
+/** Parameters: the embedding and the LM head twice when untied, once when tied. */
 export function parameterCount(c: ModelConfig): number {
   const C = c.hiddenSize, D = headDim(c), kv = c.kvHeads * D;
   const layer = 2 * C + C * C + C + 2 * (C * kv + kv) + C * C + 3 * C * c.intermediateSize;
-  return 2 * c.vocabSize * C + c.layers * layer + C;
+  return (c.tieEmbeddings ? 1 : 2) * c.vocabSize * C + c.layers * layer + C;
 }
 
 /**
  * Training FLOPs per token as PaLM and nanoGPT count them (the accounting behind DESIGN.md's
  * 41% MFU figure): 6 per weight of every matmul, plus 12·layers·T·C for attention scores.
+ * The LM head is a matmul, tied or not; the embedding is a lookup and counts nothing.
  */
 export function flopsPerToken(c: ModelConfig, seqLen: number): number {
   const C = c.hiddenSize, kv = c.kvHeads * headDim(c);

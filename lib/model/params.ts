@@ -15,16 +15,25 @@ export interface ParamSpec {
   /** Weight decay applies to matrices only (not norms, not biases). */
   decay: boolean;
   init: Init;
+  /** Other names this tensor answers to: `lm_head.weight` on a tied embedding. */
+  aliases?: string[];
 }
+
+export const EMBEDDING = 'model.embed_tokens.weight';
+export const LM_HEAD = 'lm_head.weight';
 
 export function layerPrefix(l: number): string {
   return `model.layers.${l}.`;
 }
 
-/** Every parameter in the order Hugging Face lists them, ending with the head's. */
+/**
+ * Every parameter in the order Hugging Face lists them, ending with the head's. A tied LM head is
+ * no parameter of its own: the embedding answers to its name too.
+ */
 export function parameterSpecs(c: ModelConfig, head: HeadKind = 'lm'): ParamSpec[] {
   const C = c.hiddenSize, kv = c.kvHeads * headDim(c), F = c.intermediateSize;
-  const specs: ParamSpec[] = [{ name: 'model.embed_tokens.weight', shape: [c.vocabSize, C], decay: true, init: 'normal' }];
+  const tied = head === 'lm' && c.tieEmbeddings === true;
+  const specs: ParamSpec[] = [{ name: EMBEDDING, shape: [c.vocabSize, C], decay: true, init: 'normal', ...(tied ? { aliases: [LM_HEAD] } : {}) }];
   for (let l = 0; l < c.layers; l++) {
     const p = layerPrefix(l);
     specs.push(
@@ -43,8 +52,14 @@ export function parameterSpecs(c: ModelConfig, head: HeadKind = 'lm'): ParamSpec
     );
   }
   specs.push({ name: 'model.norm.weight', shape: [C], decay: false, init: 'ones' });
-  specs.push(head === 'lm' ? { name: 'lm_head.weight', shape: [c.vocabSize, C], decay: true, init: 'normal' } : { name: 'score.weight', shape: [1, C], decay: true, init: 'normal' });
+  if (head === 'score') specs.push({ name: 'score.weight', shape: [1, C], decay: true, init: 'normal' });
+  else if (!tied) specs.push({ name: LM_HEAD, shape: [c.vocabSize, C], decay: true, init: 'normal' });
   return specs;
+}
+
+/** A parameter's name and its aliases. */
+export function namesOf(spec: ParamSpec): string[] {
+  return [spec.name, ...(spec.aliases ?? [])];
 }
 
 export const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);

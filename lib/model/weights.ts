@@ -3,7 +3,7 @@
 // holds only this; gradients, fp32 masters and AdamW moments belong to the trainer
 // (lib/train/trainable.ts), which writes its updates back into these buffers.
 import type { Backend, DType, Tensor } from '../../kernels/index.js';
-import { layout, numel, type GroupLayout, type ParamSpec, type Placement } from './params.js';
+import { layout, namesOf, numel, type GroupLayout, type ParamSpec, type Placement } from './params.js';
 
 /** Something weights can be assigned to from fp32 host values (loading, initialization). */
 export interface WeightTarget {
@@ -31,7 +31,10 @@ export class Weights implements WeightTarget, WeightSource {
   ) {
     ({ groups: this.groups, placements: this.placements } = layout(specs));
     this.buffers = this.groups.map((g) => k.alloc([g.numel], dtype));
-    for (const p of this.placements) this.views.set(p.spec.name, this.view(this.buffers[p.group]!, p));
+    for (const p of this.placements) {
+      const view = this.view(this.buffers[p.group]!, p);
+      for (const name of namesOf(p.spec)) this.views.set(name, view);
+    }
   }
 
   /** The part of a flat group tensor that holds parameter `p`, in its shape. */
@@ -39,7 +42,7 @@ export class Weights implements WeightTarget, WeightSource {
     return flat.rows(p.offset, p.offset + numel(p.spec.shape)).view(p.spec.shape);
   }
 
-  /** The forward's tensor of a parameter. */
+  /** The forward's tensor of a parameter (by its name or an alias: `lm_head.weight` when tied). */
   w(name: string): Tensor {
     const t = this.views.get(name);
     if (!t) throw new Error(`model: no parameter ${name}`);

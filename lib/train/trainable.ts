@@ -4,7 +4,7 @@
 // them. Frozen parameters get no gradient (the backward skips their weight gradients) and no
 // update; a model that is not trained at all (PPO's reference and reward model) has none of this.
 import type { Backend, Tensor } from '../../kernels/index.js';
-import { numel } from '../model/params.js';
+import { namesOf, numel } from '../model/params.js';
 import type { GradSink } from '../model/trunk.js';
 import type { WeightSource, WeightTarget, Weights } from '../model/weights.js';
 
@@ -29,7 +29,7 @@ export class Trainable implements WeightTarget, WeightSource {
   constructor(
     readonly k: Backend,
     readonly weights: Weights,
-    /** Parameters that stay as they are (by Hugging Face name). */
+    /** Parameters that stay as they are (by Hugging Face name; a tied embedding by either of its names). */
     readonly frozen: (name: string) => boolean = () => false,
   ) {
     const fp32 = weights.dtype === 'f32';
@@ -45,9 +45,13 @@ export class Trainable implements WeightTarget, WeightSource {
     }));
     for (const p of weights.placements) {
       const group = this.groups[p.group]!;
-      this.masters.set(p.spec.name, weights.view(group.master, p));
-      if (frozen(p.spec.name)) continue;
-      this.grads.set(p.spec.name, weights.view(group.grad, p));
+      // A tied embedding's gradient is also the LM head's: both backwards add into the one tensor.
+      const names = namesOf(p.spec);
+      const master = weights.view(group.master, p);
+      for (const name of names) this.masters.set(name, master);
+      if (names.some((name) => frozen(name))) continue;
+      const grad = weights.view(group.grad, p);
+      for (const name of names) this.grads.set(name, grad);
       const end = p.offset + numel(p.spec.shape);
       const last = group.segments[group.segments.length - 1];
       if (last && last[1] === p.offset) last[1] = end;

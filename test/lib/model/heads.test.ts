@@ -13,6 +13,7 @@ import { Weights } from '../../../lib/model/weights.js';
 import { Optimizer } from '../../../lib/train/optimizer.js';
 import { Trainable } from '../../../lib/train/trainable.js';
 import { createRandom } from '../../../lib/util/random.js';
+import { checkAgainstFiniteDifferences } from './finite-differences.js';
 
 const k = openBackend('cpu');
 const small: ModelConfig = { vocabSize: 19, hiddenSize: 16, layers: 2, heads: 4, kvHeads: 2, intermediateSize: 24, seqLen: 8, ropeTheta: 10000, rmsEps: 1e-6, dropout: 0, initStd: 0.3 };
@@ -33,26 +34,6 @@ function tokens(n: number, seed: number): Int32Array {
 const ids = tokens(N, 1);
 const batch = { ids, rows: B, seqLen: T };
 const host = (t: Tensor) => k.download(t) as Float32Array;
-
-/** Central differences of f along the largest entries of `grad` for parameter `name`. */
-function checkAgainstFiniteDifferences(params: Trainable, name: string, f: () => number, what: string): void {
-  const grad = host(params.grad(name)!);
-  const master = params.master(name);
-  const w = host(master);
-  const picks = [...grad.keys()].sort((a, b) => Math.abs(grad[b]!) - Math.abs(grad[a]!)).slice(0, 3);
-  assert.ok(Math.abs(grad[picks[0]!]!) > 1e-4, `${what}: ${name} has a gradient`);
-  for (const i of picks) {
-    const keep = w[i]!, h = 1e-2;
-    const at = (x: number) => {
-      w[i] = x;
-      k.upload(master, w);
-      return f();
-    };
-    const fd = (at(keep + h) - at(keep - h)) / (2 * h);
-    at(keep);
-    assert.ok(Math.abs(fd - grad[i]!) <= 3e-4 + 3e-2 * Math.abs(fd), `${what}: ${name}[${i}] backward ${grad[i]} vs finite difference ${fd}`);
-  }
-}
 
 test('LM head: per-token weights scale each target\'s gradient; all-ones weights are bit-identical to none', () => {
   const { params, trunk } = setup();

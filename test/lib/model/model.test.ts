@@ -12,6 +12,7 @@ import { Trainable } from '../../../lib/train/trainable.js';
 import { readSafetensorsHeader, readTensor } from '../../../lib/model/safetensors.js';
 import { createRandom } from '../../../lib/util/random.js';
 import { tempDir } from '../../helpers/cli.js';
+import { checkAgainstFiniteDifferences } from './finite-differences.js';
 
 const small: ModelConfig = { vocabSize: 23, hiddenSize: 16, layers: 2, heads: 4, kvHeads: 2, intermediateSize: 24, seqLen: 6, ropeTheta: 10000, rmsEps: 1e-6, dropout: 0, initStd: 0.25 };
 const info = { vocab_hash: 'ab'.repeat(32), vocab: 'test', vocab_ids: 23, eot: 22, nfc: true, preset: 'test', dropout: 0, init_std: 0.25 };
@@ -52,27 +53,7 @@ test('whole-model gradients agree with finite differences (tiny model, CPU, fp32
   trunk.backward(hidden, ce.dh!, params.grad);
   assert.ok(base > 2 && base < 5, `initial loss ${base} near ln(23)`);
   const names = ['model.embed_tokens.weight', 'model.layers.0.self_attn.q_proj.weight', 'model.layers.0.self_attn.k_proj.bias', 'model.layers.1.self_attn.v_proj.bias', 'model.layers.0.self_attn.o_proj.weight', 'model.layers.1.input_layernorm.weight', 'model.layers.1.mlp.gate_proj.weight', 'model.layers.0.mlp.up_proj.weight', 'model.layers.1.mlp.down_proj.weight', 'model.norm.weight', 'lm_head.weight'];
-  for (const name of names) {
-    const grad = k.download(params.grad(name)!) as Float32Array;
-    const master = params.master(name);
-    const w = k.download(master) as Float32Array;
-    assert.ok(grad.some((g) => g !== 0), `${name} has a gradient`);
-    // The 3 largest gradient entries: well above fp32 finite-difference noise.
-    const picks = [...grad.keys()].sort((a, b) => Math.abs(grad[b]!) - Math.abs(grad[a]!)).slice(0, 3);
-    for (const i of picks) {
-      const keep = w[i]!, h = 1e-2;
-      w[i] = keep + h;
-      k.upload(master, w);
-      const up = loss();
-      w[i] = keep - h;
-      k.upload(master, w);
-      const down = loss();
-      w[i] = keep;
-      k.upload(master, w);
-      const fd = (up - down) / (2 * h);
-      assert.ok(Math.abs(fd - grad[i]!) <= 2e-4 + 3e-2 * Math.abs(fd), `${name}[${i}]: backward ${grad[i]} vs finite difference ${fd}`);
-    }
-  }
+  for (const name of names) checkAgainstFiniteDifferences(params, name, loss, 'whole model');
 });
 
 test('checkpoint: Qwen2 tensor names and shapes, config.json for transformers, exact round trip', (t) => {

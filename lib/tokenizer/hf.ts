@@ -81,6 +81,22 @@ export function tokenizerJson(vocab: Vocabulary, opts: { nfc?: boolean } = {}): 
   };
 }
 
+/** The end-of-sequence token tokenizer_config.json names, whose id config.json gives: <|im_end|> when there is one. */
+export function eosToken(vocab: Vocabulary): string {
+  return vocab.specials[IM_END] !== undefined ? IM_END : ENDOFTEXT;
+}
+
+/** The ids generation stops at: <|im_end|> (a chat turn's end) and <|endoftext|>, those the vocabulary has. */
+export function stopTokenIds(vocab: Vocabulary): number[] {
+  return [IM_END, ENDOFTEXT].filter((t) => vocab.specials[t] !== undefined).map((t) => vocab.specials[t]!);
+}
+
+/** generation_config.json: what transformers' generate stops at and pads with (as Qwen2-Instruct's). */
+export function generationConfig(vocab: Vocabulary): object {
+  const eot = vocab.specials[ENDOFTEXT]!;
+  return { bos_token_id: eot, eos_token_id: stopTokenIds(vocab), pad_token_id: eot };
+}
+
 export function tokenizerConfig(vocab: Vocabulary, maxLength: number): object {
   const decoder: Record<string, object> = {};
   for (const [content, id] of Object.entries(vocab.specials)) {
@@ -90,7 +106,7 @@ export function tokenizerConfig(vocab: Vocabulary, maxLength: number): object {
     tokenizer_class: 'PreTrainedTokenizerFast',
     added_tokens_decoder: decoder,
     bos_token: null,
-    eos_token: vocab.specials[IM_END] !== undefined ? IM_END : ENDOFTEXT,
+    eos_token: eosToken(vocab),
     pad_token: ENDOFTEXT,
     unk_token: null,
     model_max_length: maxLength,
@@ -99,11 +115,22 @@ export function tokenizerConfig(vocab: Vocabulary, maxLength: number): object {
   };
 }
 
+/** tokenizer.json's text by vocabulary and NFC setting: the merges take ~2 s for Qwen's, and every checkpoint writes it. */
+const jsonTexts = new WeakMap<Vocabulary, Map<boolean, string>>();
+
+function tokenizerJsonText(vocab: Vocabulary, nfc: boolean): string {
+  let texts = jsonTexts.get(vocab);
+  if (!texts) jsonTexts.set(vocab, (texts = new Map()));
+  let text = texts.get(nfc);
+  if (text === undefined) texts.set(nfc, (text = JSON.stringify(tokenizerJson(vocab, { nfc })) + '\n'));
+  return text;
+}
+
 /** Writes tokenizer.json and tokenizer_config.json into `dir`. */
 export function exportHuggingFace(vocab: Vocabulary, dir: string, opts: { nfc?: boolean; maxLength?: number } = {}): string[] {
   mkdirSync(dir, { recursive: true });
   const files = [join(dir, 'tokenizer.json'), join(dir, 'tokenizer_config.json')];
-  writeFileSync(files[0]!, JSON.stringify(tokenizerJson(vocab, opts)) + '\n');
+  writeFileSync(files[0]!, tokenizerJsonText(vocab, opts.nfc !== false));
   writeFileSync(files[1]!, JSON.stringify(tokenizerConfig(vocab, opts.maxLength ?? 32_768), null, 2) + '\n');
   return files;
 }

@@ -5,6 +5,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError, UsageError } from '../errors.js';
 import { PACKAGE_ROOT } from '../version.js';
+import { readTokenizerJson } from './hf-read.js';
 import { QWEN_PATTERN, CL100K_PATTERN } from './pattern.js';
 import { cl100kRanks, qwenBaseTokens, readRankFile } from './ranks.js';
 import { qwenSpecialTokens, ENDOFTEXT } from './special.js';
@@ -18,6 +19,8 @@ export interface Vocabulary {
   pattern: string;
   /** The rank file's text when loaded from one (spares re-serializing it for tiktoken). */
   rankText?: string;
+  /** Whether a Hugging Face tokenizer.json it was read from normalizes to NFC. */
+  nfc?: boolean;
 }
 
 /** The vocabulary loom ships: built by `npm run build:vocab` (scripts/build-vocab.ts). */
@@ -26,13 +29,20 @@ export const DEFAULT_VOCAB_FILE = join(PACKAGE_ROOT, 'vocab', 'loom-151k.tiktoke
 export interface VocabularySpec {
   /**
    * `default` (shipped), `cl100k`, `base` (cl100k without multi-digit tokens: what the default
-   * extends), or a `.tiktoken` file (optionally .gz).
+   * extends), a `.tiktoken` file (optionally .gz), or a Hugging Face `tokenizer.json` (a `.json` file).
    */
   vocab?: string;
   /** JSON `{"<|endoftext|>": id, …}`; default: Qwen's layout after the regular tokens. */
   specialTokens?: string;
   /** Pre-tokenization pattern; default Qwen's (cl100k's for `cl100k`). */
   pattern?: string;
+}
+
+const BUILT_IN = new Set(['default', 'cl100k', 'base']);
+
+/** Whether `name` (a built-in name or a file) can be loaded here. */
+export function vocabularyAvailable(name: string): boolean {
+  return BUILT_IN.has(name) || existsSync(name);
 }
 
 /** Loaded vocabularies by spec and file identity: a run that loads one twice parses it once. */
@@ -60,6 +70,7 @@ function readVocabulary(spec: VocabularySpec): Vocabulary {
   let specials: Record<string, number>;
   let pattern = QWEN_PATTERN;
   let rankText: string | undefined;
+  let nfc: boolean | undefined;
   if (name === 'cl100k') {
     ({ tokens, specials } = cl100kRanks());
     specials = { ...specials };
@@ -67,6 +78,9 @@ function readVocabulary(spec: VocabularySpec): Vocabulary {
   } else if (name === 'base') {
     tokens = qwenBaseTokens();
     specials = qwenSpecialTokens(tokens.length);
+  } else if (name.endsWith('.json')) {
+    if (!existsSync(name)) throw new UsageError(`--vocab: no such file ${name}`);
+    ({ tokens, specials, pattern, nfc } = readTokenizerJson(name));
   } else {
     const file = name === 'default' ? DEFAULT_VOCAB_FILE : name;
     if (!existsSync(file)) {
@@ -78,7 +92,7 @@ function readVocabulary(spec: VocabularySpec): Vocabulary {
   if (spec.specialTokens) specials = readSpecialTokens(spec.specialTokens);
   if (spec.pattern) pattern = spec.pattern;
   checkSpecials(specials, tokens.length, spec.specialTokens ?? name);
-  return { name, tokens, specials, pattern, rankText };
+  return { name, tokens, specials, pattern, rankText, ...(nfc === undefined ? {} : { nfc }) };
 }
 
 function readSpecialTokens(path: string): Record<string, number> {

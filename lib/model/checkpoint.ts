@@ -1,18 +1,27 @@
-// Checkpoint directories (DESIGN.md "Checkpoint"): config.json that transformers loads as
-// Qwen2ForCausalLM (or Qwen2ForSequenceClassification for a scalar head), model.safetensors under
-// Qwen2 names (fp32), the tokenizer files, and whatever the trainer adds for resuming
-// (lib/train/state.ts: optimizer.safetensors, trainer_state.json). A checkpoint is written into
-// DIR.tmp and swapped in by rename, so a crash leaves the old one or the new one, never a mix.
+// Checkpoint directories (DESIGN.md "Checkpoint", docs/checkpoints.md): config.json that
+// transformers loads as Qwen2ForCausalLM (or Qwen2ForSequenceClassification for a scalar head),
+// the weights under Qwen2 names (model.safetensors, or shards with model.safetensors.index.json;
+// fp32 or bf16), the tokenizer the model reads (tokenizer.json, tokenizer_config.json) with
+// generation_config.json, and whatever the trainer adds for resuming (lib/train/state.ts:
+// optimizer.safetensors, trainer_state.json). Plain Hugging Face Qwen2 directories are read too;
+// what loom does not compute (rope scaling, sliding windows) is refused. A checkpoint is written
+// into DIR.tmp and swapped in by rename, so a crash leaves the old one or the new one, never a mix.
 import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { DType } from '../../kernels/index.js';
 import { DataError } from '../errors.js';
+import { eosToken, exportHuggingFace, generationConfig } from '../tokenizer/hf.js';
+import { ENDOFTEXT } from '../tokenizer/special.js';
+import { loadVocabulary, vocabularyAvailable, vocabularyHash, vocabularySize, type Vocabulary } from '../tokenizer/vocabulary.js';
 import { checkConfig, type ModelConfig } from './config.js';
-import type { HeadKind } from './params.js';
-import { readSafetensorsHeader, readTensor, writeSafetensors, type TensorSource } from './safetensors.js';
+import { LM_HEAD, type HeadKind } from './params.js';
+import { isModelTensorFile, openModelTensors, writeModelTensors, type TensorSource } from './safetensors.js';
 import type { WeightSource, WeightTarget } from './weights.js';
 
 export const CONFIG_FILE = 'config.json';
-export const MODEL_FILE = 'model.safetensors';
+export { MODEL_FILE, MODEL_INDEX_FILE } from './safetensors.js';
+export const GENERATION_FILE = 'generation_config.json';
+export const TOKENIZER_FILE = 'tokenizer.json';
 
 /** What the loom side of config.json records beside the Hugging Face fields. */
 export interface LoomModelInfo {
@@ -32,7 +41,15 @@ export interface LoomModelInfo {
 
 const ARCHITECTURES: Record<HeadKind, string> = { lm: 'Qwen2ForCausalLM', score: 'Qwen2ForSequenceClassification' };
 
-export function huggingFaceConfig(c: ModelConfig, info: LoomModelInfo, head: HeadKind = 'lm'): Record<string, unknown> {
+export interface ConfigExtras {
+  /** The tokenizer written beside it: config.json's eos_token_id is then the one tokenizer_config.json names. */
+  vocab?: Vocabulary | null;
+  /** How the weights are stored (torch_dtype). */
+  dtype?: DType;
+}
+
+export function huggingFaceConfig(c: ModelConfig, info: LoomModelInfo, head: HeadKind = 'lm', extras: ConfigExtras = {}): Record<string, unknown> {
+  const vocab = extras.vocab;
   return {
     architectures: [ARCHITECTURES[head]],
     ...(head === 'score' ? { num_labels: 1, pad_token_id: info.eot } : {}),
@@ -45,30 +62,36 @@ export function huggingFaceConfig(c: ModelConfig, info: LoomModelInfo, head: Hea
     num_key_value_heads: c.kvHeads,
     max_position_embeddings: c.seqLen,
     rope_theta: c.ropeTheta,
+    rope_scaling: null,
     rms_norm_eps: c.rmsEps,
     hidden_act: 'silu',
-    tie_word_embeddings: false,
+    tie_word_embeddings: c.tieEmbeddings === true,
     use_sliding_window: false,
     sliding_window: null,
     max_window_layers: c.layers,
     attention_dropout: 0,
     initializer_range: c.initStd,
     bos_token_id: info.eot,
-    eos_token_id: info.eot,
+    eos_token_id: vocab ? vocab.specials[eosToken(vocab)] : info.eot,
     use_cache: true,
-    torch_dtype: 'float32',
+    torch_dtype: extras.dtype === 'bf16' ? 'bfloat16' : 'float32',
     loom: info,
   };
 }
 
-function fromHuggingFace(json: Record<string, unknown>, path: string): { config: ModelConfig; info: LoomModelInfo; head: HeadKind } {
+/**
+ * config.json's model, refusing what loom would otherwise compute differently: rope scaling,
+ * sliding-window attention, another activation. `tokenizer` is the checkpoint's own tokenizer.json,
+ * which fills in what a Hugging Face config without loom's block lacks.
+ */
+function fromHuggingFace(json: Record<string, unknown>, path: string, tokenizer: string | undefined): { config: ModelConfig; info: LoomModelInfo; head: HeadKind } {
   const num = (key: string, fallback?: number) => {
     const v = json[key] ?? fallback;
     if (typeof v !== 'number') throw new DataError(`${path}: ${key} is missing or not a number`);
     return v;
   };
   if (json.model_type !== 'qwen2') throw new DataError(`${path}: model_type ${JSON.stringify(json.model_type)}; loom reads qwen2 checkpoints`);
-  if (json.tie_word_embeddings === true) throw new DataError(`${path}: tied embeddings are not supported (Qwen's head is untied)`);
+  refuseUnsupported(json, path);
   const loom = (json.loom ?? {}) as Partial<LoomModelInfo>;
   const config: ModelConfig = {
     vocabSize: num('vocab_size'),
@@ -78,25 +101,63 @@ function fromHuggingFace(json: Record<string, unknown>, path: string): { config:
     kvHeads: num('num_key_value_heads', num('num_attention_heads')),
     intermediateSize: num('intermediate_size'),
     seqLen: num('max_position_embeddings'),
-    ropeTheta: num('rope_theta', 10_000),
+    ropeTheta: ropeTheta(json, path),
     rmsEps: num('rms_norm_eps', 1e-6),
     dropout: loom.dropout ?? 0,
     initStd: num('initializer_range', 0.02),
+    tieEmbeddings: json.tie_word_embeddings === true,
   };
   checkConfig(config);
-  const info: LoomModelInfo = {
-    vocab_hash: loom.vocab_hash ?? '',
-    vocab: loom.vocab ?? '',
-    vocab_ids: loom.vocab_ids ?? config.vocabSize,
-    eot: loom.eot ?? num('eos_token_id', 0),
-    nfc: loom.nfc ?? true, // checkpoints from before the field: tokenize's default
-    preset: loom.preset,
-    dropout: config.dropout,
-    init_std: config.initStd,
-  };
+  const vocab = json.loom ? undefined : tokenizer && loadVocabulary({ vocab: tokenizer });
+  const info: LoomModelInfo = vocab
+    ? // a Hugging Face checkpoint: its tokenizer.json is its vocabulary
+      { vocab_hash: vocabularyHash(vocab), vocab: tokenizer!, vocab_ids: vocabularySize(vocab), eot: vocab.specials[ENDOFTEXT]!, nfc: vocab.nfc ?? false, dropout: 0, init_std: config.initStd }
+    : {
+        vocab_hash: loom.vocab_hash ?? '',
+        // moved away from a vocabulary file it names: the copy inside it
+        vocab: tokenizer && loom.vocab !== undefined && !vocabularyAvailable(loom.vocab) ? tokenizer : (loom.vocab ?? ''),
+        vocab_ids: loom.vocab_ids ?? config.vocabSize,
+        eot: loom.eot ?? (typeof json.bos_token_id === 'number' ? json.bos_token_id : eosIds(json.eos_token_id, path, 'eos_token_id')[0]!),
+        nfc: loom.nfc ?? true, // checkpoints from before the field: tokenize's default
+        preset: loom.preset,
+        dropout: config.dropout,
+        init_std: config.initStd,
+      };
   const architectures = Array.isArray(json.architectures) ? json.architectures : [];
   const head: HeadKind = architectures.includes(ARCHITECTURES.score) ? 'score' : 'lm';
   return { config, info, head };
+}
+
+/** Fields whose non-default values change the model's computation in ways loom does not implement. */
+function refuseUnsupported(json: Record<string, unknown>, path: string): void {
+  const refuse = (field: string, why: string) => {
+    throw new DataError(`${path}: ${field} ${why}; loom does not implement it, and running without it would give other outputs`);
+  };
+  if (json.rope_scaling !== null && json.rope_scaling !== undefined && ropeType(json.rope_scaling) !== 'default') refuse('rope_scaling', `is ${JSON.stringify(json.rope_scaling)}`);
+  if (json.rope_parameters !== undefined && ropeType(json.rope_parameters) !== 'default') refuse('rope_parameters', `is ${JSON.stringify(json.rope_parameters)}`);
+  if (json.use_sliding_window === true) refuse('use_sliding_window', `is true (sliding_window ${JSON.stringify(json.sliding_window)})`);
+  if (Array.isArray(json.layer_types) && json.layer_types.some((t) => t !== 'full_attention')) refuse('layer_types', 'has sliding-window layers');
+  if (json.hidden_act !== undefined && json.hidden_act !== 'silu') refuse('hidden_act', `is ${JSON.stringify(json.hidden_act)}, not silu`);
+}
+
+/** rope_scaling's or rope_parameters' type (transformers 5 writes {"rope_type": "default", "rope_theta"} for none). */
+function ropeType(value: unknown): unknown {
+  const v = value as { rope_type?: unknown; type?: unknown } | null;
+  return v && typeof v === 'object' ? (v.rope_type ?? v.type ?? 'default') : value;
+}
+
+/** rope_theta, top-level or inside transformers 5's rope_parameters; 10,000 when neither gives it. */
+function ropeTheta(json: Record<string, unknown>, path: string): number {
+  const theta = json.rope_theta ?? (json.rope_parameters as { rope_theta?: unknown } | undefined)?.rope_theta ?? 10_000;
+  if (typeof theta !== 'number' || !(theta > 0)) throw new DataError(`${path}: rope_theta is ${JSON.stringify(theta)}, not a positive number`);
+  return theta;
+}
+
+/** An eos_token_id field: one id or a list of them. */
+function eosIds(value: unknown, path: string, field: string): number[] {
+  const ids = Array.isArray(value) ? value : [value];
+  if (ids.length === 0 || !ids.every((id) => Number.isInteger(id) && id >= 0)) throw new DataError(`${path}: ${field} is ${JSON.stringify(value)}, not a token id or a list of them`);
+  return ids as number[];
 }
 
 /** The directory a checkpoint lives in, falling back to DIR.old left by a crash mid-swap. */
@@ -108,9 +169,18 @@ export function checkpointDir(dir: string): string {
 
 export interface SaveOptions {
   head?: HeadKind;
+  /**
+   * The tokenizer the checkpoint carries (tokenizer.json, tokenizer_config.json); by default the
+   * vocabulary `info` names, when it can be loaded; null: none.
+   */
+  vocab?: Vocabulary | null;
+  /** How the weights are stored: fp32 (default) or bf16 (half the bytes; rounded to nearest even). */
+  dtype?: DType;
+  /** Shards of at most this many bytes with model.safetensors.index.json, instead of one file. */
+  maxShardBytes?: number;
   /** Files the trainer adds (optimizer state, trainer_state.json): written into the temporary directory. */
   training?: (dir: string) => void;
-  /** Writes extra files (the tokenizer) into the temporary directory. */
+  /** Writes extra files into the temporary directory. */
   extra?: (dir: string) => void;
 }
 
@@ -118,8 +188,15 @@ export function saveCheckpoint(dir: string, weights: WeightSource, config: Model
   const tmp = `${dir}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  writeFileSync(join(tmp, CONFIG_FILE), JSON.stringify(huggingFaceConfig(config, info, opts.head), null, 2) + '\n');
-  writeSafetensors(join(tmp, MODEL_FILE), weights.specs.map((spec): TensorSource => ({ name: spec.name, shape: spec.shape, data: () => weights.values(spec.name) })));
+  const vocab = opts.vocab === undefined ? infoVocabulary(info) : opts.vocab;
+  writeJson(join(tmp, CONFIG_FILE), huggingFaceConfig(config, info, opts.head, { vocab, dtype: opts.dtype }));
+  writeJson(join(tmp, GENERATION_FILE), vocab ? generationConfig(vocab) : { bos_token_id: info.eot, eos_token_id: [info.eot], pad_token_id: info.eot });
+  if (vocab) exportHuggingFace(vocab, tmp, { nfc: info.nfc, maxLength: config.seqLen });
+  writeModelTensors(
+    tmp,
+    weights.specs.map((spec): TensorSource => ({ name: spec.name, shape: spec.shape, data: () => weights.values(spec.name) })),
+    { dtype: opts.dtype === 'bf16' ? 'BF16' : 'F32', maxShardBytes: opts.maxShardBytes },
+  );
   opts.training?.(tmp);
   opts.extra?.(tmp);
   mkdirSync(dirname(dir), { recursive: true });
@@ -138,8 +215,12 @@ export function saveCheckpoint(dir: string, weights: WeightSource, config: Model
   rmSync(old, { recursive: true, force: true });
 }
 
+function writeJson(path: string, value: unknown): void {
+  writeFileSync(path, JSON.stringify(value, null, 2) + '\n');
+}
+
 /** What a checkpoint writes itself: never carried over from the previous one. */
-const OWN_FILES = new Set([CONFIG_FILE, MODEL_FILE, 'optimizer.safetensors', 'trainer_state.json']);
+const OWN_FILES = new Set([CONFIG_FILE, GENERATION_FILE, 'optimizer.safetensors', 'trainer_state.json']);
 
 /**
  * Files in DIR (or DIR.old, after a crash) that are not the checkpoint's, such as a --metrics file
@@ -149,7 +230,7 @@ const OWN_FILES = new Set([CONFIG_FILE, MODEL_FILE, 'optimizer.safetensors', 'tr
 function carryOtherFiles(dirs: string[], tmp: string): void {
   for (const dir of dirs.filter((d) => existsSync(d))) {
     for (const name of readdirSync(dir)) {
-      if (OWN_FILES.has(name) || existsSync(join(tmp, name))) continue;
+      if (OWN_FILES.has(name) || isModelTensorFile(name) || existsSync(join(tmp, name))) continue;
       try {
         linkSync(join(dir, name), join(tmp, name));
       } catch {
@@ -164,35 +245,84 @@ export interface LoadedCheckpoint {
   config: ModelConfig;
   info: LoomModelInfo;
   head: HeadKind;
+  /** The ids generation stops at by default: generation_config.json's eos_token_id, else config.json's. */
+  eosIds: number[];
+  /** The checkpoint's own tokenizer.json, when it has one. */
+  tokenizerFile?: string;
 }
 
-/** Reads config.json of a checkpoint. */
+/** Reads config.json of a checkpoint (and generation_config.json and tokenizer.json when it has them). */
 export function readCheckpoint(dir: string): LoadedCheckpoint {
   const real = checkpointDir(dir);
   const path = join(real, CONFIG_FILE);
-  let json: Record<string, unknown>;
+  const json = readJson(path);
+  const tokenizerFile = existsSync(join(real, TOKENIZER_FILE)) ? join(real, TOKENIZER_FILE) : undefined;
+  const model = fromHuggingFace(json, path, tokenizerFile);
+  const generationPath = join(real, GENERATION_FILE);
+  const generation = existsSync(generationPath) ? readJson(generationPath) : {};
+  const eos = generation.eos_token_id !== undefined && generation.eos_token_id !== null
+    ? eosIds(generation.eos_token_id, generationPath, 'eos_token_id')
+    : json.eos_token_id !== undefined && json.eos_token_id !== null ? eosIds(json.eos_token_id, path, 'eos_token_id') : [model.info.eot];
+  return { dir: real, ...model, eosIds: eos, ...(tokenizerFile ? { tokenizerFile } : {}) };
+}
+
+function readJson(path: string): Record<string, unknown> {
+  let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
     throw new DataError(`${path}: unreadable: ${(err as Error).message}`);
   }
-  return { dir: real, ...fromHuggingFace(json, path) };
+  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new DataError(`${path}: not a JSON object`);
+  return json as Record<string, unknown>;
 }
 
 /**
- * Loads the weights (any dtype in the file) into `target`; checks every name and shape. A tensor
- * the file lacks is taken from `fresh` when given there (a new head on a trained trunk), else refused.
+ * The vocabulary a checkpoint's text is encoded with: its own tokenizer.json when it has one
+ * (so a moved checkpoint keeps working; pass the checkpoint, not only its info), else the one
+ * config.json's loom.vocab names; refused when it is not the vocabulary the model was trained on
+ * (loom.vocab_hash).
+ */
+export function checkpointVocabulary(from: LoadedCheckpoint | LoomModelInfo): Vocabulary {
+  const info = 'info' in from ? from.info : from;
+  const source = ('info' in from ? from.tokenizerFile : undefined) ?? info.vocab;
+  if (!source) throw new DataError(`${'dir' in from ? from.dir : 'the checkpoint'}: no ${TOKENIZER_FILE} and no loom vocabulary in ${CONFIG_FILE}; nothing to encode text with`);
+  let vocab: Vocabulary;
+  try {
+    vocab = loadVocabulary({ vocab: source });
+  } catch (err) {
+    throw new DataError(`the checkpoint's vocabulary '${source}' cannot be loaded to encode text: ${(err as Error).message}`);
+  }
+  const actual = vocabularyHash(vocab);
+  if (info.vocab_hash && actual !== info.vocab_hash)
+    throw new DataError(`vocabulary '${source}' is not the one the checkpoint was trained on (hash ${actual.slice(0, 12)}…, expected ${info.vocab_hash.slice(0, 12)}…)`);
+  return vocab;
+}
+
+/** The vocabulary `info` names, or null where it cannot be loaded or has changed (a checkpoint is then saved without a tokenizer). */
+function infoVocabulary(info: LoomModelInfo): Vocabulary | null {
+  try {
+    return checkpointVocabulary(info);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Loads the weights (any dtype in the file, one file or shards) into `target`; checks every name
+ * and shape. A tensor the file lacks is taken from `fresh` when given there (a new head on a
+ * trained trunk), else refused.
  */
 export function loadWeights(dir: string, target: WeightTarget, fresh: ReadonlyMap<string, Float32Array> = new Map()): void {
-  const file = readSafetensorsHeader(join(dir, MODEL_FILE));
+  const file = openModelTensors(dir);
   for (const spec of target.specs) {
-    const info = file.tensors.get(spec.name);
+    const info = file.info(spec.name);
     if (!info && fresh.has(spec.name)) continue;
-    if (!info) throw new DataError(`${file.path}: missing tensor ${spec.name}`);
+    if (!info) throw new DataError(`${file.path}: missing tensor ${spec.name}${spec.name === LM_HEAD ? ` (a tied model says tie_word_embeddings: true in ${CONFIG_FILE})` : ''}`);
     if (info.shape.join() !== spec.shape.join()) throw new DataError(`${file.path}: ${spec.name} has shape [${info.shape}], the model needs [${spec.shape}]`);
   }
   // one tensor in host memory at a time
   target.assign((function* () {
-    for (const spec of target.specs) yield [spec.name, file.tensors.has(spec.name) ? readTensor(file, spec.name) : fresh.get(spec.name)!] as [string, Float32Array];
+    for (const spec of target.specs) yield [spec.name, file.info(spec.name) ? file.read(spec.name) : fresh.get(spec.name)!] as [string, Float32Array];
   })());
 }

@@ -23,7 +23,7 @@ const DATA_FILE_NAME = /^\S+\.(jsonl|ndjson|json|txt)(\.gz|\.zst)?$/i;
 export function splitPromptWords(words: readonly string[]): { prompts: string[] } | { inputs: string[] } {
   const isInput = (word: string) => word === '-' || DATA_FILE_NAME.test(word) || existsSync(word);
   const inputs = words.filter(isInput);
-  if (inputs.length === 0) return { prompts: [...words] };
+  if (inputs.length === 0 && words.length > 0) return { prompts: [...words] };
   if (inputs.length < words.length) throw new UsageError(`give prompts or input files, not both (${JSON.stringify(inputs[0])} is a file, ${JSON.stringify(words.find((w) => !isInput(w)))} a prompt)`);
   return { inputs: [...words] };
 }

@@ -33,6 +33,7 @@ test('the words after the checkpoint are prompts, unless they are inputs', (t) =
   writeFileSync(file, '{"prompt":"x"}\n');
   assert.deepEqual(splitPromptWords(['What is 2*3?', 'Tell me a story']), { prompts: ['What is 2*3?', 'Tell me a story'] });
   assert.deepEqual(splitPromptWords([file, '-']), { inputs: [file, '-'] }, 'an existing path, and -');
+  assert.deepEqual(splitPromptWords([]), { inputs: [] }, 'none: stdin');
   assert.deepEqual(splitPromptWords(['missing.jsonl', 'data/*.jsonl.gz']), { inputs: ['missing.jsonl', 'data/*.jsonl.gz'] }, 'data file names, so a missing one is an error, not a prompt');
   assert.deepEqual(splitPromptWords(['see notes.txt please']), { prompts: ['see notes.txt please'] }, 'a sentence that ends in a file name is a prompt');
   assert.throws(() => splitPromptWords(['Hello', file]), (err: unknown) => err instanceof UsageError && /give prompts or input files, not both/.test(err.message));

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../../helpers/cli.js';
-import { byteToUnicode, exportHuggingFace, mergesOf } from '../../../lib/tokenizer/hf.js';
+import { byteToUnicode, eosToken, exportHuggingFace, generationConfig, mergesOf, stopTokenIds, tokenizerConfig } from '../../../lib/tokenizer/hf.js';
+import { loadVocabulary } from '../../../lib/tokenizer/vocabulary.js';
 import { forEachPiece, toJsRegExp } from '../../../lib/tokenizer/pattern.js';
 import { Tokenizer } from '../../../lib/tokenizer/tokenizer.js';
 import { brownParagraphs, chineseSentences } from './helpers.js';
@@ -70,4 +71,14 @@ test('export writes tokenizer.json (NFC, Qwen split regex, byte-level BPE) and t
   const config = JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8'));
   assert.equal(config.tokenizer_class, 'PreTrainedTokenizerFast');
   assert.match(config.chat_template, /<\|im_start\|>/);
+});
+
+test('end of sequence: tokenizer_config.json\'s eos_token, generation_config.json\'s stop ids (<|im_end|> when there is one)', () => {
+  const ids = tokenizer.vocab.specials;
+  assert.equal(eosToken(tokenizer.vocab), '<|im_end|>');
+  assert.deepEqual(generationConfig(tokenizer.vocab), { bos_token_id: ids['<|endoftext|>'], eos_token_id: [ids['<|im_end|>'], ids['<|endoftext|>']], pad_token_id: ids['<|endoftext|>'] });
+  const cl100k = loadVocabulary({ vocab: 'cl100k' });
+  assert.equal(eosToken(cl100k), '<|endoftext|>');
+  assert.deepEqual(stopTokenIds(cl100k), [100_257], 'no <|im_end|> in cl100k');
+  assert.equal((tokenizerConfig(cl100k, 8) as { eos_token: string }).eos_token, '<|endoftext|>');
 });

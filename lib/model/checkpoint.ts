@@ -133,8 +133,8 @@ function refuseUnsupported(json: Record<string, unknown>, path: string): void {
   const refuse = (field: string, why: string) => {
     throw new DataError(`${path}: ${field} ${why}; loom does not implement it, and running without it would give other outputs`);
   };
-  if (json.rope_scaling !== null && json.rope_scaling !== undefined && ropeType(json.rope_scaling) !== 'default') refuse('rope_scaling', `is ${JSON.stringify(json.rope_scaling)}`);
-  if (json.rope_parameters !== undefined && ropeType(json.rope_parameters) !== 'default') refuse('rope_parameters', `is ${JSON.stringify(json.rope_parameters)}`);
+  for (const field of ['rope_scaling', 'rope_parameters'])
+    if (json[field] !== null && json[field] !== undefined && ropeType(json[field]) !== 'default') refuse(field, `is ${JSON.stringify(json[field])}`);
   if (json.use_sliding_window === true) refuse('use_sliding_window', `is true (sliding_window ${JSON.stringify(json.sliding_window)})`);
   if (Array.isArray(json.layer_types) && json.layer_types.some((t) => t !== 'full_attention')) refuse('layer_types', 'has sliding-window layers');
   if (json.hidden_act !== undefined && json.hidden_act !== 'silu') refuse('hidden_act', `is ${JSON.stringify(json.hidden_act)}, not silu`);

@@ -130,6 +130,7 @@ test('config.json: rope_theta honoured, eos as one id or a list, and what loom c
   };
   assert.equal(readCheckpoint(variant('theta', (j) => (j.rope_theta = 5e5))).config.ropeTheta, 5e5);
   assert.equal(readCheckpoint(variant('v5', (j) => (delete j.rope_theta, (j.rope_parameters = { rope_type: 'default', rope_theta: 2e6 })))).config.ropeTheta, 2e6, 'transformers 5 layout');
+  assert.equal(readCheckpoint(variant('nulls', (j) => ((j.rope_scaling = null), (j.rope_parameters = null)))).config.ropeTheta, 1e6);
   assert.deepEqual(readCheckpoint(variant('eos-list', (j) => (j.eos_token_id = [IM_END, ENDOFTEXT]))).eosIds, [IM_END, ENDOFTEXT]);
   assert.deepEqual(readCheckpoint(variant('eos-int', (j) => (j.eos_token_id = IM_END))).eosIds, [IM_END]);
   assert.equal(readCheckpoint(variant('window-off', (j) => ((j.use_sliding_window = false), (j.sliding_window = 4096)))).config.layers, 2, 'a window that is off is no window');

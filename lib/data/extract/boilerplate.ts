@@ -12,6 +12,8 @@ export interface Element extends TextNode {
   parentElement: Element | null;
   nextElementSibling: Element | null;
   remove(): void;
+  replaceWith(...nodes: TextNode[]): void;
+  closest(selector: string): Element | null;
   contains(node: unknown): boolean;
   querySelector(selector: string): Element | null;
   querySelectorAll(selector: string): ArrayLike<Element>;
@@ -41,7 +43,12 @@ const BOILERPLATE = words('nav|navbar|navigation|menu|menubar|breadcrumbs?|foote
 // Stems that mark furniture wherever they appear in a class or id (`postfooter`, `relatedArticles`,
 // `shariff`, `mainmenu`), as trafilatura matches them.
 const BOILERPLATE_STEMS = /footer|related|social|sharing|sharebar|share-|-share|shariff|sidebar|breadcrumb|newsletter|widget|navbar|navigation|subnav|mainmenu|menu-|-menu|cookie|tagcloud|tag-?list|taglist|outbrain|taboola|most-?popular|most-?read|posts?-?list|list-?posts|more-?(posts|articles|stories|news)|similar-?(posts|articles)/i;
-export const COOKIE = /cookie|consent|gdpr|cmp-|onetrust|cc-window|privacy-?banner/i;
+// `cmp` is a consent management platform's box (`cmp-banner`, `cmpbox`), but Adobe's core
+// components name every block `cmp-…` (`cmp-container`, `cmp-text`): only the consent kinds count.
+export const COOKIE = /cookie|consent|gdpr|cmp-?(box|banner|dialog|popup|modal|wrapper|overlay)|(^|\s)cmp($|\s)|onetrust|cc-window|privacy-?banner/i;
+// Boxes drawn over the page or pushed into it: pop-ups, modals, newsletter and paywall prompts.
+// They can hold more text than one forum post or product blurb, and Readability then picks them.
+export const OVERLAY = /(^|[\s_-])(pop-?up|modal|overlay|lightbox|interstitial)s?($|[\s_-])|newsletter|paywall|subscribe-?(box|form|modal|prompt|wall)|signup-?(box|form|modal)|exit-?intent/i;
 const COMMENTS = words('comments?|comment-?list|commentlist|disqus|discussion|respond|replies|reply');
 const BOILERPLATE_TAGS = new Set(['nav', 'footer', 'aside', 'form', 'menu', 'dialog']);
 const BOILERPLATE_ROLES = /^(navigation|banner|contentinfo|complementary|search|dialog|alertdialog|menu|menubar)$/i;
@@ -208,6 +215,11 @@ export interface FurnitureOptions {
   keepComments: boolean;
   /** Also drop short link lists (--favor precision). */
   linkLists: boolean;
+  /**
+   * Read short blocks' words and links (teaser, dateline, byline lines, link density). Off for
+   * the text of a listing page, whose items are short blocks made of a linked title.
+   */
+  shortBlocks: boolean;
   /** Length of the text the element is part of (the page, the article). */
   scopeLength: number;
 }
@@ -224,7 +236,7 @@ export function isFurniture(el: Element, opts: FurnitureOptions): boolean {
   if (!boilerplate && !SHORT_BLOCK_TAGS.has(name)) return false;
   const raw = el.textContent ?? '';
   if (boilerplate && raw.length <= MAX_FURNITURE_SHARE * opts.scopeLength) return true;
-  if (raw.length > SHORT_BLOCK_RAW_CHARS) return false;
+  if (!opts.shortBlocks || raw.length > SHORT_BLOCK_RAW_CHARS) return false;
   const text = squash(raw);
   if (text.length === 0 || text.length > SHORT_BLOCK_CHARS) return false;
   if (LINE_TAGS.has(name) && (isTeaserLine(text) || isDateLine(text) || isBylineLine(text) || isCopyrightLine(text) || isLegalLine(text))) return true;

@@ -6,7 +6,7 @@
 // trades recall for precision, as trafilatura's switches do.
 import { Readability } from '@mozilla/readability';
 import { parseHTML } from 'linkedom';
-import { COOKIE, MAX_FURNITURE_SHARE, WRAPPERS, isArticleFurniture, isBoilerplate, isComments, isDialog, isFurniture, isHidden, marks, type Element, type Root } from './boilerplate.js';
+import { COOKIE, MAX_FURNITURE_SHARE, OVERLAY, WRAPPERS, isArticleFurniture, isBoilerplate, isComments, isDialog, isFurniture, isHidden, marks, type Element, type Root } from './boilerplate.js';
 import { findLead, findMainContainer } from './container.js';
 import { elementText, type TextNode } from './html-text.js';
 
@@ -22,10 +22,19 @@ export interface MainContent {
   title?: string;
   date?: string;
   /** Which pass produced the text. */
-  method: 'readability' | 'container' | 'fallback' | 'deep-fallback' | 'whole-page';
+  method: 'readability' | 'container' | 'fallback' | 'items' | 'deep-fallback' | 'whole-page';
 }
 
 const DATE_META = ['article:published_time', 'og:published_time', 'datePublished', 'date', 'dc.date', 'DC.date.issued', 'pubdate', 'publish-date', 'sailthru.date', 'parsely-pub-date'];
+
+/**
+ * Whether `el` holds most of the page's `<main>` or `<article>`: such an element, hidden or
+ * named like a banner, is the content a script reveals (a store's password gate, a fade-in).
+ */
+function holdsMainContent(el: Element): boolean {
+  const scope = el.closest('main,article,[role="main"]');
+  return scope !== null && scope !== el && (el.textContent ?? '').length > 0.5 * (scope.textContent ?? '').length;
+}
 
 /**
  * Removes what no extraction pass should ever see: scripts, hidden elements, cookie banners and
@@ -36,8 +45,8 @@ function removeNoise(document: Root, keepComments: boolean, isSmall: (el: Elemen
   const comments: Element[] = [];
   for (const el of Array.from(document.querySelectorAll('[id],[class],[style],[hidden],[aria-hidden],[role]'))) {
     if (WRAPPERS.has(el.localName ?? '')) continue;
-    if (isHidden(el) || COOKIE.test(marks(el)) || isDialog(el)) {
-      if (isSmall(el)) el.remove();
+    if (isHidden(el) || COOKIE.test(marks(el)) || OVERLAY.test(marks(el)) || isDialog(el)) {
+      if (isSmall(el) && !holdsMainContent(el)) el.remove();
     } else if (isComments(el) && isSmall(el) && !comments.some((outer) => outer.contains(el))) comments.push(el);
   }
   if (keepComments) return comments;
@@ -81,6 +90,10 @@ const RECALL_SHARE: Record<Favor, number> = { precision: 0, balanced: 0.25, reca
 // container's (trafilatura prefers its own extraction in the same case).
 const CONTAINER_SHARE = 0.5;
 const MAX_READABILITY_DEPTH = 1000;
+// The chosen text is not the page's main content when it is below this share of the pruned page
+// (or of the page read as a list of items): Readability or the container settled on one block
+// of a page made of many (posts, sections, items).
+const PAGE_SHARE = 0.3;
 
 /**
  * Which candidate's text to keep: Readability's, the marked main container's, or the pruned
@@ -88,12 +101,29 @@ const MAX_READABILITY_DEPTH = 1000;
  * much less than the container holds; the pruned page is the last resort. --favor precision
  * leaves Readability's answer only when it is empty.
  */
-function chooseCandidate(readable: number, container: number, page: number, favor: Favor): 'readability' | 'container' | 'fallback' {
+// A page that says it is an article (Open Graph type, schema.org type): its main text is one
+// block, and the rules for pages made of many blocks stay off. TechArticle (documentation) is not
+// counted: documentation pages are often made of many sections.
+const DECLARED_ARTICLE = /<meta[^>]+(property|name)=["']og:type["'][^>]+content=["']article|<meta[^>]+content=["']article["'][^>]+(property|name)=["']og:type["']|"@type"\s*:\s*\[?\s*"(Article|NewsArticle|BlogPosting|Report|ScholarlyArticle|OpinionNewsArticle|AnalysisNewsArticle|ReportageNewsArticle|LiveBlogPosting)"/i;
+
+export function declaresArticle(html: string): boolean {
+  return DECLARED_ARTICLE.test(html);
+}
+
+function chooseCandidate(readable: number, container: number, page: number, items: number, article: boolean, favor: Favor): 'readability' | 'container' | 'fallback' | 'items' {
   const alternative = container >= MIN_READABILITY_CHARS ? 'container' : page > 0 ? 'fallback' : 'readability';
   if (favor === 'precision') return readable === 0 ? alternative : 'readability';
-  if (readable < MIN_READABILITY_CHARS || readable < RECALL_SHARE[favor] * page) return alternative;
-  if (container >= MIN_READABILITY_CHARS && readable < CONTAINER_SHARE * container) return 'container';
-  return 'readability';
+  let choice: 'readability' | 'container' | 'fallback' = 'readability';
+  if (readable < MIN_READABILITY_CHARS || readable < RECALL_SHARE[favor] * page) choice = alternative;
+  else if (container >= MIN_READABILITY_CHARS && readable < CONTAINER_SHARE * container) choice = 'container';
+  if (article) return choice;
+  const chosen = choice === 'readability' ? readable : choice === 'container' ? container : page;
+  // A page that is not one article: one post of a thread, one section of a service page, one
+  // block of a product page is all that Readability or the container found.
+  if (chosen < PAGE_SHARE * page) return 'fallback';
+  // A listing: the main text is a small part of the page once its items are counted.
+  if (chosen < PAGE_SHARE * items) return 'items';
+  return choice;
 }
 
 const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
@@ -109,9 +139,36 @@ function exceedsDepth(root: TextNode, limit: number): boolean {
   return false;
 }
 
+// `<![CDATA[` outside a script: a browser reads it as a comment that ends at the next `>`, the
+// parser as a CDATA section that runs to `]]>`, or to the end of the page when there is none,
+// swallowing the content (a forum page holding it at the top of its body came out empty). In
+// scripts it follows `//` or `/*`, and scripts are removed anyway.
+const STRAY_CDATA = /(?<!\/\/\s*|\/\*\s*)<!\[CDATA\[/g;
+
+function closeStrayCdata(html: string): string {
+  return html.includes('<![CDATA[') ? html.replace(STRAY_CDATA, '<!--[CDATA[-->') : html;
+}
+
+/**
+ * `<noscript>` is mostly tracking pixels and "enable JavaScript" notes, and is removed; but some
+ * sites (Discourse forums) serve the whole page's content in it, beside an empty script shell.
+ * The noscript text is kept when it outweighs the rest of the page.
+ */
+function unwrapOrRemoveNoscript(doc: Root, body: Element): void {
+  const noscripts = Array.from(doc.querySelectorAll('noscript'));
+  if (noscripts.length === 0) return;
+  const inside = noscripts.reduce((sum, el) => sum + (el.textContent ?? '').replace(/\s+/g, '').length, 0);
+  const all = (body.textContent ?? '').replace(/\s+/g, '').length;
+  for (const el of noscripts) {
+    const own = (el.textContent ?? '').replace(/\s+/g, '').length;
+    if (own > all - inside && own >= MIN_READABILITY_CHARS) el.replaceWith(...Array.from(el.childNodes));
+    else el.remove();
+  }
+}
+
 /** The page's main text (not yet normalized), title and date. */
 export function extractMainContent(html: string, opts: MainContentOptions): MainContent {
-  const { document } = parseHTML(html);
+  const { document } = parseHTML(closeStrayCdata(html));
   const doc = document as unknown as Root & { documentElement: Element | null };
   const title = (doc.querySelector('title')?.textContent ?? '').trim().replace(/\s+/g, ' ') || undefined;
   const date = pageDate(doc);
@@ -119,7 +176,8 @@ export function extractMainContent(html: string, opts: MainContentOptions): Main
   if (!body) return { text: '', title, date, method: 'whole-page' };
   // Scripts and styles first: their text would inflate the page's length, and a wrapper holding
   // the article would then count as small.
-  for (const el of Array.from(doc.querySelectorAll('script,style,noscript,template,svg,iframe'))) el.remove();
+  for (const el of Array.from(doc.querySelectorAll('script,style,template,svg,iframe'))) el.remove();
+  unwrapOrRemoveNoscript(doc, body);
   const pageLength = (body.textContent ?? '').length;
   const isSmall = (el: Element) => (el.textContent ?? '').length <= MAX_FURNITURE_SHARE * pageLength;
   const comments = removeNoise(doc, opts.keepComments, isSmall);
@@ -129,11 +187,14 @@ export function extractMainContent(html: string, opts: MainContentOptions): Main
   // below read each candidate's text, which is quadratic on such trees, so they are skipped too.
   if (exceedsDepth(body, MAX_READABILITY_DEPTH)) return { text: elementText(body, { skip: isPageFurniture }), title, date, method: 'deep-fallback' };
   removeArticleFurniture(doc);
-  const furnitureIn = (scope: Element) => {
-    const options = { keepComments: opts.keepComments, linkLists: opts.favor === 'precision', scopeLength: (scope.textContent ?? '').length };
+  const furnitureIn = (scope: Element, shortBlocks = true) => {
+    const options = { keepComments: opts.keepComments, linkLists: opts.favor === 'precision', shortBlocks, scopeLength: (scope.textContent ?? '').length };
     return (node: TextNode) => isFurniture(node as Element, options);
   };
   const fallback = elementText(body, { skip: furnitureIn(body) });
+  // The page as a list of items: linked titles and short blurbs are what a listing, a category
+  // page or a home page is made of, and the short-block rules would drop them.
+  const items = elementText(body, { skip: furnitureIn(body, false) });
   const container = findMainContainer(doc, MIN_READABILITY_CHARS);
   const containerText = container ? elementText(container, { skip: furnitureIn(container) }) : '';
   // The lead sits in the article's header, which the marked body container often leaves out.
@@ -149,8 +210,8 @@ export function extractMainContent(html: string, opts: MainContentOptions): Main
   }).parse();
   // Readability keeps some furniture inside the article (share bars, related links, tag lists).
   const readable = article?.content ? elementText(article.content, { skip: furnitureIn(article.content) }) : '';
-  const method = chooseCandidate(readable.trim().length, containerText.trim().length, fallback.trim().length, opts.favor);
-  let text = method === 'container' ? containerText : method === 'fallback' ? fallback : readable;
+  const method = chooseCandidate(readable.trim().length, containerText.trim().length, fallback.trim().length, items.trim().length, declaresArticle(html), opts.favor);
+  let text = method === 'container' ? containerText : method === 'fallback' ? fallback : method === 'items' ? items : readable;
   if (lead && !squash(text).includes(squash(lead))) text = `${lead}\n\n${text}`;
   if (opts.keepComments && method === 'readability') {
     for (const el of comments) text += `\n\n${elementText(el)}`;

@@ -4,7 +4,7 @@ import { parseHTML } from 'linkedom';
 import { isBoilerplate, isBylineLine, isCopyrightLine, isDateLine, isFurniture, isLegalLine, isTeaserLine, marks, type Element } from '../../../../lib/data/extract/boilerplate.js';
 
 const element = (html: string, selector = 'body > *') => (parseHTML(`<html><body>${html}</body></html>`).document as unknown as { querySelector(s: string): Element }).querySelector(selector);
-const options = { keepComments: false, linkLists: false, scopeLength: 10_000 };
+const options = { keepComments: false, linkLists: false, shortBlocks: true, scopeLength: 10_000 };
 
 test('datelines are dropped, sentences that mention a date are kept', () => {
   for (const line of ['23.10.2018', '16 marca 2021', 'Oct 9, 2019', 'Posted on 3 May 2020, 14:05', 'Stand: 12.03.2020, 10:15 Uhr', 'Publié le 3 mars 2020 à 14h05', 'Veröffentlicht am 9. Oktober 2019']) {

@@ -1,0 +1,92 @@
+// One small page per failure kind seen on pages that are not articles (issue 20): each asserts
+// the text that comes out.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { extractMainContent } from '../../../../lib/data/extract/main-content.js';
+import { normalizeText } from '../../../../lib/text/normalize.js';
+
+const extract = (html: string) => normalizeText(extractMainContent(html, { favor: 'balanced', keepComments: false }).text);
+const page = (body: string, head = '') => `<!doctype html><html><head><title>T</title>${head}</head><body>${body}</body></html>`;
+const nav = '<header><nav><a href="/">Home</a> <a href="/forum">Forums</a> <a href="/about">About us</a></nav></header>';
+const footer = '<footer><p>© 2026 Example Community. All rights reserved.</p></footer>';
+
+const posts = [
+  'I bought the new router last week and the signal drops every evening around eight, even when I sit right next to it. Has anyone else seen this happen with the latest firmware?',
+  'Same here. Rolling back to the previous firmware fixed it for me, although the admin page still looks broken in some browsers and the guest network is gone entirely.',
+  'Check the channel width setting first. Mine was stuck at 160 MHz, which my older laptop does not handle well; setting it to 80 MHz made the drops stop completely.',
+  'Thanks, switching to 80 MHz worked. I also turned off band steering, which the support page suggests for mixed households with old and new devices on one network.',
+];
+const replies = Array.from({ length: 16 }, (_, i) => `Reply ${i + 1}: the drops came back after a week on my unit too, so I am waiting for the next firmware before touching the settings again.`);
+// Every post in its own nest of blocks, as forum software writes them: Readability settles on one.
+const postHtml = (paragraphs: string[], i: number) =>
+  `<div class="message" id="post-${i}"><div class="message-inner"><div class="message-cell"><div class="message-user"><a href="/u/${i}">user${i}</a></div><div class="post-content">${paragraphs.map((p) => `<p>${p}</p>`).join('')}</div></div></div></div>`;
+const thread = [postHtml(posts, 0), ...replies.map((reply, i) => postHtml([reply], i + 1))].join('');
+const everyPost = [...posts, ...replies];
+// A menu as long as a store's: the page's own text is a small share of it.
+const bigMenu = `<header><nav><ul>${Array.from({ length: 120 }, (_, i) => `<li><a href="/c/${i}">Category number ${i} of the store</a></li>`).join('')}</ul></nav></header>`;
+
+test('a thread keeps every post, not the one block Readability picks', () => {
+  const text = extract(page(`${nav}<div class="thread"><h1>Router drops every evening</h1>${thread}</div>${footer}`));
+  for (const post of everyPost) assert.ok(text.includes(post), `missing post: ${post.slice(0, 40)}`);
+  assert.ok(!text.includes('All rights reserved'));
+});
+
+test('a pop-up, newsletter or paywall box is not chosen over the posts', () => {
+  const pitch = 'Get the best threads of the week in your inbox every Friday, with exclusive offers from our partners and early access to events, meetups and the yearly members-only conference.';
+  const overlay = `<div class="popup-newsletter"><h2>Join our newsletter</h2>${Array.from({ length: 6 }, () => `<p>${pitch}</p>`).join('')}</div>`;
+  const paywall = '<div class="paywall-notice"><p>You have read three free threads this month. Subscribe for unlimited access to every forum, the archive and the members-only marketplace, from 2 dollars a week.</p></div>';
+  const text = extract(page(`${nav}${overlay}<div class="thread">${thread}</div>${paywall}${footer}`));
+  for (const post of everyPost) assert.ok(text.includes(post), `missing post: ${post.slice(0, 40)}`);
+  assert.ok(!text.includes('Join our newsletter') && !text.includes('read three free threads'));
+});
+
+test('a forum page whose posts sit in <noscript> beside an empty app shell is not empty', () => {
+  const shell = '<div id="app"><p>Loading…</p></div>';
+  const text = extract(page(`${shell}<noscript data-path="/t/router">${nav}<div id="main-outlet">${thread}</div>${footer}</noscript><noscript><img src="/pixel.gif" alt="">Please enable JavaScript.</noscript>`));
+  for (const post of everyPost) assert.ok(text.includes(post), `missing post: ${post.slice(0, 40)}`);
+  assert.ok(!text.includes('Please enable JavaScript'));
+});
+
+test('a stray <![CDATA[ does not swallow the rest of the page', () => {
+  const text = extract(page(`<![CDATA[ <div id="top"></div>${nav}<div class="thread">${thread}</div>${footer}`));
+  for (const post of everyPost) assert.ok(text.includes(post));
+});
+
+test('blocks named cmp-… (Adobe components) are content, not a consent box; a consent box is still dropped', () => {
+  const sections = posts.map((p) => `<div class="cmp-container"><div class="cmp-text"><p>${p}</p></div></div>`).join('');
+  const text = extract(page(`${nav}<div class="cmp-banner"><p>We value your privacy. Accept all cookies?</p></div><div class="root cmp-container">${sections}</div>${footer}`));
+  for (const post of posts) assert.ok(text.includes(post));
+  assert.ok(!text.includes('Accept all cookies'));
+});
+
+test('content hidden until a script reveals it (a store password gate) is kept', () => {
+  const text = extract(page(`${bigMenu}<main><div class="lockdown-content" style="display:none"><h1>Dark roast</h1><p>${posts[0]}</p><p>${posts[1]}</p></div></main>${footer}`));
+  assert.ok(text.includes(posts[0]!) && text.includes(posts[1]!));
+});
+
+test('a one-line captcha page gives its line', () => {
+  const text = extract(page('<div class="captcha-wrapper"><h1>Please verify you are a human to continue to example.com</h1><form><input type="checkbox"> I am not a robot</form></div>'));
+  assert.equal(text, 'Please verify you are a human to continue to example.com');
+});
+
+test('a listing keeps its item titles and prices', () => {
+  const items = Array.from({ length: 12 }, (_, i) => ({ title: `Trail pack model ${i + 1} with rain cover`, price: `$${120 + i}` }));
+  const cards = items.map((item, i) => `<div class="product-card"><a href="/p/${i}"><h2>${item.title}</h2></a><span>${item.price}</span></div>`).join('');
+  const sidebar = '<aside><h3>Filter</h3><ul><li><a href="/c?s=1">Under 1 kg</a></li><li><a href="/c?s=2">Over 1 kg</a></li></ul></aside>';
+  const text = extract(page(`${nav}<div class="search-results"><h1>Backpacking packs</h1><p>Find the right pack for a weekend or a month on the trail.</p>${sidebar}<div class="grid">${cards}</div></div>${footer}`));
+  for (const item of items) {
+    assert.ok(text.includes(item.title), `missing title: ${item.title}`);
+    assert.ok(text.includes(item.price), `missing price: ${item.price}`);
+  }
+  assert.ok(!text.includes('Under 1 kg') && !text.includes('About us'));
+});
+
+test('documentation keeps its code blocks and tables', () => {
+  const code = 'const pool = createPool({ size: 4 });\nawait pool.run(task);';
+  const body = `${nav}<main><h1>Worker pools</h1><p>A pool runs tasks on a fixed number of threads, so that a burst of work does not start a thread per task and exhaust the machine's memory.</p>
+    <pre><code>${code}</code></pre><p>The options are listed below; every one has a default that suits small machines.</p>
+    <table><tr><th>option</th><th>default</th></tr><tr><td>size</td><td>cores</td></tr><tr><td>timeout</td><td>20 s</td></tr></table></main>${footer}`;
+  const text = extract(page(body));
+  assert.ok(text.includes(code), 'code block kept verbatim, with its line break');
+  assert.ok(text.includes('option default') && text.includes('size cores') && text.includes('timeout 20 s'), 'table rows kept');
+});

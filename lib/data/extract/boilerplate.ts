@@ -18,6 +18,7 @@ export interface Element extends TextNode {
   querySelector(selector: string): Element | null;
   querySelectorAll(selector: string): ArrayLike<Element>;
   getAttribute(name: string): string | null;
+  removeAttribute(name: string): void;
 }
 
 export interface Root {

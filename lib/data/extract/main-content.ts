@@ -36,6 +36,11 @@ function holdsMainContent(el: Element): boolean {
   return scope !== null && scope !== el && (el.textContent ?? '').length > 0.5 * (scope.textContent ?? '').length;
 }
 
+/** Shows what a script would show, so that Readability, which skips hidden elements, reads it. */
+function reveal(el: Element): void {
+  for (const name of ['hidden', 'aria-hidden', 'style']) el.removeAttribute(name);
+}
+
 /**
  * Removes what no extraction pass should ever see: scripts, hidden elements, cookie banners and
  * (unless kept) comments. Class words also appear on page wrappers (`<body class="cookies-off">`,
@@ -46,7 +51,9 @@ function removeNoise(document: Root, keepComments: boolean, isSmall: (el: Elemen
   for (const el of Array.from(document.querySelectorAll('[id],[class],[style],[hidden],[aria-hidden],[role]'))) {
     if (WRAPPERS.has(el.localName ?? '')) continue;
     if (isHidden(el) || COOKIE.test(marks(el)) || OVERLAY.test(marks(el)) || isDialog(el)) {
-      if (isSmall(el) && !holdsMainContent(el)) el.remove();
+      if (!holdsMainContent(el)) {
+        if (isSmall(el)) el.remove();
+      } else if (isHidden(el)) reveal(el);
     } else if (isComments(el) && isSmall(el) && !comments.some((outer) => outer.contains(el))) comments.push(el);
   }
   if (keepComments) return comments;
@@ -90,6 +97,7 @@ const RECALL_SHARE: Record<Favor, number> = { precision: 0, balanced: 0.25, reca
 // container's (trafilatura prefers its own extraction in the same case).
 const CONTAINER_SHARE = 0.5;
 const MAX_READABILITY_DEPTH = 1000;
+const PRUNED_BEFORE_READABILITY = new Set(['nav', 'footer', 'aside', 'header', 'menu', 'form']);
 // The chosen text is not the page's main content when it is below this share of the pruned page
 // (or of the page read as a list of items): Readability or the container settled on one block
 // of a page made of many (posts, sections, items).
@@ -191,10 +199,23 @@ export function extractMainContent(html: string, opts: MainContentOptions): Main
     const options = { keepComments: opts.keepComments, linkLists: opts.favor === 'precision', shortBlocks, scopeLength: (scope.textContent ?? '').length };
     return (node: TextNode) => isFurniture(node as Element, options);
   };
-  const fallback = elementText(body, { skip: furnitureIn(body) });
+  // The navigation, headers, footers and sidebars the pruned page leaves out are furniture for
+  // Readability too: removed before it runs, so that it neither weighs nor walks them.
+  const pruned: Element[] = [];
+  const isBodyFurniture = furnitureIn(body);
+  const fallback = elementText(body, {
+    skip: (node) => {
+      if (!isBodyFurniture(node)) return false;
+      if (PRUNED_BEFORE_READABILITY.has((node as Element).localName ?? '')) pruned.push(node as Element);
+      return true;
+    },
+  });
   // The page as a list of items: linked titles and short blurbs are what a listing, a category
   // page or a home page is made of, and the short-block rules would drop them.
-  const items = elementText(body, { skip: furnitureIn(body, false) });
+  // When every element with text reads as furniture (a store whose product grid sits in
+  // "widget" blocks), the page's visible text is the answer rather than nothing.
+  const listed = elementText(body, { skip: furnitureIn(body, false) });
+  const items = listed.trim() === '' && fallback.trim() === '' ? elementText(body) : listed;
   const container = findMainContainer(doc, MIN_READABILITY_CHARS);
   const containerText = container ? elementText(container, { skip: furnitureIn(container) }) : '';
   // The lead sits in the article's header, which the marked body container often leaves out.
@@ -202,6 +223,7 @@ export function extractMainContent(html: string, opts: MainContentOptions): Main
   const leadElement = leadScope ? findLead(leadScope) : undefined;
   const lead = leadElement ? elementText(leadElement) : '';
 
+  for (const el of pruned) el.remove();
   const article = new Readability<Element>(document as unknown as ConstructorParameters<typeof Readability>[0], {
     serializer: (node) => node as unknown as Element,
     // Readability retries with looser rules below this many characters; 250 (default 500) scored best on the tuning half of extract-dev.

@@ -90,3 +90,9 @@ test('documentation keeps its code blocks and tables', () => {
   assert.ok(text.includes(code), 'code block kept verbatim, with its line break');
   assert.ok(text.includes('option default') && text.includes('size cores') && text.includes('timeout 20 s'), 'table rows kept');
 });
+
+test('a page whose every block reads as furniture gives its visible text, not nothing', () => {
+  const widgets = posts.map((p, i) => `<div class="celwidget" id="w${i}"><p>${p}</p></div>`).join('');
+  const text = extract(page(`<div class="widget-area">${widgets}</div>`));
+  for (const post of posts) assert.ok(text.includes(post));
+});

@@ -17,6 +17,7 @@ export interface Element extends TextNode {
   contains(node: unknown): boolean;
   querySelector(selector: string): Element | null;
   querySelectorAll(selector: string): ArrayLike<Element>;
+  getElementsByTagName(name: string): ArrayLike<Element>;
   getAttribute(name: string): string | null;
   removeAttribute(name: string): void;
 }
@@ -241,7 +242,8 @@ export function isFurniture(el: Element, opts: FurnitureOptions): boolean {
   const text = squash(raw);
   if (text.length === 0 || text.length > SHORT_BLOCK_CHARS) return false;
   if (LINE_TAGS.has(name) && (isTeaserLine(text) || isDateLine(text) || isBylineLine(text) || isCopyrightLine(text) || isLegalLine(text))) return true;
-  const links = el.querySelectorAll('a');
+  // By tag name: a selector is compiled on every call, and this runs for every short block.
+  const links = el.getElementsByTagName('a');
   if (links.length === 0) return false;
   if (isTeaserCard(name, links)) return true;
   const linked = linkedLength(links);

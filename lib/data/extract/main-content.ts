@@ -124,8 +124,8 @@ function chooseCandidate(readable: number, container: number, page: number, item
   let choice: 'readability' | 'container' | 'fallback' = 'readability';
   if (readable < MIN_READABILITY_CHARS || readable < RECALL_SHARE[favor] * page) choice = alternative;
   else if (container >= MIN_READABILITY_CHARS && readable < CONTAINER_SHARE * container) choice = 'container';
-  if (article) return choice;
   const chosen = choice === 'readability' ? readable : choice === 'container' ? container : page;
+  if (article) return chosen === 0 && items > 0 ? 'items' : choice;
   // A page that is not one article: one post of a thread, one section of a service page, one
   // block of a product page is all that Readability or the container found.
   if (chosen < PAGE_SHARE * page) return 'fallback';
@@ -214,7 +214,9 @@ export function extractMainContent(html: string, opts: MainContentOptions): Main
   // page or a home page is made of, and the short-block rules would drop them.
   // When every element with text reads as furniture (a store whose product grid sits in
   // "widget" blocks), the page's visible text is the answer rather than nothing.
-  const listed = elementText(body, { skip: furnitureIn(body, false) });
+  // A page that declares itself an article is never read as a list (see chooseCandidate).
+  const declaredArticle = declaresArticle(html);
+  const listed = declaredArticle ? '' : elementText(body, { skip: furnitureIn(body, false) });
   const items = listed.trim() === '' && fallback.trim() === '' ? elementText(body) : listed;
   const container = findMainContainer(doc, MIN_READABILITY_CHARS);
   const containerText = container ? elementText(container, { skip: furnitureIn(container) }) : '';
@@ -232,7 +234,7 @@ export function extractMainContent(html: string, opts: MainContentOptions): Main
   }).parse();
   // Readability keeps some furniture inside the article (share bars, related links, tag lists).
   const readable = article?.content ? elementText(article.content, { skip: furnitureIn(article.content) }) : '';
-  const method = chooseCandidate(readable.trim().length, containerText.trim().length, fallback.trim().length, items.trim().length, declaresArticle(html), opts.favor);
+  const method = chooseCandidate(readable.trim().length, containerText.trim().length, fallback.trim().length, items.trim().length, declaredArticle, opts.favor);
   let text = method === 'container' ? containerText : method === 'fallback' ? fallback : method === 'items' ? items : readable;
   if (lead && !squash(text).includes(squash(lead))) text = `${lead}\n\n${text}`;
   if (opts.keepComments && method === 'readability') {

@@ -1,13 +1,15 @@
 // extract throughput against Readability.js on jsdom (the usual Node way to get an article's
 // text), same machine, same run, same pages. Prints one JSON line.
-//   node --import tsx bench/extract.ts [--pages 1000] [--cc ../shared/data/warc/resiliparse/warcfile.warc.gz]
-// Inputs: the real Common Crawl records of the resiliparse sample, and a generated WARC.gz
-// (examples/quickstart/make-warc.ts). Both sides read the WARC with warcio and decode charsets the
+//   node --import tsx bench/extract.ts [--pages 1000] [--cc ../shared/data/warc/resiliparse/warcfile.warc.gz] [--wcxb ../shared/data/extract-wcxb-dev]
+// Inputs: the real Common Crawl records of the resiliparse sample, the 300 WCXB pages of seven
+// page types (article, forum, listing, collection, product, service, documentation; written to a
+// WARC.gz in the temp directory), and a generated WARC.gz (examples/quickstart/make-warc.ts). Both sides read the WARC with warcio and decode charsets the
 // same way; loom's figures per core come from an in-thread run (--workers 0), and the peer runs in
 // one thread. ratio = loom pages/s ÷ peer pages/s. loom_workers_all is the whole machine.
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { Readability } from '@mozilla/readability';
 import { JSDOM, VirtualConsole } from 'jsdom';
@@ -23,8 +25,25 @@ const flag = (name: string, fallback: string) => (args.includes(`--${name}`) ? a
 const pages = Number(flag('pages', '1000'));
 const ccPath = flag('cc', fileURLToPath(new URL('../../shared/data/warc/resiliparse/warcfile.warc.gz', import.meta.url)));
 
+const wcxbDir = flag('wcxb', fileURLToPath(new URL('../../shared/data/extract-wcxb-dev', import.meta.url)));
+
 const generatedPath = join(tmpdir(), `loom-bench-extract-${pages}.warc.gz`);
 if (!existsSync(generatedPath)) writeFileSync(generatedPath, Buffer.concat(crawlRecords({ pages, seed: 0 }).map(gzipRecord)));
+
+/** The WCXB pages as one response record each, in a WARC.gz (undefined when the data is absent). */
+function wcxbWarc(): string | undefined {
+  const source = join(wcxbDir, 'pages.jsonl.gz');
+  if (!existsSync(source)) return undefined;
+  const path = join(tmpdir(), 'loom-bench-extract-wcxb.warc.gz');
+  if (existsSync(path)) return path;
+  const lines = gunzipSync(readFileSync(source)).toString('utf8').split('\n').filter(Boolean);
+  const records = lines.map((line, i) => {
+    const page = JSON.parse(line) as { url: string; html: string };
+    return gzipRecord({ type: 'response', recordId: `urn:uuid:00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, date: '2025-01-01T00:00:00Z', url: page.url, http: { status: 200, headers: { 'Content-Type': 'text/html; charset=utf-8' } }, body: page.html });
+  });
+  writeFileSync(path, Buffer.concat(records));
+  return path;
+}
 
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
@@ -80,5 +99,7 @@ async function measure(path: string) {
 
 const machine = `${cpus().length}x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`;
 const cc = existsSync(ccPath) ? await measure(ccPath) : { skipped: `${ccPath} not found` };
+const wcxbPath = wcxbWarc();
+const wcxb = wcxbPath ? await measure(wcxbPath) : { skipped: `${wcxbDir} not found` };
 const generated = await measure(generatedPath);
-console.log(JSON.stringify({ bench: 'extract', machine, common_crawl: cc, generated }));
+console.log(JSON.stringify({ bench: 'extract', machine, common_crawl: cc, wcxb, generated }));

@@ -4,6 +4,7 @@ import { dedupCommand } from './dedup.js';
 import { evalCommand } from './eval.js';
 import { extractCommand } from './extract.js';
 import { filterCommand } from './filter.js';
+import { generateCommand } from './generate.js';
 import { inspectCommand } from './inspect.js';
 import { langidCommand } from './langid.js';
 import { mixCommand } from './mix.js';
@@ -28,6 +29,7 @@ export const commands: CommandModule<any, any>[] = [
   pretrainCommand,
   sftCommand,
   rmCommand,
+  generateCommand,
   evalCommand,
   catCommand,
   inspectCommand,

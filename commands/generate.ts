@@ -1,0 +1,46 @@
+import type { Argv, CommandModule } from 'yargs';
+import { DEFAULT_SYSTEM_PROMPT } from '../lib/chat/turns.js';
+import type { GenerateArgs } from '../lib/cli/generate.js';
+import { LOOP_FLAGS } from '../lib/cli/model-flags.js';
+import { withOutputOptions } from '../lib/cli/options.js';
+import { nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, validator } from '../lib/cli/validate.js';
+import { INPUT_FORMATS } from '../lib/infer/prompt-input.js';
+
+const RECOMMENDED = "(default: the checkpoint's generation_config.json";
+
+export const generateCommand: CommandModule<object, GenerateArgs> = {
+  command: 'generate <checkpoint> [inputs..]',
+  describe: 'Continue prompts with a language model: a prompt argument or text on stdin streamed as text, JSONL records ("prompt" or "messages") out as records with "completion"',
+  builder: (yargs: Argv) =>
+    withOutputOptions(yargs.positional('checkpoint', { type: 'string', demandOption: true, describe: 'A language model checkpoint (loom pretrain/sft --out, or a Hugging Face Qwen2 directory)' }))
+      .positional('inputs', { type: 'string', array: true, default: [] as string[], describe: 'Prompts, or JSONL/.txt files, globs, directories, - for stdin (docs/generate.md says which is which)' })
+      .option('max-new-tokens', { type: 'number', default: 256, coerce: positiveInteger('--max-new-tokens'), describe: 'Most new tokens a sample gets' })
+      .option('temperature', { alias: 't', type: 'number', coerce: nonNegativeNumber('--temperature'), describe: `Softmax temperature; 0 is greedy (argmax) ${RECOMMENDED}, else 1)` })
+      .option('top-k', { type: 'number', coerce: nonNegativeInteger('--top-k'), describe: `Sample from the k most likely tokens; 0: all ${RECOMMENDED}, else 0)` })
+      .option('top-p', { type: 'number', coerce: validator<number>('--top-p', 'a number above 0 up to 1', (v) => v > 0 && v <= 1), describe: `Sample from the smallest set of most likely tokens whose probability reaches p; 1: all ${RECOMMENDED}, else 1)` })
+      .option('repetition-penalty', { type: 'number', coerce: positiveNumber('--repetition-penalty'), describe: `Hugging Face's penalty on tokens of the prompt and the sample so far; 1: none ${RECOMMENDED}, else 1)` })
+      .option('stop', { type: 'string', array: true, coerce: nonEmptyStrings, describe: 'A string that ends a sample, cut from the completion (repeatable)' })
+      .option('stop-token', { type: 'string', array: true, describe: "A token id or special token that ends a sample (repeatable; default: the checkpoint's end of sequence, <|im_end|> and <|endoftext|>)" })
+      .option('n', { type: 'number', default: 1, coerce: positiveInteger('-n'), describe: 'Samples per prompt (JSONL: one record each, with "sample")' })
+      .option('logprobs', { type: 'boolean', default: false, describe: 'Add "logprobs": log p of each new token under the model (before temperature and truncation)' })
+      .option('json', { type: 'boolean', describe: 'Write JSONL records (default for JSONL input; --no-json: plain text)' })
+      .option('system', { type: 'string', default: DEFAULT_SYSTEM_PROMPT, describe: "System prompt of conversations that have none ('' adds none)" })
+      .option('chat', { type: 'boolean', default: false, describe: 'A text prompt is a user turn, rendered in ChatML like "messages" (default: raw text)' })
+      .option('truncate', { choices: ['none', 'left'] as const, default: 'none' as const, describe: 'none: a prompt with no room left in the context is a bad record (see --on-error); left: keep its last max-len − max-new-tokens tokens' })
+      .option('input-format', { choices: INPUT_FORMATS, default: 'auto' as const, describe: 'auto: stdin starting with { and files other than .txt are JSONL, the rest text (one prompt each)' })
+      .option('max-batch', { alias: 'b', type: 'number', default: 32, coerce: positiveInteger('--max-batch'), describe: 'Sequences decoded together' })
+      .option('max-len', { type: 'number', coerce: positiveInteger('--max-len'), describe: "Context: most tokens of prompt and sample (default: the checkpoint's max_position_embeddings)" })
+      .option('device', LOOP_FLAGS.device)
+      .example('$0 generate ckpt/base "The history of Rome"', 'a continuation of raw text, streamed')
+      .example('$0 generate ckpt/sft --chat -t 0 "What is 2 plus 3?"', 'a greedy answer in a chat turn')
+      .example('$0 generate ckpt/sft chats.jsonl -n 4 --seed 1 > samples.jsonl', 'four samples of each record, one record each, the same for the same --seed')
+      .example("$0 generate ckpt/sft prompts.jsonl --logprobs --stop $'\\n\\n' --rejects long.jsonl --on-error skip", 'log-probabilities; too long prompts to long.jsonl') as unknown as Argv<GenerateArgs>,
+  handler: async (argv) => {
+    const { runGenerate } = await import('../lib/cli/generate.js');
+    await runGenerate(argv);
+  },
+};
+
+function nonEmptyStrings(values: string[]): string[] {
+  return values.map((v) => validator<string>('--stop', 'a non-empty string', (s) => s !== '')(String(v)));
+}

@@ -33,7 +33,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       .option('device', LOOP_FLAGS.device)
       .example('$0 generate ckpt/base "The history of Rome"', 'a continuation of raw text, streamed')
       .example('$0 generate ckpt/sft --chat -t 0 "What is 2 plus 3?"', 'a greedy answer in a chat turn')
-      .example('$0 generate ckpt/sft chats.jsonl -n 4 --seed 1 > samples.jsonl', 'four samples of each record, one record each, the same for the same --seed')
+      .example('$0 generate ckpt/sft questions.jsonl -n 4 --seed 1 > samples.jsonl', 'four samples of each record, one record each, the same for the same --seed')
       .example("$0 generate ckpt/sft prompts.jsonl --logprobs --stop $'\\n\\n' --rejects long.jsonl --on-error skip", 'log-probabilities; too long prompts to long.jsonl') as unknown as Argv<GenerateArgs>,
   handler: async (argv) => {
     const { runGenerate } = await import('../lib/cli/generate.js');

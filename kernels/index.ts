@@ -66,13 +66,68 @@ export interface AdamWOptions {
 }
 
 export interface SampleOptions {
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  repetitionPenalty?: number;
-  /** int32 [B, P] previous tokens for the repetition penalty, -1 = padding */
+  /** fp32 [B]: log softmax of the raw logits at each drawn token */
+  logprobs?: Tensor | null;
+  /** int32 [rows, P]: token histories for the repetition penalty, appended to (see SampleRow) */
   history?: Tensor | null;
+}
+
+/** One row's sampling settings, as lk_sample_row lays them out. */
+export interface SampleRow {
+  /** <= 0: greedy */
+  temperature: number;
+  topP: number;
+  repetitionPenalty: number;
+  topK: number;
+  /** uint32 */
   seed: number;
+  /** picks the step's random stream (e.g. the position the token takes) */
+  counter: number;
+  /** the row of the history tensor holding this row's tokens; -1: none */
+  historyRow: number;
+  historyLength: number;
+}
+
+/** 32-bit words of one lk_sample_row. */
+export const SAMPLE_ROW_WORDS = 8;
+
+/** Sampling settings as the int32 words lk_sample reads (floats by their bits), into `out` when given. */
+export function packSampleRows(rows: readonly SampleRow[], out = new Int32Array(rows.length * SAMPLE_ROW_WORDS)): Int32Array {
+  const f = new Float32Array(out.buffer, out.byteOffset, out.length);
+  rows.forEach((r, b) => {
+    const o = b * SAMPLE_ROW_WORDS;
+    f[o] = r.temperature;
+    f[o + 1] = r.topP;
+    f[o + 2] = r.repetitionPenalty;
+    out[o + 3] = r.topK;
+    out[o + 4] = r.seed | 0;
+    out[o + 5] = r.counter;
+    out[o + 6] = r.historyRow;
+    out[o + 7] = r.historyLength;
+  });
+  return out;
+}
+
+export interface DecodeOptions {
+  /** softmax scale; default 1/sqrt(head dim) */
+  scale?: number;
+  /** sliding window over the cache; 0 = all keys */
+  window?: number;
+  /** int32 [B]: the cache slot of each row (default: row b uses slot b) */
+  slot?: Tensor | null;
+  /** fp32 scratch of decodeWorkspace(...) elements, for splitting the keys over blocks (CUDA) */
+  workspace?: Tensor | null;
+}
+
+/** A recorded sequence of kernels (captureGraph). */
+export interface Graph {
+  launch(): void;
+  destroy(): void;
+}
+
+/** fp32 elements attentionDecode's workspace needs (LK_DECODE_WORKSPACE in loom_kernels.h). */
+export function decodeWorkspace(B: number, Tq: number, Hq: number, D: number, Tmax: number): number {
+  return B * Tq * Hq * Math.ceil(Tmax / 64) * (D + 2);
 }
 
 export interface LmHeadOptions {
@@ -484,18 +539,41 @@ export class Backend {
     return [s.start.ptr, s.end.ptr];
   }
 
-  /** One decode step: q[B,Hq,D] attends to cache rows 0..lens[b]-1 of kcache/vcache[B,Tmax,Hkv,D]. */
-  attentionDecode(out: Tensor, q: Tensor, kcache: Tensor, vcache: Tensor, lens: Tensor, opts: AttentionOptions = {}): void {
-    this.own('attentionDecode', out, q, kcache, vcache, lens);
-    const [B, Hq, D] = q.shape;
-    const [kb, Tmax, Hkv, kd] = kcache.shape;
+  /** kcache/vcache[S, Tmax, Hkv, D] at (slot[n], pos[n]) = k/v[N, Hkv, D] row n; slot < 0 skips. */
+  kvAppend(kcache: Tensor, vcache: Tensor, k: Tensor, v: Tensor, slot: Tensor, pos: Tensor): void {
+    this.own('kvAppend', kcache, vcache, k, v, slot, pos);
+    const [S, Tmax, Hkv, D] = kcache.shape as [number, number, number, number];
+    same('kvAppend', 'kcache vs vcache', kcache.shape, vcache.shape);
+    same('kvAppend', 'k vs v', k.shape, v.shape);
+    const N = k.numel / (Hkv * D);
+    if (kcache.shape.length !== 4 || !Number.isInteger(N) || slot.numel !== N || pos.numel !== N)
+      throw new Error(`kernels.kvAppend: k ${k}, cache ${kcache}, slot ${slot}, pos ${pos} do not fit`);
+    this.dtypes('kvAppend', 'i32', slot, pos);
+    const dt = this.dtypes('kvAppend', k.dtype, v, kcache, vcache);
+    this.check('kvAppend', this.lib.lk_kv_append(kcache.ptr, vcache.ptr, k.ptr, v.ptr, slot.ptr, pos.ptr, N, S, Tmax, Hkv, D, dt));
+  }
+
+  /**
+   * Attention over the KV cache: q[B, Tq, Hq, D], row b's query i at position pos[b] + i of cache
+   * slot slot[b] (default b; < 0: padding, zeros out), seeing that slot's keys up to its position.
+   */
+  attentionDecode(out: Tensor, q: Tensor, kcache: Tensor, vcache: Tensor, pos: Tensor, opts: DecodeOptions = {}): void {
+    this.own('attentionDecode', out, q, kcache, vcache, pos, opts.slot, opts.workspace);
+    const [B, Tq, Hq, D] = q.shape as [number, number, number, number];
+    const [S, Tmax, Hkv, kd] = kcache.shape as [number, number, number, number];
     same('attentionDecode', 'kcache vs vcache', kcache.shape, vcache.shape);
     same('attentionDecode', 'out vs q', out.shape, q.shape);
-    if (q.shape.length !== 3 || kb !== B || kd !== D || Hq % Hkv !== 0 || lens.numel !== B)
-      throw new Error(`kernels.attentionDecode: q ${q}, cache ${kcache}, lens ${lens} do not fit`);
-    this.dtypes('attentionDecode', 'i32', lens);
+    if (q.shape.length !== 4 || kcache.shape.length !== 4 || kd !== D || Hq % Hkv !== 0 || pos.numel !== B || (opts.slot && opts.slot.numel !== B))
+      throw new Error(`kernels.attentionDecode: q ${q}, cache ${kcache}, pos ${pos} do not fit`);
+    this.dtypes('attentionDecode', 'i32', pos, opts.slot);
+    this.dtypes('attentionDecode', 'f32', opts.workspace);
+    if (opts.workspace && opts.workspace.numel < decodeWorkspace(B, Tq, Hq, D, Tmax))
+      throw new Error(`kernels.attentionDecode: workspace ${opts.workspace} needs ${decodeWorkspace(B, Tq, Hq, D, Tmax)} fp32 elements`);
     const dt = this.dtypes('attentionDecode', q.dtype, kcache, vcache, out);
-    this.check('attentionDecode', this.lib.lk_attention_decode(out.ptr, q.ptr, kcache.ptr, vcache.ptr, lens.ptr, B, Tmax, Hq, Hkv, D, opts.scale ?? 1 / Math.sqrt(D), opts.window ?? 0, dt));
+    this.check(
+      'attentionDecode',
+      this.lib.lk_attention_decode(out.ptr, q.ptr, kcache.ptr, vcache.ptr, opts.slot?.ptr ?? 0, pos.ptr, B, Tq, S, Tmax, Hq, Hkv, D, opts.scale ?? 1 / Math.sqrt(D), opts.window ?? 0, opts.workspace?.ptr ?? 0, dt),
+    );
   }
 
   // ---- SwiGLU, dropout ----
@@ -576,18 +654,46 @@ export class Backend {
 
   // ---- sampling ----
 
-  /** Draws one token per row of logits (fp32 [B, V]) into out (int32 [B]). */
-  sample(out: Tensor, logits: Tensor, opts: SampleOptions): void {
-    this.own('sample', out, logits, opts.history);
+  /**
+   * Draws one token per row of logits (fp32 [B, V]) into out (int32 [B]) under each row's settings
+   * (`rows`: packSampleRows, uploaded as int32 [B · SAMPLE_ROW_WORDS]).
+   */
+  sample(out: Tensor, logits: Tensor, rows: Tensor, opts: SampleOptions = {}): void {
+    const { logprobs, history } = opts;
+    this.own('sample', out, logits, rows, logprobs, history);
     const V = last(logits), B = logits.numel / V;
-    this.dtypes('sample', 'f32', logits);
-    this.dtypes('sample', 'i32', out, opts.history);
-    if (out.numel !== B) throw new Error(`kernels.sample: ${out} must hold ${B} tokens`);
-    const P = opts.history ? opts.history.numel / B : 0;
-    this.check(
-      'sample',
-      this.lib.lk_sample(out.ptr, logits.ptr, B, V, opts.temperature ?? 1, opts.topK ?? 0, opts.topP ?? 1, opts.repetitionPenalty ?? 1, opts.history?.ptr ?? 0, P, opts.seed),
-    );
+    this.dtypes('sample', 'f32', logits, logprobs);
+    this.dtypes('sample', 'i32', out, rows, history);
+    if (out.numel !== B || rows.numel !== B * SAMPLE_ROW_WORDS || (logprobs && logprobs.numel !== B))
+      throw new Error(`kernels.sample: out ${out}, rows ${rows}, logprobs ${logprobs} must hold ${B} rows`);
+    const P = history ? last(history) : 0;
+    this.check('sample', this.lib.lk_sample(out.ptr, logprobs?.ptr ?? 0, logits.ptr, rows.ptr, history?.ptr ?? 0, B, V, P));
+  }
+
+  // ---- graphs ----
+
+  /**
+   * Records the work `record` queues into a graph that `launch` replays (CUDA), or null where the
+   * backend runs work as it is called (CPU): callers then simply call their function each time.
+   */
+  captureGraph(record: () => void): Graph | null {
+    if (this.kind === 'cpu') return null;
+    this.check('captureGraph', this.lib.lk_graph_begin());
+    const out = [0];
+    let recorded = false;
+    try {
+      record();
+      recorded = true;
+    } finally {
+      // ends the capture even when recording failed, so the stream is usable again
+      const rc = this.lib.lk_graph_end(out);
+      if (recorded) this.check('captureGraph', rc);
+    }
+    const handle = out[0]!;
+    return {
+      launch: () => this.check('graphLaunch', this.lib.lk_graph_launch(handle)),
+      destroy: () => this.check('graphDestroy', this.lib.lk_graph_destroy(handle)),
+    };
   }
 
   // ---- NCCL (CUDA only; one process per GPU) ----

@@ -53,8 +53,10 @@ export const SIGNATURES = {
     'int lk_attention_fwd(uint64_t out, uint64_t lse, uint64_t q, uint64_t k, uint64_t v, int64_t B, int64_t T, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, uint64_t seq_start, uint64_t seq_end, int dt)',
   lk_attention_bwd:
     'int lk_attention_bwd(uint64_t dq, uint64_t dk, uint64_t dv, uint64_t dout, uint64_t out, uint64_t lse, uint64_t q, uint64_t k, uint64_t v, uint64_t scratch, int64_t B, int64_t T, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, uint64_t seq_start, uint64_t seq_end, int dt)',
+  lk_kv_append:
+    'int lk_kv_append(uint64_t kc, uint64_t vc, uint64_t k, uint64_t v, uint64_t slot, uint64_t pos, int64_t N, int64_t S, int64_t Tmax, int64_t Hkv, int64_t D, int dt)',
   lk_attention_decode:
-    'int lk_attention_decode(uint64_t out, uint64_t q, uint64_t kc, uint64_t vc, uint64_t lens, int64_t B, int64_t Tmax, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, int dt)',
+    'int lk_attention_decode(uint64_t out, uint64_t q, uint64_t kc, uint64_t vc, uint64_t slot, uint64_t pos, int64_t B, int64_t Tq, int64_t S, int64_t Tmax, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, uint64_t workspace, int dt)',
   lk_swiglu_fwd: 'int lk_swiglu_fwd(uint64_t out, uint64_t gate, uint64_t up, int64_t n, int dt)',
   lk_swiglu_bwd: 'int lk_swiglu_bwd(uint64_t dgate, uint64_t dup, uint64_t dout, uint64_t gate, uint64_t up, int64_t n, int dt)',
   lk_dropout_fwd: 'int lk_dropout_fwd(uint64_t out, uint64_t x, int64_t n, float p, uint64_t seed, int dt)',
@@ -64,8 +66,11 @@ export const SIGNATURES = {
   lk_clip_coef: 'int lk_clip_coef(uint64_t coef, uint64_t norm, uint64_t sumsq, float max_norm)',
   lk_adamw:
     'int lk_adamw(uint64_t master, uint64_t grad, uint64_t m, uint64_t v, uint64_t working, int working_dt, int64_t n, float lr, float beta1, float beta2, float eps, float wd, int64_t step, uint64_t grad_scale)',
-  lk_sample:
-    'int lk_sample(uint64_t out, uint64_t logits, int64_t B, int64_t V, float temperature, int64_t top_k, float top_p, float rep, uint64_t history, int64_t P, uint64_t seed)',
+  lk_sample: 'int lk_sample(uint64_t out, uint64_t logprobs, uint64_t logits, uint64_t rows, uint64_t history, int64_t B, int64_t V, int64_t P)',
+  lk_graph_begin: 'int lk_graph_begin()',
+  lk_graph_end: 'int lk_graph_end(_Out_ uint64_t *out)',
+  lk_graph_launch: 'int lk_graph_launch(uint64_t g)',
+  lk_graph_destroy: 'int lk_graph_destroy(uint64_t g)',
   lk_nccl_unique_id: 'int lk_nccl_unique_id(_Out_ uint8_t *out128)',
   lk_nccl_init: 'int lk_nccl_init(int world, int rank, const uint8_t *id128)',
   lk_nccl_all_reduce: 'int lk_nccl_all_reduce(uint64_t buf, int64_t n, int dt, int average)',

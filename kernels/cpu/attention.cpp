@@ -128,25 +128,52 @@ int lk_attention_bwd(lk_ptr dq, lk_ptr dk, lk_ptr dv, lk_ptr dout, lk_ptr out, l
   return LK_OK;
 }
 
-int lk_attention_decode(lk_ptr out, lk_ptr q, lk_ptr kcache, lk_ptr vcache, lk_ptr lens, int64_t B, int64_t Tmax,
-                        int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, int dt) {
+int lk_kv_append(lk_ptr kcache, lk_ptr vcache, lk_ptr k, lk_ptr v, lk_ptr slot, lk_ptr pos, int64_t N, int64_t S,
+                 int64_t Tmax, int64_t Hkv, int64_t D, int dt) {
+  LK_CHECK(require_f32(dt, "kv_append"));
+  const int32_t *Sl = at<int32_t>(slot), *Ps = at<int32_t>(pos);
+  for (int64_t n = 0; n < N; ++n)
+    LK_REQUIRE(Sl[n] < S && (Sl[n] < 0 || (Ps[n] >= 0 && Ps[n] < Tmax)),
+               "kv_append: token %ld goes to slot %d position %d, outside [%ld slots, %ld positions]", (long)n, Sl[n],
+               Ps[n], (long)S, (long)Tmax);
+  const int64_t row = Hkv * D;
+  for (int64_t n = 0; n < N; ++n) {
+    if (Sl[n] < 0) continue;
+    const int64_t to = ((int64_t)Sl[n] * Tmax + Ps[n]) * row;
+    std::memcpy(at<float>(kcache) + to, at<float>(k) + n * row, row * sizeof(float));
+    std::memcpy(at<float>(vcache) + to, at<float>(v) + n * row, row * sizeof(float));
+  }
+  return LK_OK;
+}
+
+int lk_attention_decode(lk_ptr out, lk_ptr q, lk_ptr kcache, lk_ptr vcache, lk_ptr slot, lk_ptr pos, int64_t B,
+                        int64_t Tq, int64_t S, int64_t Tmax, int64_t Hq, int64_t Hkv, int64_t D, float scale,
+                        int64_t window, lk_ptr /* workspace: unused here */, int dt) {
   LK_CHECK(require_f32(dt, "attention_decode"));
   LK_REQUIRE(Hkv > 0 && Hq % Hkv == 0, "attention: %ld query heads are not a multiple of %ld kv heads", (long)Hq,
              (long)Hkv);
-  const int32_t *Ln = at<int32_t>(lens);
-  for (int64_t b = 0; b < B; ++b)
-    LK_REQUIRE(Ln[b] >= 1 && Ln[b] <= Tmax, "attention_decode: length %d of sequence %ld is outside [1, %ld]", Ln[b],
-               (long)b, (long)Tmax);
+  const int32_t *Sl = slot ? at<int32_t>(slot) : nullptr, *Ps = at<int32_t>(pos);
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t s = Sl ? Sl[b] : b;
+    LK_REQUIRE(s < S && (s < 0 || (Ps[b] >= 0 && Ps[b] + Tq <= Tmax)),
+               "attention_decode: row %ld reads slot %ld positions %d..%ld, outside [%ld slots, %ld positions]",
+               (long)b, (long)s, Ps[b], (long)(Ps[b] + Tq - 1), (long)S, (long)Tmax);
+  }
   const float *Q = at<float>(q), *K = at<float>(kcache), *V = at<float>(vcache);
   float *O = at<float>(out);
   const int64_t group = Hq / Hkv, ks = Hkv * D;
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(3) schedule(static)
   for (int64_t b = 0; b < B; ++b)
-    for (int64_t h = 0; h < Hq; ++h) {
-      const int64_t i = Ln[b] - 1;
-      attend_row(Q + (b * Hq + h) * D, K + (b * Tmax * Hkv + h / group) * D, V + (b * Tmax * Hkv + h / group) * D, ks,
-                 first_key(i, window), i, D, scale, O + (b * Hq + h) * D);
-    }
+    for (int64_t i = 0; i < Tq; ++i)
+      for (int64_t h = 0; h < Hq; ++h) {
+        const int64_t s = Sl ? Sl[b] : b, row = ((b * Tq + i) * Hq + h) * D;
+        if (s < 0) {
+          std::fill(O + row, O + row + D, 0.f);
+          continue;
+        }
+        const int64_t p = Ps[b] + i, base = (s * Tmax * Hkv + h / group) * D;
+        attend_row(Q + row, K + base, V + base, ks, first_key(p, window), p, D, scale, O + row);
+      }
   return LK_OK;
 }
 

@@ -34,6 +34,12 @@ int lk_stream_create(lk_stream *out) {
 int lk_stream_destroy(lk_stream) { return LK_OK; }
 int lk_set_stream(lk_stream) { return LK_OK; }
 int lk_synchronize(void) { return LK_OK; }
+
+// Work runs as it is called on the CPU: there is nothing to record.
+int lk_graph_begin(void) { return fail(LK_ERR_UNSUPPORTED, "graph: the CPU backend runs work as it is called"); }
+int lk_graph_end(lk_graph *) { return fail(LK_ERR_UNSUPPORTED, "graph: the CPU backend runs work as it is called"); }
+int lk_graph_launch(lk_graph) { return fail(LK_ERR_UNSUPPORTED, "graph: the CPU backend runs work as it is called"); }
+int lk_graph_destroy(lk_graph) { return LK_OK; }
 // The CPU runs every op synchronously, so there is nothing to order.
 int lk_event_create(lk_event *out) {
   *out = 0;

@@ -5,6 +5,7 @@
 // Backward (FlashAttention-2 order, no atomics): one kernel for dq looping over key tiles, one for
 // dk/dv looping over the query tiles (and the query heads of its GQA group), both recomputing
 // probabilities from the saved log-sum-exp.
+#include <algorithm>
 #include <cstdlib>
 
 #include "common.cuh"
@@ -231,34 +232,39 @@ __global__ void __launch_bounds__(THREADS) attn_bwd_dkv(T *dk, T *dv, const T *d
     }
 }
 
-// decode: one block (4 warps) per (b, h); warps take keys in turn, lanes split the head dim
+// decode over the cache, flash-decoding: a block (4 warps) per (key split, query, head); warps take
+// the split's keys in turn, lanes split the head dim. One split writes the output; several write
+// (max, sum, acc) partials that decode_merge combines.
 template <typename T, int DPL>
-__global__ void attn_decode(T *out, const T *q, const T *kc, const T *vc, const int32_t *lens, int64_t Tmax, int64_t Hq,
-                            int64_t Hkv, int64_t D, float scale, int64_t window) {
+__global__ void attn_decode(T *out, float *part, const T *q, const T *kc, const T *vc, const int32_t *slot,
+                            const int32_t *pos, int64_t Tq, int64_t Tmax, int64_t Hq, int64_t Hkv, int64_t D,
+                            float scale, int64_t window, int64_t chunk) {
   __shared__ float wm[4], wl[4], wacc[4][DPL * 32];
-  const int64_t b = blockIdx.y, h = blockIdx.x, kvh = h / (Hq / Hkv);
+  const int64_t b = blockIdx.z, h = blockIdx.y % Hq, i = blockIdx.y / Hq, split = blockIdx.x, splits = gridDim.x;
+  const int64_t kvh = h / (Hq / Hkv), row = (b * Tq + i) * Hq + h;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  const int64_t L = lens[b], i = L - 1, lo = window > 0 ? max((int64_t)0, i - window + 1) : 0;
+  const int64_t s = slot ? slot[b] : b;
+  const int64_t p = s < 0 ? -1 : pos[b] + i, lo = window > 0 ? max((int64_t)0, p - window + 1) : 0;
+  const int64_t j0 = max(lo, split * chunk), j1 = min(p + 1, (split + 1) * chunk);
   float qr[DPL], acc[DPL];
 #pragma unroll
   for (int t = 0; t < DPL; ++t) {
     const int64_t d = t * 32 + lane;
-    qr[t] = d < D ? ld(q, (b * Hq + h) * D + d) * scale : 0.f;
+    qr[t] = d < D ? ld(q, row * D + d) * scale : 0.f;
     acc[t] = 0.f;
   }
   float m = -INFINITY, lsum = 0.f;
-  for (int64_t j = lo + warp; j <= i; j += 4) {
-    const int64_t base = ((b * Tmax + j) * Hkv + kvh) * D;
-    float s = 0.f;
+  for (int64_t j = j0 + warp; j < j1; j += 4) {
+    const int64_t base = ((s * Tmax + j) * Hkv + kvh) * D;
+    float sc = 0.f;
 #pragma unroll
     for (int t = 0; t < DPL; ++t)
-      if (t * 32 + lane < D) s += qr[t] * ld(kc, base + t * 32 + lane);
-    s = warp_sum(s);
-    const float mn = fmaxf(m, s), corr = __expf(m - mn), p = __expf(s - mn);
-    lsum = lsum * corr + p;
+      if (t * 32 + lane < D) sc += qr[t] * ld(kc, base + t * 32 + lane);
+    sc = warp_sum(sc);
+    const float mn = fmaxf(m, sc), corr = __expf(m - mn), e = __expf(sc - mn);
+    lsum = lsum * corr + e;
 #pragma unroll
-    for (int t = 0; t < DPL; ++t)
-      acc[t] = acc[t] * corr + (t * 32 + lane < D ? p * ld(vc, base + t * 32 + lane) : 0.f);
+    for (int t = 0; t < DPL; ++t) acc[t] = acc[t] * corr + (t * 32 + lane < D ? e * ld(vc, base + t * 32 + lane) : 0.f);
     m = mn;
   }
   if (lane == 0) wm[warp] = m, wl[warp] = lsum;
@@ -268,11 +274,43 @@ __global__ void attn_decode(T *out, const T *q, const T *kc, const T *vc, const 
   const float M = fmaxf(fmaxf(wm[0], wm[1]), fmaxf(wm[2], wm[3]));
   float z = 0.f;
   for (int w = 0; w < 4; ++w) z += wm[w] == -INFINITY ? 0.f : wl[w] * __expf(wm[w] - M);
+  float *mine = splits > 1 ? part + (row * splits + split) * (D + 2) : nullptr;
+  if (mine && threadIdx.x == 0) mine[0] = M, mine[1] = z;
   for (int64_t d = threadIdx.x; d < D; d += blockDim.x) {
     float o = 0.f;
     for (int w = 0; w < 4; ++w) o += wm[w] == -INFINITY ? 0.f : wacc[w][d] * __expf(wm[w] - M);
-    st(out, (b * Hq + h) * D + d, o / z);
+    if (mine) mine[2 + d] = o;
+    else st(out, row * D + d, z > 0.f ? o / z : 0.f);
   }
+}
+
+// out = the splits' partials merged by their maxima (rows with no keys at all: zeros)
+template <typename T>
+__global__ void decode_merge(T *out, const float *part, int64_t splits, int64_t D) {
+  const int64_t row = blockIdx.x;
+  const float *pr = part + row * splits * (D + 2);
+  float M = -INFINITY;
+  for (int64_t s = 0; s < splits; ++s) M = fmaxf(M, pr[s * (D + 2)]);
+  float z = 0.f;
+  for (int64_t s = 0; s < splits; ++s) z += pr[s * (D + 2)] == -INFINITY ? 0.f : pr[s * (D + 2) + 1] * __expf(pr[s * (D + 2)] - M);
+  for (int64_t d = threadIdx.x; d < D; d += blockDim.x) {
+    float o = 0.f;
+    for (int64_t s = 0; s < splits; ++s)
+      if (pr[s * (D + 2)] != -INFINITY) o += pr[s * (D + 2) + 2 + d] * __expf(pr[s * (D + 2)] - M);
+    st(out, row * D + d, z > 0.f ? o / z : 0.f);
+  }
+}
+
+template <typename T>
+__global__ void kv_append_kernel(T *kc, T *vc, const T *k, const T *v, const int32_t *slot, const int32_t *pos,
+                                 int64_t N, int64_t Tmax, int64_t row) {
+  const int64_t idx = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (idx >= N * row) return;
+  const int64_t n = idx / row, e = idx % row;
+  if (slot[n] < 0) return;
+  const int64_t to = ((int64_t)slot[n] * Tmax + pos[n]) * row + e;
+  kc[to] = k[idx];
+  vc[to] = v[idx];
 }
 
 }  // namespace
@@ -339,19 +377,42 @@ int lk_attention_bwd(lk_ptr dq, lk_ptr dk, lk_ptr dv, lk_ptr dout, lk_ptr out, l
   return launch_check("attention_bwd");
 }
 
-int lk_attention_decode(lk_ptr out, lk_ptr q, lk_ptr kcache, lk_ptr vcache, lk_ptr lens, int64_t B, int64_t Tmax,
-                        int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, int dt) {
+int lk_kv_append(lk_ptr kcache, lk_ptr vcache, lk_ptr k, lk_ptr v, lk_ptr slot, lk_ptr pos, int64_t N, int64_t S,
+                 int64_t Tmax, int64_t Hkv, int64_t D, int dt) {
+  (void)S;  // positions and slots are device data: the caller checks them, as the CPU backend does
+  if (N == 0) return LK_OK;
+  LK_DISPATCH(dt, "kv_append",
+              kv_append_kernel<T><<<blocks_for(N * Hkv * D, 256), 256, 0, g_stream>>>(
+                  at<T>(kcache), at<T>(vcache), at<T>(k), at<T>(v), at<int32_t>(slot), at<int32_t>(pos), N, Tmax, Hkv * D));
+  return launch_check("kv_append");
+}
+
+int lk_attention_decode(lk_ptr out, lk_ptr q, lk_ptr kcache, lk_ptr vcache, lk_ptr slot, lk_ptr pos, int64_t B,
+                        int64_t Tq, int64_t S, int64_t Tmax, int64_t Hq, int64_t Hkv, int64_t D, float scale,
+                        int64_t window, lk_ptr workspace, int dt) {
+  (void)S;
   LK_REQUIRE(Hkv > 0 && Hq % Hkv == 0, "attention: %ld query heads are not a multiple of %ld kv heads", (long)Hq, (long)Hkv);
-  const dim3 grid((unsigned)Hq, (unsigned)B);
-#define LK_DECODE(DPL)                                                                                                 \
-  attn_decode<T, DPL><<<grid, 128, 0, g_stream>>>(at<T>(out), at<T>(q), at<T>(kcache), at<T>(vcache), at<int32_t>(lens), \
-                                                  Tmax, Hq, Hkv, D, scale, window)
+  // Enough splits for about two blocks per SM, each of at least LK_DECODE_KEYS keys; fixed by the
+  // shapes alone, so a captured graph stays valid as the sequences grow.
+  const int64_t rows = B * Tq * Hq, most = (Tmax + LK_DECODE_KEYS - 1) / LK_DECODE_KEYS;
+  int64_t splits = std::min(most, std::max<int64_t>(1, (2 * g_sm_count + rows - 1) / rows));
+  if (splits > 1 && !workspace) splits = 1;
+  const int64_t chunk = ((Tmax + splits - 1) / splits + LK_DECODE_KEYS - 1) / LK_DECODE_KEYS * LK_DECODE_KEYS;
+  splits = (Tmax + chunk - 1) / chunk;
+  const dim3 grid((unsigned)splits, (unsigned)(Tq * Hq), (unsigned)B);
+  float *part = splits > 1 ? at<float>(workspace) : nullptr;
+#define LK_DECODE(DPL)                                                                                              \
+  attn_decode<T, DPL><<<grid, 128, 0, g_stream>>>(at<T>(out), part, at<T>(q), at<T>(kcache), at<T>(vcache),       \
+                                                  slot ? at<int32_t>(slot) : nullptr, at<int32_t>(pos), Tq, Tmax, Hq, \
+                                                  Hkv, D, scale, window, chunk)
   LK_DISPATCH(dt, "attention_decode", {
     if (D <= 32) LK_DECODE(1);
     else if (D <= 64) LK_DECODE(2);
     else if (D <= 128) LK_DECODE(4);
     else if (D <= 256) LK_DECODE(8);
     else return fail(LK_ERR_UNSUPPORTED, "attention_decode: head dim %ld > 256", (long)D);
+    LK_CHECK(launch_check("attention_decode"));
+    if (splits > 1) decode_merge<T><<<(unsigned)rows, 64, 0, g_stream>>>(at<T>(out), part, splits, D);
   });
 #undef LK_DECODE
   return launch_check("attention_decode");

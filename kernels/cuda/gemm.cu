@@ -21,23 +21,16 @@ cudaDataType_t cuda_type(int dt) { return dt == LK_BF16 ? CUDA_R_16BF : CUDA_R_3
     if (s_ != CUBLAS_STATUS_SUCCESS) return fail(LK_ERR_DEVICE, "gemm: %s failed (cublas status %d)", what, (int)s_); \
   } while (0)
 
-// RAII for the descriptors of one call
-struct Descs {
+// The descriptors and algorithm of one GEMM shape, built once: a decode step makes dozens of small
+// GEMMs, where rebuilding them would cost more host time than the GPU spends.
+struct Plan {
   cublasLtMatmulDesc_t op = nullptr;
-  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr, d = nullptr;
-  cublasLtMatmulPreference_t pref = nullptr;
-  ~Descs() {
-    if (pref) cublasLtMatmulPreferenceDestroy(pref);
-    if (d) cublasLtMatrixLayoutDestroy(d);
-    if (c) cublasLtMatrixLayoutDestroy(c);
-    if (b) cublasLtMatrixLayoutDestroy(b);
-    if (a) cublasLtMatrixLayoutDestroy(a);
-    if (op) cublasLtMatmulDescDestroy(op);
-  }
+  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
+  cublasLtMatmulAlgo_t algo;
 };
 
 using Key = std::tuple<bool, bool, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int, int, bool, bool>;
-std::map<Key, cublasLtMatmulAlgo_t> algo_cache;
+std::map<Key, Plan> plans;
 cublasLtHandle_t lt = nullptr;
 
 cublasLtHandle_t lt_handle() { return lt; }
@@ -49,6 +42,43 @@ int gemm_init() {
   return LK_OK;
 }
 
+namespace {
+
+// Descriptors for one shape (left for the process's life once made) and cuBLASLt's best algorithm.
+int make_plan(Plan &p, bool ta, bool tb, int64_t M, int64_t N, int64_t K, int64_t lda, int64_t ldb, int64_t ldc,
+              int ab_dt, int c_dt, bool bias) {
+  LT_CHECK(cublasLtMatmulDescCreate(&p.op, CUBLAS_COMPUTE_32F, CUDA_R_32F), "matmul desc");
+  cublasOperation_t opa = tb ? CUBLAS_OP_T : CUBLAS_OP_N, opb = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
+  LT_CHECK(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_TRANSA, &opa, sizeof opa), "transa");
+  LT_CHECK(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_TRANSB, &opb, sizeof opb), "transb");
+  if (bias) {
+    cublasLtEpilogue_t epi = CUBLASLT_EPILOGUE_BIAS;
+    LT_CHECK(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi), "epilogue");
+    cudaDataType_t bt = cuda_type(ab_dt);
+    LT_CHECK(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bt, sizeof bt), "bias type");
+  }
+  // first operand: op(B)ᵀ is [N,K]; stored column-major as (tb ? K x N : N x K)
+  LT_CHECK(cublasLtMatrixLayoutCreate(&p.a, cuda_type(ab_dt), tb ? K : N, tb ? N : K, ldb), "layout a");
+  LT_CHECK(cublasLtMatrixLayoutCreate(&p.b, cuda_type(ab_dt), ta ? M : K, ta ? K : M, lda), "layout b");
+  LT_CHECK(cublasLtMatrixLayoutCreate(&p.c, cuda_type(c_dt), N, M, ldc), "layout c");
+  cublasLtMatmulPreference_t pref = nullptr;
+  LT_CHECK(cublasLtMatmulPreferenceCreate(&pref), "preference");
+  size_t ws = WORKSPACE;
+  cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws);
+  cublasLtMatmulHeuristicResult_t h;
+  int found = 0;
+  const cublasStatus_t s = cublasLtMatmulAlgoGetHeuristic(lt_handle(), p.op, p.a, p.b, p.c, p.c, pref, 1, &h, &found);
+  cublasLtMatmulPreferenceDestroy(pref);
+  LT_CHECK(s, "heuristic");
+  if (found == 0)
+    return fail(LK_ERR_UNSUPPORTED, "gemm: cuBLASLt has no algorithm for M=%ld N=%ld K=%ld dtypes %d/%d", (long)M,
+                (long)N, (long)K, ab_dt, c_dt);
+  p.algo = h.algo;
+  return LK_OK;
+}
+
+}  // namespace
+
 // Row-major C[M,N] = alpha op(A) op(B) + beta C is column-major Cᵀ[N,M] = op(B)ᵀ op(A)ᵀ: pass B as
 // cuBLAS's first operand and A as its second, swapping M and N.
 int gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const void *A, int64_t lda, const void *B,
@@ -56,42 +86,18 @@ int gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const v
   if (M == 0 || N == 0) return LK_OK;
   LK_REQUIRE(ab_dt == LK_F32 || ab_dt == LK_BF16, "gemm: input dtype %d is not fp32 or bf16", ab_dt);
   LK_REQUIRE(c_dt == LK_F32 || c_dt == ab_dt, "gemm: output dtype %d with input dtype %d is not supported", c_dt, ab_dt);
-  Descs d;
   void *workspace = scratch(WORKSPACE, SCRATCH_GEMM);
   if (!workspace) return fail(LK_ERR_OOM, "gemm: cannot allocate the cuBLASLt workspace");
-  LT_CHECK(cublasLtMatmulDescCreate(&d.op, CUBLAS_COMPUTE_32F, CUDA_R_32F), "matmul desc");
-  cublasOperation_t opa = tb ? CUBLAS_OP_T : CUBLAS_OP_N, opb = ta ? CUBLAS_OP_T : CUBLAS_OP_N;
-  LT_CHECK(cublasLtMatmulDescSetAttribute(d.op, CUBLASLT_MATMUL_DESC_TRANSA, &opa, sizeof opa), "transa");
-  LT_CHECK(cublasLtMatmulDescSetAttribute(d.op, CUBLASLT_MATMUL_DESC_TRANSB, &opb, sizeof opb), "transb");
-  if (bias) {
-    cublasLtEpilogue_t epi = CUBLASLT_EPILOGUE_BIAS;
-    LT_CHECK(cublasLtMatmulDescSetAttribute(d.op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi), "epilogue");
-    LT_CHECK(cublasLtMatmulDescSetAttribute(d.op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias), "bias");
-    cudaDataType_t bt = cuda_type(ab_dt);
-    LT_CHECK(cublasLtMatmulDescSetAttribute(d.op, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bt, sizeof bt), "bias type");
-  }
-  // first operand: op(B)ᵀ is [N,K]; stored column-major as (tb ? K x N : N x K)
-  LT_CHECK(cublasLtMatrixLayoutCreate(&d.a, cuda_type(ab_dt), tb ? K : N, tb ? N : K, ldb), "layout a");
-  LT_CHECK(cublasLtMatrixLayoutCreate(&d.b, cuda_type(ab_dt), ta ? M : K, ta ? K : M, lda), "layout b");
-  LT_CHECK(cublasLtMatrixLayoutCreate(&d.c, cuda_type(c_dt), N, M, ldc), "layout c");
-  LT_CHECK(cublasLtMatrixLayoutCreate(&d.d, cuda_type(c_dt), N, M, ldc), "layout d");
-
   const Key key{ta, tb, M, N, K, lda, ldb, ldc, ab_dt, c_dt, bias != nullptr, beta != 0.f};
-  auto it = algo_cache.find(key);
-  if (it == algo_cache.end()) {
-    LT_CHECK(cublasLtMatmulPreferenceCreate(&d.pref), "preference");
-    size_t ws = WORKSPACE;
-    LT_CHECK(cublasLtMatmulPreferenceSetAttribute(d.pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws),
-             "workspace pref");
-    cublasLtMatmulHeuristicResult_t h;
-    int found = 0;
-    LT_CHECK(cublasLtMatmulAlgoGetHeuristic(lt_handle(), d.op, d.a, d.b, d.c, d.d, d.pref, 1, &h, &found), "heuristic");
-    if (found == 0)
-      return fail(LK_ERR_UNSUPPORTED, "gemm: cuBLASLt has no algorithm for M=%ld N=%ld K=%ld dtypes %d/%d", (long)M,
-                  (long)N, (long)K, ab_dt, c_dt);
-    it = algo_cache.emplace(key, h.algo).first;
+  auto it = plans.find(key);
+  if (it == plans.end()) {
+    Plan p;
+    LK_CHECK(make_plan(p, ta, tb, M, N, K, lda, ldb, ldc, ab_dt, c_dt, bias != nullptr));
+    it = plans.emplace(key, p).first;
   }
-  LT_CHECK(cublasLtMatmul(lt_handle(), d.op, &alpha, B, d.a, A, d.b, &beta, C, d.c, C, d.d, &it->second, workspace,
+  Plan &p = it->second;
+  if (bias) LT_CHECK(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &bias, sizeof bias), "bias");
+  LT_CHECK(cublasLtMatmul(lt_handle(), p.op, &alpha, B, p.a, A, p.b, &beta, C, p.c, C, p.c, &p.algo, workspace,
                           WORKSPACE, g_stream),
            "matmul");
   return LK_OK;

@@ -91,6 +91,27 @@ int lk_set_stream(lk_stream s) {
   g_stream = reinterpret_cast<cudaStream_t>(static_cast<uintptr_t>(s));
   return LK_OK;
 }
+int lk_graph_begin(void) {
+  // the legacy default stream cannot be captured: graphs need a stream of the caller's (lk_set_stream)
+  LK_REQUIRE(g_stream != nullptr, "graph: set a stream (lk_stream_create, lk_set_stream) before capturing");
+  return cuda_check(cudaStreamBeginCapture(g_stream, cudaStreamCaptureModeThreadLocal), "graph_begin");
+}
+int lk_graph_end(lk_graph *out) {
+  cudaGraph_t graph = nullptr;
+  LK_CHECK(cuda_check(cudaStreamEndCapture(g_stream, &graph), "graph_end"));
+  cudaGraphExec_t exec = nullptr;
+  const int rc = cuda_check(cudaGraphInstantiate(&exec, graph, 0), "graph_instantiate");
+  cudaGraphDestroy(graph);
+  LK_CHECK(rc);
+  *out = static_cast<lk_graph>(reinterpret_cast<uintptr_t>(exec));
+  return LK_OK;
+}
+int lk_graph_launch(lk_graph g) {
+  return cuda_check(cudaGraphLaunch(reinterpret_cast<cudaGraphExec_t>(static_cast<uintptr_t>(g)), g_stream), "graph_launch");
+}
+int lk_graph_destroy(lk_graph g) {
+  return cuda_check(cudaGraphExecDestroy(reinterpret_cast<cudaGraphExec_t>(static_cast<uintptr_t>(g))), "graph_destroy");
+}
 int lk_synchronize(void) { return cuda_check(cudaStreamSynchronize(g_stream), "synchronize"); }
 
 int lk_event_create(lk_event *out) {

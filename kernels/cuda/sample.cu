@@ -1,6 +1,9 @@
-// CUDA backend: sampling, one block per row, with the semantics of loom_kernels.h. Top-k and
-// top-p thresholds are found by bisection over the order-preserving integer image of floats
-// (32 exact steps, each a block-wide count or sum), so no sort of the vocabulary is needed.
+// CUDA backend: sampling, one block per row, with the semantics of loom_kernels.h. The common
+// cases read the row a few times and sort nothing: greedy and plain sampling are one pass
+// (Gumbel-max); with top-k or top-p, the few tokens within reach of the maximum are gathered into
+// shared memory, where the thresholds are found by bisection over the order-preserving integer
+// image of floats. Only when the candidates cannot hold the kept set (a near-flat distribution)
+// does the bisection run over the whole row.
 #include "common.cuh"
 
 using namespace lk;
@@ -8,142 +11,184 @@ using namespace lk;
 namespace {
 
 constexpr int THREADS = 1024;
+constexpr int CAP = 4096;  // candidates gathered into shared memory
+constexpr int LEVELS = 6;  // candidate sets: within 1, 2, 4, ... 32 of the maximum (after temperature)
 
 __device__ __forceinline__ uint32_t key_of(float f) {
   const uint32_t u = __float_as_uint(f);
   return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
 }
 
-__global__ void __launch_bounds__(THREADS) sample_kernel(int32_t *out, const float *logits, float *work, int64_t V,
-                                                         float temperature, int64_t top_k, float top_p, float penalty,
-                                                         const int32_t *history, int64_t P, uint64_t seed) {
-  __shared__ float buf[32];
-  __shared__ float seg_sum[THREADS];
-  __shared__ int found;
-  const int64_t b = blockIdx.x;
-  const float *orig = logits + b * V;
-  float *x = work + b * V;
-  for (int64_t i = threadIdx.x; i < V; i += blockDim.x) x[i] = orig[i];
+// (value, index) with the larger value winning, the smaller index on ties; every thread gets it
+struct Best {
+  float v;
+  int32_t i;
+};
+__device__ __forceinline__ Best better(Best a, Best b) {
+  return (b.v > a.v || (b.v == a.v && b.i >= 0 && (a.i < 0 || b.i < a.i))) ? b : a;
+}
+__device__ Best block_best(Best x, Best *buf) {
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) x = better(x, {__shfl_xor_sync(0xffffffffu, x.v, o), __shfl_xor_sync(0xffffffffu, x.i, o)});
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   __syncthreads();
-  if (history)
-    for (int64_t i = threadIdx.x; i < P; i += blockDim.x) {
-      const int32_t t = history[b * P + i];
-      if (t >= 0 && t < V) x[t] = orig[t] > 0.f ? orig[t] / penalty : orig[t] * penalty;
-    }
+  if (lane == 0) buf[warp] = x;
   __syncthreads();
+  x = lane < (int)(blockDim.x >> 5) ? buf[lane] : Best{-INFINITY, -1};
+#pragma unroll
+  for (int o = 16; o > 0; o >>= 1) x = better(x, {__shfl_xor_sync(0xffffffffu, x.v, o), __shfl_xor_sync(0xffffffffu, x.i, o)});
+  return x;
+}
 
-  if (temperature <= 0.f) {  // greedy: the first index of the maximum
-    float best = -INFINITY;
-    for (int64_t i = threadIdx.x; i < V; i += blockDim.x) best = fmaxf(best, x[i]);
-    best = block_max(best, buf);
-    if (threadIdx.x == 0) found = INT32_MAX;
-    __syncthreads();
-    for (int64_t i = threadIdx.x; i < V; i += blockDim.x)
-      if (x[i] == best) atomicMin(&found, (int)i);
-    __syncthreads();
-    if (threadIdx.x == 0) out[b] = found;
-    return;
+// The smallest key K such that the values' keys >= K number at least k (the k-th largest).
+template <typename Get>
+__device__ uint32_t kth_key(int64_t n, int64_t k, Get get, float *buf) {
+  uint32_t lo = 0, hi = 0xffffffffu;
+  while (lo < hi) {
+    const uint32_t mid = lo + (uint32_t)(((uint64_t)hi - lo + 1) / 2);
+    float c = 0.f;
+    for (int64_t i = threadIdx.x; i < n; i += blockDim.x) c += key_of(get(i)) >= mid ? 1.f : 0.f;
+    if (block_sum(c, buf) >= (float)k) lo = mid;
+    else hi = mid - 1;
   }
-  for (int64_t i = threadIdx.x; i < V; i += blockDim.x) x[i] /= temperature;
-  __syncthreads();
+  return lo;
+}
 
-  // top-k: the largest key K with count(key >= K) >= k is the k-th largest logit
-  uint32_t kmin = 0;
-  if (top_k > 0 && top_k < V) {
-    uint32_t lo = 0, hi = 0xffffffffu;
-    while (lo < hi) {
-      const uint32_t mid = lo + (uint32_t)(((uint64_t)hi - lo + 1) / 2);
-      float c = 0.f;
-      for (int64_t i = threadIdx.x; i < V; i += blockDim.x) c += key_of(x[i]) >= mid ? 1.f : 0.f;
-      c = block_sum(c, buf);
-      if (c >= (float)top_k) lo = mid;
-      else hi = mid - 1;
-    }
-    kmin = lo;
-  }
-  float m = -INFINITY;
-  for (int64_t i = threadIdx.x; i < V; i += blockDim.x)
-    if (key_of(x[i]) >= kmin) m = fmaxf(m, x[i]);
-  m = block_max(m, buf);
+// The nucleus bound: the smallest key K whose strictly-above mass exp(v) among keys >= kmin is
+// < top_p of that set's mass; tokens with keys >= K are kept.
+template <typename Get>
+__device__ uint32_t nucleus_key(int64_t n, uint32_t kmin, float top_p, Get get, float *buf) {
   float total = 0.f;
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) total += key_of(get(i)) >= kmin ? expf(get(i)) : 0.f;
+  const float thr = top_p * block_sum(total, buf);
+  uint32_t lo = kmin, hi = 0xffffffffu;
+  while (lo < hi) {
+    const uint32_t mid = lo + (hi - lo) / 2;
+    float s = 0.f;
+    for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
+      const uint32_t key = key_of(get(i));
+      s += key >= kmin && key > mid ? expf(get(i)) : 0.f;
+    }
+    if (block_sum(s, buf) < thr) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+__global__ void __launch_bounds__(THREADS) sample_kernel(int32_t *out, float *logprobs, const float *logits,
+                                                         const lk_sample_row *rows, int32_t *history, float *work,
+                                                         int64_t V, int64_t P) {
+  __shared__ float buf[32];
+  __shared__ Best bbuf[32];
+  __shared__ float cand_v[CAP];
+  __shared__ int32_t cand_i[CAP];
+  __shared__ int ncand;
+  const int64_t b = blockIdx.x;
+  const lk_sample_row r = rows[b];
+  const float *orig = logits + b * V;
+  int32_t *hist = history && r.history_row >= 0 ? history + (int64_t)r.history_row * P : nullptr;
+  const float *x = orig;
+  if (hist && r.history_len > 0 && r.repetition_penalty != 1.f) {
+    float *w = work + b * V;
+    for (int64_t i = threadIdx.x; i < V; i += blockDim.x) w[i] = orig[i];
+    __syncthreads();
+    for (int64_t i = threadIdx.x; i < r.history_len; i += blockDim.x) {
+      const int32_t t = hist[i];
+      if (t >= 0 && t < V) w[t] = orig[t] > 0.f ? orig[t] / r.repetition_penalty : orig[t] * r.repetition_penalty;
+    }
+    __syncthreads();
+    x = w;
+  }
+  // pass 1: the raw logits' max and sum of exponentials (online), and the first maximum of x
+  float rm = -INFINITY, rz = 0.f;
+  Best top{-INFINITY, -1};
   for (int64_t i = threadIdx.x; i < V; i += blockDim.x) {
-    const float p = key_of(x[i]) >= kmin ? __expf(x[i] - m) : 0.f;
-    x[i] = p;  // x now holds unnormalized kept probabilities
-    total += p;
+    const float o = orig[i];
+    if (o > rm) rz = rz * __expf(rm - o) + 1.f, rm = o;
+    else rz += __expf(o - rm);
+    top = better(top, {x[i], (int32_t)i});
   }
-  total = block_sum(total, buf);
-
-  // top-p: keep i when the mass strictly above p_i is < top_p; that set is {key(p) >= K} for the
-  // smallest K whose strictly-above mass is < top_p * total
-  uint32_t pmin = 0;
-  if (top_p < 1.f) {
-    const float thr = top_p * total;
-    uint32_t lo = 0, hi = 0xffffffffu;
-    while (lo < hi) {
-      const uint32_t mid = lo + (hi - lo) / 2;
-      float s = 0.f;
-      for (int64_t i = threadIdx.x; i < V; i += blockDim.x) s += key_of(x[i]) > mid ? x[i] : 0.f;
-      s = block_sum(s, buf);
-      if (s < thr) hi = mid;
-      else lo = mid + 1;
-    }
-    pmin = lo;
-    total = 0.f;
-    for (int64_t i = threadIdx.x; i < V; i += blockDim.x) {
-      if (x[i] > 0.f && key_of(x[i]) < pmin) x[i] = 0.f;
-      total += x[i];
-    }
-    total = block_sum(total, buf);
-  }
-
-  // inverse CDF in index order: contiguous segments per thread, prefix over segment sums
-  const int64_t seg = (V + THREADS - 1) / THREADS, s0 = threadIdx.x * seg, s1 = min(V, s0 + seg);
-  float mine = 0.f;
-  for (int64_t i = s0; i < s1; ++i) mine += x[i];
-  seg_sum[threadIdx.x] = mine;
-  if (threadIdx.x == 0) found = -1;
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    float run = 0.f;
-    for (int t = 0; t < THREADS; ++t) {
-      const float s = seg_sum[t];
-      seg_sum[t] = run;
-      run += s;
-    }
-  }
-  __syncthreads();
-  const float target = lk_uniform(seed, (uint64_t)b) * total;
-  float cum = seg_sum[threadIdx.x];
-  if (cum <= target && cum + mine > target)
-    for (int64_t i = s0; i < s1; ++i) {
-      cum += x[i];
-      if (x[i] > 0.f && cum > target) {
-        atomicMax(&found, (int)i);
-        break;
+  const float RM = block_max(rm, buf);
+  const float RZ = block_sum(rm == -INFINITY ? 0.f : rz * __expf(rm - RM), buf);
+  top = block_best(top, bbuf);
+  const float xm = top.v, t = r.temperature;
+  int32_t pick = top.i;
+  if (t > 0.f) {
+    const uint64_t stream = lk_sample_stream(r.seed, r.counter);
+    const bool topk = r.top_k > 0 && r.top_k < V, topp = r.top_p < 1.f;
+    auto scaled = [&](int64_t i) { return (x[i] - xm) / t; };
+    if (!topk && !topp) {
+      Best d{-INFINITY, -1};
+      for (int64_t i = threadIdx.x; i < V; i += blockDim.x) d = better(d, {scaled(i) + lk_gumbel(stream, i), (int32_t)i});
+      pick = block_best(d, bbuf).i;
+    } else {
+      // pass 2: how many tokens, and how much mass, lie within 2^l of the maximum
+      float count[LEVELS], mass[LEVELS], total = 0.f;
+#pragma unroll
+      for (int l = 0; l < LEVELS; ++l) count[l] = mass[l] = 0.f;
+      for (int64_t i = threadIdx.x; i < V; i += blockDim.x) {
+        const float v = scaled(i), e = expf(v);
+        total += e;
+#pragma unroll
+        for (int l = 0; l < LEVELS; ++l)
+          if (v >= -(float)(1 << l)) count[l] += 1.f, mass[l] += e;
+      }
+      total = block_sum(total, buf);
+      int level = -1;
+      for (int l = 0; l < LEVELS && level < 0; ++l) {
+        const float c = block_sum(count[l], buf), m = block_sum(mass[l], buf);
+        // the kept set lies inside the candidates when they hold the top k (top-k on), or the
+        // top_p share of all the mass (top-p alone)
+        const bool holds = topk ? c >= (float)r.top_k : m >= r.top_p * total;
+        if (holds && c <= (float)CAP) level = l;
+      }
+      if (level >= 0) {
+        if (threadIdx.x == 0) ncand = 0;
+        __syncthreads();
+        for (int64_t i = threadIdx.x; i < V; i += blockDim.x) {
+          const float v = scaled(i);
+          if (v >= -(float)(1 << level)) {
+            const int at_ = atomicAdd(&ncand, 1);
+            cand_v[at_] = v, cand_i[at_] = (int32_t)i;
+          }
+        }
+        __syncthreads();
+        const int n = ncand;
+        auto get = [&](int64_t i) { return cand_v[i]; };
+        const uint32_t kmin = topk ? kth_key(n, r.top_k, get, buf) : 0u;
+        const uint32_t pmin = topp ? nucleus_key(n, kmin, r.top_p, get, buf) : kmin;
+        Best d{-INFINITY, -1};
+        for (int i = threadIdx.x; i < n; i += blockDim.x)
+          if (key_of(cand_v[i]) >= pmin) d = better(d, {cand_v[i] + lk_gumbel(stream, cand_i[i]), cand_i[i]});
+        pick = block_best(d, bbuf).i;
+      } else {
+        const uint32_t kmin = topk ? kth_key(V, r.top_k, scaled, buf) : 0u;
+        const uint32_t pmin = topp ? nucleus_key(V, kmin, r.top_p, scaled, buf) : kmin;
+        Best d{-INFINITY, -1};
+        for (int64_t i = threadIdx.x; i < V; i += blockDim.x)
+          if (key_of(scaled(i)) >= pmin) d = better(d, {scaled(i) + lk_gumbel(stream, i), (int32_t)i});
+        pick = block_best(d, bbuf).i;
       }
     }
-  __syncthreads();
+  }
   if (threadIdx.x == 0) {
-    int pick = found;
-    if (pick < 0)  // rounding put the target past the end: take the last kept token
-      for (int64_t i = V - 1; i >= 0; --i)
-        if (x[i] > 0.f) {
-          pick = (int)i;
-          break;
-        }
     out[b] = pick;
+    if (logprobs) logprobs[b] = orig[pick] - RM - logf(RZ);
+    if (hist && r.history_len < P) hist[r.history_len] = pick;
   }
 }
 
 }  // namespace
 
-extern "C" int lk_sample(lk_ptr out, lk_ptr logits, int64_t B, int64_t V, float temperature, int64_t top_k, float top_p,
-                         float repetition_penalty, lk_ptr history, int64_t P, uint64_t seed) {
-  LK_REQUIRE(repetition_penalty > 0.f, "sample: repetition penalty %g must be positive", repetition_penalty);
+extern "C" int lk_sample(lk_ptr out, lk_ptr logprobs, lk_ptr logits, lk_ptr rows, lk_ptr history, int64_t B, int64_t V,
+                         int64_t P) {
+  if (B == 0) return LK_OK;
+  // the settings live in device memory, so a bad penalty cannot be refused here: a penalty <= 0
+  // makes a degenerate (but finite) draw
   float *work = static_cast<float *>(scratch((size_t)B * V * sizeof(float), SCRATCH_SAMPLE));
   if (!work) return fail(LK_ERR_OOM, "sample: cannot allocate %ld floats of scratch", (long)(B * V));
-  sample_kernel<<<(unsigned)B, THREADS, 0, g_stream>>>(at<int32_t>(out), at<float>(logits), work, V, temperature, top_k,
-                                                       top_p, repetition_penalty, history ? at<int32_t>(history) : nullptr,
-                                                       P, seed);
+  sample_kernel<<<(unsigned)B, THREADS, 0, g_stream>>>(at<int32_t>(out), logprobs ? at<float>(logprobs) : nullptr,
+                                                       at<float>(logits), at<lk_sample_row>(rows),
+                                                       history ? at<int32_t>(history) : nullptr, work, V, P);
   return launch_check("sample");
 }

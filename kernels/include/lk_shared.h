@@ -27,6 +27,18 @@ LK_HD float lk_uniform(uint64_t seed, uint64_t index) {
   return (float)(lk_hash64(seed, index) >> 40) * (1.0f / 16777216.0f);
 }
 
+/* The random stream of one sampling draw (lk_sample: a row's seed and step counter). */
+LK_HD uint64_t lk_sample_stream(uint32_t seed, int32_t counter) {
+  return lk_hash64((uint64_t)seed * 0x100000001B3ull + 0x5A17ull, (uint64_t)(uint32_t)counter);
+}
+
+/* Gumbel noise -log(-log u) for vocabulary entry i of a draw, u in (0, 1) from 24 bits: the
+ * kept token maximizing logit/temperature + noise is a sample of the softmax over the kept set. */
+LK_HD float lk_gumbel(uint64_t stream, uint64_t i) {
+  const float u = ((float)(lk_hash64(stream, i) >> 40) + 0.5f) * (1.0f / 16777216.0f);
+  return -logf(-logf(u));
+}
+
 LK_HD float lk_bf16_to_f32(uint16_t h) {
   uint32_t u = (uint32_t)h << 16;
   float f;

@@ -129,11 +129,25 @@ LK_API int lk_attention_fwd(lk_ptr out, lk_ptr lse, lk_ptr q, lk_ptr k, lk_ptr v
 LK_API int lk_attention_bwd(lk_ptr dq, lk_ptr dk, lk_ptr dv, lk_ptr dout, lk_ptr out, lk_ptr lse, lk_ptr q,
                             lk_ptr k, lk_ptr v, lk_ptr scratch, int64_t B, int64_t T, int64_t Hq, int64_t Hkv,
                             int64_t D, float scale, int64_t window, lk_ptr seq_start, lk_ptr seq_end, int dt);
-/* decode with a KV cache: q[B,Hq,D] at position lens[b]-1 attends to kcache/vcache[B,Tmax,Hkv,D]
- * rows 0..lens[b]-1 (int32 lens). out[B,Hq,D]. */
-LK_API int lk_attention_decode(lk_ptr out, lk_ptr q, lk_ptr kcache, lk_ptr vcache, lk_ptr lens, int64_t B,
-                               int64_t Tmax, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window,
-                               int dt);
+
+/* ---- KV cache (inference): kcache, vcache [S, Tmax, Hkv, D], one row of Tmax positions per
+ * sequence slot. ---- */
+/* kcache[slot[n], pos[n]] = k[n] and the same for v, for each of N tokens k, v [N, Hkv, D]
+ * (int32 slot, pos; slot < 0 skips the token, e.g. padding). */
+LK_API int lk_kv_append(lk_ptr kcache, lk_ptr vcache, lk_ptr k, lk_ptr v, lk_ptr slot, lk_ptr pos, int64_t N,
+                        int64_t S, int64_t Tmax, int64_t Hkv, int64_t D, int dt);
+/* Attention of new queries over the cache (decode, or prefill after a cached prefix), GQA:
+ * q[B, Tq, Hq, D]; row b's query i sits at position pos[b] + i of slot slot[b] and sees that
+ * slot's keys 0..pos[b]+i (window > 0: the last `window` of them), which must already be
+ * appended. slot < 0: the row is padding and gets zeros. out[B, Tq, Hq, D]. The keys are split
+ * over blocks of LK_DECODE_KEYS or more (flash-decoding), so that one sequence fills a GPU; the
+ * splits' partial results go to workspace (LK_DECODE_WORKSPACE floats; the CPU needs none). ---- */
+#define LK_DECODE_KEYS 64
+#define LK_DECODE_WORKSPACE(B, Tq, Hq, D, Tmax) \
+  ((B) * (Tq) * (Hq) * (((Tmax) + LK_DECODE_KEYS - 1) / LK_DECODE_KEYS) * ((D) + 2))
+LK_API int lk_attention_decode(lk_ptr out, lk_ptr q, lk_ptr kcache, lk_ptr vcache, lk_ptr slot, lk_ptr pos, int64_t B,
+                               int64_t Tq, int64_t S, int64_t Tmax, int64_t Hq, int64_t Hkv, int64_t D, float scale,
+                               int64_t window, lk_ptr workspace, int dt);
 
 /* ---- SwiGLU: out = silu(gate) * up ---- */
 LK_API int lk_swiglu_fwd(lk_ptr out, lk_ptr gate, lk_ptr up, int64_t n, int dt);
@@ -169,14 +183,38 @@ LK_API int lk_adamw(lk_ptr master, lk_ptr grad, lk_ptr m, lk_ptr v, lk_ptr worki
                     float lr, float beta1, float beta2, float eps, float weight_decay, int64_t step,
                     lk_ptr grad_scale);
 
-/* ---- sampling from logits[B,V] (fp32) into out[B] (int32).
- * Order: repetition penalty over history[B,P] (int32, -1 = padding; positive logits divided,
- * negative multiplied, as Hugging Face does), temperature (<= 0: greedy argmax), top-k
- * (keep logits >= the k-th largest; 0 = off), top-p (keep tokens whose strictly-more-probable
- * mass is < top_p; >= 1 = off), then draw u = hash(seed, row) in [0,1) and take the first token,
- * in index order, whose cumulative kept probability exceeds u * total. ---- */
-LK_API int lk_sample(lk_ptr out, lk_ptr logits, int64_t B, int64_t V, float temperature, int64_t top_k,
-                     float top_p, float repetition_penalty, lk_ptr history, int64_t P, uint64_t seed);
+/* ---- sampling: one token per row of logits[B, V] (fp32) into out[B] (int32), each row with its
+ * own settings (lk_sample_row, in device memory), so one batch mixes requests.
+ * Order: repetition penalty over the row's history (positive logits divided, negative
+ * multiplied, as Hugging Face does), then temperature (<= 0: greedy, the first index of the
+ * maximum), top-k (keep logits >= the k-th largest; 0 = off), top-p (keep tokens whose
+ * strictly-more-probable mass is < top_p of the kept mass; >= 1 = off), then the Gumbel-max
+ * draw: the kept token with the largest x/temperature - log(-log u_i), u_i a hash of (seed,
+ * counter, i). The draw depends only on the row's own logits, seed and counter, never on the
+ * batch. logprobs (fp32 [B], may be 0) get log softmax(logits)[token] of the raw logits.
+ * history (int32, row r at history + r * P): row b's tokens are history_row's first history_len
+ * entries (history_row < 0: none); the drawn token is appended there when history_len < P. ---- */
+typedef struct {
+  float temperature;
+  float top_p;
+  float repetition_penalty;
+  int32_t top_k;
+  uint32_t seed;
+  int32_t counter;     /* e.g. the position the token will take: a fresh random stream per step */
+  int32_t history_row;
+  int32_t history_len;
+} lk_sample_row;
+LK_API int lk_sample(lk_ptr out, lk_ptr logprobs, lk_ptr logits, lk_ptr rows, lk_ptr history, int64_t B, int64_t V,
+                     int64_t P);
+
+/* ---- graphs: the work queued on the current stream between begin and end is recorded, not run;
+ * launch replays it (CUDA graphs: a decode step in one launch). Pointers and shapes are fixed
+ * at capture; only the contents of memory change between launches. CPU: LK_ERR_UNSUPPORTED. ---- */
+typedef uint64_t lk_graph;
+LK_API int lk_graph_begin(void);
+LK_API int lk_graph_end(lk_graph *out);
+LK_API int lk_graph_launch(lk_graph g);
+LK_API int lk_graph_destroy(lk_graph g);
 
 /* ---- NCCL (CUDA backend; libnccl found at run time with dlopen) ---- */
 LK_API int lk_nccl_unique_id(void *out128);

@@ -7,7 +7,7 @@
 //   per layer:  x2 = x + drop(o_proj(attn(rope(q(h1)), rope(k(h1)), v(h1))))   h1 = rmsnorm(x)
 //               x  = x2 + drop(down(silu(gate(h2)) · up(h2)))                   h2 = rmsnorm(x2)
 //   h = rmsnorm(x)
-import { lmHeadWorkspace, type Arena, type Backend, type DType, type Tensor } from '../../kernels/index.js';
+import { decodeWorkspace, lmHeadWorkspace, type Arena, type Backend, type DType, type Tensor } from '../../kernels/index.js';
 import { headDim, type ModelConfig } from './config.js';
 import { layerPrefix } from './params.js';
 import type { Weights } from './weights.js';
@@ -40,15 +40,47 @@ export interface TokenBatch {
 }
 
 /** A packed batch's sequence bounds per position, on the device, for the attention kernels. */
-interface Sequences {
+export interface Sequences {
   start: Tensor;
   end: Tensor;
+}
+
+/** Keys and values of every layer, for inference: [slots, positions, kvHeads, headDim] each. */
+export interface KvCache {
+  k: Tensor[];
+  v: Tensor[];
+}
+
+/** Where a pass meets the KV cache. */
+export interface CacheSite {
+  cache: KvCache;
+  /** int32 per token: the slot and position its key and value are written to (slot < 0: not written). */
+  slot: Tensor;
+  position: Tensor;
+  /**
+   * Decoding (or prefill after a cached prefix): each row's queries attend to its slot's cached
+   * keys instead of to each other; row b's first query sits at pos[b] (int32 per row).
+   */
+  attend?: { slot: Tensor; pos: Tensor };
 }
 
 export interface ForwardOptions {
   /** Residual dropout probability (0 for evaluation and inference). */
   dropout?: number;
   dropoutSeed?: number;
+  /** Inference: write keys and values to the cache (and, to decode, read them from it). */
+  cache?: CacheSite;
+}
+
+/** A pass's inputs already on the device (a decode step's, so that it can be recorded as a graph). */
+export interface DeviceTokens {
+  /** int32 [rows · seqLen] */
+  ids: Tensor;
+  /** int32 [rows · seqLen]: each token's position for RoPE */
+  positions: Tensor;
+  rows: number;
+  seqLen: number;
+  sequences?: Sequences | null;
 }
 
 interface LayerActivations {
@@ -128,27 +160,51 @@ export class Trunk {
 
   /** Resets the arena and runs embedding → layers → final norm; keeps what the backward needs. */
   forward(batch: TokenBatch, opts: ForwardOptions = {}): Hidden {
-    const { k, config: c, arena, C } = this;
+    const { k, arena } = this;
     const B = batch.rows, T = batch.seqLen, N = B * T;
     if (batch.ids.length !== N) throw new Error(`model: the batch holds ${batch.ids.length} tokens, expected ${B}×${T}`);
-    if (N > this.capacity) throw new Error(`model: ${B}×${T} tokens exceed the capacity of ${this.capacity} this model was sized for`);
     if (batch.offsets && batch.offsets.length !== B) throw new Error(`model: ${batch.offsets.length} row offsets for ${B} rows`);
     if (batch.positions && batch.positions.length !== N) throw new Error(`model: ${batch.positions.length} positions for ${N} tokens`);
-    let sequences: Sequences | null = null;
-    const drop = opts.dropout ?? 0;
-    const seed = opts.dropoutSeed ?? 0;
+    this.checkCapacity(N, B, T);
     arena.reset();
-    const act = (shape: number[], dtype: DType = this.dtype) => arena.tensor(shape, dtype);
-    const ids = act([N], 'i32');
+    const ids = arena.tensor([N], 'i32');
     k.upload(ids, batch.ids);
-    const positions = act([N], 'i32');
+    const positions = arena.tensor([N], 'i32');
     k.upload(positions, positionsOf(batch));
+    let sequences: Sequences | null = null;
     if (batch.segments) {
       const bounds = sequenceBounds(batch);
-      sequences = { start: act([N], 'i32'), end: act([N], 'i32') };
+      sequences = { start: arena.tensor([N], 'i32'), end: arena.tensor([N], 'i32') };
       k.upload(sequences.start, bounds.start);
       k.upload(sequences.end, bounds.end);
     }
+    return this.pass({ ids, positions, rows: B, seqLen: T, sequences }, opts);
+  }
+
+  /**
+   * The same pass over inputs already on the device, with no transfer and no host synchronisation
+   * (a decode step recorded as a graph): the arena is reset only when the inputs live outside it.
+   */
+  forwardDevice(input: DeviceTokens, opts: ForwardOptions = {}): Hidden {
+    this.checkCapacity(input.rows * input.seqLen, input.rows, input.seqLen);
+    this.arena.reset();
+    return this.pass(input, opts);
+  }
+
+  private checkCapacity(N: number, B: number, T: number): void {
+    if (N > this.capacity) throw new Error(`model: ${B}×${T} tokens exceed the capacity of ${this.capacity} this model was sized for`);
+  }
+
+  private pass(input: DeviceTokens, opts: ForwardOptions): Hidden {
+    const { k, config: c, arena, C } = this;
+    const { ids, positions, rows: B, seqLen: T } = input;
+    const N = B * T;
+    const sequences = input.sequences ?? null;
+    const drop = opts.dropout ?? 0;
+    const seed = opts.dropoutSeed ?? 0;
+    const cache = opts.cache;
+    const act = (shape: number[], dtype: DType = this.dtype) => arena.tensor(shape, dtype);
+    const decodeScratch = cache?.attend ? act([decodeWorkspace(B, T, c.heads, this.D, cache.cache.k[0]!.shape[1]!)], 'f32') : null;
     const w0 = this.weights;
 
     let x = act([N, C]);
@@ -166,7 +222,12 @@ export class Trunk {
       k.rope(q, q, positions, this.rope);
       k.rope(kk, kk, positions, this.rope);
       const att = act([B, T, c.heads, this.D]), lse = act([B, c.heads, T], 'f32');
-      k.attention(att, lse, q, kk, v, { sequences });
+      if (cache) {
+        const [kc, vc] = [cache.cache.k[l]!, cache.cache.v[l]!];
+        k.kvAppend(kc, vc, kk.view([N, c.kvHeads, this.D]), v.view([N, c.kvHeads, this.D]), cache.slot, cache.position);
+        if (cache.attend) k.attentionDecode(att, q, kc, vc, cache.attend.pos, { slot: cache.attend.slot, workspace: decodeScratch });
+        else k.attention(att, lse, q, kk, v, { sequences });
+      } else k.attention(att, lse, q, kk, v, { sequences });
       const o = this.dropped(act([N, C]), drop, seed + 2 * l, (out) => k.linear(out, att, w('self_attn.o_proj.weight')));
       const x2 = act([N, C]);
       k.add(x2, xin, o);

@@ -64,7 +64,7 @@ export interface TrainLoopOptions<B, P> {
   start?: LoopProgress;
   skipNonfinite: boolean;
   evalEvery: number;
-  evaluate?: () => Omit<EvalRecord, 'step'>;
+  evaluate?: () => Omit<EvalRecord, 'step'> | Promise<Omit<EvalRecord, 'step'>>;
   saveEvery: number;
   /** Writes a checkpoint (rank 0 only calls it) with the trainer state the loop fills in. */
   save: (state: Omit<TrainerState<P>, 'settings' | 'run'>, why: string) => void;
@@ -111,9 +111,9 @@ export async function trainLoop<B, P>(o: TrainLoopOptions<B, P>): Promise<LoopRe
     o.save({ format: 'loom.trainer/2', step, optimizer_step: optimizerStep, position: source.position(), tokens: step * source.stepTokens, seed: o.seed, last_val_loss: valLoss, saved_at: new Date().toISOString() }, why);
     o.log(`train: checkpoint ${o.out} at step ${step} (${why})`);
   };
-  const validate = () => {
+  const validate = async () => {
     if (!o.evaluate) return;
-    const r = o.evaluate();
+    const r = await o.evaluate();
     valLoss = r.val_loss;
     if (rank0) o.onRecord({ step, ...r });
   };
@@ -121,7 +121,7 @@ export async function trainLoop<B, P>(o: TrainLoopOptions<B, P>): Promise<LoopRe
   const started = performance.now();
   const startStep = step;
   try {
-    if (o.evalEvery > 0 && step === 0 && o.steps > 0) validate();
+    if (o.evalEvery > 0 && step === 0 && o.steps > 0) await validate();
     while (step < o.steps && !stop.reason) {
       const t0 = performance.now();
       const lr = learningRate(o.schedule, step);
@@ -163,7 +163,7 @@ export async function trainLoop<B, P>(o: TrainLoopOptions<B, P>): Promise<LoopRe
           mfu: o.peakFlops && o.flopsPerToken ? Number(((o.flopsPerToken * tps) / o.peakFlops).toFixed(4)) : null,
           ...(finite ? {} : { skipped: true as const }),
         });
-      if (o.evalEvery > 0 && (step % o.evalEvery === 0 || step === o.steps)) validate();
+      if (o.evalEvery > 0 && (step % o.evalEvery === 0 || step === o.steps)) await validate();
       if (o.saveEvery > 0 && step % o.saveEvery === 0 && step < o.steps) save(`every ${o.saveEvery} steps`);
       // Let signal handlers run between steps.
       await new Promise((resolve) => setImmediate(resolve));

@@ -12,7 +12,8 @@ import type { Doc } from '../io/types.js';
 import { parameterCount } from '../model/config.js';
 import { checkpointVocabulary } from '../model/load.js';
 import { withSystemPrompt } from '../chat/turns.js';
-import { complete } from '../infer/complete.js';
+import { createEngine } from '../infer/engine.js';
+import { DEFAULT_SAMPLING } from '../infer/types.js';
 import type { Trunk } from '../model/trunk.js';
 import { encodeChat } from '../tokenizer/chatml.js';
 import { ENDOFTEXT, IM_END } from '../tokenizer/special.js';
@@ -100,9 +101,9 @@ async function fineTune(o: SftOptions, start: FineTuneStart<SftSettings>, settin
     objective,
     evaluate:
       valBatches.length > 0
-        ? () => {
+        ? async () => {
             const r = objectiveLoss(k, objective, valBatches);
-            const samples = sampleAnswers(trunk, tokenizer, o.samplePrompts ?? [], settings);
+            const samples = await sampleAnswers(trunk, tokenizer, o.samplePrompts ?? [], settings);
             for (const s of samples) o.log(`sft: sample: ${JSON.stringify(s.prompt)} → ${JSON.stringify(s.answer)}`);
             return { val_loss: round(r.loss), val_ppl: round(Math.exp(r.loss)), val_tokens: r.tokens, ...(samples.length > 0 && { samples }) };
           }
@@ -132,14 +133,21 @@ async function readConversations(o: SftOptions, s: SftSettings, tokenizer: Token
   return { train: rows, val: packExamples(val, s.maxLen, { pack: s.pack, padId }), counts };
 }
 
-/** Greedy answers of the model to fixed prompts (what a fine-tuning run shows at each evaluation). */
-function sampleAnswers(trunk: Trunk, tokenizer: Tokenizer, prompts: readonly string[], s: SftSettings): { prompt: string; answer: string }[] {
-  const stop = [tokenizer.vocab.specials[IM_END]!, tokenizer.vocab.specials[ENDOFTEXT]!];
-  return prompts.map((prompt) => {
-    const { ids } = encodeChat(tokenizer, withSystemPrompt([{ role: 'user', content: prompt }], s.systemPrompt), { addGenerationPrompt: true });
-    const answer = complete(trunk, ids, { maxNew: 48, temperature: 0, seed: 0, stop });
-    return { prompt, answer: tokenizer.decode(answer) };
-  });
+/** Greedy answers of the model to fixed prompts (what a fine-tuning run shows at each evaluation), through the generate engine. */
+async function sampleAnswers(trunk: Trunk, tokenizer: Tokenizer, prompts: readonly string[], s: SftSettings): Promise<{ prompt: string; answer: string }[]> {
+  if (prompts.length === 0) return [];
+  const stopTokens = [tokenizer.vocab.specials[IM_END]!, tokenizer.vocab.specials[ENDOFTEXT]!];
+  const encoded = prompts.map((prompt) => Int32Array.from(encodeChat(tokenizer, withSystemPrompt([{ role: 'user', content: prompt }], s.systemPrompt), { addGenerationPrompt: true }).ids));
+  const maxNew = 48;
+  const longest = Math.max(...encoded.map((ids) => ids.length));
+  // graphs off: the trainer's stream and arena stay as they are; the trunk's arena is reused
+  const engine = createEngine({ k: trunk.k, weights: trunk.weights, trunk }, { maxBatch: prompts.length, contextLength: longest + maxNew + 1, graphs: false });
+  try {
+    const outs = await Promise.all(encoded.map((prompt) => engine.submit({ prompt, params: { ...DEFAULT_SAMPLING, temperature: 0, maxNew, stopTokens } })));
+    return outs.map((out, i) => ({ prompt: prompts[i]!, answer: tokenizer.decode(out.tokens) }));
+  } finally {
+    engine.close();
+  }
 }
 
 /** Fills a last, short batch with rows that bear no loss, so every pass has one shape. */

@@ -27,11 +27,11 @@ function normalizeParam(param: string): string {
   return normalizeType(param.trim().replace(/\b\w+\s*$/, ''));
 }
 
-/** lk_ptr, lk_stream and lk_event travel as uint64_t; koffi's `_Out_` and `const` do not change the ABI. */
+/** lk_ptr, lk_stream, lk_event and lk_graph travel as uint64_t; koffi's `_Out_` and `const` do not change the ABI. */
 function normalizeType(type: string): string {
   const t = type
     .replace(/\b_Out_\b|\bconst\b|\bLK_API\b/g, '')
-    .replace(/\blk_(ptr|stream|event)\b/g, 'uint64_t')
+    .replace(/\blk_(ptr|stream|event|graph)\b/g, 'uint64_t')
     .replace(/\s+/g, '')
     .trim();
   // host buffers: char*, void* and uint8_t* are all one pointer

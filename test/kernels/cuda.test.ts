@@ -4,7 +4,7 @@
 // bf16 rounding of outputs and intermediates remains).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lmHeadWorkspace, openBackend, type Backend, type DType, type Tensor } from '../../kernels/index.js';
+import { decodeWorkspace, lmHeadWorkspace, openBackend, packSampleRows, SAMPLE_ROW_WORDS, type Backend, type DType, type SampleRow, type Tensor } from '../../kernels/index.js';
 import { cudaSkip, randint, randn } from './helpers.js';
 import { initParams, runModel, sampleBatch, type BlockConfig } from './qwen-block.js';
 
@@ -119,12 +119,16 @@ for (const dt of ['f32', 'bf16'] as DType[]) {
         k.attention(O, L, Q, K, Vv, { window });
         const dQ = k.alloc([B, T, Hq, D], t), dK = k.alloc([B, T, Hkv, D], t), dV = k.alloc([B, T, Hkv, D], t);
         k.attentionBackward(dQ, dK, dV, dev(k, [B, T, Hq, D], dO, t), O, L, Q, K, Vv, k.alloc([B * Hq * T]), { window });
-        // decode the last position of each sequence from the cache (lengths T and T-7)
-        const lens = Int32Array.from([T, T - 7]);
+        // decode the last position of each sequence from the cache (lengths T and T-7), the rows
+        // reading swapped slots, with the keys split over blocks
+        const pos = Int32Array.from([T - 1, T - 8]);
         const qd = new Float32Array(B * Hq * D);
-        for (let b = 0; b < B; b++) qd.set(q.subarray((b * T + lens[b] - 1) * Hq * D, (b * T + lens[b]) * Hq * D), b * Hq * D);
-        const Od = k.alloc([B, Hq, D], t);
-        k.attentionDecode(Od, dev(k, [B, Hq, D], qd, t), K, Vv, dev(k, [B], lens), { window });
+        for (let b = 0; b < B; b++) qd.set(q.subarray((b * T + pos[b]!) * Hq * D, (b * T + pos[b]! + 1) * Hq * D), b * Hq * D);
+        const Kc = k.alloc([B, T, Hkv, D], t), Vc = k.alloc([B, T, Hkv, D], t);
+        const slots = Int32Array.from({ length: B * T }, (_, n) => B - 1 - Math.floor(n / T)), at = Int32Array.from({ length: B * T }, (_, n) => n % T);
+        k.kvAppend(Kc, Vc, K.view([B * T, Hkv, D]), Vv.view([B * T, Hkv, D]), dev(k, [B * T], slots), dev(k, [B * T], at));
+        const Od = k.alloc([B, 1, Hq, D], t);
+        k.attentionDecode(Od, dev(k, [B, 1, Hq, D], qd, t), Kc, Vc, dev(k, [B], pos), { window, slot: dev(k, [B], Int32Array.from([1, 0])), workspace: k.alloc([decodeWorkspace(B, 1, Hq, D, T)]) });
         return [O, L, dQ, dK, dV, Od].map((z) => k.toFloat32(z));
       });
       ['out', 'lse', 'dq', 'dk', 'dv', 'decode'].forEach((n, i) => close(n, g[i], c[i], tolOf(dt, 2e-4)));
@@ -300,18 +304,42 @@ test('cuda: gradient sums over tokens match the CPU and are bit-identical from c
   }
 });
 
-test('cuda: sampling agrees with the CPU (greedy exactly; top-k/top-p on nearly every row)', { skip }, () => {
+test('cuda: sampling agrees with the CPU (greedy and log-probabilities exactly; top-k/top-p on nearly every row)', { skip }, () => {
   const B = 64, V = 32000;
   const logits = randn(B * V, 19, 3), history = randint(B * 8, V, 20);
-  for (const opts of [{ temperature: 0 }, { temperature: 0.8, topK: 50 }, { temperature: 1, topP: 0.9 }, { temperature: 0.7, topK: 40, topP: 0.95, repetitionPenalty: 1.3 }]) {
+  const settings = [{ temperature: 0 }, { temperature: 1 }, { temperature: 0.8, topK: 50 }, { temperature: 1, topP: 0.9 }, { temperature: 0.7, topK: 40, topP: 0.95, repetitionPenalty: 1.3 }, { temperature: 1, topP: 0.999 }];
+  for (const opts of settings) {
+    const rows = Array.from({ length: B }, (_, b): SampleRow => ({ topP: 1, repetitionPenalty: 1, topK: 0, ...opts, seed: 99 + b, counter: 7, historyRow: b, historyLength: 6 }));
     const [g, c] = both('f32', (k) => {
-      const O = k.alloc([B], 'i32');
-      k.sample(O, dev(k, [B, V], logits), { ...opts, history: dev(k, [B, 8], history), seed: 99 });
-      return [k.toFloat32(O)];
+      const O = k.alloc([B], 'i32'), LP = k.alloc([B]), H = dev(k, [B, 8], history);
+      k.sample(O, dev(k, [B, V], logits), dev(k, [B * SAMPLE_ROW_WORDS], packSampleRows(rows)), { logprobs: LP, history: H });
+      return [k.toFloat32(O), k.toFloat32(LP), k.toFloat32(H)];
     });
     const same = g[0].filter((t, i) => t === c[0][i]).length;
     assert.ok(same >= (opts.temperature === 0 ? B : B - 2), `${JSON.stringify(opts)}: ${same}/${B} rows agree`);
+    g[1].forEach((lp, i) => g[0][i] === c[0][i] && assert.ok(Math.abs(lp - c[1][i]!) < 1e-4, `${JSON.stringify(opts)}: row ${i} log-prob ${lp} vs ${c[1][i]}`));
+    assert.deepEqual(Array.from(g[2]).filter((_, i) => i % 8 === 6), Array.from(g[0]), 'the drawn tokens are appended to the history');
   }
+});
+
+test('cuda: a graph replays a recorded sequence of kernels on new data', { skip }, () => {
+  const k = gpu!;
+  k.setStream(k.createStream());
+  const x = k.alloc([1024]), y = k.alloc([1024]);
+  k.upload(x, randn(1024, 5));
+  k.add(y, x, x); // warm-up outside the capture
+  const graph = k.captureGraph(() => {
+    k.add(y, x, x);
+    k.scale(y, 0.25);
+  })!;
+  for (const seed of [6, 7]) {
+    const data = randn(1024, seed);
+    k.upload(x, data);
+    graph.launch();
+    close('graph', k.toFloat32(y), data.map((v) => v / 2), 1e-7);
+  }
+  graph.destroy();
+  k.setStream(0);
 });
 
 test('cuda: the 2-layer Qwen block agrees with the CPU (fp32 closely, bf16 loosely)', { skip }, () => {

@@ -1,7 +1,7 @@
 // Every CPU kernel against a TypeScript reference, and finite-difference checks of each backward.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cudaAvailability, lmHeadWorkspace, openBackend, parseDevice, ropeBase } from '../../kernels/index.js';
+import { cudaAvailability, lmHeadWorkspace, openBackend, packSampleRows, parseDevice, ropeBase, SAMPLE_ROW_WORDS, type SampleOptions, type SampleRow } from '../../kernels/index.js';
 import { assertClose, checkGradient, dotLoss, get, put, randn } from './helpers.js';
 import { attentionRef, crossEntropyRef, linearRef, rmsnormRef, ropeRef, silu } from './reference.js';
 
@@ -180,28 +180,39 @@ test('attention over packed rows: each sequence attends as it would alone; the b
   checkGradient('dv', v, get(k, dV), loss);
 });
 
-test('attention decode over a KV cache equals the last row of full attention', () => {
-  const B = 2, T = 6, Tmax = 10, Hq = 4, Hkv = 2, D = 8;
+test('KV cache: appended keys and values, decoded one query or several, equal full attention', () => {
+  const B = 2, T = 6, Tmax = 10, Hq = 4, Hkv = 2, D = 8, S = 3;
   const q = randn(B * T * Hq * D, 19), kk = randn(B * T * Hkv * D, 20), v = randn(B * T * Hkv * D, 21);
+  // sequence 0 lives in slot 2 and sequence 1 in slot 0 (rows and slots need not line up)
+  const slotOf = [2, 0];
+  const K = k.alloc([S, Tmax, Hkv, D]), Vc = k.alloc([S, Tmax, Hkv, D]);
+  const slots = Int32Array.from({ length: B * T }, (_, n) => slotOf[Math.floor(n / T)]!);
+  const positions = Int32Array.from({ length: B * T }, (_, n) => n % T);
+  k.kvAppend(K, Vc, put(k, [B * T, Hkv, D], kk), put(k, [B * T, Hkv, D], v), put(k, [B * T], slots), put(k, [B * T], positions));
   for (const window of [0, 3]) {
     const full = attentionRef(q, kk, v, B, T, Hq, Hkv, D, window);
-    // cache holds the first T rows of each sequence; sequence 1 is one token shorter
-    const kc = new Float32Array(B * Tmax * Hkv * D), vc = new Float32Array(B * Tmax * Hkv * D);
-    for (let b = 0; b < B; b++) {
-      kc.set(kk.subarray(b * T * Hkv * D, (b + 1) * T * Hkv * D), b * Tmax * Hkv * D);
-      vc.set(v.subarray(b * T * Hkv * D, (b + 1) * T * Hkv * D), b * Tmax * Hkv * D);
-    }
-    const lens = Int32Array.from([T, T - 1]);
+    const rowsOf = (b: number, from: number, to: number) => full.subarray((b * T + from) * Hq * D, (b * T + to) * Hq * D);
+    // one query per row: sequence 0 at its last position, sequence 1 one earlier (its cache holds a
+    // later key it must not see)
+    const pos = Int32Array.from([T - 1, T - 2]);
     const qd = new Float32Array(B * Hq * D);
-    for (let b = 0; b < B; b++) qd.set(q.subarray(((b * T + lens[b] - 1) * Hq) * D, ((b * T + lens[b]) * Hq) * D), b * Hq * D);
-    const O = k.alloc([B, Hq, D]);
-    k.attentionDecode(O, put(k, [B, Hq, D], qd), put(k, [B, Tmax, Hkv, D], kc), put(k, [B, Tmax, Hkv, D], vc), put(k, [B], lens), { window });
+    for (let b = 0; b < B; b++) qd.set(q.subarray((b * T + pos[b]!) * Hq * D, (b * T + pos[b]! + 1) * Hq * D), b * Hq * D);
+    const O = k.alloc([B, 1, Hq, D]);
+    k.attentionDecode(O, put(k, [B, 1, Hq, D], qd), K, Vc, put(k, [B], pos), { window, slot: put(k, [B], Int32Array.from(slotOf)) });
     const out = get(k, O);
-    assertClose(out.subarray(0, Hq * D), full.subarray((T - 1) * Hq * D, T * Hq * D), `decode b0 window ${window}`);
-    // sequence 1 at length T-1 sees the same keys as full attention's row T-2
-    const short = attentionRef(q.subarray(T * Hq * D), kk.subarray(T * Hkv * D), v.subarray(T * Hkv * D), 1, T, Hq, Hkv, D, window);
-    assertClose(out.subarray(Hq * D), short.subarray((T - 2) * Hq * D, (T - 1) * Hq * D), `decode b1 window ${window}`);
+    assertClose(out.subarray(0, Hq * D), rowsOf(0, T - 1, T), `decode b0 window ${window}`);
+    assertClose(out.subarray(Hq * D), rowsOf(1, T - 2, T - 1), `decode b1 window ${window}`);
+    // three queries after a cached prefix of 3 (prefill over a cache), and a padding row
+    const Tq = 3;
+    const O3 = k.alloc([2, Tq, Hq, D]);
+    const q3 = new Float32Array(2 * Tq * Hq * D);
+    q3.set(q.subarray(3 * Hq * D, 6 * Hq * D));
+    k.attentionDecode(O3, put(k, [2, Tq, Hq, D], q3), K, Vc, put(k, [2], Int32Array.from([3, 0])), { window, slot: put(k, [2], Int32Array.from([2, -1])) });
+    const out3 = get(k, O3);
+    assertClose(out3.subarray(0, Tq * Hq * D), rowsOf(0, 3, 6), `prefill over the cache, window ${window}`);
+    assert.ok(out3.subarray(Tq * Hq * D).every((x) => x === 0), 'a padding row gets zeros');
   }
+  assert.throws(() => k.attentionDecode(k.alloc([1, 1, Hq, D]), k.alloc([1, 1, Hq, D]), K, Vc, put(k, [1], Int32Array.of(Tmax))), /outside/);
 });
 
 test('swiglu, residual add, scale, axpy, fill and reductions', () => {
@@ -317,28 +328,34 @@ test('adamw matches the textbook update with decoupled weight decay, clipping an
   assertClose(get(k, Wk), ref, 'bf16 working copy', 2 ** -8, 0);
 });
 
-test('sample: greedy, top-k=1, repetition penalty, and top-k/top-p frequencies', () => {
+const row = (o: Partial<SampleRow> = {}): SampleRow => ({ temperature: 1, topP: 1, repetitionPenalty: 1, topK: 0, seed: 0, counter: 0, historyRow: -1, historyLength: 0, ...o });
+
+test('sample: greedy, top-k=1, repetition penalty, log-probabilities, and top-k/top-p frequencies', () => {
   const V = 6, logits = Float32Array.from([1, 3, 2, 0.5, 2.9, -1]);
   const L = put(k, [1, V], logits), O = k.alloc([1], 'i32');
-  k.sample(O, L, { temperature: 0, seed: 1 });
-  assert.equal(k.download(O)[0], 1);
-  k.sample(O, L, { temperature: 1, topK: 1, seed: 2 });
-  assert.equal(k.download(O)[0], 1);
-  // penalty 2 on token 1 (3 -> 1.5) makes token 4 the argmax
-  k.sample(O, L, { temperature: 0, repetitionPenalty: 2, history: put(k, [1, 3], Int32Array.from([1, -1, 1])), seed: 3 });
-  assert.equal(k.download(O)[0], 4);
-  // frequencies over many seeds (each seed is one independent draw)
+  const draw = (r: SampleRow, opts: SampleOptions = {}) => {
+    k.sample(O, L, put(k, [SAMPLE_ROW_WORDS], packSampleRows([r])), opts);
+    return k.download(O)[0]!;
+  };
+  assert.equal(draw(row({ temperature: 0 })), 1);
+  assert.equal(draw(row({ topK: 1, seed: 2 })), 1);
+  // penalty 2 on token 1 (3 -> 1.5) makes token 4 the argmax; the drawn token is appended to the history
+  const H = put(k, [2, 4], Int32Array.from([7, 7, 7, 7, 1, -1, 1, 0]));
+  const LP = k.alloc([1]);
+  assert.equal(draw(row({ temperature: 0, repetitionPenalty: 2, historyRow: 1, historyLength: 3 }), { history: H, logprobs: LP }), 4);
+  assert.deepEqual(Array.from(k.download(H)), [7, 7, 7, 7, 1, -1, 1, 4]);
+  // the log-probability is the raw logits' (no penalty): log softmax(logits)[4]
+  const lse = Math.log(logits.reduce((a, x) => a + Math.exp(x), 0));
+  assert.ok(Math.abs(get(k, LP)[0]! - (2.9 - lse)) < 1e-5);
+  // frequencies over many streams (each seed is one independent draw)
   const trials = 3000;
-  const counts = (opts: { topK?: number; topP?: number }) => {
+  const counts = (opts: Partial<SampleRow>) => {
     const c = new Array(V).fill(0);
-    for (let s = 0; s < trials; s++) {
-      k.sample(O, L, { temperature: 1, seed: s, ...opts });
-      c[k.download(O)[0]]++;
-    }
+    for (let s = 0; s < trials; s++) c[draw(row({ seed: s, counter: 5, ...opts }))]++;
     return c.map((x) => x / trials);
   };
-  const softmax = (keep: number[]) => {
-    const e = Array.from(logits, (x, i) => (keep.includes(i) ? Math.exp(x) : 0));
+  const softmax = (keep: number[], temperature = 1) => {
+    const e = Array.from(logits, (x, i) => (keep.includes(i) ? Math.exp(x / temperature) : 0));
     const z = e.reduce((a, b) => a + b, 0);
     return e.map((x) => x / z);
   };
@@ -348,6 +365,20 @@ test('sample: greedy, top-k=1, repetition penalty, and top-k/top-p frequencies',
   near(counts({ topP: 0.8 }), softmax([1, 4, 2]), 'top-p 0.8');
   near(counts({ topP: 0.5 }), softmax([1, 4]), 'top-p 0.5');
   near(counts({}), softmax([0, 1, 2, 3, 4, 5]), 'plain');
+  near(counts({ temperature: 0.5 }), softmax([0, 1, 2, 3, 4, 5], 0.5), 'temperature 0.5');
+});
+
+test('sample: a row draws the same token whatever the other rows of its batch are', () => {
+  const V = 50, logits = randn(4 * V, 33, 2);
+  const rows = [row({ seed: 11, counter: 3 }), row({ seed: 12, counter: 3, topP: 0.7 }), row({ seed: 11, counter: 4, topK: 5 }), row({ temperature: 0.3, seed: 9 })];
+  const O = k.alloc([4], 'i32');
+  k.sample(O, put(k, [4, V], logits), put(k, [4 * SAMPLE_ROW_WORDS], packSampleRows(rows)));
+  const together = Array.from(k.download(O));
+  rows.forEach((r, b) => {
+    const one = k.alloc([1], 'i32');
+    k.sample(one, put(k, [1, V], logits.subarray(b * V, (b + 1) * V)), put(k, [SAMPLE_ROW_WORDS], packSampleRows([r])));
+    assert.equal(k.download(one)[0], together[b], `row ${b}`);
+  });
 });
 
 test('shape, dtype and device mistakes are reported before reaching the kernels', () => {

@@ -1,0 +1,331 @@
+// The generate engine: a KV cache of `maxBatch` sequence slots, prompts prefilled together in one
+// packed pass (attention kept inside each prompt), then one token per sequence per step for every
+// running sequence at once. When a sequence ends, the next waiting prompt takes its slot
+// (continuous batching). On a GPU each decode step's kernels, sampling included, are recorded once
+// per batch size as a graph and replayed: the only host work a step is one upload of the rows'
+// inputs and one download of the drawn tokens.
+import { packSampleRows, SAMPLE_ROW_WORDS, type Backend, type Graph, type SampleRow, type Tensor } from '../../kernels/index.js';
+import { DataError } from '../errors.js';
+import { headDim, type ModelConfig } from '../model/config.js';
+import { pickRows } from '../model/lm-head.js';
+import type { KvCache, Trunk } from '../model/trunk.js';
+import type { Weights } from '../model/weights.js';
+import type { Generation, GenerationRequest, GenerateEngine } from './types.js';
+
+/** What the engine runs on: a loaded model (lib/model/load.ts) or a trainer's trunk. */
+export interface EngineModel {
+  k: Backend;
+  weights: Weights;
+  /** Its capacity is the most prompt tokens one prefill pass takes (longer prompts go in chunks). */
+  trunk: Trunk;
+}
+
+export interface EngineOptions {
+  /** Sequences decoded together (KV cache slots). */
+  maxBatch: number;
+  /** Most tokens, prompt and new, one sequence holds. */
+  contextLength: number;
+  /** Record decode steps as CUDA graphs (default: on a GPU). */
+  graphs?: boolean;
+}
+
+interface Sequence {
+  request: GenerationRequest;
+  resolve: (g: Generation) => void;
+  reject: (err: Error) => void;
+  slot: number;
+  /** Tokens so far, prompt and new (the last one not yet in the cache). */
+  length: number;
+  last: number;
+  out: Generation;
+}
+
+const HEAD = 'lm_head.weight';
+
+export function createEngine(model: EngineModel, opts: EngineOptions): Engine {
+  return new Engine(model, opts);
+}
+
+export class Engine implements GenerateEngine {
+  readonly contextLength: number;
+  /** Bytes of the KV cache (keys and values of every layer and slot). */
+  readonly cacheBytes: number;
+  private readonly k: Backend;
+  private readonly config: ModelConfig;
+  private readonly trunk: Trunk;
+  private readonly slots: number;
+  private readonly cache: KvCache;
+  /** int32 [slots, contextLength]: each slot's tokens, for the repetition penalty (the sampler appends). */
+  private readonly history: Tensor;
+  /** int32 step inputs, one upload: ids | positions | slots | sample rows, each for `slots` rows. */
+  private readonly stepIn: Tensor;
+  private readonly stepHost: Int32Array<ArrayBuffer>;
+  private readonly drawn: Tensor;
+  private readonly logprobs: Tensor;
+  private readonly graphs = new Map<number, Graph>();
+  private readonly warmed = new Set<number>();
+  private readonly useGraphs: boolean;
+  private stream = 0;
+  private readonly waiting: Sequence[] = [];
+  private readonly running: (Sequence | null)[];
+  private pumping = false;
+  private closed = false;
+
+  constructor(model: EngineModel, o: EngineOptions) {
+    const { k, trunk } = model;
+    const c = trunk.config;
+    if (!(Number.isInteger(o.maxBatch) && o.maxBatch >= 1)) throw new Error(`generate: the batch must be a positive integer, got ${o.maxBatch}`);
+    if (!(Number.isInteger(o.contextLength) && o.contextLength >= 2)) throw new Error(`generate: the context must be at least 2 tokens, got ${o.contextLength}`);
+    if (trunk.capacity < o.maxBatch) throw new Error(`generate: the model's pass holds ${trunk.capacity} tokens, fewer than the ${o.maxBatch} sequences of a decode step`);
+    this.k = k;
+    this.config = c;
+    this.trunk = trunk;
+    this.slots = o.maxBatch;
+    this.contextLength = o.contextLength;
+    const shape = [this.slots, this.contextLength, c.kvHeads, headDim(c)];
+    this.cache = { k: [], v: [] };
+    for (let l = 0; l < c.layers; l++) {
+      this.cache.k.push(k.alloc(shape, trunk.dtype));
+      this.cache.v.push(k.alloc(shape, trunk.dtype));
+    }
+    this.cacheBytes = this.cache.k.reduce((a, t) => a + 2 * t.bytes, 0);
+    this.history = k.alloc([this.slots, this.contextLength], 'i32');
+    this.stepHost = new Int32Array(this.slots * (3 + SAMPLE_ROW_WORDS));
+    this.stepIn = k.alloc([this.stepHost.length], 'i32');
+    this.drawn = k.alloc([this.slots], 'i32');
+    this.logprobs = k.alloc([this.slots], 'f32');
+    this.running = new Array(this.slots).fill(null);
+    this.useGraphs = (o.graphs ?? true) && k.kind === 'cuda';
+    if (this.useGraphs) {
+      // graphs are recorded from a stream of our own (the legacy default stream cannot be captured)
+      this.stream = k.createStream();
+      k.setStream(this.stream);
+    }
+  }
+
+  submit(request: GenerationRequest): Promise<Generation> {
+    if (this.closed) return Promise.reject(new Error('generate: the engine is closed'));
+    const P = request.prompt.length;
+    if (P < 1) return Promise.reject(new DataError('generate: the prompt is empty'));
+    if (P >= this.contextLength)
+      return Promise.reject(new DataError(`generate: the prompt has ${P} tokens; the context holds ${this.contextLength} (prompt and at least one new token)`));
+    for (const t of request.prompt)
+      if (!(t >= 0 && t < this.config.vocabSize)) return Promise.reject(new DataError(`generate: token id ${t} is outside the model's ${this.config.vocabSize} rows`));
+    if (request.params.maxNew < 1) return Promise.resolve({ tokens: [], logprobs: [], finish: 'length', promptTokens: P });
+    return new Promise<Generation>((resolve, reject) => {
+      this.waiting.push({ request, resolve, reject, slot: -1, length: P, last: -1, out: { tokens: [], logprobs: [], finish: 'length', promptTokens: P } });
+      this.schedule();
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const err = new Error('generate: the engine was closed');
+    for (const s of this.waiting.splice(0)) s.reject(err);
+    for (const s of this.running) s?.reject(err);
+    this.running.fill(null);
+    for (const g of this.graphs.values()) g.destroy();
+    for (const t of [...this.cache.k, ...this.cache.v, this.history, this.stepIn, this.drawn, this.logprobs]) this.k.free(t);
+    if (this.stream) {
+      this.k.setStream(0);
+      this.k.destroyStream(this.stream);
+    }
+  }
+
+  /** Runs steps until nothing is left, yielding to the event loop between steps so that requests keep arriving. */
+  private schedule(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    const tick = () => {
+      try {
+        if (this.closed || !this.step()) {
+          this.pumping = false;
+          return;
+        }
+      } catch (err) {
+        this.pumping = false;
+        this.fail(err as Error);
+        return;
+      }
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+  }
+
+  private fail(err: Error): void {
+    for (const s of [...this.waiting.splice(0), ...this.running.filter((x): x is Sequence => x !== null)]) s.reject(err);
+    this.running.fill(null);
+  }
+
+  /** Admits waiting prompts into free slots, then decodes one token for every running sequence; false when idle. */
+  private step(): boolean {
+    this.admit();
+    const active = this.running.filter((s): s is Sequence => s !== null);
+    if (active.length === 0) return this.waiting.length > 0;
+    this.decode(active);
+    return true;
+  }
+
+  private admit(): void {
+    const admitted: Sequence[] = [];
+    let tokens = 0;
+    for (let slot = 0; slot < this.slots && this.waiting.length > 0; slot++) {
+      if (this.running[slot]) continue;
+      const next = this.waiting[0]!;
+      // prompts are prefilled together up to the pass's capacity; a longer one goes alone, in chunks
+      if (admitted.length > 0 && tokens + next.length > this.trunk.capacity) break;
+      this.waiting.shift();
+      next.slot = slot;
+      this.running[slot] = next;
+      admitted.push(next);
+      tokens += next.length;
+    }
+    if (admitted.length === 0) return;
+    if (admitted.length === 1 && tokens > this.trunk.capacity) this.prefillInChunks(admitted[0]!);
+    else this.prefill(admitted);
+  }
+
+  /** One packed pass over whole prompts: each attends only to itself, and writes its keys to its slot. */
+  private prefill(seqs: Sequence[]): void {
+    const { k, trunk } = this;
+    const N = seqs.reduce((a, s) => a + s.length, 0);
+    const ids = new Int32Array(N), positions = new Int32Array(N), slots = new Int32Array(N);
+    const last = new Int32Array(seqs.length);
+    let at = 0;
+    seqs.forEach((s, i) => {
+      ids.set(s.request.prompt, at);
+      for (let t = 0; t < s.length; t++) positions[at + t] = t;
+      slots.fill(s.slot, at, at + s.length);
+      at += s.length;
+      last[i] = at - 1;
+    });
+    const slot = k.alloc([N], 'i32'), position = k.alloc([N], 'i32');
+    try {
+      k.upload(slot, slots);
+      k.upload(position, positions);
+      const hidden = trunk.forward({ ids, rows: 1, seqLen: N, positions, segments: [seqs.map((s) => s.length)] }, { cache: { cache: this.cache, slot, position } });
+      this.drawFrom(pickRows(trunk, hidden, last), seqs);
+    } finally {
+      k.free(slot);
+      k.free(position);
+    }
+  }
+
+  /** A prompt longer than one pass: the first chunk as a prefill, the others attending to the cache before them. */
+  private prefillInChunks(s: Sequence): void {
+    const { k, trunk } = this;
+    const chunk = trunk.capacity;
+    const slotRow = k.alloc([1], 'i32'), startRow = k.alloc([1], 'i32');
+    const slot = k.alloc([chunk], 'i32'), position = k.alloc([chunk], 'i32');
+    try {
+      k.upload(slotRow, Int32Array.of(s.slot));
+      for (let start = 0; start < s.length; start += chunk) {
+        const n = Math.min(chunk, s.length - start);
+        const ids = s.request.prompt.subarray(start, start + n);
+        const positions = Int32Array.from({ length: n }, (_, t) => start + t);
+        const slotN = slot.rows(0, n), positionN = position.rows(0, n);
+        k.upload(slotN, new Int32Array(n).fill(s.slot));
+        k.upload(positionN, positions);
+        k.upload(startRow, Int32Array.of(start));
+        const site = { cache: this.cache, slot: slotN, position: positionN, ...(start > 0 ? { attend: { slot: slotRow, pos: startRow } } : {}) };
+        const hidden = trunk.forward({ ids, rows: 1, seqLen: n, positions }, { cache: site });
+        if (start + n === s.length) this.drawFrom(pickRows(trunk, hidden, Int32Array.of(n - 1)), [s]);
+      }
+    } finally {
+      for (const t of [slotRow, startRow, slot, position]) k.free(t);
+    }
+  }
+
+  /** Writes the prompts into the history, draws each sequence's first token from its last hidden state. */
+  private drawFrom(h: Tensor, seqs: Sequence[]): void {
+    const { k } = this;
+    const flat = this.history.view([this.slots * this.contextLength]);
+    for (const s of seqs) k.upload(flat.rows(s.slot * this.contextLength, s.slot * this.contextLength + s.length), s.request.prompt);
+    const logits = this.trunk.tensor([seqs.length, this.config.vocabSize], 'f32');
+    k.gemm(logits, h, this.trunk.weights.w(HEAD), { transB: true });
+    const rows = k.alloc([seqs.length * SAMPLE_ROW_WORDS], 'i32');
+    try {
+      k.upload(rows, packSampleRows(seqs.map((s) => this.sampleRow(s))));
+      const drawn = this.drawn.rows(0, seqs.length), logprobs = this.logprobs.rows(0, seqs.length);
+      k.sample(drawn, logits, rows, { logprobs, history: this.history });
+      this.collect(seqs, drawn, logprobs);
+    } finally {
+      k.free(rows);
+    }
+  }
+
+  private sampleRow(s: Sequence): SampleRow {
+    const p = s.request.params;
+    return { temperature: p.temperature, topP: p.topP, repetitionPenalty: p.repetitionPenalty, topK: p.topK, seed: p.seed >>> 0, counter: s.length, historyRow: s.slot, historyLength: s.length };
+  }
+
+  /** One token for each running sequence: rows padded to a power of two, so a few recorded graphs serve every batch. */
+  private decode(active: Sequence[]): void {
+    const B = Math.min(this.slots, 2 ** Math.ceil(Math.log2(active.length)));
+    const S = this.slots, host = this.stepHost;
+    host.fill(0);
+    const rows: SampleRow[] = [];
+    for (let b = 0; b < B; b++) {
+      const s = active[b];
+      host[b] = s ? s.last : 0;
+      host[S + b] = s ? s.length - 1 : 0;
+      host[2 * S + b] = s ? s.slot : -1;
+      rows.push(s ? this.sampleRow(s) : { temperature: 0, topP: 1, repetitionPenalty: 1, topK: 0, seed: 0, counter: 0, historyRow: -1, historyLength: 0 });
+    }
+    packSampleRows(rows, host.subarray(3 * S, 3 * S + B * SAMPLE_ROW_WORDS));
+    this.k.upload(this.stepIn, host);
+    this.runStep(B);
+    this.collect(active, this.drawn.rows(0, B), this.logprobs.rows(0, B));
+  }
+
+  private runStep(B: number): void {
+    if (!this.useGraphs) return this.recordStep(B);
+    const graph = this.graphs.get(B);
+    if (graph) return graph.launch();
+    // the first step of a size runs as it is called (it makes the GEMM plans and scratch a
+    // recording must not allocate); the second is recorded, then replayed from then on
+    if (!this.warmed.has(B)) {
+      this.warmed.add(B);
+      return this.recordStep(B);
+    }
+    const g = this.k.captureGraph(() => this.recordStep(B))!;
+    this.graphs.set(B, g);
+    g.launch();
+  }
+
+  /** The kernels of one decode step over the first B rows of the step inputs. */
+  private recordStep(B: number): void {
+    const { k, trunk, stepIn } = this;
+    const S = this.slots;
+    const ids = stepIn.rows(0, B), pos = stepIn.rows(S, S + B), slot = stepIn.rows(2 * S, 2 * S + B);
+    const rows = stepIn.rows(3 * S, 3 * S + B * SAMPLE_ROW_WORDS);
+    const hidden = trunk.forwardDevice({ ids, positions: pos, rows: B, seqLen: 1 }, { cache: { cache: this.cache, slot, position: pos, attend: { slot, pos } } });
+    const logits = trunk.tensor([B, this.config.vocabSize], 'f32');
+    k.gemm(logits, hidden.h, trunk.weights.w(HEAD), { transB: true });
+    k.sample(this.drawn.rows(0, B), logits, rows, { logprobs: this.logprobs.rows(0, B), history: this.history });
+  }
+
+  /** Reads the drawn tokens back and moves each sequence on: stop token, stop string, length. */
+  private collect(seqs: Sequence[], drawnT: Tensor, logprobsT: Tensor): void {
+    const drawn = this.k.download(drawnT) as Int32Array, logprobs = this.k.download(logprobsT) as Float32Array;
+    seqs.forEach((s, b) => {
+      const token = drawn[b]!, lp = logprobs[b]!;
+      const p = s.request.params;
+      if (p.stopTokens.includes(token)) return this.finish(s, 'stop');
+      s.out.tokens.push(token);
+      s.out.logprobs.push(lp);
+      s.last = token;
+      s.length++;
+      if (s.request.onToken?.(token, lp) === false) return this.finish(s, 'stop');
+      // the token just drawn must still fit in the cache for the next step
+      if (s.out.tokens.length >= p.maxNew || s.length >= this.contextLength) this.finish(s, 'length');
+    });
+  }
+
+  private finish(s: Sequence, reason: Generation['finish']): void {
+    this.running[s.slot] = null;
+    s.out.finish = reason;
+    s.resolve(s.out);
+  }
+}

@@ -1,0 +1,107 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openBackend } from '../../../kernels/index.js';
+import { createEngine, type EngineModel } from '../../../lib/infer/engine.js';
+import { DEFAULT_SAMPLING, type SamplingParams } from '../../../lib/infer/types.js';
+import type { ModelConfig } from '../../../lib/model/config.js';
+import { allLogits } from '../../../lib/model/lm-head.js';
+import { initialValues, parameterSpecs } from '../../../lib/model/params.js';
+import { Trunk } from '../../../lib/model/trunk.js';
+import { Weights } from '../../../lib/model/weights.js';
+import { cudaSkip } from '../../kernels/helpers.js';
+
+const k = openBackend('cpu');
+const config: ModelConfig = { vocabSize: 17, hiddenSize: 16, layers: 2, heads: 4, kvHeads: 2, intermediateSize: 24, seqLen: 32, ropeTheta: 10000, rmsEps: 1e-6, dropout: 0, initStd: 0.5 };
+const weights = new Weights(k, parameterSpecs(config), 'f32');
+weights.assign(initialValues(config, weights.specs, 4));
+const model = (capacity: number) => ({ k, weights, trunk: new Trunk(k, config, weights, capacity) });
+const params = (o: Partial<SamplingParams> = {}): SamplingParams => ({ ...DEFAULT_SAMPLING, maxNew: 8, ...o });
+const prompts = [[3, 1, 4, 1, 5], [9, 2], [6, 5, 3, 5, 8, 9, 7], [1], [2, 7, 1, 8, 2, 8]].map((p) => Int32Array.from(p));
+
+/** Log-softmax rows of the full, uncached forward over `ids`. */
+function fullLogprobs(ids: number[]): Float32Array[] {
+  const trunk = new Trunk(k, config, weights, 64);
+  const logits = allLogits(trunk, trunk.forward({ ids: Int32Array.from(ids), rows: 1, seqLen: ids.length }));
+  const V = config.vocabSize;
+  return ids.map((_, t) => {
+    const row = logits.subarray(t * V, (t + 1) * V);
+    const m = Math.max(...row), lse = m + Math.log(row.reduce((a, x) => a + Math.exp(x - m), 0));
+    return row.map((x) => x - lse);
+  });
+}
+
+test('cached decoding equals the uncached full-sequence forward: greedy tokens and their log-probabilities', async () => {
+  const engine = createEngine(model(16), { maxBatch: 2, contextLength: 32 });
+  const outs = await Promise.all(prompts.map((prompt) => engine.submit({ prompt, params: params({ temperature: 0 }) })));
+  outs.forEach((out, i) => {
+    const prompt = Array.from(prompts[i]!);
+    assert.equal(out.tokens.length, 8);
+    assert.equal(out.finish, 'length');
+    assert.equal(out.promptTokens, prompt.length);
+    const rows = fullLogprobs([...prompt, ...out.tokens]);
+    out.tokens.forEach((token, j) => {
+      const row = rows[prompt.length - 1 + j]!;
+      assert.equal(token, row.indexOf(Math.max(...row)), `prompt ${i} token ${j} is the argmax`);
+      assert.ok(Math.abs(out.logprobs[j]! - row[token]!) < 1e-4, `prompt ${i} token ${j}: log p ${out.logprobs[j]} vs ${row[token]}`);
+    });
+  });
+  engine.close();
+});
+
+test('a sampled sequence does not depend on the batch size or on the other prompts', async () => {
+  const run = async (maxBatch: number, which: number[]) => {
+    const engine = createEngine(model(16), { maxBatch, contextLength: 32 });
+    const outs = await Promise.all(which.map((i) => engine.submit({ prompt: prompts[i]!, params: params({ temperature: 1.3, topP: 0.9, topK: 8, repetitionPenalty: 1.2, seed: 100 + i }) })));
+    engine.close();
+    return outs.map((o) => o.tokens);
+  };
+  const together = await run(2, [0, 1, 2, 3, 4]);
+  assert.deepEqual(await run(5, [0, 1, 2, 3, 4]), together, 'batch 5 against batch 2 (continuous batching)');
+  for (const i of [0, 3]) assert.deepEqual((await run(1, [i]))[0], together[i], `prompt ${i} alone`);
+  assert.notDeepEqual(together[0], together[4], 'different seeds and prompts give different text');
+});
+
+test('stop tokens, a caller that stops, the context limit, and prompts that do not fit', async () => {
+  const engine = createEngine(model(16), { maxBatch: 2, contextLength: 12 });
+  const greedy = await engine.submit({ prompt: prompts[0]!, params: params({ temperature: 0, maxNew: 4 }) });
+  const stopped = await engine.submit({ prompt: prompts[0]!, params: params({ temperature: 0, stopTokens: [greedy.tokens[2]!] }) });
+  assert.equal(stopped.finish, 'stop');
+  assert.deepEqual(stopped.tokens, greedy.tokens.slice(0, greedy.tokens.indexOf(greedy.tokens[2]!)), 'the stop token is left out');
+  const heard: number[] = [];
+  const cut = await engine.submit({ prompt: prompts[0]!, params: params({ temperature: 0 }), onToken: (t) => heard.push(t) < 2 });
+  assert.deepEqual([cut.finish, cut.tokens, heard], ['stop', greedy.tokens.slice(0, 2), greedy.tokens.slice(0, 2)]);
+  const long = await engine.submit({ prompt: prompts[2]!, params: params({ temperature: 0, maxNew: 100 }) });
+  assert.deepEqual([long.finish, long.tokens.length], ['length', 12 - 7], 'prompt and new tokens fill the context');
+  await assert.rejects(engine.submit({ prompt: new Int32Array(12).fill(1), params: params() }), /12 tokens; the context holds 12/);
+  await assert.rejects(engine.submit({ prompt: Int32Array.of(3, 99), params: params() }), /token id 99/);
+  engine.close();
+  await assert.rejects(engine.submit({ prompt: prompts[0]!, params: params() }), /closed/);
+});
+
+test('a prompt longer than one pass is prefilled in chunks over the cache, with the same result', async () => {
+  const prompt = Int32Array.from([5, 3, 1, 16, 2, 2, 9, 0, 4, 11, 7, 13, 6]);
+  const whole = createEngine(model(16), { maxBatch: 1, contextLength: 32 });
+  const chunked = createEngine(model(4), { maxBatch: 1, contextLength: 32 });
+  const [a, b] = await Promise.all([whole, chunked].map((e) => e.submit({ prompt, params: params({ temperature: 0 }) })));
+  assert.deepEqual(b!.tokens, a!.tokens);
+  b!.logprobs.forEach((lp, i) => assert.ok(Math.abs(lp - a!.logprobs[i]!) < 1e-4));
+  whole.close();
+  chunked.close();
+});
+
+test('cuda: the engine (decode steps replayed as graphs) gives the CPU engine\'s tokens', { skip: cudaSkip() }, async () => {
+  const gpu = openBackend('cuda');
+  const gw = new Weights(gpu, parameterSpecs(config), 'f32');
+  gw.assign(initialValues(config, gw.specs, 4));
+  const run = async (m: EngineModel) => {
+    const engine = createEngine(m, { maxBatch: 4, contextLength: 32 });
+    const outs = await Promise.all(prompts.map((prompt, i) => engine.submit({ prompt, params: params({ temperature: i % 2 ? 0 : 0.8, topP: 0.95, seed: i, maxNew: 20 }) })));
+    engine.close();
+    return outs;
+  };
+  const [want, got] = [await run(model(16)), await run({ k: gpu, weights: gw, trunk: new Trunk(gpu, config, gw, 16) })];
+  got.forEach((g, i) => {
+    assert.deepEqual(g.tokens, want[i]!.tokens, `prompt ${i}`);
+    g.logprobs.forEach((lp, j) => assert.ok(Math.abs(lp - want[i]!.logprobs[j]!) < 1e-3, `prompt ${i} token ${j}`));
+  });
+});

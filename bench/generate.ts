@@ -128,9 +128,13 @@ const loom = {
   mixed: await mixed(mixedCount),
 };
 const result: Record<string, unknown> = { bench: 'generate', preset, device: k.name, loom };
+console.error(JSON.stringify(result));
 if (args.includes('--peer')) {
   const peer = spawnSync('python3', ['scripts/generate-reference.py', '--preset-json', JSON.stringify(config), '--prompts', flag('peer-prompts', '256')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  if (peer.status !== 0) throw new Error(`generate-reference.py failed (${peer.status})`);
+  if (peer.status !== 0) {
+    console.log(JSON.stringify({ ...result, transformers: { error: `generate-reference.py exited ${peer.status}` } }));
+    process.exit(1);
+  }
   const p = JSON.parse(peer.stdout.trim().split('\n').pop()!);
   result.transformers = p;
   result.ratios = {

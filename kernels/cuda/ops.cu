@@ -111,7 +111,7 @@ __global__ void embedding_fwd_kernel(T *out, const int32_t *ids, const T *table,
   const int64_t n = blockIdx.x;
   const int32_t id = ids[n];
   if (id < 0 || id >= V) {
-    if (threadIdx.x == 0) atomicCAS(bad, -1, (int)n);
+    if (threadIdx.x == 0 && bad) atomicCAS(bad, -1, (int)n);
     return;
   }
   for (int64_t c = threadIdx.x; c < C; c += blockDim.x) out[n * C + c] = table[(int64_t)id * C + c];
@@ -334,6 +334,14 @@ int lk_sum(lk_ptr out, lk_ptr x, int64_t n, int dt, int accumulate) { return sum
 int lk_sumsq(lk_ptr out, lk_ptr x, int64_t n, int dt, int accumulate) { return sum<true>("sumsq", out, x, n, dt, accumulate); }
 
 int lk_embedding_fwd(lk_ptr out, lk_ptr ids, lk_ptr table, int64_t N, int64_t V, int64_t C, int dt) {
+  // A graph being recorded cannot wait for the check; its ids come from the sampler, in range.
+  cudaStreamCaptureStatus capturing = cudaStreamCaptureStatusNone;
+  LK_CHECK(cuda_check(cudaStreamIsCapturing(g_stream, &capturing), "embedding"));
+  if (capturing != cudaStreamCaptureStatusNone) {
+    LK_DISPATCH(dt, "embedding_fwd",
+                embedding_fwd_kernel<T><<<(unsigned)N, 128, 0, g_stream>>>(at<T>(out), at<int32_t>(ids), at<T>(table), N, V, C, nullptr));
+    return launch_check("embedding_fwd");
+  }
   int *bad = static_cast<int *>(scratch(sizeof(int), SCRATCH_BAD_ID));
   if (!bad) return fail(LK_ERR_OOM, "embedding: scratch allocation failed");
   LK_CHECK(cuda_check(cudaMemsetAsync(bad, 0xff, sizeof(int), g_stream), "embedding"));

@@ -55,12 +55,16 @@ __device__ uint32_t kth_key(int64_t n, int64_t k, Get get, float *buf) {
 }
 
 // The nucleus bound: the smallest key K whose strictly-above mass exp(v) among keys >= kmin is
-// < top_p of that set's mass; tokens with keys >= K are kept.
+// < top_p of `total`, the kept set's mass (< 0: the mass of keys >= kmin among these n values);
+// tokens with keys >= K are kept.
 template <typename Get>
-__device__ uint32_t nucleus_key(int64_t n, uint32_t kmin, float top_p, Get get, float *buf) {
-  float total = 0.f;
-  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) total += key_of(get(i)) >= kmin ? expf(get(i)) : 0.f;
-  const float thr = top_p * block_sum(total, buf);
+__device__ uint32_t nucleus_key(int64_t n, uint32_t kmin, float top_p, float total, Get get, float *buf) {
+  if (total < 0.f) {
+    float mine = 0.f;
+    for (int64_t i = threadIdx.x; i < n; i += blockDim.x) mine += key_of(get(i)) >= kmin ? expf(get(i)) : 0.f;
+    total = block_sum(mine, buf);
+  }
+  const float thr = top_p * total;
   uint32_t lo = kmin, hi = 0xffffffffu;
   while (lo < hi) {
     const uint32_t mid = lo + (hi - lo) / 2;
@@ -156,14 +160,16 @@ __global__ void __launch_bounds__(THREADS) sample_kernel(int32_t *out, float *lo
         const int n = ncand;
         auto get = [&](int64_t i) { return cand_v[i]; };
         const uint32_t kmin = topk ? kth_key(n, r.top_k, get, buf) : 0u;
-        const uint32_t pmin = topp ? nucleus_key(n, kmin, r.top_p, get, buf) : kmin;
+        // without top-k the kept set is the whole row, whose mass pass 2 summed; with it, the
+        // candidates hold the whole kept set
+        const uint32_t pmin = topp ? nucleus_key(n, kmin, r.top_p, topk ? -1.f : total, get, buf) : kmin;
         Best d{-INFINITY, -1};
         for (int i = threadIdx.x; i < n; i += blockDim.x)
           if (key_of(cand_v[i]) >= pmin) d = better(d, {cand_v[i] + lk_gumbel(stream, cand_i[i]), cand_i[i]});
         pick = block_best(d, bbuf).i;
       } else {
         const uint32_t kmin = topk ? kth_key(V, r.top_k, scaled, buf) : 0u;
-        const uint32_t pmin = topp ? nucleus_key(V, kmin, r.top_p, scaled, buf) : kmin;
+        const uint32_t pmin = topp ? nucleus_key(V, kmin, r.top_p, -1.f, scaled, buf) : kmin;
         Best d{-INFINITY, -1};
         for (int64_t i = threadIdx.x; i < V; i += blockDim.x)
           if (key_of(scaled(i)) >= pmin) d = better(d, {scaled(i) + lk_gumbel(stream, i), (int32_t)i});

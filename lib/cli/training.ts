@@ -1,8 +1,8 @@
 // What every training command's CLI shares: --gpus launching and the rank environment, the
 // metrics sink (stdout or --metrics, and --progress json), the ink dashboard on a TTY with log
 // lines above it, the options a fine-tuning command passes through, and the closing summary.
-import { appendFileSync, cpSync, existsSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { DataError } from '../errors.js';
 import { RejectSink } from '../io/rejects.js';
 import type { OnError } from '../io/types.js';
@@ -65,16 +65,7 @@ export function fineTuneRun(
     world,
     onRecord: emit,
     log,
-    tokenizerFiles: world.rank === 0 && argv.init ? copyTokenizerFiles(argv.init) : undefined,
     run,
-  };
-}
-
-/** The base checkpoint's tokenizer files, carried into each fine-tuned checkpoint. */
-function copyTokenizerFiles(base: string): (dir: string) => void {
-  return (dir) => {
-    for (const name of ['tokenizer.json', 'tokenizer_config.json'])
-      if (existsSync(join(base, name))) cpSync(join(base, name), join(dir, name));
   };
 }
 

@@ -106,7 +106,6 @@ export interface FineTuneRun<S = unknown> extends FineTuneSource {
   world: World;
   onRecord: (record: MetricsRecord) => void;
   log: (line: string) => void;
-  tokenizerFiles?: (dir: string) => void;
   run: Record<string, unknown>;
 }
 
@@ -137,7 +136,6 @@ export function fineTuneLoop<B, S extends FineTuneSettings>(
       saveCheckpoint(o.out, params, m.config, m.info, {
         head: m.head,
         training: (dir) => writeTrainingFiles(dir, params, { ...state, settings, run: resumed ? resumed.run : o.run }),
-        extra: o.tokenizerFiles,
       }),
     flopsPerToken: flopsPerToken(m.config, settings.maxLen),
     peakFlops: peakFlops(k),

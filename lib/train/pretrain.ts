@@ -72,8 +72,6 @@ export interface PretrainOptions {
   onRecord: (record: MetricsRecord) => void;
   /** Human-readable notes (start, checkpoints, warnings). */
   log: (line: string) => void;
-  /** Writes tokenizer files into a checkpoint directory being written. */
-  tokenizerFiles?: (dir: string) => void;
   /** The flags of this run, recorded in trainer_state.json. */
   run: Record<string, unknown>;
 }
@@ -176,7 +174,6 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
       save: (state) =>
         saveCheckpoint(o.out, params, config, info, {
           training: (dir) => writeTrainingFiles(dir, params, { ...state, settings, run: resumed ? resumed.run : o.run } satisfies TrainerState<number, PretrainSettings>),
-          extra: o.tokenizerFiles,
         }),
       flopsPerToken: flopsPerToken(config, seqLen),
       peakFlops: o.peakTflops ? o.peakTflops * 1e12 : peakFlops(k),

@@ -186,7 +186,7 @@ async function agreement(): Promise<void> {
 async function rmEquivalence(): Promise<void> {
   const ckpt = flag('ckpt', '');
   const model = loadModel(ckpt, { device: 'cpu', capacity: 4096 });
-  const tokenizer = new Tokenizer(checkpointVocabulary(model.checkpoint.info), { nfc: model.checkpoint.info.nfc });
+  const tokenizer = new Tokenizer(checkpointVocabulary(model.checkpoint), { nfc: model.checkpoint.info.nfc });
   const seqs: Int32Array[] = [];
   for await (const doc of readDocs([flag('data', '')])) {
     const pair = preferencePair(doc);

@@ -26,7 +26,7 @@ export interface RewardScoreOptions {
 export const scoreRewards = defineStage<RewardScoreOptions>('rm score', { checkpoint: '', device: 'auto', batch: 16, maxLen: 2048, systemPrompt: 'You are a helpful assistant.' }, async function* (docs, o, ctx) {
   const model = loadModel(o.checkpoint, { device: o.device, capacity: o.batch * o.maxLen });
   if (model.checkpoint.head !== 'score') throw new DataError(`${o.checkpoint}: not a reward model (its head is ${model.checkpoint.head}); train one with loom rm`);
-  const tokenizer = new Tokenizer(checkpointVocabulary(model.checkpoint.info), { nfc: model.checkpoint.info.nfc });
+  const tokenizer = new Tokenizer(checkpointVocabulary(model.checkpoint), { nfc: model.checkpoint.info.nfc });
   const padId = tokenizer.vocab.specials[ENDOFTEXT]!;
   const imEnd = tokenizer.vocab.specials[IM_END]!;
   // Each pending record with the sequences it needs scored and the fields they go to.

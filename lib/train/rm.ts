@@ -38,7 +38,7 @@ export async function trainRewardModel(o: RmOptions) {
   const { k, dtype, from, resumed, seed } = start;
   const settings: RmSettings = resumed ? { ...resumed.settings } : { ...o.settings, steps: NaN };
 
-  const tokenizer = new Tokenizer(checkpointVocabulary(from.info), { nfc: from.info.nfc });
+  const tokenizer = new Tokenizer(checkpointVocabulary(from), { nfc: from.info.nfc });
   const padId = tokenizer.vocab.specials[ENDOFTEXT]!;
   const encode = (doc: Doc) => {
     const pair = preferencePair(doc);

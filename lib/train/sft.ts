@@ -61,7 +61,7 @@ export async function sft(o: SftOptions): Promise<SftResult> {
   if (from.head !== 'lm') throw new DataError(`${from.dir}: a ${from.head} model has no LM head to fine-tune`);
   const settings: SftSettings = resumed ? { ...resumed.settings } : { ...o.settings, steps: NaN };
 
-  const tokenizer = new Tokenizer(checkpointVocabulary(from.info), { nfc: from.info.nfc });
+  const tokenizer = new Tokenizer(checkpointVocabulary(from), { nfc: from.info.nfc });
   try {
     return await fineTune(o, start, settings, tokenizer);
   } finally {

@@ -22,7 +22,7 @@ export interface CheckpointPerplexityOptions {
 export const checkpointPerplexity = defineStage<CheckpointPerplexityOptions>('lm perplexity', { checkpoint: '', device: 'auto', batch: 16, maxLen: 1024 }, async function* (docs, o, ctx) {
   const model = loadModel(o.checkpoint, { device: o.device, capacity: o.batch * o.maxLen });
   if (model.checkpoint.head !== 'lm') throw new Error(`${o.checkpoint}: a ${model.checkpoint.head} model has no LM head to measure perplexity with`);
-  const tokenizer = new Tokenizer(checkpointVocabulary(model.checkpoint.info), { nfc: model.checkpoint.info.nfc });
+  const tokenizer = new Tokenizer(checkpointVocabulary(model.checkpoint), { nfc: model.checkpoint.info.nfc });
   const eot = tokenizer.vocab.specials[ENDOFTEXT]!;
   let pending: { doc: Doc; ids: Uint32Array }[] = [];
   const flush = function* () {

@@ -49,6 +49,12 @@ export function chatMessages(record: Doc, format: ChatFormat): ChatMessage[] | s
   return typeof messages === 'string' ? messages : (conversationProblem(messages) ?? messages);
 }
 
+/** A conversation to be continued (generate's `messages`): checked as chatMessages checks one, but no answer is needed yet. */
+export function promptConversation(items: unknown[]): ChatMessage[] | string {
+  const messages = roleContentMessages(items);
+  return typeof messages === 'string' ? messages : (conversationProblem(messages, { answered: false }) ?? messages);
+}
+
 /** Which chat format a record is in, by its fields; undefined when none fits. */
 export function detectChatFormat(record: Doc): Exclude<ChatFormat, 'auto'> | undefined {
   if (Array.isArray(record.messages)) return 'messages';
@@ -154,12 +160,13 @@ function hhTranscript(text: string): ChatMessage[] | string {
 }
 
 /** What makes messages unusable for fine-tuning, or undefined. */
-function conversationProblem(messages: ChatMessage[]): string | undefined {
+function conversationProblem(messages: ChatMessage[], o: { answered: boolean } = { answered: true }): string | undefined {
   for (const [i, m] of messages.entries()) {
     if (m.role === 'system' && i > 0) return `system turn at message ${i + 1} (only the first may be one)`;
     if (m.content.trim() === '') return `empty content at message ${i + 1}`;
   }
-  return messages.some((m) => m.role === 'assistant') ? undefined : 'no assistant turn';
+  if (messages.length === 0) return 'no messages';
+  return !o.answered || messages.some((m) => m.role === 'assistant') ? undefined : 'no assistant turn';
 }
 
 function shareGptPair(record: Doc): PreferencePair | string {

@@ -3,7 +3,7 @@
 // system prompt when the conversation has none; a `prompt` string as raw text, no template (or as
 // one user turn with `chat`). Text is encoded as ordinary text, so `<|im_end|>` typed in a prompt
 // stays those characters and never becomes the special token.
-import { chatMessages } from '../chat/formats.js';
+import { promptConversation } from '../chat/formats.js';
 import { withSystemPrompt } from '../chat/turns.js';
 import type { Doc } from '../io/types.js';
 import { encodeChat, type ChatMessage } from '../tokenizer/chatml.js';
@@ -27,7 +27,7 @@ export function encodePrompt(doc: Doc, tokenizer: Tokenizer, o: PromptOptions): 
     return 'prompt' in doc ? '"prompt" is neither text nor a message list' : 'no "prompt" or "messages"';
   }
   if (conversation.length === 0) return 'no messages';
-  const messages = promptMessages(conversation);
+  const messages = promptConversation(conversation);
   return typeof messages === 'string' ? messages : encodeConversation(messages, tokenizer, o);
 }
 
@@ -35,11 +35,3 @@ function encodeConversation(messages: ChatMessage[], tokenizer: Tokenizer, o: Pr
   return encodeChat(tokenizer, withSystemPrompt(messages, o.systemPrompt), { addGenerationPrompt: true }).ids;
 }
 
-// chatMessages checks roles, contents and where a system turn may stand, and wants an assistant
-// turn, which a prompt has no need of: one is appended for the check and taken off again.
-const ANSWER_FOR_CHECK: ChatMessage = { role: 'assistant', content: 'answer' };
-
-function promptMessages(items: unknown[]): ChatMessage[] | string {
-  const messages = chatMessages({ messages: [...items, ANSWER_FOR_CHECK] }, 'messages');
-  return typeof messages === 'string' ? messages : messages.slice(0, -1);
-}

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createEngine } from '../lib/infer/engine.js';
 import { DEFAULT_SAMPLING } from '../lib/infer/types.js';
-import { allLogits } from '../lib/model/lm-head.js';
+import { logitsAt } from '../lib/model/lm-head.js';
 import { loadModel } from '../lib/model/load.js';
 
 const [dir, , logitsFile, greedyFile] = process.argv.slice(2);
@@ -20,8 +20,8 @@ const V = model.checkpoint.config.vocabSize;
 let maxDiff = 0, maxLogit = 0;
 for (const p of reference.prompts) {
   const T = p.ids.length;
-  const logits = allLogits(model.trunk, model.trunk.forward({ ids: Int32Array.from(p.ids), rows: 1, seqLen: T }));
-  for (const [row, want] of [[0, p.first], [T - 1, p.last]] as const)
+  const logits = logitsAt(model.trunk, model.trunk.forward({ ids: Int32Array.from(p.ids), rows: 1, seqLen: T }), Int32Array.of(0, T - 1));
+  for (const [row, want] of [[0, p.first], [1, p.last]] as const)
     want.forEach((x, i) => {
       maxDiff = Math.max(maxDiff, Math.abs(logits[row * V + i]! - x));
       maxLogit = Math.max(maxLogit, Math.abs(x));

@@ -60,6 +60,8 @@ export class Engine implements GenerateEngine {
   /** int32 step inputs, one upload: ids | positions | slots | sample rows, each for `slots` rows. */
   private readonly stepIn: Tensor;
   private readonly stepHost: Int32Array<ArrayBuffer>;
+  /** int32 prefill inputs, allocated once: each token's slot and position, a chunk's row slot and start, sample rows. */
+  private readonly prefillIn: { slot: Tensor; position: Tensor; rowSlot: Tensor; rowStart: Tensor; rows: Tensor };
   private readonly drawn: Tensor;
   private readonly logprobs: Tensor;
   private readonly graphs = new Map<number, Graph>();
@@ -92,6 +94,13 @@ export class Engine implements GenerateEngine {
     this.history = k.alloc([this.slots, this.contextLength], 'i32');
     this.stepHost = new Int32Array(this.slots * (3 + SAMPLE_ROW_WORDS));
     this.stepIn = k.alloc([this.stepHost.length], 'i32');
+    this.prefillIn = {
+      slot: k.alloc([trunk.capacity], 'i32'),
+      position: k.alloc([trunk.capacity], 'i32'),
+      rowSlot: k.alloc([1], 'i32'),
+      rowStart: k.alloc([1], 'i32'),
+      rows: k.alloc([this.slots * SAMPLE_ROW_WORDS], 'i32'),
+    };
     this.drawn = k.alloc([this.slots], 'i32');
     this.logprobs = k.alloc([this.slots], 'f32');
     this.running = new Array(this.slots).fill(null);
@@ -126,7 +135,7 @@ export class Engine implements GenerateEngine {
     for (const s of this.running) s?.reject(err);
     this.running.fill(null);
     for (const g of this.graphs.values()) g.destroy();
-    for (const t of [...this.cache.k, ...this.cache.v, this.history, this.stepIn, this.drawn, this.logprobs]) this.k.free(t);
+    for (const t of [...this.cache.k, ...this.cache.v, this.history, this.stepIn, ...Object.values(this.prefillIn), this.drawn, this.logprobs]) this.k.free(t);
     if (this.stream) {
       this.k.setStream(0);
       this.k.destroyStream(this.stream);
@@ -200,40 +209,30 @@ export class Engine implements GenerateEngine {
       at += s.length;
       last[i] = at - 1;
     });
-    const slot = k.alloc([N], 'i32'), position = k.alloc([N], 'i32');
-    try {
-      k.upload(slot, slots);
-      k.upload(position, positions);
-      const hidden = trunk.forward({ ids, rows: 1, seqLen: N, positions, segments: [seqs.map((s) => s.length)] }, { cache: { cache: this.cache, slot, position } });
-      this.drawFrom(pickRows(trunk, hidden, last), seqs);
-    } finally {
-      k.free(slot);
-      k.free(position);
-    }
+    const slot = this.prefillIn.slot.rows(0, N), position = this.prefillIn.position.rows(0, N);
+    k.upload(slot, slots);
+    k.upload(position, positions);
+    const hidden = trunk.forward({ ids, rows: 1, seqLen: N, positions, segments: [seqs.map((s) => s.length)] }, { cache: { cache: this.cache, slot, position } });
+    this.drawFrom(pickRows(trunk, hidden, last), seqs);
   }
 
   /** A prompt longer than one pass: the first chunk as a prefill, the others attending to the cache before them. */
   private prefillInChunks(s: Sequence): void {
     const { k, trunk } = this;
     const chunk = trunk.capacity;
-    const slotRow = k.alloc([1], 'i32'), startRow = k.alloc([1], 'i32');
-    const slot = k.alloc([chunk], 'i32'), position = k.alloc([chunk], 'i32');
-    try {
-      k.upload(slotRow, Int32Array.of(s.slot));
-      for (let start = 0; start < s.length; start += chunk) {
-        const n = Math.min(chunk, s.length - start);
-        const ids = s.request.prompt.subarray(start, start + n);
-        const positions = Int32Array.from({ length: n }, (_, t) => start + t);
-        const slotN = slot.rows(0, n), positionN = position.rows(0, n);
-        k.upload(slotN, new Int32Array(n).fill(s.slot));
-        k.upload(positionN, positions);
-        k.upload(startRow, Int32Array.of(start));
-        const site = { cache: this.cache, slot: slotN, position: positionN, ...(start > 0 ? { attend: { slot: slotRow, pos: startRow } } : {}) };
-        const hidden = trunk.forward({ ids, rows: 1, seqLen: n, positions }, { cache: site });
-        if (start + n === s.length) this.drawFrom(pickRows(trunk, hidden, Int32Array.of(n - 1)), [s]);
-      }
-    } finally {
-      for (const t of [slotRow, startRow, slot, position]) k.free(t);
+    const { rowSlot, rowStart } = this.prefillIn;
+    k.upload(rowSlot, Int32Array.of(s.slot));
+    for (let start = 0; start < s.length; start += chunk) {
+      const n = Math.min(chunk, s.length - start);
+      const ids = s.request.prompt.subarray(start, start + n);
+      const positions = Int32Array.from({ length: n }, (_, t) => start + t);
+      const slot = this.prefillIn.slot.rows(0, n), position = this.prefillIn.position.rows(0, n);
+      k.upload(slot, new Int32Array(n).fill(s.slot));
+      k.upload(position, positions);
+      k.upload(rowStart, Int32Array.of(start));
+      const site = { cache: this.cache, slot, position, ...(start > 0 ? { attend: { slot: rowSlot, pos: rowStart } } : {}) };
+      const hidden = trunk.forward({ ids, rows: 1, seqLen: n, positions }, { cache: site });
+      if (start + n === s.length) this.drawFrom(pickRows(trunk, hidden, Int32Array.of(n - 1)), [s]);
     }
   }
 
@@ -244,15 +243,11 @@ export class Engine implements GenerateEngine {
     for (const s of seqs) k.upload(flat.rows(s.slot * this.contextLength, s.slot * this.contextLength + s.length), s.request.prompt);
     const logits = this.trunk.tensor([seqs.length, this.config.vocabSize], 'f32');
     k.gemm(logits, h, this.trunk.weights.w(HEAD), { transB: true });
-    const rows = k.alloc([seqs.length * SAMPLE_ROW_WORDS], 'i32');
-    try {
-      k.upload(rows, packSampleRows(seqs.map((s) => this.sampleRow(s))));
-      const drawn = this.drawn.rows(0, seqs.length), logprobs = this.logprobs.rows(0, seqs.length);
-      k.sample(drawn, logits, rows, { logprobs, history: this.history });
-      this.collect(seqs, drawn, logprobs);
-    } finally {
-      k.free(rows);
-    }
+    const rows = this.prefillIn.rows.rows(0, seqs.length * SAMPLE_ROW_WORDS);
+    k.upload(rows, packSampleRows(seqs.map((s) => this.sampleRow(s))));
+    const drawn = this.drawn.rows(0, seqs.length), logprobs = this.logprobs.rows(0, seqs.length);
+    k.sample(drawn, logits, rows, { logprobs, history: this.history });
+    this.collect(seqs, drawn, logprobs);
   }
 
   private sampleRow(s: Sequence): SampleRow {

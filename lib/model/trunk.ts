@@ -183,7 +183,7 @@ export class Trunk {
 
   /**
    * The same pass over inputs already on the device, with no transfer and no host synchronisation
-   * (a decode step recorded as a graph): the arena is reset only when the inputs live outside it.
+   * (a decode step recorded as a graph). The inputs must live outside the arena, which is reset.
    */
   forwardDevice(input: DeviceTokens, opts: ForwardOptions = {}): Hidden {
     this.checkCapacity(input.rows * input.seqLen, input.rows, input.seqLen);

@@ -307,7 +307,10 @@ export class Engine implements GenerateEngine {
     seqs.forEach((s, b) => {
       const token = drawn[b]!, lp = logprobs[b]!;
       const p = s.request.params;
-      if (p.stopTokens.includes(token)) return this.finish(s, 'stop');
+      if (p.stopTokens.includes(token)) {
+        s.out.stopToken = token;
+        return this.finish(s, 'stop');
+      }
       s.out.tokens.push(token);
       s.out.logprobs.push(lp);
       s.last = token;

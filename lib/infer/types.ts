@@ -41,6 +41,8 @@ export interface Generation {
   /** log p of each new token (same length as tokens). */
   logprobs: number[];
   finish: FinishReason;
+  /** The stop token that ended the sequence (finish 'stop' by a token, not by onToken). */
+  stopToken?: number;
   promptTokens: number;
 }
 

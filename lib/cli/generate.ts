@@ -2,12 +2,12 @@
 // tokenizer and the engine, and runs the generate stage (lib/infer/generate-records.ts) either
 // into JSONL records (stdout or --out shards, as every stage) or as plain text streamed to stdout.
 import { DataError, UsageError } from '../errors.js';
-import { createEngine } from '../infer/engine.js';
+import { createEngine, type Engine } from '../infer/engine.js';
 import { generateRecords, type GenerateRecordsOptions } from '../infer/generate-records.js';
 import { generationDefaults } from '../infer/generation-defaults.js';
 import { OrderedText } from '../infer/ordered-text.js';
 import { argumentPrompts, inputPrompts, splitPromptWords, type InputFormat } from '../infer/prompt-input.js';
-import { DEFAULT_SAMPLING } from '../infer/types.js';
+import { DEFAULT_SAMPLING, type SamplingParams } from '../infer/types.js';
 import type { RejectSink } from '../io/rejects.js';
 import type { Doc } from '../io/types.js';
 import { readCheckpoint, type LoadedCheckpoint } from '../model/checkpoint.js';
@@ -59,16 +59,11 @@ export async function runGenerate(argv: GenerateArgs): Promise<void> {
     process.stderr.write(`loom generate: warning: --max-len ${contextLength} is beyond the ${ckpt.config.seqLen} positions the model was trained on (max_position_embeddings)\n`);
   const tokenizer = new Tokenizer(checkpointVocabulary(ckpt), { nfc: ckpt.info.nfc });
   try {
-    const recommended = generationDefaults(ckpt.dir);
     const options: Omit<GenerateRecordsOptions, 'engine'> = {
       tokenizer,
       sampling: {
         maxNew: argv['max-new-tokens'],
-        // A flag, else the checkpoint's generation_config.json, else vLLM's defaults.
-        temperature: argv.temperature ?? recommended.temperature ?? DEFAULT_SAMPLING.temperature,
-        topK: argv['top-k'] ?? recommended.topK ?? DEFAULT_SAMPLING.topK,
-        topP: argv['top-p'] ?? recommended.topP ?? DEFAULT_SAMPLING.topP,
-        repetitionPenalty: argv['repetition-penalty'] ?? recommended.repetitionPenalty ?? DEFAULT_SAMPLING.repetitionPenalty,
+        ...flagSampling(argv, ckpt.dir),
         stopTokens: resolveStopTokens(argv['stop-token'], tokenizer, ckpt),
       },
       n: argv.n,
@@ -81,9 +76,7 @@ export async function runGenerate(argv: GenerateArgs): Promise<void> {
       systemPrompt: argv.system,
       chat: argv.chat,
     };
-    const capacity = Math.max(argv['max-batch'], Math.min(argv['max-batch'] * contextLength, PREFILL_TOKENS));
-    const model = loadModel(ckpt, { device: argv.device, capacity });
-    const engine = createEngine(model, { maxBatch: argv['max-batch'], contextLength });
+    const engine = openEngine(ckpt, { device: argv.device, maxBatch: argv['max-batch'], contextLength });
     try {
       const started = performance.now();
       let stage: StageRun | undefined;
@@ -112,11 +105,31 @@ export async function runGenerate(argv: GenerateArgs): Promise<void> {
   }
 }
 
+/** The sampling flags `generate` and `chat` share. */
+export type SamplingFlags = Pick<GenerateArgs, 'temperature' | 'top-k' | 'top-p' | 'repetition-penalty'>;
+
+/** Each setting from its flag, else the checkpoint's generation_config.json, else vLLM's defaults. */
+export function flagSampling(argv: SamplingFlags, checkpointDir: string): Pick<SamplingParams, 'temperature' | 'topK' | 'topP' | 'repetitionPenalty'> {
+  const recommended = generationDefaults(checkpointDir);
+  return {
+    temperature: argv.temperature ?? recommended.temperature ?? DEFAULT_SAMPLING.temperature,
+    topK: argv['top-k'] ?? recommended.topK ?? DEFAULT_SAMPLING.topK,
+    topP: argv['top-p'] ?? recommended.topP ?? DEFAULT_SAMPLING.topP,
+    repetitionPenalty: argv['repetition-penalty'] ?? recommended.repetitionPenalty ?? DEFAULT_SAMPLING.repetitionPenalty,
+  };
+}
+
+/** The checkpoint's weights on `device` under an engine of `maxBatch` sequences of `contextLength` tokens. */
+export function openEngine(ckpt: LoadedCheckpoint, o: { device: string; maxBatch: number; contextLength: number }): Engine {
+  const capacity = Math.max(o.maxBatch, Math.min(o.maxBatch * o.contextLength, PREFILL_TOKENS));
+  return createEngine(loadModel(ckpt, { device: o.device, capacity }), { maxBatch: o.maxBatch, contextLength: o.contextLength });
+}
+
 /**
  * The ids that end a sequence: those given (ids, or special tokens by name), else the checkpoint's
  * end-of-sequence ids with <|im_end|> and <|endoftext|>.
  */
-function resolveStopTokens(given: readonly string[] | undefined, tokenizer: Tokenizer, ckpt: LoadedCheckpoint): number[] {
+export function resolveStopTokens(given: readonly string[] | undefined, tokenizer: Tokenizer, ckpt: LoadedCheckpoint): number[] {
   if (!given) return [...new Set([...ckpt.eosIds, ...stopTokenIds(tokenizer.vocab)])];
   return given.map((spec) => {
     const id = /^\d+$/.test(spec) ? Number(spec) : tokenizer.vocab.specials[spec];

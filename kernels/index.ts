@@ -45,6 +45,8 @@ export interface AttentionOptions {
 export interface RopeOptions {
   /** rotary base (theta), after any dynamic-NTK adjustment (see ropeBase) */
   base: number;
+  /** fp32, one per position entry (as many as pos holds): each token's own base, replacing `base` (dynamic NTK) */
+  bases?: Tensor | null;
   /** training length for Qwen's LogN query scaling; 0/undefined = off (always off for keys) */
   lognLength?: number;
   /** the backward: rotate by -angle (apply to the output gradient) */
@@ -487,8 +489,14 @@ export class Backend {
     same('rope', 'out vs x', out.shape, x.shape);
     this.dtypes('rope', 'i32', pos);
     if (pos.numel !== T && pos.numel !== B * T) throw new Error(`kernels.rope: ${pos} must hold ${T} or ${B * T} positions`);
+    const bases = opts.bases ?? null;
+    if (bases) {
+      this.own('rope', bases);
+      this.dtypes('rope', 'f32', bases);
+      if (bases.numel !== pos.numel) throw new Error(`kernels.rope: bases ${bases} must hold one base per position entry (${pos.numel})`);
+    }
     const dt = this.dtypes('rope', x.dtype, out);
-    this.check('rope', this.lib.lk_rope(out.ptr, x.ptr, pos.ptr, pos.numel, B, T, H, D, opts.base, opts.lognLength ?? 0, opts.inverse ? 1 : 0, dt));
+    this.check('rope', this.lib.lk_rope(out.ptr, x.ptr, pos.ptr, pos.numel, B, T, H, D, opts.base, bases?.ptr ?? 0, opts.lognLength ?? 0, opts.inverse ? 1 : 0, dt));
   }
 
   // ---- attention ----

@@ -48,7 +48,7 @@ export const SIGNATURES = {
   lk_rmsnorm_bwd:
     'int lk_rmsnorm_bwd(uint64_t dx, uint64_t dw, uint64_t dy, uint64_t x, uint64_t w, uint64_t rstd, int64_t N, int64_t C, int dt)',
   lk_rope:
-    'int lk_rope(uint64_t out, uint64_t x, uint64_t pos, int64_t pos_len, int64_t B, int64_t T, int64_t H, int64_t D, float base, int64_t logn_len, int inverse, int dt)',
+    'int lk_rope(uint64_t out, uint64_t x, uint64_t pos, int64_t pos_len, int64_t B, int64_t T, int64_t H, int64_t D, float base, uint64_t bases, int64_t logn_len, int inverse, int dt)',
   lk_attention_fwd:
     'int lk_attention_fwd(uint64_t out, uint64_t lse, uint64_t q, uint64_t k, uint64_t v, int64_t B, int64_t T, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, uint64_t seq_start, uint64_t seq_end, int dt)',
   lk_attention_bwd:

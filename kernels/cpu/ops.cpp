@@ -199,30 +199,41 @@ int lk_rmsnorm_bwd(lk_ptr dx, lk_ptr dw, lk_ptr dy, lk_ptr x, lk_ptr w, lk_ptr r
 }
 
 int lk_rope(lk_ptr out, lk_ptr x, lk_ptr pos, int64_t pos_len, int64_t B, int64_t T, int64_t H, int64_t D, float base,
-            int64_t logn_len, int inverse, int dt) {
+            lk_ptr bases, int64_t logn_len, int inverse, int dt) {
   LK_CHECK(require_f32(dt, "rope"));
   LK_REQUIRE(D % 2 == 0, "rope: head dim %ld must be even", (long)D);
   LK_REQUIRE(pos_len == T || pos_len == B * T, "rope: %ld positions for B=%ld T=%ld (need T or B*T)", (long)pos_len,
              (long)B, (long)T);
   const int64_t half = D / 2;
-  std::vector<float> inv(half);
-  for (int64_t i = 0; i < half; ++i) inv[i] = lk_rope_inv_freq(base, i, D);
+  const float *Bases = bases ? at<float>(bases) : nullptr;
+  // one table for a shared base; per-token bases compute theirs in the loop
+  std::vector<float> shared(half);
+  for (int64_t i = 0; i < half; ++i) shared[i] = lk_rope_inv_freq(base, i, D);
   const int32_t *P = at<int32_t>(pos);
   const float *X = at<float>(x);
   float *O = at<float>(out);
-#pragma omp parallel for schedule(static)
-  for (int64_t bt = 0; bt < B * T; ++bt) {
-    const int64_t p = P[bt % pos_len];
-    const float s = lk_logn_scale(p, logn_len);
-    for (int64_t i = 0; i < half; ++i) {
-      const float ang = (float)p * inv[i];  // fp32 product, as HF computes t * inv_freq
-      const float c = std::cos(ang) * s, sn = (inverse ? -std::sin(ang) : std::sin(ang)) * s;
-      for (int64_t h = 0; h < H; ++h) {
-        const float *xr = X + (bt * H + h) * D;
-        float *orow = O + (bt * H + h) * D;
-        const float a = xr[i], b = xr[i + half];
-        orow[i] = a * c - b * sn;
-        orow[i + half] = b * c + a * sn;
+#pragma omp parallel
+  {
+    std::vector<float> own(Bases ? half : 0);
+#pragma omp for schedule(static)
+    for (int64_t bt = 0; bt < B * T; ++bt) {
+      const int64_t p = P[bt % pos_len];
+      const float s = lk_logn_scale(p, logn_len);
+      const float *inv = shared.data();
+      if (Bases) {
+        for (int64_t i = 0; i < half; ++i) own[i] = lk_rope_inv_freq(Bases[bt % pos_len], i, D);
+        inv = own.data();
+      }
+      for (int64_t i = 0; i < half; ++i) {
+        const float ang = (float)p * inv[i];  // fp32 product, as HF computes t * inv_freq
+        const float c = std::cos(ang) * s, sn = (inverse ? -std::sin(ang) : std::sin(ang)) * s;
+        for (int64_t h = 0; h < H; ++h) {
+          const float *xr = X + (bt * H + h) * D;
+          float *orow = O + (bt * H + h) * D;
+          const float a = xr[i], b = xr[i + half];
+          orow[i] = a * c - b * sn;
+          orow[i + half] = b * c + a * sn;
+        }
       }
     }
   }

@@ -187,12 +187,12 @@ __global__ void rmsnorm_dw_kernel(float *partial, const T *dy, const T *x, const
 // this kernel 7x slower than a copy).
 template <typename T>
 __global__ void rope_kernel(T *out, const T *x, const int32_t *pos, int64_t pos_len, int H, int D, float base,
-                            int64_t logn_len, int inverse) {
+                            const float *bases, int64_t logn_len, int inverse) {
   const int64_t bt = blockIdx.x, p = pos[bt % pos_len];
   const int half = D / 2, groups = blockDim.x / half, i = threadIdx.x % half;
   const float s = lk_logn_scale(p, logn_len), sgn = inverse ? -s : s;
   float sn, c;
-  sincosf((float)p * lk_rope_inv_freq(base, i, D), &sn, &c);
+  sincosf((float)p * lk_rope_inv_freq(bases ? bases[bt % pos_len] : base, i, D), &sn, &c);
   c *= s;
   sn *= sgn;
   const T *xr = x + bt * H * D;
@@ -405,7 +405,7 @@ int lk_rmsnorm_bwd(lk_ptr dx, lk_ptr dw, lk_ptr dy, lk_ptr x, lk_ptr w, lk_ptr r
 }
 
 int lk_rope(lk_ptr out, lk_ptr x, lk_ptr pos, int64_t pos_len, int64_t B, int64_t T_, int64_t H, int64_t D, float base,
-            int64_t logn_len, int inverse, int dt) {
+            lk_ptr bases, int64_t logn_len, int inverse, int dt) {
   LK_REQUIRE(D % 2 == 0, "rope: head dim %ld must be even", (long)D);
   LK_REQUIRE(pos_len == T_ || pos_len == B * T_, "rope: %ld positions for B=%ld T=%ld (need T or B*T)", (long)pos_len,
              (long)B, (long)T_);
@@ -413,7 +413,7 @@ int lk_rope(lk_ptr out, lk_ptr x, lk_ptr pos, int64_t pos_len, int64_t B, int64_
   LK_REQUIRE(D <= 2048, "rope: head dim %ld is above 2048", (long)D);
   const int half = (int)D / 2, threads = half * std::max(1, 128 / half);  // whole groups of `half` threads
   LK_DISPATCH(dt, "rope",
-              rope_kernel<T><<<(unsigned)(B * T_), threads, 0, g_stream>>>(at<T>(out), at<T>(x), at<int32_t>(pos), pos_len, (int)H, (int)D, base, logn_len, inverse));
+              rope_kernel<T><<<(unsigned)(B * T_), threads, 0, g_stream>>>(at<T>(out), at<T>(x), at<int32_t>(pos), pos_len, (int)H, (int)D, base, bases ? at<float>(bases) : nullptr, logn_len, inverse));
   return launch_check("rope");
 }
 

@@ -112,10 +112,13 @@ LK_API int lk_rmsnorm_bwd(lk_ptr dx, lk_ptr dw, lk_ptr dy, lk_ptr x, lk_ptr w, l
 /* ---- RoPE (Qwen/GPT-NeoX "rotate half" layout) on x[B*T, H, D], in place allowed.
  * pos (int32) holds absolute positions: pos_len = T (shared by the batch) or B*T (one per token,
  * e.g. decoding sequences of different lengths); inv_freq[i] = 1 / base^(2i/D) computed in fp32.
+ * bases (fp32, pos_len entries indexed as pos, may be 0) gives each token its own base instead of
+ * `base`: dynamic NTK-aware RoPE, where a token's base follows its sequence's length at the time it
+ * is rotated (the KV cache keeps keys rotated with the base of their time, as Qwen's code does).
  * logn_len > 0 multiplies each row by log(p+1)/log(logn_len) when p+1 > logn_len (Qwen's LogN
  * attention scaling; pass it for queries only). The backward is the same call with inverse = 1. ---- */
 LK_API int lk_rope(lk_ptr out, lk_ptr x, lk_ptr pos, int64_t pos_len, int64_t B, int64_t T, int64_t H, int64_t D,
-                   float base, int64_t logn_len, int inverse, int dt);
+                   float base, lk_ptr bases, int64_t logn_len, int inverse, int dt);
 
 /* ---- causal attention (flash-style, online softmax), GQA: q[B,T,Hq,D], k,v[B,T,Hkv,D],
  * out[B,T,Hq,D], lse[B,Hq,T] fp32. window > 0 keeps keys with i - j < window. Packed rows (several

@@ -4,7 +4,7 @@
 // bf16 rounding of outputs and intermediates remains).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeWorkspace, lmHeadWorkspace, openBackend, packSampleRows, SAMPLE_ROW_WORDS, type Backend, type DType, type SampleRow, type Tensor } from '../../kernels/index.js';
+import { decodeWorkspace, lmHeadWorkspace, openBackend, packSampleRows, ropeBase, SAMPLE_ROW_WORDS, type Backend, type DType, type SampleRow, type Tensor } from '../../kernels/index.js';
 import { cudaSkip, randint, randn } from './helpers.js';
 import { initParams, runModel, sampleBatch, type BlockConfig } from './qwen-block.js';
 
@@ -205,6 +205,22 @@ for (const dt of ['f32', 'bf16'] as DType[]) {
       ['losses', 'dh', 'dw'].forEach((n, i) => close(n, g[i], c[i], tolOf(dt, 2e-4)));
     });
   }
+
+  test(`cuda ${dt}: rope with per-token bases (dynamic NTK over a growing sequence, LogN, inverse)`, { skip }, () => {
+    const B = 4, T = 256, H = 8, D = 128, trainLen = 512;
+    const x = r(randn(B * T * H * D, 31));
+    // each row continues a sequence at its own length; a token's base follows its length
+    const pos = Int32Array.from({ length: B * T }, (_, i) => Math.floor(i / T) * 900 + (i % T) * 7);
+    const bases = Float32Array.from(pos, (p) => ropeBase(1e6, D, p + 1, trainLen));
+    const [g, c] = both(dt, (k, t) => {
+      const X = dev(k, [B, T, H, D], x, t), P = dev(k, [B, T], pos), Bs = dev(k, [B * T], bases);
+      const Q = k.alloc([B, T, H, D], t), dQ = k.alloc([B, T, H, D], t);
+      k.rope(Q, X, P, { base: 1e6, bases: Bs, lognLength: trainLen });
+      k.rope(dQ, X, P, { base: 1e6, bases: Bs, inverse: true });
+      return [Q, dQ].map((z) => k.toFloat32(z));
+    });
+    ['rope bases', 'rope bases inverse'].forEach((n, i) => close(n, g[i], c[i], tolOf(dt, 2e-4)));
+  });
 
   test(`cuda ${dt}: LM head with per-target weights (any sign) and a frozen head (no dw)`, { skip }, () => {
     const N = 96, C = 64, V = 3000, chunk = 512;

@@ -1,7 +1,7 @@
 // Every CPU kernel against a TypeScript reference, and finite-difference checks of each backward.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cudaAvailability, lmHeadWorkspace, openBackend, packSampleRows, parseDevice, ropeBase, SAMPLE_ROW_WORDS, type SampleOptions, type SampleRow } from '../../kernels/index.js';
+import { cudaAvailability, lmHeadWorkspace, lognScale, openBackend, packSampleRows, parseDevice, ropeBase, SAMPLE_ROW_WORDS, type SampleOptions, type SampleRow } from '../../kernels/index.js';
 import { assertClose, checkGradient, dotLoss, get, put, randn } from './helpers.js';
 import { attentionRef, crossEntropyRef, linearRef, rmsnormRef, ropeRef, silu } from './reference.js';
 
@@ -113,6 +113,34 @@ test('rope rotates halves with fp32 inverse frequencies, LogN beyond the trainin
     k.rope(O, X, P, { base, lognLength: 4 });
     return dotLoss(get(k, O), r);
   });
+});
+
+test('rope with per-token bases (dynamic NTK): each token rotated with the base of its sequence length, LogN on top, and inverts', () => {
+  const B = 2, T = 4, H = 2, D = 16, base = 10000, trainLen = 4;
+  const x = randn(B * T * H * D, 21);
+  // row 0 decodes positions 3..6 of a growing sequence, row 1 positions 9..12: a base per token from its length
+  const pos = Int32Array.from([3, 4, 5, 6, 9, 10, 11, 12]);
+  const bases = Float32Array.from(pos, (p) => ropeBase(base, D, p + 1, trainLen));
+  assert.deepEqual([...new Set(bases)].length, 3, 'lengths 4, 5..8 and 9..13 give three bases');
+  const X = put(k, [B, T, H, D], x), P = put(k, [B, T], pos), O = k.alloc([B, T, H, D]), Bs = put(k, [B * T], bases);
+  k.rope(O, X, P, { base, bases: Bs, lognLength: trainLen });
+  const want = new Float64Array(x.length);
+  for (let b = 0; b < B; b++) {
+    const rows = T * H * D, at = (a: ArrayLike<number> & { subarray(s: number, e: number): ArrayLike<number> }) => a.subarray(b * T, (b + 1) * T);
+    want.set(ropeRef(x.subarray(b * rows, (b + 1) * rows), at(pos), 1, T, H, D, at(bases), trainLen), b * rows);
+  }
+  assertClose(get(k, O), want, 'rope per-token bases', 1e-4, 1e-5);
+  // the bases matter: the first token (length 4, within training) keeps the base, the others differ from it
+  const shared = ropeRef(x, pos.subarray(0, T), 1, T, H, D, base, trainLen);
+  assert.ok(Math.abs(get(k, O)[0]! - shared[0]!) < 1e-5);
+  assert.ok(Math.abs(get(k, O)[T * H * D - 1]! - shared[T * H * D - 1]!) > 1e-3);
+  k.rope(O, O, P, { base, bases: Bs, lognLength: trainLen, inverse: true });
+  const unscaled = Float64Array.from(x, (v, i) => v * lognScale(pos[Math.floor(i / (H * D))]!, trainLen) ** 2);
+  assertClose(get(k, O), unscaled, 'rope per-token bases, inverse', 1e-4, 1e-5);
+  // bases are indexed as positions are: shared positions [T] take T bases
+  k.rope(O, X, put(k, [T], pos.subarray(0, T)), { base, bases: put(k, [T], bases.subarray(0, T)) });
+  assertClose(get(k, O).subarray(T * H * D), ropeRef(x.subarray(T * H * D), pos.subarray(0, T), 1, T, H, D, bases.subarray(0, T)), 'shared positions and bases', 1e-4, 1e-5);
+  assert.throws(() => k.rope(O, X, P, { base, bases: put(k, [T], bases.subarray(0, T)) }), /one base per position entry \(8\)/);
 });
 
 test('ropeBase applies Qwen dynamic NTK scaling only beyond the training length', () => {

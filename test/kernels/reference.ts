@@ -24,8 +24,8 @@ export function rmsnormRef(x: ArrayLike<number>, w: ArrayLike<number>, N: number
   return y;
 }
 
-/** Rotate-half RoPE on x[B,T,H,D] with LogN scaling beyond lognLen (0 = off). */
-export function ropeRef(x: ArrayLike<number>, pos: ArrayLike<number>, B: number, T: number, H: number, D: number, base: number, lognLen = 0): Float64Array {
+/** Rotate-half RoPE on x[B,T,H,D] with LogN scaling beyond lognLen (0 = off); `base` is shared or one per position (dynamic NTK). */
+export function ropeRef(x: ArrayLike<number>, pos: ArrayLike<number>, B: number, T: number, H: number, D: number, base: number | ArrayLike<number>, lognLen = 0): Float64Array {
   const out = new Float64Array(x.length);
   const half = D / 2;
   for (let b = 0; b < B; b++)
@@ -34,7 +34,8 @@ export function ropeRef(x: ArrayLike<number>, pos: ArrayLike<number>, B: number,
         const o = ((b * T + t) * H + h) * D;
         const s = lognScale(pos[t], lognLen);
         for (let i = 0; i < half; i++) {
-          const ang = pos[t] * Math.fround(1 / Math.fround(base ** ((2 * i) / D)));
+          const theta = Math.fround(typeof base === 'number' ? base : base[t]);
+          const ang = pos[t] * Math.fround(1 / Math.fround(theta ** ((2 * i) / D)));
           const c = Math.cos(ang), sn = Math.sin(ang);
           out[o + i] = (x[o + i] * c - x[o + i + half] * sn) * s;
           out[o + i + half] = (x[o + i + half] * c + x[o + i] * sn) * s;

@@ -1,0 +1,92 @@
+// `loom chat` glue: opens the checkpoint, its tokenizer and an engine of one sequence, and runs a
+// chat session either on the terminal (ink, when stdin and stdout both are one) or over lines: each
+// input line a user turn (or a /command), each answer streamed to stdout and ended by a line break.
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { DataError } from '../errors.js';
+import { ChatSession, type ChatOutcome, type ChatSettings } from '../infer/chat-session.js';
+import { readCheckpoint } from '../model/checkpoint.js';
+import { checkpointVocabulary } from '../model/load.js';
+import { Tokenizer } from '../tokenizer/tokenizer.js';
+import { formatCount } from '../ui/format.js';
+import { flagSampling, openEngine, resolveStopTokens, type SamplingFlags } from './generate.js';
+import type { GlobalArgs } from './options.js';
+
+/** The flags of `loom chat` (declared in commands/chat.ts). */
+export interface ChatArgs extends GlobalArgs, SamplingFlags {
+  checkpoint: string;
+  device: string;
+  system: string;
+  'max-new': number;
+  context?: number;
+}
+
+export async function runChat(argv: ChatArgs): Promise<void> {
+  const ckpt = readCheckpoint(argv.checkpoint);
+  if (ckpt.head !== 'lm') throw new DataError(`${argv.checkpoint}: not a language model (its head is ${ckpt.head}); chat needs a Qwen2ForCausalLM checkpoint`);
+  const contextLength = argv.context ?? ckpt.config.seqLen;
+  if (contextLength > ckpt.config.seqLen && !argv.quiet)
+    process.stderr.write(`loom chat: warning: --context ${contextLength} is beyond the ${ckpt.config.seqLen} positions the model was trained on (max_position_embeddings)\n`);
+  const tokenizer = new Tokenizer(checkpointVocabulary(ckpt), { nfc: ckpt.info.nfc });
+  try {
+    const settings: ChatSettings = { maxNew: argv['max-new'], ...flagSampling(argv, ckpt.dir), seed: argv.seed };
+    const engine = openEngine(ckpt, { device: argv.device, maxBatch: 1, contextLength });
+    const session = new ChatSession({ engine, tokenizer, stopTokens: resolveStopTokens(undefined, tokenizer, ckpt), system: argv.system, settings });
+    try {
+      if (process.stdin.isTTY && process.stdout.isTTY) {
+        const { runChatApp } = await import('../ui/chat.js');
+        await runChatApp(session, `loom chat ${argv.checkpoint} · ${engine.contextLength} tokens of context`);
+      } else {
+        // Ctrl-C (from the terminal the pipe runs in) stops the answer being written; at no answer, or twice, it ends the run.
+        const onInterrupt = () => session.cancel() || process.exit(130);
+        process.on('SIGINT', onInterrupt);
+        try {
+          const say = (line: string) => void process.stderr.write(`loom chat: ${line}\n`);
+          const failed = await chatLines(session, process.stdin, { out: process.stdout, notice: argv.quiet ? () => {} : say, error: say });
+          if (failed > 0) process.exitCode = 1;
+        } finally {
+          process.off('SIGINT', onInterrupt);
+        }
+      }
+    } finally {
+      await session.stop();
+      engine.close();
+    }
+  } finally {
+    tokenizer.free();
+  }
+}
+
+/**
+ * Line mode: each non-empty line is a user turn or a /command; answers go to `out` as they are
+ * written, each followed by a line break; notices and a closing summary to `notice`, errors (with
+ * the line number) to `error`. Returns how many lines failed.
+ */
+export async function chatLines(session: ChatSession, input: Readable, io: { out: Writable; notice: (line: string) => void; error: (line: string) => void }): Promise<number> {
+  const { out, notice: log } = io;
+  let lineNo = 0;
+  let failed = 0;
+  const totals = { answers: 0, tokens: 0, firstTokenMs: 0 };
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    lineNo += 1;
+    if (line.trim() === '') continue;
+    const outcome: ChatOutcome = await session.input(line, (piece) => out.write(piece));
+    if (outcome.kind === 'quit') break;
+    if (outcome.kind === 'notice') log(outcome.text);
+    else if (outcome.kind === 'error') {
+      failed += 1;
+      io.error(`line ${lineNo}: ${outcome.text}`);
+    } else {
+      out.write('\n');
+      const { answer } = outcome;
+      totals.answers += 1;
+      totals.tokens += answer.tokens;
+      totals.firstTokenMs += answer.firstTokenMs ?? 0;
+      if (answer.finish === 'cancelled') log(`line ${lineNo}: answer stopped`);
+      if (answer.leftOut > 0) log(`line ${lineNo}: ${answer.leftOut} earlier messages left out of the context`);
+    }
+  }
+  if (totals.answers > 0)
+    log(`${formatCount(totals.answers)} ${totals.answers === 1 ? 'answer' : 'answers'} · ${formatCount(totals.tokens)} new tokens · first token after ${Math.round(totals.firstTokenMs / totals.answers)} ms on average`);
+  return failed;
+}

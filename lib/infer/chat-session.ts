@@ -1,0 +1,285 @@
+// A conversation with a model, without any screen: the history, the system prompt, the sampling
+// settings, the /commands, each answer streamed from the engine and stopped on request. The ink
+// view (lib/ui/chat.tsx) and the line mode of `loom chat` (lib/cli/chat.ts) both drive one.
+// Every turn renders the whole conversation in ChatML and prefills it again (the engine keeps no
+// cache between requests); when it outgrows the context, the oldest exchanges are left out of the
+// prompt (they stay in the history and in /save).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { promptConversation } from '../chat/formats.js';
+import { concat, encodeTurns, exchangeStarts, headLength, totalLength, withSystemPrompt } from '../chat/turns.js';
+import { errorMessage } from '../errors.js';
+import { integer, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, validator, type Validator } from '../cli/validate.js';
+import { encodeChat, type ChatMessage } from '../tokenizer/chatml.js';
+import type { Tokenizer } from '../tokenizer/tokenizer.js';
+import { CompletionText } from './completion-text.js';
+import { sampleSeed } from './generate-records.js';
+import type { GenerateEngine, SamplingParams } from './types.js';
+
+/** What `/set` changes: every sampling setting but the stop tokens. */
+export type ChatSettings = Omit<SamplingParams, 'stopTokens'>;
+
+/** The settings by the names `/set` and the screen use, with their ranges. */
+export const SETTINGS: readonly { name: string; key: keyof ChatSettings; check: (name: string) => Validator<number> }[] = [
+  { name: 'temperature', key: 'temperature', check: nonNegativeNumber },
+  { name: 'top_p', key: 'topP', check: (name) => validator<number>(name, 'a number above 0 up to 1', (v) => v > 0 && v <= 1) },
+  { name: 'top_k', key: 'topK', check: nonNegativeInteger },
+  { name: 'max_new', key: 'maxNew', check: positiveInteger },
+  { name: 'repetition_penalty', key: 'repetitionPenalty', check: positiveNumber },
+  { name: 'seed', key: 'seed', check: integer },
+];
+
+export const CHAT_HELP = [
+  '/reset              forget the conversation (the system prompt and settings stay)',
+  '/system TEXT        set the system prompt ("/system" alone shows it, /system "" removes it)',
+  '/set NAME=VALUE ..  temperature, top_p, top_k, max_new, repetition_penalty, seed',
+  '/save FILE          write the conversation as one JSONL record {"messages": [...]}',
+  '/load FILE          continue the conversation of such a record',
+  '/help               this list',
+  '/quit               leave (also Ctrl-C at the prompt, or Ctrl-D)',
+  'Ctrl-C while the model answers stops the answer. Start a message with // to send one that begins with /.',
+].join('\n');
+
+/**
+ * 'stop': the model ended its turn; 'length': max_new or the context ran out; 'cancelled': cancel()
+ * stopped it (the text so far is kept as the answer).
+ */
+export type AnswerFinish = 'stop' | 'length' | 'cancelled';
+
+export interface ChatAnswer {
+  text: string;
+  finish: AnswerFinish;
+  /** New tokens. */
+  tokens: number;
+  promptTokens: number;
+  /** From the call to the first token sampled (encoding and prefill of the whole conversation). */
+  firstTokenMs?: number;
+  /** Decode speed: the tokens after the first over the time since it (undefined below two tokens). */
+  tokensPerSecond?: number;
+  /** Earlier messages left out of the prompt because the conversation outgrew the context. */
+  leftOut: number;
+  /** False when the answer was empty: the question and its empty answer are not kept. */
+  kept: boolean;
+}
+
+/** What a line of input did. */
+export type ChatOutcome =
+  | { kind: 'answer'; answer: ChatAnswer }
+  | { kind: 'notice'; text: string }
+  | { kind: 'error'; text: string }
+  | { kind: 'quit' };
+
+export interface ChatSessionOptions {
+  engine: GenerateEngine;
+  tokenizer: Tokenizer;
+  /** The ids that end the assistant's turn (<|im_end|>, <|endoftext|>, the checkpoint's eos). */
+  stopTokens: readonly number[];
+  /** '' for none. */
+  system: string;
+  settings: ChatSettings;
+}
+
+export class ChatSession {
+  /** The conversation after the system prompt. */
+  messages: ChatMessage[] = [];
+  system: string;
+  readonly settings: ChatSettings;
+  private readonly o: ChatSessionOptions;
+  private answering: AbortController | undefined;
+  /** The answer being written, settled or not. */
+  private pending: Promise<unknown> = Promise.resolve();
+  /** Answers given so far: each turn's seed comes from the seed and this count, as generate's samples do. */
+  private answered = 0;
+
+  constructor(o: ChatSessionOptions) {
+    this.o = o;
+    this.system = o.system;
+    this.settings = { ...o.settings };
+  }
+
+  get busy(): boolean {
+    return this.answering !== undefined;
+  }
+
+  /** A line as typed: a /command, or a message to answer (its text streamed to `onText`). */
+  async input(line: string, onText: (piece: string) => void = () => {}): Promise<ChatOutcome> {
+    if (line.startsWith('/') && !line.startsWith('//')) return this.command(line);
+    const text = line.startsWith('//') ? line.slice(1) : line;
+    if (text.trim() === '') return { kind: 'error', text: 'an empty message' };
+    try {
+      return { kind: 'answer', answer: await this.send(text, onText) };
+    } catch (err) {
+      if (err instanceof PromptTooLong) return { kind: 'error', text: err.message };
+      throw err;
+    }
+  }
+
+  /** Stops the answer being written (at its next token); false when there is none. */
+  cancel(): boolean {
+    if (!this.answering || this.answering.signal.aborted) return false;
+    this.answering.abort();
+    return true;
+  }
+
+  /** Stops the answer being written, if any, and waits until the engine has let it go. */
+  async stop(): Promise<void> {
+    this.cancel();
+    await this.pending.catch(() => {});
+  }
+
+  /** Sends a user turn and streams the answer; the exchange joins the history unless the answer is empty. */
+  send(content: string, onText: (piece: string) => void = () => {}): Promise<ChatAnswer> {
+    if (this.answering) throw new Error('chat: one answer at a time');
+    const answer = this.answer(content, onText);
+    this.pending = answer;
+    return answer;
+  }
+
+  private async answer(content: string, onText: (piece: string) => void): Promise<ChatAnswer> {
+    const started = performance.now();
+    const question: ChatMessage = { role: 'user', content };
+    const { ids, leftOut } = this.prompt([...this.messages, question]);
+    const controller = (this.answering = new AbortController());
+    const text = new CompletionText(this.o.tokenizer);
+    const { stopTokens } = this.o;
+    let first: number | undefined;
+    let last = started;
+    let tokens = 0;
+    try {
+      const generation = await this.o.engine.submit({
+        prompt: Int32Array.from(ids),
+        params: { ...this.settings, stopTokens, seed: sampleSeed(this.settings.seed, this.answered, 0) },
+        onToken: (token) => {
+          last = performance.now();
+          first ??= last;
+          // A token sampled after the cancel is not shown; the engine may let a stop token through, no part of the text.
+          if (controller.signal.aborted) return false;
+          if (stopTokens.includes(token)) return;
+          tokens += 1;
+          text.push(token);
+          const piece = text.take();
+          if (piece) onText(piece);
+          return !controller.signal.aborted;
+        },
+      });
+      const rest = text.finish();
+      if (rest) onText(rest);
+      this.answered += 1;
+      const answer = text.toString();
+      const kept = answer.trim() !== '';
+      if (kept) this.messages.push(question, { role: 'assistant', content: answer });
+      return {
+        text: answer,
+        finish: controller.signal.aborted ? 'cancelled' : generation.finish,
+        tokens,
+        promptTokens: generation.promptTokens,
+        ...(first !== undefined && { firstTokenMs: first - started }),
+        ...(tokens >= 2 && last > first! && { tokensPerSecond: (tokens - 1) / ((last - first!) / 1000) }),
+        leftOut,
+        kept,
+      };
+    } finally {
+      this.answering = undefined;
+    }
+  }
+
+  /** The conversation to answer as prompt ids: the system turn, then the latest exchanges that leave max_new tokens of room. */
+  private prompt(messages: ChatMessage[]): { ids: Uint32Array; leftOut: number } {
+    const conversation = withSystemPrompt(messages, this.system);
+    const turns = encodeTurns(this.o.tokenizer, conversation);
+    const open = encodeChat(this.o.tokenizer, [], { addGenerationPrompt: true }).ids;
+    const head = headLength(conversation);
+    const context = this.o.engine.contextLength;
+    const budget = context - Math.min(this.settings.maxNew, context - 1) - open.length - totalLength(turns.slice(0, head));
+    // Walk back from the newest exchange while the next older one still fits; the newest always goes in.
+    const starts = exchangeStarts(conversation, head);
+    let from = starts.at(-1)!;
+    for (let i = starts.length - 2; i >= 0 && totalLength(turns.slice(starts[i])) <= budget; i--) from = starts[i]!;
+    const ids = concat([...turns.slice(0, head), ...turns.slice(from)].map((t) => t.ids).concat(open), Uint32Array);
+    if (ids.length >= context) throw new PromptTooLong(`the message makes a prompt of ${ids.length} tokens, and the context holds ${context} (shorten it, or the system prompt)`);
+    return { ids, leftOut: from - head };
+  }
+
+  /** Runs a /command. */
+  command(line: string): ChatOutcome {
+    const [, name = '', rest = ''] = /^\/(\S*)\s*([\s\S]*)$/.exec(line.trim())!;
+    const argument = rest.trim();
+    switch (name) {
+      case 'help':
+        return { kind: 'notice', text: CHAT_HELP };
+      case 'quit':
+      case 'exit':
+        return { kind: 'quit' };
+      case 'reset':
+        this.messages = [];
+        return { kind: 'notice', text: 'conversation reset' };
+      case 'system':
+        if (argument === '') return { kind: 'notice', text: this.system === '' ? 'no system prompt' : `system prompt: ${this.system}` };
+        this.system = argument === '""' || argument === "''" ? '' : argument;
+        return { kind: 'notice', text: this.system === '' ? 'system prompt removed' : `system prompt: ${this.system}` };
+      case 'set':
+        return this.set(argument);
+      case 'save':
+        return this.fileCommand('save', argument, (file) => this.save(file));
+      case 'load':
+        return this.fileCommand('load', argument, (file) => this.load(file));
+      default:
+        return { kind: 'error', text: `unknown command /${name} (/help lists them)` };
+    }
+  }
+
+  /** `/set temperature=0.7 top_p=0.9`: every assignment checked before any is made. */
+  private set(argument: string): ChatOutcome {
+    if (argument === '') return { kind: 'notice', text: formatSettings(this.settings) };
+    const changes: [keyof ChatSettings, number][] = [];
+    for (const assignment of argument.split(/[\s,]+/)) {
+      const [, name = '', value = ''] = /^([^=]*)=(.*)$/.exec(assignment) ?? [];
+      const setting = SETTINGS.find((s) => s.name === name.replace(/-/g, '_'));
+      if (!setting) return { kind: 'error', text: `/set NAME=VALUE, NAME one of ${SETTINGS.map((s) => s.name).join(', ')}; got ${JSON.stringify(assignment)}` };
+      try {
+        changes.push([setting.key, setting.check(setting.name)(value.trim() === '' ? NaN : Number(value))]);
+      } catch (err) {
+        return { kind: 'error', text: errorMessage(err) };
+      }
+    }
+    for (const [key, value] of changes) this.settings[key] = value;
+    return { kind: 'notice', text: formatSettings(this.settings) };
+  }
+
+  private fileCommand(name: string, file: string, run: (file: string) => string): ChatOutcome {
+    if (file === '') return { kind: 'error', text: `/${name} FILE` };
+    try {
+      return { kind: 'notice', text: run(file) };
+    } catch (err) {
+      return { kind: 'error', text: `/${name} ${file}: ${errorMessage(err)}` };
+    }
+  }
+
+  /** The conversation as one JSONL record, the system prompt its first message. */
+  save(file: string): string {
+    const messages = withSystemPrompt(this.messages, this.system);
+    writeFileSync(file, JSON.stringify({ messages }) + '\n');
+    return `saved ${messages.length} messages to ${file}`;
+  }
+
+  /** Takes the conversation of a `{"messages": [...]}` record (the file's first); its system turn, if any, becomes the system prompt. */
+  load(file: string): string {
+    const line = readFileSync(file, 'utf8').split('\n').find((l) => l.trim() !== '');
+    if (line === undefined) throw new Error('empty file');
+    const record: unknown = JSON.parse(line);
+    const items = typeof record === 'object' && record !== null && 'messages' in record ? record.messages : undefined;
+    if (!Array.isArray(items)) throw new Error('not a {"messages": [...]} record');
+    const messages = promptConversation(items);
+    if (typeof messages === 'string') throw new Error(messages);
+    const hasSystem = headLength(messages) > 0;
+    if (hasSystem) this.system = messages[0]!.content;
+    this.messages = messages.slice(hasSystem ? 1 : 0);
+    return `loaded ${this.messages.length} messages from ${file}${hasSystem ? ' with its system prompt' : ''}`;
+  }
+}
+
+class PromptTooLong extends Error {}
+
+/** `temperature 0.7 · top_p 0.8 · top_k 20 · max_new 256 · repetition_penalty 1.05 · seed 0` */
+export function formatSettings(settings: ChatSettings): string {
+  return SETTINGS.map((s) => `${s.name} ${settings[s.key]}`).join(' · ');
+}

@@ -8,6 +8,7 @@ import { RejectSink } from '../io/rejects.js';
 import type { OnError } from '../io/types.js';
 import { launchLocal, worldFromEnv, type World } from '../train/distributed.js';
 import type { MetricsRecord } from '../train/metrics.js';
+import type { DashboardOptions } from '../ui/dashboard.js';
 import { freezePattern, type FineTuneArgs } from './model-flags.js';
 import type { GlobalArgs } from './options.js';
 
@@ -21,8 +22,9 @@ export async function runTraining<R extends { interrupted?: string }>(
   argv: LoopArgs & { rejects?: string },
   train: (output: TrainingOutput, rejects: RejectSink | undefined) => Promise<R>,
   summary: (result: R) => string,
+  look: Pick<DashboardOptions, 'charts'> = {},
 ): Promise<void> {
-  const output = await trainingOutput(command, argv);
+  const output = await trainingOutput(command, argv, look);
   if (!output) return;
   const rejects = argv.rejects && output.world.rank === 0 ? new RejectSink(argv.rejects) : undefined;
   try {
@@ -94,7 +96,7 @@ export interface TrainingOutput {
  * Runs the command once per GPU under --gpus N (returns null in the launcher), or sets up this
  * rank's output: log lines, metrics records, the dashboard.
  */
-async function trainingOutput(command: string, argv: LoopArgs): Promise<TrainingOutput | null> {
+async function trainingOutput(command: string, argv: LoopArgs, look: Pick<DashboardOptions, 'charts'>): Promise<TrainingOutput | null> {
   if (argv.gpus > 1 && process.env.WORLD_SIZE === undefined) {
     const code = await launchLocal(argv.gpus, process.argv.slice(2), argv['master-port']);
     if (code !== 0) throw new DataError(`${command}: a rank exited with code ${code}`);
@@ -103,7 +105,7 @@ async function trainingOutput(command: string, argv: LoopArgs): Promise<Training
   const world = worldFromEnv();
   const device = world.size > 1 && argv.device === 'auto' ? `cuda:${world.localRank}` : argv.device;
   const dashboard = !argv.quiet && argv.progress === 'auto' && process.stderr.isTTY && !process.env.CI && world.rank === 0;
-  const ui = dashboard ? await (await import('../ui/dashboard.js')).startDashboard({ totalSteps: argv.steps }) : undefined;
+  const ui = dashboard ? await (await import('../ui/dashboard.js')).startDashboard({ totalSteps: argv.steps, ...look }) : undefined;
   const log = (line: string) => (ui ? ui.log(line) : argv.quiet ? undefined : process.stderr.write(line + '\n'));
   if (argv.metrics) mkdirSync(dirname(argv.metrics), { recursive: true });
   // --progress json: every metrics record also goes to stderr, as the data commands' progress does.

@@ -9,6 +9,7 @@ import { DataError } from '../errors.js';
 import type { BackwardHooks, GradSink } from '../model/trunk.js';
 import { connectRanks, type World } from './distributed.js';
 import { GradientSync } from './gradient-sync.js';
+import { interruption } from './interruption.js';
 import { round, type EvalRecord, type MetricsRecord } from './metrics.js';
 import { ADAMW_DEFAULTS, Optimizer, type AdamWConfig } from './optimizer.js';
 import { learningRate, type Schedule } from './schedule.js';
@@ -185,27 +186,4 @@ function globalSum(k: Backend, scratch: Tensor | null, local: number): number {
   k.upload(scratch, Float32Array.of(local));
   k.allReduce(scratch);
   return (k.download(scratch) as Float32Array)[0]!;
-}
-
-/** SIGINT/SIGTERM finish the current step and checkpoint; a second one exits at once. */
-function interruption(rank0: boolean, log: (line: string) => void) {
-  const state: { reason?: string; dispose: () => void } = { dispose: () => {} };
-  let signals = 0;
-  const on = (name: string) => () => {
-    signals += 1;
-    if (signals > 1) {
-      log(`train: ${name} again; exiting without a checkpoint`);
-      process.exit(130);
-    }
-    state.reason = name;
-    if (rank0) log(`train: ${name}: finishing the current step, then writing a checkpoint (again to exit at once)`);
-  };
-  const handlers = { SIGINT: on('SIGINT'), SIGTERM: on('SIGTERM') };
-  process.on('SIGINT', handlers.SIGINT);
-  process.on('SIGTERM', handlers.SIGTERM);
-  state.dispose = () => {
-    process.off('SIGINT', handlers.SIGINT);
-    process.off('SIGTERM', handlers.SIGTERM);
-  };
-  return state;
 }

@@ -1,5 +1,6 @@
 // The training dashboard (TTY only): how far the run is, the latest step figures, validation loss
-// and a loss chart, at the bottom of stderr; the run's log lines print above it and stay.
+// and charts of chosen step figures (the loss; PPO's reward and KL), at the bottom of stderr; the
+// run's log lines print above it and stay.
 // Metrics JSONL still goes to stdout or --metrics.
 import { Box, Text, renderToString } from 'ink';
 import type { MetricsRecord, StepRecord } from '../train/metrics.js';
@@ -11,6 +12,14 @@ import { FieldLine } from './progress.js';
 const REDRAW_MS = 250;
 const CHART_ROWS = 8;
 const BLOCKS = ' ▁▂▃▄▅▆▇█';
+
+/** A step figure drawn as a chart (and shown in the figures line when it is not the loss). */
+export interface ChartSpec {
+  key: string;
+  label: string;
+}
+
+const LOSS_CHART: ChartSpec[] = [{ key: 'loss', label: 'loss' }];
 
 export interface DashboardState {
   steps: StepRecord[];
@@ -49,7 +58,7 @@ export function lossChart(values: number[], width: number, rows = CHART_ROWS): s
  * The figures line: the step (of `totalSteps`, with a percentage and an ETA when it is known) and
  * the loss first; rates and optimizer figures give way when the terminal is narrow.
  */
-export function dashboardFields(s: DashboardState, totalSteps?: number): Field[] {
+export function dashboardFields(s: DashboardState, totalSteps?: number, charts: readonly ChartSpec[] = LOSS_CHART): Field[] {
   const last = s.steps[s.steps.length - 1];
   if (!last) return [{ text: 'starting…', priority: 0, dim: true }];
   const fields: Field[] = [{ text: totalSteps ? `step ${last.step}/${totalSteps}` : `step ${last.step}`, priority: 0, color: 'cyan' }];
@@ -60,6 +69,10 @@ export function dashboardFields(s: DashboardState, totalSteps?: number): Field[]
     if (stepsPerMs > 0) fields.push({ text: `ETA ${formatDuration(Math.max(0, totalSteps - last.step) / stepsPerMs / 1000)}`, priority: 3 });
   }
   fields.push({ text: `loss ${last.loss.toFixed(4)}`, priority: 1 });
+  for (const c of charts) {
+    const v = figure(last, c.key);
+    if (c.key !== 'loss' && Number.isFinite(v)) fields.push({ text: `${c.label} ${v.toFixed(4)}`, priority: 1, color: 'yellow' });
+  }
   const val = s.val[s.val.length - 1];
   if (val) fields.push({ text: `val ${val.loss.toFixed(4)}`, priority: 4, color: 'green' });
   fields.push(
@@ -72,31 +85,45 @@ export function dashboardFields(s: DashboardState, totalSteps?: number): Field[]
   return fields;
 }
 
-function Dashboard({ state, totalSteps, width }: { state: DashboardState; totalSteps?: number; width: number }) {
-  const losses = state.steps.map((r) => r.loss).filter(Number.isFinite);
+function figure(r: StepRecord, key: string): number {
+  const v = (r as unknown as Record<string, unknown>)[key];
+  return typeof v === 'number' ? v : NaN;
+}
+
+function Chart({ label, values, width, rows }: { label: string; values: number[]; width: number; rows: number }) {
   // The chart and its 7-column axis labels stay inside the width.
-  const chart = lossChart(losses, Math.max(10, Math.min(100, width - 8)));
+  const chart = lossChart(values, Math.max(10, Math.min(100, width - 8)), rows);
+  if (chart.length === 0) return null;
+  return (
+    <Box>
+      <Box flexDirection="column" marginRight={1}>
+        <Text dimColor>{Math.max(...values).toFixed(2).padStart(7)}</Text>
+        <Text dimColor>{label.slice(0, 7).padStart(7)}</Text>
+        {Array.from({ length: rows - 3 }, (_, i) => (
+          <Text key={i}> </Text>
+        ))}
+        <Text dimColor>{Math.min(...values).toFixed(2).padStart(7)}</Text>
+      </Box>
+      <Box flexDirection="column">
+        {chart.map((line, i) => (
+          <Text key={i} color="yellow">
+            {line}
+          </Text>
+        ))}
+      </Box>
+    </Box>
+  );
+}
+
+function Dashboard({ state, totalSteps, width, charts }: { state: DashboardState; totalSteps?: number; width: number; charts: readonly ChartSpec[] }) {
+  // several charts share the height one chart has
+  const rows = Math.max(4, Math.floor(CHART_ROWS / Math.max(1, charts.length)) + (charts.length > 1 ? 2 : 0));
   return (
     <Box flexDirection="column">
-      <FieldLine fields={fitFields(dashboardFields(state, totalSteps), width)} />
-      {chart.length > 0 ? (
-        <Box>
-          <Box flexDirection="column" marginRight={1}>
-            <Text dimColor>{Math.max(...losses).toFixed(2).padStart(7)}</Text>
-            {Array.from({ length: CHART_ROWS - 2 }, (_, i) => (
-              <Text key={i}> </Text>
-            ))}
-            <Text dimColor>{Math.min(...losses).toFixed(2).padStart(7)}</Text>
-          </Box>
-          <Box flexDirection="column">
-            {chart.map((line, i) => (
-              <Text key={i} color="yellow">
-                {line}
-              </Text>
-            ))}
-          </Box>
-        </Box>
-      ) : null}
+      <FieldLine fields={fitFields(dashboardFields(state, totalSteps, charts), width)} />
+      {charts.map((c) => (
+        <Chart key={c.key} label={c.label} values={state.steps.map((r) => figure(r, c.key)).filter(Number.isFinite)} width={width} rows={rows} />
+      ))}
     </Box>
   );
 }
@@ -112,12 +139,14 @@ export interface DashboardHandle {
 export interface DashboardOptions extends LiveRegionOptions {
   /** The run's length in steps (from --steps, or --tokens over the tokens of a step): shows `step 38/400`, a percentage and an ETA. */
   totalSteps?: number;
+  /** Step figures to chart (default: the loss). */
+  charts?: readonly ChartSpec[];
 }
 
 export async function startDashboard(opts: DashboardOptions = {}): Promise<DashboardHandle> {
-  const { totalSteps, ...regionOpts } = opts;
+  const { totalSteps, charts = LOSS_CHART, ...regionOpts } = opts;
   const state: DashboardState = { steps: [], val: [] };
-  const region = startLiveRegion((width) => renderToString(<Dashboard state={state} totalSteps={totalSteps} width={width} />, { columns: width }), {
+  const region = startLiveRegion((width) => renderToString(<Dashboard state={state} totalSteps={totalSteps} width={width} charts={charts} />, { columns: width }), {
     intervalMs: REDRAW_MS,
     sharing: [process.stdout],
     ...regionOpts,
@@ -128,6 +157,7 @@ export async function startDashboard(opts: DashboardOptions = {}): Promise<Dashb
         state.val.push({ step: r.step, loss: r.val_loss });
         return;
       }
+      if (!('loss' in r)) return;
       state.steps.push(r);
       state.latest = { step: r.step, at: performance.now() };
       state.first ??= state.latest;

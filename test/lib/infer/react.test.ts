@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { finalAnswer, parseAction, parseToolArguments, reactPrompt, runReact, toolDescription, withReactPrompt, type ReactOptions } from '../../../lib/infer/react.js';
 import { calculator } from '../../../lib/infer/tools/calculator.js';
+import { pythonTool } from '../../../lib/infer/tools/python.js';
 import type { Tool } from '../../../lib/infer/tools/types.js';
 import { encodeChat } from '../../../lib/tokenizer/chatml.js';
 import { IM_END } from '../../../lib/tokenizer/special.js';
@@ -79,6 +80,19 @@ test('runReact: a calculator conversation, the observation written into the assi
   assert.ok(decode(engine.requests[1]!.prompt).endsWith('<|im_start|>assistant\n' + result.text.slice(0, result.text.indexOf('Thought: 17'))+ 'Thought:'));
   assert.equal(result.promptTokens, engine.requests[0]!.prompt.length);
   assert.ok(result.completionTokens > 20);
+});
+
+test('runReact: a python conversation, the code run in the sandbox and its output observed', async () => {
+  const engine = scriptedModel([
+    'Thought: I will compute the sum of squares with Python.\nAction: python\nAction Input: {"code": "print(sum(i * i for i in range(1, 11)))"}\n',
+    ' The sum of the squares of 1 to 10 is 385.\nFinal Answer: 385',
+  ]);
+  const result = await runReact(reactOptions(engine, [calculator, pythonTool()]));
+  assert.equal(result.finish, 'answer');
+  assert.equal(result.answer, '385');
+  assert.deepEqual(result.steps.map((s) => [s.action, s.observation]), [['python', '385']]);
+  assert.match(decode(engine.requests[0]!.prompt), /python: Call this tool to interact with the python API\. What is the python API useful for\? Runs a Python 3 program/);
+  assert.match(decode(engine.requests[1]!.prompt), /Action Input: \{"code": "print\(sum\(i \* i for i in range\(1, 11\)\)\)"\}\nObservation: 385\nThought:$/);
 });
 
 test('runReact: an unknown tool, a malformed action and a failing call become observations the model reads', async () => {

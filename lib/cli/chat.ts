@@ -57,12 +57,20 @@ export async function runChat(argv: ChatArgs): Promise<void> {
   }
 }
 
+export interface ChatLinesIo {
+  out: Writable;
+  notice: (line: string) => void;
+  error: (line: string) => void;
+  /** Hears the ReAct trace (Thought / Action / Observation) of answers with tools as it is written. */
+  trace?: (piece: string) => void;
+}
+
 /**
  * Line mode: each non-empty line is a user turn or a /command; answers go to `out` as they are
  * written, each followed by a line break; notices and a closing summary to `notice`, errors (with
  * the line number) to `error`. Returns how many lines failed.
  */
-export async function chatLines(session: ChatSession, input: Readable, io: { out: Writable; notice: (line: string) => void; error: (line: string) => void }): Promise<number> {
+export async function chatLines(session: ChatSession, input: Readable, io: ChatLinesIo): Promise<number> {
   const { out, notice: log } = io;
   let lineNo = 0;
   let failed = 0;
@@ -70,15 +78,21 @@ export async function chatLines(session: ChatSession, input: Readable, io: { out
   for await (const line of createInterface({ input, crlfDelay: Infinity })) {
     lineNo += 1;
     if (line.trim() === '') continue;
-    const outcome: ChatOutcome = await session.input(line, (piece) => out.write(piece));
+    let streamed = false;
+    const outcome: ChatOutcome = await session.input(line, (piece, part) => {
+      if (part === 'trace') return io.trace?.(piece);
+      streamed = true;
+      out.write(piece);
+    });
     if (outcome.kind === 'quit') break;
     if (outcome.kind === 'notice') log(outcome.text);
     else if (outcome.kind === 'error') {
       failed += 1;
       io.error(`line ${lineNo}: ${outcome.text}`);
     } else {
-      out.write('\n');
       const { answer } = outcome;
+      // With tools the answer is the loop's Final Answer, known at its end.
+      out.write(`${streamed ? '' : answer.text}\n`);
       totals.answers += 1;
       totals.tokens += answer.tokens;
       totals.firstTokenMs += answer.firstTokenMs ?? 0;

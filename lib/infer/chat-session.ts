@@ -13,6 +13,8 @@ import { encodeChat, type ChatMessage } from '../tokenizer/chatml.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import { CompletionText } from './completion-text.js';
 import { sampleSeed } from './generate-records.js';
+import { runReact, withReactPrompt, type ReactFinish, type ReactStep } from './react.js';
+import type { Tool } from './tools/types.js';
 import type { GenerateEngine, SamplingParams } from './types.js';
 
 /** What `/set` changes: every sampling setting but the stop tokens. */
@@ -41,20 +43,27 @@ export const CHAT_HELP = [
 
 /**
  * 'stop': the model ended its turn; 'length': max_new or the context ran out; 'cancelled': cancel()
- * stopped it (the text so far is kept as the answer).
+ * stopped it (the text so far is kept as the answer; with tools there is none yet); 'max_steps':
+ * with tools, the model asked for one tool call more than allowed.
  */
-export type AnswerFinish = 'stop' | 'length' | 'cancelled';
+export type AnswerFinish = 'stop' | 'length' | 'cancelled' | 'max_steps';
+
+/** Where a streamed piece belongs: the answer, or (with tools) the Thought/Action/Observation trace before it. */
+export type AnswerPart = 'answer' | 'trace';
 
 export interface ChatAnswer {
+  /** The assistant turn: the answer, with tools the Final Answer. */
   text: string;
   finish: AnswerFinish;
-  /** New tokens. */
+  /** New tokens (with tools, over every generation of the loop). */
   tokens: number;
   promptTokens: number;
   /** From the call to the first token sampled (encoding and prefill of the whole conversation). */
   firstTokenMs?: number;
-  /** Decode speed: the tokens after the first over the time since it (undefined below two tokens). */
+  /** The tokens after the first over the time since it (with tools, tool calls included); undefined below two tokens. */
   tokensPerSecond?: number;
+  /** With tools: each call the model made, with its observation. */
+  steps?: ReactStep[];
   /** Earlier messages left out of the prompt because the conversation outgrew the context. */
   leftOut: number;
   /** False when the answer was empty: the question and its empty answer are not kept. */
@@ -76,7 +85,16 @@ export interface ChatSessionOptions {
   /** '' for none. */
   system: string;
   settings: ChatSettings;
+  /** Tools the model may call: each answer is then a ReAct loop (lib/infer/react.ts) whose Final Answer is the turn. */
+  tools?: readonly Tool[];
+  /** Most tool calls an answer makes (default 8). */
+  maxSteps?: number;
 }
+
+/** An answer as a strategy (one generation, or the ReAct loop) gives it, before the session adds timing and history. */
+type Reply = Pick<ChatAnswer, 'text' | 'finish' | 'tokens' | 'promptTokens' | 'steps'>;
+
+const DEFAULT_MAX_STEPS = 8;
 
 export class ChatSession {
   /** The conversation after the system prompt. */
@@ -101,7 +119,7 @@ export class ChatSession {
   }
 
   /** A line as typed: a /command, or a message to answer (its text streamed to `onText`). */
-  async input(line: string, onText: (piece: string) => void = () => {}): Promise<ChatOutcome> {
+  async input(line: string, onText: OnText = () => {}): Promise<ChatOutcome> {
     if (line.startsWith('/') && !line.startsWith('//')) return this.command(line);
     const text = line.startsWith('//') ? line.slice(1) : line;
     if (text.trim() === '') return { kind: 'error', text: 'an empty message' };
@@ -127,59 +145,88 @@ export class ChatSession {
   }
 
   /** Sends a user turn and streams the answer; the exchange joins the history unless the answer is empty. */
-  send(content: string, onText: (piece: string) => void = () => {}): Promise<ChatAnswer> {
+  send(content: string, onText: OnText = () => {}): Promise<ChatAnswer> {
     if (this.answering) throw new Error('chat: one answer at a time');
     const answer = this.answer(content, onText);
     this.pending = answer;
     return answer;
   }
 
-  private async answer(content: string, onText: (piece: string) => void): Promise<ChatAnswer> {
+  private async answer(content: string, onText: OnText): Promise<ChatAnswer> {
     const started = performance.now();
     const question: ChatMessage = { role: 'user', content };
-    const { ids, leftOut } = this.prompt([...this.messages, question]);
+    const conversation = [...this.messages, question];
+    const tools = this.o.tools ?? [];
+    const { ids, leftOut } = this.prompt(tools.length > 0 ? withReactPrompt(conversation, tools) : conversation);
     const controller = (this.answering = new AbortController());
-    const text = new CompletionText(this.o.tokenizer);
-    const { stopTokens } = this.o;
+    const sampling: SamplingParams = { ...this.settings, stopTokens: this.o.stopTokens, seed: sampleSeed(this.settings.seed, this.answered, 0) };
     let first: number | undefined;
     let last = started;
-    let tokens = 0;
+    const tick = () => {
+      last = performance.now();
+      first ??= last;
+    };
     try {
-      const generation = await this.o.engine.submit({
-        prompt: Int32Array.from(ids),
-        params: { ...this.settings, stopTokens, seed: sampleSeed(this.settings.seed, this.answered, 0) },
-        onToken: (token) => {
-          last = performance.now();
-          first ??= last;
-          // A token sampled after the cancel is not shown; the engine may let a stop token through, no part of the text.
-          if (controller.signal.aborted) return false;
-          if (stopTokens.includes(token)) return;
-          tokens += 1;
-          text.push(token);
-          const piece = text.take();
-          if (piece) onText(piece);
-          return !controller.signal.aborted;
-        },
-      });
-      const rest = text.finish();
-      if (rest) onText(rest);
+      const run = { prompt: Int32Array.from(ids), sampling, signal: controller.signal, onText, tick };
+      const reply = tools.length > 0 ? await this.react(run, tools) : await this.generate(run);
       this.answered += 1;
-      const answer = text.toString();
-      const kept = answer.trim() !== '';
-      if (kept) this.messages.push(question, { role: 'assistant', content: answer });
+      const kept = reply.text.trim() !== '';
+      if (kept) this.messages.push(question, { role: 'assistant', content: reply.text });
       return {
-        text: answer,
-        finish: controller.signal.aborted ? 'cancelled' : generation.finish,
-        tokens,
-        promptTokens: generation.promptTokens,
+        ...reply,
+        finish: controller.signal.aborted ? 'cancelled' : reply.finish,
         ...(first !== undefined && { firstTokenMs: first - started }),
-        ...(tokens >= 2 && last > first! && { tokensPerSecond: (tokens - 1) / ((last - first!) / 1000) }),
+        ...(reply.tokens >= 2 && last > first! && { tokensPerSecond: (reply.tokens - 1) / ((last - first!) / 1000) }),
         leftOut,
         kept,
       };
     } finally {
       this.answering = undefined;
     }
+  }
+
+  /** One generation, its text streamed as the answer. */
+  private async generate(run: AnswerRun): Promise<Reply> {
+    const text = new CompletionText(this.o.tokenizer);
+    const { stopTokens } = run.sampling;
+    let tokens = 0;
+    const generation = await this.o.engine.submit({
+      prompt: run.prompt,
+      params: run.sampling,
+      onToken: (token) => {
+        run.tick();
+        // A token sampled after the cancel is not shown; the engine may let a stop token through, no part of the text.
+        if (run.signal.aborted) return false;
+        if (stopTokens.includes(token)) return;
+        tokens += 1;
+        text.push(token);
+        const piece = text.take();
+        if (piece) run.onText(piece, 'answer');
+        return !run.signal.aborted;
+      },
+    });
+    const rest = text.finish();
+    if (rest) run.onText(rest, 'answer');
+    return { text: text.toString(), finish: generation.finish, tokens, promptTokens: generation.promptTokens };
+  }
+
+  /** The ReAct loop: its Thought/Action/Observation text streamed as the trace, its Final Answer the turn. */
+  private async react(run: AnswerRun, tools: readonly Tool[]): Promise<Reply> {
+    const result = await runReact({
+      engine: this.o.engine,
+      tokenizer: this.o.tokenizer,
+      tools,
+      prompt: run.prompt,
+      sampling: run.sampling,
+      maxSteps: this.o.maxSteps ?? DEFAULT_MAX_STEPS,
+      signal: run.signal,
+      onText: (piece) => {
+        run.tick();
+        run.onText(piece, 'trace');
+      },
+    });
+    const finish = REACT_FINISH[result.finish];
+    return { text: result.answer, finish, tokens: result.completionTokens, promptTokens: result.promptTokens, steps: result.steps };
   }
 
   /** The conversation to answer as prompt ids: the system turn, then the latest exchanges that leave max_new tokens of room. */
@@ -278,6 +325,21 @@ export class ChatSession {
 }
 
 class PromptTooLong extends Error {}
+
+/** Hears each piece of an answer as it is written. */
+export type OnText = (piece: string, part: AnswerPart) => void;
+
+/** What one answer's strategy is given. */
+interface AnswerRun {
+  prompt: Int32Array;
+  sampling: SamplingParams;
+  signal: AbortSignal;
+  onText: OnText;
+  /** Called at each token (or piece of text), for the timings. */
+  tick: () => void;
+}
+
+const REACT_FINISH: Record<ReactFinish, AnswerFinish> = { answer: 'stop', max_steps: 'max_steps', length: 'length', aborted: 'cancelled' };
 
 /** `temperature 0.7 · top_p 0.8 · top_k 20 · max_new 256 · repetition_penalty 1.05 · seed 0` */
 export function formatSettings(settings: ChatSettings): string {

@@ -5,13 +5,15 @@
 import { Box, Static, Text, render, useApp, useInput, useStdout } from 'ink';
 import { useRef, useState } from 'react';
 import { errorMessage } from '../errors.js';
-import { SETTINGS, type ChatAnswer, type ChatSession } from '../infer/chat-session.js';
+import { SETTINGS, type AnswerPart, type ChatAnswer, type ChatSession } from '../infer/chat-session.js';
 import { fitFields, truncate, type Field } from './fit.js';
 import { FieldLine } from './progress.js';
 import { terminalColumns } from './terminal.js';
 import { wrapText } from './wrap.js';
 
-type Entry = { id: number; kind: 'title' | 'user' | 'assistant' | 'stats' | 'notice' | 'error'; text: string };
+type Entry = { id: number; kind: 'title' | 'user' | 'trace' | 'assistant' | 'stats' | 'notice' | 'error'; text: string };
+/** What the model has written of the answer in progress: with tools, the ReAct trace first. */
+type Streaming = Record<AnswerPart, string>;
 
 const FALLBACK_ROWS = 24;
 /** Rows the live area keeps for itself below a streaming answer: input, settings, system prompt and a spare. */
@@ -23,7 +25,9 @@ export function answerStats(answer: ChatAnswer): string {
   const parts = [`${answer.tokens} ${answer.tokens === 1 ? 'token' : 'tokens'}`];
   if (answer.tokensPerSecond !== undefined) parts.push(`${answer.tokensPerSecond.toFixed(1)} tokens/s`);
   if (answer.firstTokenMs !== undefined) parts.push(`first token ${Math.round(answer.firstTokenMs)} ms`);
+  if (answer.steps) parts.push(`${answer.steps.length} tool ${answer.steps.length === 1 ? 'call' : 'calls'}`);
   if (answer.finish === 'cancelled') parts.push('stopped');
+  if (answer.finish === 'max_steps') parts.push('too many tool calls');
   if (answer.finish === 'length') parts.push('cut at max_new or the context');
   if (answer.leftOut > 0) parts.push(`${answer.leftOut} earlier messages left out of the context`);
   if (!answer.kept) parts.push('no answer: the question is not kept');
@@ -58,16 +62,24 @@ export function ChatApp({ session, title }: { session: ChatSession; title: strin
   const [input, setInput] = useState('');
   const edit = (change: (text: string) => string) => setInput((line.current = change(line.current)));
   /** The answer being written; undefined while the model is not answering. */
-  const [streaming, setStreaming] = useState<string | undefined>(undefined);
+  const [streaming, setStreaming] = useState<Streaming | undefined>(undefined);
   const add = (...items: Omit<Entry, 'id'>[]) => setEntries((list) => [...list, ...items.map((item) => ({ ...item, id: nextId.current++ }))]);
 
   const submit = async (line: string) => {
     const command = line.startsWith('/') && !line.startsWith('//');
     add(command ? { kind: 'notice', text: line } : { kind: 'user', text: line.replace(/^\//, '') });
-    if (!command) setStreaming('');
+    if (!command) setStreaming({ trace: '', answer: '' });
+    let trace = '';
     try {
-      const outcome = await session.input(line, (piece) => setStreaming((text) => (text ?? '') + piece));
-      if (outcome.kind === 'answer') add({ kind: 'assistant', text: outcome.answer.text }, { kind: 'stats', text: answerStats(outcome.answer) });
+      const outcome = await session.input(line, (piece, part) => {
+        if (part === 'trace') trace += piece;
+        setStreaming((now) => ({ trace: '', answer: '', ...now, [part]: (now?.[part] ?? '') + piece }));
+      });
+      if (outcome.kind === 'answer') {
+        const { answer } = outcome;
+        if (trace.trim() !== '') add({ kind: 'trace', text: trace.trim() });
+        add({ kind: 'assistant', text: answer.text }, { kind: 'stats', text: answerStats(answer) });
+      }
       else if (outcome.kind === 'quit') exit();
       else add({ kind: outcome.kind, text: outcome.text });
     } catch (err) {
@@ -95,11 +107,15 @@ export function ChatApp({ session, title }: { session: ChatSession; title: strin
     else if (chars && !key.ctrl && !key.meta) edit((text) => text + chars.replace(/[\r\n]+/g, ' '));
   });
 
-  const answerRows = streaming === undefined ? [] : wrapText(streaming, width);
-  const shown = answerRows.slice(-Math.max(1, height - FOOTER_ROWS));
+  // The rows of the answer in progress that fit above the footer: its end, trace rows dimmed.
+  const room = Math.max(1, height - FOOTER_ROWS);
+  const answerRows = streaming && streaming.answer !== '' ? wrapText(streaming.answer, width) : [];
+  const traceRows = streaming && streaming.trace !== '' ? wrapText(streaming.trace, width).slice(-Math.max(0, room - answerRows.length)) : [];
+  const shown = answerRows.slice(-room);
   return (
     <Box flexDirection="column">
       <Static items={entries}>{(entry) => <EntryView key={entry.id} entry={entry} width={width} />}</Static>
+      {traceRows.length > 0 && <Text dimColor>{traceRows.map((row) => row || ' ').join('\n')}</Text>}
       {streaming !== undefined && <Text>{shown.map((row) => row || ' ').join('\n')}</Text>}
       <Text wrap="truncate-end">
         <Text color="cyan">{PROMPT}</Text>

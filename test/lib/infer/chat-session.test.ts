@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ChatSession, formatSettings, type ChatOutcome, type ChatSettings } from '../../../lib/infer/chat-session.js';
 import { sampleSeed } from '../../../lib/infer/generate-records.js';
+import { calculator } from '../../../lib/infer/tools/calculator.js';
 import { encodeChat } from '../../../lib/tokenizer/chatml.js';
 import { IM_END } from '../../../lib/tokenizer/special.js';
 import { Tokenizer } from '../../../lib/tokenizer/tokenizer.js';
@@ -184,4 +185,26 @@ test('chat session: a conversation beyond the context leaves out its oldest exch
   assert.equal(tooLong.kind, 'error');
   assert.match((tooLong as { text: string }).text, /^the message makes a prompt of \d+ tokens, and the context holds 120/);
   assert.equal(chat.messages.length, 12);
+});
+
+test('chat session with tools: each answer is a ReAct loop; the trace streams apart, the Final Answer is the turn', async () => {
+  // The scripted model calls the calculator once, then answers from the observation.
+  const script = (prompt: Int32Array) => {
+    const text = tokenizer.decode(Array.from(prompt));
+    const reply = text.endsWith('Thought:') ? ' I now know the final answer.\nFinal Answer: 17 times 23 is 391.' : 'Thought: I should compute it.\nAction: calculator\nAction Input: {"expression": "17*23"}\nObservation: made up';
+    return [...tokenizer.encodeOrdinary(reply), imEnd];
+  };
+  const engine = fakeEngine({ contextLength: 4096, maxBatch: 1, continuation: script });
+  const chat = new ChatSession({ engine, tokenizer, stopTokens: [imEnd], system: 'You are a helpful assistant.', settings: SETTINGS, tools: [calculator] });
+  const parts: Record<string, string> = { trace: '', answer: '' };
+  const answer = answerOf(await chat.input('What is 17 times 23?', (piece, part) => (parts[part] += piece)));
+  assert.equal(answer.text, '17 times 23 is 391.');
+  assert.equal(answer.finish, 'stop');
+  assert.deepEqual(answer.steps, [{ thought: 'I should compute it.', action: 'calculator', input: '{"expression": "17*23"}', observation: '391' }]);
+  assert.match(parts.trace!, /^Thought: I should compute it\.\nAction: calculator\nAction Input: \{"expression": "17\*23"\}\nObservation: 391\nThought: I now know the final answer\.\nFinal Answer: 17 times 23 is 391\.$/);
+  assert.equal(parts.answer, '', 'nothing streams as the answer: it is known at the end');
+  assert.equal(engine.requests.length, 2, 'one generation up to the tool call, one after it');
+  assert.match(tokenizer.decode(Array.from(engine.requests[0]!.prompt)), /You have access to the following tools:\n\ncalculator: Call this tool[\s\S]*Question: What is 17 times 23\?<\|im_end\|>\n<\|im_start\|>assistant\n$/);
+  // The history holds the question as asked and the final answer, as Qwen's ReAct chat keeps it.
+  assert.deepEqual(chat.messages, [{ role: 'user', content: 'What is 17 times 23?' }, { role: 'assistant', content: '17 times 23 is 391.' }]);
 });

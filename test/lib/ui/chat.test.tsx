@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { stripVTControlCharacters } from 'node:util';
 import { render } from 'ink-testing-library';
 import { ChatSession } from '../../../lib/infer/chat-session.js';
+import { calculator } from '../../../lib/infer/tools/calculator.js';
 import { IM_END } from '../../../lib/tokenizer/special.js';
 import { Tokenizer } from '../../../lib/tokenizer/tokenizer.js';
 import { loadVocabulary } from '../../../lib/tokenizer/vocabulary.js';
@@ -99,9 +100,25 @@ test('chat screen: Ctrl-C stops the answer, not the program; the next turn works
   app.unmount();
 });
 
+test('chat screen with tools: the Thought/Action/Observation trace, then the Final Answer as the turn', async () => {
+  const script = (prompt: Int32Array) => {
+    const reply = tokenizer.decode(Array.from(prompt)).endsWith('Thought:') ? ' I know it.\nFinal Answer: 391' : 'Thought: compute\nAction: calculator\nAction Input: 17*23\nObservation:';
+    return [...ids(reply), imEnd];
+  };
+  const engine = fakeEngine({ contextLength: 4096, maxBatch: 1, continuation: script });
+  const settings = { maxNew: 64, temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 0 };
+  const session = new ChatSession({ engine, tokenizer, stopTokens: [imEnd], system: '', settings, tools: [calculator] });
+  const app = render(<ChatApp session={session} title="loom chat ckpt/tiny" />);
+  const screen = await press(app, ['17 times 23?', '\r'], /Thought: compute\nAction: calculator\nAction Input: 17\*23\nObservation: 391\nThought: I know it\.\nFinal Answer: 391\n391\n\d+ tokens · .*1 tool call/);
+  assert.match(screen, /no system prompt/);
+  assert.deepEqual(session.messages.at(-1), { role: 'assistant', content: '391' });
+  app.unmount();
+});
+
 test('answer stats say how an answer ended when the model did not end it', () => {
   const base = { text: 'x', tokens: 12, promptTokens: 30, leftOut: 0, kept: true } as const;
   assert.equal(answerStats({ ...base, finish: 'stop', tokensPerSecond: 35.24, firstTokenMs: 80.4 }), '12 tokens · 35.2 tokens/s · first token 80 ms');
   assert.equal(answerStats({ ...base, tokens: 1, finish: 'length', firstTokenMs: 5, leftOut: 4 }), '1 token · first token 5 ms · cut at max_new or the context · 4 earlier messages left out of the context');
   assert.equal(answerStats({ ...base, tokens: 0, text: '', finish: 'cancelled', kept: false }), '0 tokens · stopped · no answer: the question is not kept');
+  assert.equal(answerStats({ ...base, text: '', finish: 'max_steps', kept: false, steps: [] }), '12 tokens · 0 tool calls · too many tool calls · no answer: the question is not kept');
 });

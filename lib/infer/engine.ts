@@ -4,9 +4,9 @@
 // (continuous batching). On a GPU each decode step's kernels, sampling included, are recorded once
 // per batch size as a graph and replayed: the only host work a step is one upload of the rows'
 // inputs and one download of the drawn tokens.
-import { packSampleRows, SAMPLE_ROW_WORDS, type Backend, type Graph, type SampleRow, type Tensor } from '../../kernels/index.js';
+import { packSampleRows, SAMPLE_ROW_WORDS, Tensor, type Backend, type Graph, type SampleRow } from '../../kernels/index.js';
 import { DataError } from '../errors.js';
-import { headDim, type ModelConfig } from '../model/config.js';
+import { headDim, ntkBase, type LongContext, type ModelConfig } from '../model/config.js';
 import { pickRows } from '../model/lm-head.js';
 import type { KvCache, Trunk } from '../model/trunk.js';
 import type { Weights } from '../model/weights.js';
@@ -27,6 +27,11 @@ export interface EngineOptions {
   contextLength: number;
   /** Record decode steps as CUDA graphs (default: on a GPU). */
   graphs?: boolean;
+  /**
+   * Long-context inference (config.ts activeLongContext for the context length): dynamic NTK, where
+   * each new token takes the base of its sequence's length (cached keys keep theirs), LogN, windows.
+   */
+  longContext?: LongContext | null;
 }
 
 interface Sequence {
@@ -41,6 +46,8 @@ interface Sequence {
 }
 
 const HEAD = 'lm_head.weight';
+/** int32 words of a decode step's inputs per row before its sample row: id, position, slot, rotary base. */
+const STEP_WORDS = 4;
 
 export function createEngine(model: EngineModel, opts: EngineOptions): Engine {
   return new Engine(model, opts);
@@ -57,7 +64,7 @@ export class Engine implements GenerateEngine {
   private readonly cache: KvCache;
   /** int32 [slots, contextLength]: each slot's tokens, for the repetition penalty (the sampler appends). */
   private readonly history: Tensor;
-  /** int32 step inputs, one upload: ids | positions | slots | sample rows, each for `slots` rows. */
+  /** int32 step inputs, one upload: ids | positions | slots | rotary bases (fp32 bits) | sample rows, each for `slots` rows. */
   private readonly stepIn: Tensor;
   private readonly stepHost: Int32Array<ArrayBuffer>;
   /** int32 prefill inputs, allocated once: each token's slot and position, a chunk's row slot and start, sample rows. */
@@ -67,6 +74,7 @@ export class Engine implements GenerateEngine {
   private readonly graphs = new Map<number, Graph>();
   private readonly warmed = new Set<number>();
   private readonly useGraphs: boolean;
+  private readonly longContext: LongContext | null;
   private stream = 0;
   private readonly waiting: Sequence[] = [];
   private readonly running: (Sequence | null)[];
@@ -92,7 +100,8 @@ export class Engine implements GenerateEngine {
     }
     this.cacheBytes = this.cache.k.reduce((a, t) => a + 2 * t.bytes, 0);
     this.history = k.alloc([this.slots, this.contextLength], 'i32');
-    this.stepHost = new Int32Array(this.slots * (3 + SAMPLE_ROW_WORDS));
+    this.longContext = o.longContext ?? null;
+    this.stepHost = new Int32Array(this.slots * (STEP_WORDS + SAMPLE_ROW_WORDS));
     this.stepIn = k.alloc([this.stepHost.length], 'i32');
     this.prefillIn = {
       slot: k.alloc([trunk.capacity], 'i32'),
@@ -212,7 +221,8 @@ export class Engine implements GenerateEngine {
     const slot = this.prefillIn.slot.rows(0, N), position = this.prefillIn.position.rows(0, N);
     k.upload(slot, slots);
     k.upload(position, positions);
-    const hidden = trunk.forward({ ids, rows: 1, seqLen: N, positions, segments: [seqs.map((s) => s.length)] }, { cache: { cache: this.cache, slot, position } });
+    // each prompt's tokens take the rotary base of the prompt's length (dynamic NTK)
+    const hidden = trunk.forward({ ids, rows: 1, seqLen: N, positions, segments: [seqs.map((s) => s.length)] }, { cache: { cache: this.cache, slot, position }, longContext: this.longContext });
     this.drawFrom(pickRows(trunk, hidden, last), seqs);
   }
 
@@ -231,7 +241,7 @@ export class Engine implements GenerateEngine {
       k.upload(position, positions);
       k.upload(rowStart, Int32Array.of(start));
       const site = { cache: this.cache, slot, position, ...(start > 0 ? { attend: { slot: rowSlot, pos: rowStart } } : {}) };
-      const hidden = trunk.forward({ ids, rows: 1, seqLen: n, positions }, { cache: site });
+      const hidden = trunk.forward({ ids, rows: 1, seqLen: n, positions }, { cache: site, longContext: this.longContext });
       if (start + n === s.length) this.drawFrom(pickRows(trunk, hidden, Int32Array.of(n - 1)), [s]);
     }
   }
@@ -259,6 +269,7 @@ export class Engine implements GenerateEngine {
   private decode(active: Sequence[]): void {
     const B = Math.min(this.slots, 2 ** Math.ceil(Math.log2(active.length)));
     const S = this.slots, host = this.stepHost;
+    const bases = new Float32Array(host.buffer, 3 * S * 4, S);
     host.fill(0);
     const rows: SampleRow[] = [];
     for (let b = 0; b < B; b++) {
@@ -266,9 +277,11 @@ export class Engine implements GenerateEngine {
       host[b] = s ? s.last : 0;
       host[S + b] = s ? s.length - 1 : 0;
       host[2 * S + b] = s ? s.slot : -1;
+      // the new token is rotated with the base of its sequence's length, itself included
+      bases[b] = ntkBase(this.config, this.longContext?.ntk ?? null, s ? s.length : 1);
       rows.push(s ? this.sampleRow(s) : { temperature: 0, topP: 1, repetitionPenalty: 1, topK: 0, seed: 0, counter: 0, historyRow: -1, historyLength: 0 });
     }
-    packSampleRows(rows, host.subarray(3 * S, 3 * S + B * SAMPLE_ROW_WORDS));
+    packSampleRows(rows, host.subarray(STEP_WORDS * S, STEP_WORDS * S + B * SAMPLE_ROW_WORDS));
     this.k.upload(this.stepIn, host);
     this.runStep(B);
     this.collect(active, this.drawn.rows(0, B), this.logprobs.rows(0, B));
@@ -294,8 +307,11 @@ export class Engine implements GenerateEngine {
     const { k, trunk, stepIn } = this;
     const S = this.slots;
     const ids = stepIn.rows(0, B), pos = stepIn.rows(S, S + B), slot = stepIn.rows(2 * S, 2 * S + B);
-    const rows = stepIn.rows(3 * S, 3 * S + B * SAMPLE_ROW_WORDS);
-    const hidden = trunk.forwardDevice({ ids, positions: pos, rows: B, seqLen: 1 }, { cache: { cache: this.cache, slot, position: pos, attend: { slot, pos } } });
+    const words = stepIn.rows(3 * S, 3 * S + B);
+    const ropeBases = new Tensor(words.ptr, words.shape, 'f32', words.device);
+    const rows = stepIn.rows(STEP_WORDS * S, STEP_WORDS * S + B * SAMPLE_ROW_WORDS);
+    const cache = { cache: this.cache, slot, position: pos, attend: { slot, pos } };
+    const hidden = trunk.forwardDevice({ ids, positions: pos, rows: B, seqLen: 1, ropeBases }, { cache, longContext: this.longContext });
     const logits = trunk.tensor([B, this.config.vocabSize], 'f32');
     k.gemm(logits, hidden.h, trunk.weights.w(HEAD), { transB: true });
     k.sample(this.drawn.rows(0, B), logits, rows, { logprobs: this.logprobs.rows(0, B), history: this.history });

@@ -3,8 +3,9 @@
 // the weights under Qwen2 names (model.safetensors, or shards with model.safetensors.index.json;
 // fp32 or bf16), the tokenizer the model reads (tokenizer.json, tokenizer_config.json) with
 // generation_config.json, and whatever the trainer adds for resuming (lib/train/state.ts:
-// optimizer.safetensors, trainer_state.json). Plain Hugging Face Qwen2 directories are read too;
-// what loom does not compute (rope scaling, sliding windows) is refused. A checkpoint is written
+// optimizer.safetensors, trainer_state.json). Plain Hugging Face Qwen2 directories are read too,
+// with their long-context fields (dynamic rope scaling, sliding windows, Qwen's use_dynamic_ntk and
+// use_logn_attn); what loom does not compute (linear or yarn rope scaling, …) is refused. A checkpoint is written
 // into DIR.tmp and swapped in by rename, so a crash leaves the old one or the new one, never a mix.
 import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -13,7 +14,7 @@ import { DataError } from '../errors.js';
 import { eosToken, exportHuggingFace, generationConfig } from '../tokenizer/hf.js';
 import { ENDOFTEXT } from '../tokenizer/special.js';
 import { loadVocabulary, vocabularyAvailable, vocabularyHash, vocabularySize, type Vocabulary } from '../tokenizer/vocabulary.js';
-import { checkConfig, type ModelConfig } from './config.js';
+import { checkConfig, type LongContext, type ModelConfig } from './config.js';
 import { LM_HEAD, type HeadKind } from './params.js';
 import { isModelTensorFile, openModelTensors, writeModelTensors, type TensorSource } from './safetensors.js';
 import type { WeightSource, WeightTarget } from './weights.js';
@@ -62,13 +63,10 @@ export function huggingFaceConfig(c: ModelConfig, info: LoomModelInfo, head: Hea
     num_key_value_heads: c.kvHeads,
     max_position_embeddings: c.seqLen,
     rope_theta: c.ropeTheta,
-    rope_scaling: null,
     rms_norm_eps: c.rmsEps,
     hidden_act: 'silu',
     tie_word_embeddings: c.tieEmbeddings === true,
-    use_sliding_window: false,
-    sliding_window: null,
-    max_window_layers: c.layers,
+    ...longContextFields(c),
     attention_dropout: 0,
     initializer_range: c.initStd,
     bos_token_id: info.eot,
@@ -80,8 +78,40 @@ export function huggingFaceConfig(c: ModelConfig, info: LoomModelInfo, head: Hea
 }
 
 /**
- * config.json's model, refusing what loom would otherwise compute differently: rope scaling,
- * sliding-window attention, another activation. `tokenizer` is the checkpoint's own tokenizer.json,
+ * The long-context fields by Qwen's and Qwen2's names. seq_length is the training length Qwen's
+ * use_dynamic_ntk and use_logn_attn extend (transformers ignores both; it computes plain RoPE
+ * there). Declared windows go out as Qwen2's sliding window when it can say them (windowed layers
+ * from max_window_layers up, one size) and always as loom's attention_windows, which loom reads
+ * first; windows left to the defaults are not written.
+ */
+function longContextFields(c: ModelConfig): Record<string, unknown> {
+  const lc = c.longContext ?? {};
+  const ntk = lc.ntk === undefined ? { kind: 'qwen' as const } : lc.ntk;
+  const windows = lc.windows;
+  const qwen2 = windows ? qwen2Window(windows) : null;
+  return {
+    rope_scaling: ntk?.kind === 'dynamic' ? { type: 'dynamic', factor: ntk.factor } : null,
+    seq_length: c.seqLen,
+    use_dynamic_ntk: ntk !== null,
+    use_logn_attn: lc.logn ?? true,
+    use_sliding_window: qwen2 !== null,
+    sliding_window: qwen2?.size ?? null,
+    max_window_layers: qwen2?.from ?? c.layers,
+    ...(windows !== undefined ? { attention_windows: windows } : {}),
+  };
+}
+
+/** Windows as Qwen2 says them: layers from `from` up windowed at `size`, those below full; null when it cannot. */
+function qwen2Window(windows: readonly number[]): { size: number; from: number } | null {
+  const from = windows.findIndex((w) => w > 0);
+  if (from < 0) return null;
+  const size = windows[from]!;
+  return windows.every((w, l) => (l < from ? w === 0 : w === size)) ? { size, from } : null;
+}
+
+/**
+ * config.json's model, refusing what loom would otherwise compute differently: rope scaling other
+ * than dynamic, another activation. `tokenizer` is the checkpoint's own tokenizer.json,
  * which fills in what a Hugging Face config without loom's block lacks.
  */
 function fromHuggingFace(json: Record<string, unknown>, path: string, tokenizer: string | undefined): { config: ModelConfig; info: LoomModelInfo; head: HeadKind } {
@@ -107,6 +137,8 @@ function fromHuggingFace(json: Record<string, unknown>, path: string, tokenizer:
     initStd: num('initializer_range', 0.02),
     tieEmbeddings: json.tie_word_embeddings === true,
   };
+  const longContext = longContextOf(json, path, config);
+  if (Object.keys(longContext).length > 0) config.longContext = longContext;
   checkConfig(config);
   const vocab = json.loom ? undefined : tokenizer && loadVocabulary({ vocab: tokenizer });
   const info: LoomModelInfo = vocab
@@ -133,11 +165,62 @@ function refuseUnsupported(json: Record<string, unknown>, path: string): void {
   const refuse = (field: string, why: string) => {
     throw new DataError(`${path}: ${field} ${why}; loom does not implement it, and running without it would give other outputs`);
   };
-  for (const field of ['rope_scaling', 'rope_parameters'])
-    if (json[field] !== null && json[field] !== undefined && ropeType(json[field]) !== 'default') refuse(field, `is ${JSON.stringify(json[field])}`);
-  if (json.use_sliding_window === true) refuse('use_sliding_window', `is true (sliding_window ${JSON.stringify(json.sliding_window)})`);
-  if (Array.isArray(json.layer_types) && json.layer_types.some((t) => t !== 'full_attention')) refuse('layer_types', 'has sliding-window layers');
+  for (const field of ['rope_scaling', 'rope_parameters']) {
+    const type = json[field] === null || json[field] === undefined ? 'default' : ropeType(json[field]);
+    if (type !== 'default' && type !== 'dynamic') refuse(field, `is ${JSON.stringify(json[field])} (loom computes "default" and "dynamic" rope scaling)`);
+  }
   if (json.hidden_act !== undefined && json.hidden_act !== 'silu') refuse('hidden_act', `is ${JSON.stringify(json.hidden_act)}, not silu`);
+}
+
+/**
+ * The long-context settings config.json declares, by Qwen2's names (rope_scaling dynamic, the
+ * sliding window) or Qwen's (use_dynamic_ntk, use_logn_attn); loom's own attention_windows first.
+ * Only what departs from the defaults (config.ts longContextOf), which the rest takes.
+ */
+function longContextOf(json: Record<string, unknown>, path: string, config: ModelConfig): Partial<LongContext> {
+  const bad = (field: string, why: string): never => {
+    throw new DataError(`${path}: ${field} ${why}`);
+  };
+  const out: Partial<LongContext> = {};
+  const scaling = [json.rope_scaling, json.rope_parameters].find((v) => v && ropeType(v) === 'dynamic') as Record<string, unknown> | undefined;
+  if (scaling) {
+    const factor = scaling.factor;
+    if (typeof factor !== 'number' || !(factor >= 1)) bad('rope_scaling', `is dynamic with factor ${JSON.stringify(factor)}; it needs a number of at least 1`);
+    const original = scaling.original_max_position_embeddings;
+    if (original !== undefined && original !== config.seqLen)
+      bad('rope_scaling', `scales from original_max_position_embeddings ${JSON.stringify(original)}, not max_position_embeddings ${config.seqLen}; loom scales from the training length`);
+    out.ntk = { kind: 'dynamic', factor: factor as number };
+  } else if (json.use_dynamic_ntk === false) out.ntk = null;
+  if (json.use_logn_attn === false) out.logn = false;
+  if (json.seq_length !== undefined && json.seq_length !== config.seqLen)
+    bad('seq_length', `${JSON.stringify(json.seq_length)} differs from max_position_embeddings ${config.seqLen}; loom extends the context from one training length`);
+  const windows = declaredWindows(json, path, config.layers);
+  if (windows !== undefined) out.windows = windows;
+  return out;
+}
+
+/** Windows per layer: loom's attention_windows, else Qwen2's sliding window (layer_types, else the layers from max_window_layers up, as transformers reads them). */
+function declaredWindows(json: Record<string, unknown>, path: string, layers: number): number[] | null | undefined {
+  if (json.attention_windows === null) return null;
+  if (json.attention_windows !== undefined) {
+    const w = json.attention_windows;
+    if (!Array.isArray(w) || w.length !== layers || !w.every((x) => Number.isInteger(x) && x >= 0))
+      throw new DataError(`${path}: attention_windows is ${JSON.stringify(w)}, not one non-negative integer per layer (${layers})`);
+    return w as number[];
+  }
+  const types = Array.isArray(json.layer_types) ? (json.layer_types as unknown[]) : null;
+  const other = types?.find((t) => t !== 'full_attention' && t !== 'sliding_attention');
+  if (other !== undefined) throw new DataError(`${path}: layer_types has ${JSON.stringify(other)} layers; loom computes full_attention and sliding_attention`);
+  const sliding = types ? types.some((t) => t === 'sliding_attention') : json.use_sliding_window === true;
+  if (!sliding) return undefined;
+  const size = json.sliding_window;
+  if (!Number.isInteger(size) || (size as number) < 1) throw new DataError(`${path}: sliding_window is ${JSON.stringify(size)}, but layers use a sliding window`);
+  if (types) {
+    if (types.length !== layers) throw new DataError(`${path}: layer_types has ${types.length} entries for ${layers} layers`);
+    return types.map((t) => (t === 'sliding_attention' ? (size as number) : 0));
+  }
+  const from = typeof json.max_window_layers === 'number' ? json.max_window_layers : 0;
+  return Array.from({ length: layers }, (_, l) => (l >= from ? (size as number) : 0));
 }
 
 /** rope_scaling's or rope_parameters' type (transformers 5 writes {"rope_type": "default", "rope_theta"} for none). */

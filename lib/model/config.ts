@@ -1,4 +1,5 @@
 // The Qwen decoder's shape and every model default, in one place (nanoGPT-style presets).
+import { ropeBase } from '../../kernels/rope.js';
 import { UsageError } from '../errors.js';
 
 export interface ModelConfig {
@@ -24,6 +25,36 @@ export interface ModelConfig {
    * one tensor, trained by both uses' gradients. Absent means untied.
    */
   tieEmbeddings?: boolean;
+  /**
+   * Qwen's inference-time context extension as the checkpoint declares it (config.json's
+   * use_dynamic_ntk, use_logn_attn, rope_scaling, the window fields); a field left out takes
+   * longContextDefaults'. Training never applies it.
+   */
+  longContext?: Partial<LongContext>;
+}
+
+/** How the rotary base grows with a sequence beyond the training length (dynamic NTK-aware RoPE). */
+export type NtkScaling =
+  /** Qwen's use_dynamic_ntk: alpha = 2^ceil(log2(L/seqLen) + 1) − 1, base' = base·alpha^(D/(D−2)) */
+  | { kind: 'qwen' }
+  /** transformers' rope_scaling {"type": "dynamic", "factor"}: base' = base·(factor·L/seqLen − (factor − 1))^(D/(D−2)) */
+  | { kind: 'dynamic'; factor: number };
+
+/** Qwen's three means of reading past the training length without training (docs/long-context.md). */
+export interface LongContext {
+  /** Dynamic NTK-aware RoPE: each token rotated with the base of its sequence's length at the time; null: off. */
+  ntk: NtkScaling | null;
+  /** LogN scaling of queries beyond the training length: log(p+1)/log(seqLen). */
+  logn: boolean;
+  /** Attention window per layer, lowest first (0: the whole context); null: every layer sees everything. */
+  windows: readonly number[] | null;
+}
+
+/** Inference switches (flags): true/false force one on or off; a window list replaces the windows. */
+export interface LongContextSwitches {
+  dynamicNtk?: boolean;
+  logn?: boolean;
+  windows?: boolean | readonly number[];
 }
 
 /** Qwen's vocabulary (151,851 ids) padded to a multiple of 128, as the released models do. */
@@ -51,6 +82,59 @@ export function headDim(c: ModelConfig): number {
   return c.hiddenSize / c.heads;
 }
 
+/**
+ * Layer-wise window attention as the Qwen report describes it: shorter windows in lower layers,
+ * which are the more sensitive to context length. The lower half of the layers sees the last
+ * seqLen keys (no relative distance it was not trained on), the upper half everything. No window
+ * is shorter than seqLen, so within the training length the windows change nothing.
+ */
+export function defaultWindows(c: ModelConfig): number[] {
+  return Array.from({ length: c.layers }, (_, l) => (l < Math.ceil(c.layers / 2) ? c.seqLen : 0));
+}
+
+/** The long-context settings a model declares, each missing one from the defaults: all three on. */
+export function longContextOf(c: ModelConfig): LongContext {
+  const declared = c.longContext ?? {};
+  return {
+    ntk: declared.ntk === undefined ? { kind: 'qwen' } : declared.ntk,
+    logn: declared.logn ?? true,
+    windows: declared.windows === undefined ? defaultWindows(c) : declared.windows,
+  };
+}
+
+/**
+ * What inference applies at a context of `length` tokens: beyond the training length, the model's
+ * settings (longContextOf) unless a switch turns one off; within it, nothing, unless a switch turns
+ * one on. Windows the checkpoint itself declares (a Qwen2 sliding window) are part of the model
+ * and apply at any length. Null when nothing applies (the plain forward, as in training).
+ */
+export function activeLongContext(c: ModelConfig, length: number, switches: LongContextSwitches = {}): LongContext | null {
+  const beyond = length > c.seqLen;
+  const model = longContextOf(c);
+  const on = (flag: boolean | undefined, declared: boolean) => flag ?? (beyond && declared);
+  const w = switches.windows;
+  let windows: readonly number[] | null;
+  if (Array.isArray(w)) windows = w;
+  else if (w === true) windows = model.windows ?? defaultWindows(c);
+  else if (w === false) windows = null;
+  else windows = beyond || c.longContext?.windows ? model.windows : null;
+  if (windows) checkWindows(windows, c.layers);
+  const active: LongContext = {
+    ntk: on(switches.dynamicNtk, model.ntk !== null) ? (model.ntk ?? { kind: 'qwen' }) : null,
+    logn: on(switches.logn, model.logn),
+    windows: windows && windows.some((x) => x > 0) ? windows : null,
+  };
+  return active.ntk || active.logn || active.windows ? active : null;
+}
+
+/** The rotary base of a token rotated while its sequence holds `length` tokens (dynamic NTK; the config's base within seqLen). */
+export function ntkBase(c: ModelConfig, ntk: NtkScaling | null, length: number): number {
+  if (!ntk || length <= c.seqLen) return c.ropeTheta;
+  const D = headDim(c);
+  if (ntk.kind === 'qwen') return ropeBase(c.ropeTheta, D, length, c.seqLen);
+  return c.ropeTheta * (ntk.factor * length / c.seqLen - (ntk.factor - 1)) ** (D / (D - 2));
+}
+
 /** A preset with overrides, vocabulary resolved against the data's, checked. */
 export function resolveConfig(preset: string, overrides: Partial<ModelConfig>, dataVocab: number): ModelConfig {
   const p = (PRESETS as Record<string, ModelConfig>)[preset];
@@ -72,8 +156,14 @@ export function checkConfig(c: ModelConfig, dataVocab?: number): void {
   if (headDim(c) % 2 !== 0) bad(`head dim ${headDim(c)} must be even for RoPE`);
   if (c.heads % c.kvHeads !== 0) bad(`heads ${c.heads} is not a multiple of kvHeads ${c.kvHeads}`);
   if (!(c.dropout >= 0 && c.dropout < 1)) bad(`dropout must be in [0, 1), got ${c.dropout}`);
+  if (c.longContext?.windows) checkWindows(c.longContext.windows, c.layers);
   if (dataVocab !== undefined && dataVocab > c.vocabSize)
     bad(`the data's vocabulary has ${dataVocab} ids but the model only ${c.vocabSize} rows; raise --vocab-size`);
+}
+
+function checkWindows(windows: readonly number[], layers: number): void {
+  if (windows.length !== layers || !windows.every((w) => Number.isInteger(w) && w >= 0))
+    throw new UsageError(`attention windows [${windows.join(', ')}]: give one non-negative integer per layer (${layers}), lowest first; 0 is the whole context`);
 }
 
 /** Parameters: the embedding and the LM head twice when untied, once when tied. */

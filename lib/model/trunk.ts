@@ -8,7 +8,7 @@
 //               x  = x2 + drop(down(silu(gate(h2)) · up(h2)))                   h2 = rmsnorm(x2)
 //   h = rmsnorm(x)
 import { decodeWorkspace, lmHeadWorkspace, type Arena, type Backend, type DType, type Tensor } from '../../kernels/index.js';
-import { headDim, type ModelConfig } from './config.js';
+import { headDim, ntkBase, type LongContext, type ModelConfig } from './config.js';
 import { layerPrefix } from './params.js';
 import type { Weights } from './weights.js';
 
@@ -37,6 +37,12 @@ export interface TokenBatch {
   segments?: readonly (readonly number[])[];
   /** int32 [rows · seqLen] explicit positions (packed rows restart at 0 per sequence); overrides offsets. */
   positions?: Int32Array;
+  /**
+   * Dynamic NTK: the length of each token's sequence when the token was (or is) rotated, which sets
+   * its rotary base. Default: its sequence's length in this pass (1 + its row's or packed
+   * sequence's last position), as a full forward over the sequence computes it.
+   */
+  ropeLengths?: Int32Array;
 }
 
 /** A packed batch's sequence bounds per position, on the device, for the attention kernels. */
@@ -70,6 +76,8 @@ export interface ForwardOptions {
   dropoutSeed?: number;
   /** Inference: write keys and values to the cache (and, to decode, read them from it). */
   cache?: CacheSite;
+  /** Inference beyond the training length (config.ts activeLongContext); default: the trunk's `longContext`. */
+  longContext?: LongContext | null;
 }
 
 /** A pass's inputs already on the device (a decode step's, so that it can be recorded as a graph). */
@@ -81,6 +89,8 @@ export interface DeviceTokens {
   rows: number;
   seqLen: number;
   sequences?: Sequences | null;
+  /** fp32 [rows · seqLen]: each token's rotary base, when the pass applies dynamic NTK (ntkBase) */
+  ropeBases?: Tensor | null;
 }
 
 interface LayerActivations {
@@ -106,7 +116,7 @@ export interface Hidden {
   h: Tensor;
   rows: number;
   seqLen: number;
-  readonly pass: { ids: Tensor; positions: Tensor; x: Tensor; rf: Tensor; saved: LayerActivations[]; drop: number; seed: number; sequences: Sequences | null };
+  readonly pass: { ids: Tensor; positions: Tensor; x: Tensor; rf: Tensor; saved: LayerActivations[]; drop: number; seed: number; sequences: Sequences | null; longContext: LongContext | null };
 }
 
 /**
@@ -120,9 +130,9 @@ export function arenaBytes(c: ModelConfig, tokens: number, dtype: DType): number
   // Kept for the backward: h1 q att o x2 h2 down x (C each), k v, gate up act (F each), rstd ×2, lse.
   const perLayer = s * (8 * C + 2 * kv + 3 * F + drop) + 4 * (2 + H);
   const chunk = Math.min(LM_HEAD_CHUNK, c.vocabSize);
-  // ids, positions, sequence bounds, embedding out, final norm, dh, targets, weights, losses, the
-  // LM head workspace, two residual grads (the scalar head's fp32 dh fits in the workspace's share).
-  const head = s * 5 * C + 4 * (7 + lmHeadWorkspace(1, C, chunk, 0)) + 8;
+  // ids, positions, sequence bounds, rotary bases, embedding out, final norm, dh, targets, weights,
+  // losses, the LM head workspace, two residual grads (the scalar head's fp32 dh fits in the workspace's share).
+  const head = s * 5 * C + 4 * (8 + lmHeadWorkspace(1, C, chunk, 0)) + 8;
   // One layer's backward scratch, released before the next layer.
   const backward = s * (6 * C + 2 * kv + 3 * F + drop) + 4 * H;
   const tensors = 40 * c.layers + 64;
@@ -135,6 +145,11 @@ export class Trunk {
   private readonly C: number;
   private readonly D: number;
   private readonly rope: { base: number };
+  /**
+   * Long-context inference applied to every forward that does not say otherwise (eval at lengths
+   * beyond training). Null for training: a backward refuses a pass that applied it.
+   */
+  longContext: LongContext | null = null;
 
   constructor(
     readonly k: Backend,
@@ -170,7 +185,8 @@ export class Trunk {
     const ids = arena.tensor([N], 'i32');
     k.upload(ids, batch.ids);
     const positions = arena.tensor([N], 'i32');
-    k.upload(positions, positionsOf(batch));
+    const pos = positionsOf(batch);
+    k.upload(positions, pos);
     let sequences: Sequences | null = null;
     if (batch.segments) {
       const bounds = sequenceBounds(batch);
@@ -178,7 +194,15 @@ export class Trunk {
       k.upload(sequences.start, bounds.start);
       k.upload(sequences.end, bounds.end);
     }
-    return this.pass({ ids, positions, rows: B, seqLen: T, sequences }, opts);
+    let ropeBases: Tensor | null = null;
+    const ntk = this.longContextOf(opts)?.ntk;
+    if (ntk) {
+      const lengths = batch.ropeLengths ?? sequenceLengths(batch, pos);
+      if (lengths.length !== N) throw new Error(`model: ${lengths.length} rope lengths for ${N} tokens`);
+      ropeBases = arena.tensor([N], 'f32');
+      k.upload(ropeBases, Float32Array.from(lengths, (len) => ntkBase(this.config, ntk, len)));
+    }
+    return this.pass({ ids, positions, rows: B, seqLen: T, sequences, ropeBases }, opts);
   }
 
   /**
@@ -189,6 +213,10 @@ export class Trunk {
     this.checkCapacity(input.rows * input.seqLen, input.rows, input.seqLen);
     this.arena.reset();
     return this.pass(input, opts);
+  }
+
+  private longContextOf(opts: ForwardOptions): LongContext | null {
+    return opts.longContext === undefined ? this.longContext : opts.longContext;
   }
 
   private checkCapacity(N: number, B: number, T: number): void {
@@ -206,6 +234,9 @@ export class Trunk {
     const act = (shape: number[], dtype: DType = this.dtype) => arena.tensor(shape, dtype);
     const decodeScratch = cache?.attend ? act([decodeWorkspace(B, T, c.heads, this.D, cache.cache.k[0]!.shape[1]!)], 'f32') : null;
     const w0 = this.weights;
+    const long = this.longContextOf(opts);
+    const bases = long?.ntk ? (input.ropeBases ?? null) : null;
+    const ropeQ = { ...this.rope, bases, lognLength: long?.logn ? c.seqLen : 0 }, ropeK = { ...this.rope, bases };
 
     let x = act([N, C]);
     k.embedding(x, ids, w0.w('model.embed_tokens.weight'));
@@ -219,15 +250,16 @@ export class Trunk {
       k.linear(q, h1, w('self_attn.q_proj.weight'), w('self_attn.q_proj.bias'));
       k.linear(kk, h1, w('self_attn.k_proj.weight'), w('self_attn.k_proj.bias'));
       k.linear(v, h1, w('self_attn.v_proj.weight'), w('self_attn.v_proj.bias'));
-      k.rope(q, q, positions, this.rope);
-      k.rope(kk, kk, positions, this.rope);
+      k.rope(q, q, positions, ropeQ);
+      k.rope(kk, kk, positions, ropeK);
       const att = act([B, T, c.heads, this.D]), lse = act([B, c.heads, T], 'f32');
+      const window = long?.windows?.[l] ?? 0;
       if (cache) {
         const [kc, vc] = [cache.cache.k[l]!, cache.cache.v[l]!];
         k.kvAppend(kc, vc, kk.view([N, c.kvHeads, this.D]), v.view([N, c.kvHeads, this.D]), cache.slot, cache.position);
-        if (cache.attend) k.attentionDecode(att, q, kc, vc, cache.attend.pos, { slot: cache.attend.slot, workspace: decodeScratch });
-        else k.attention(att, lse, q, kk, v, { sequences });
-      } else k.attention(att, lse, q, kk, v, { sequences });
+        if (cache.attend) k.attentionDecode(att, q, kc, vc, cache.attend.pos, { slot: cache.attend.slot, workspace: decodeScratch, window });
+        else k.attention(att, lse, q, kk, v, { sequences, window });
+      } else k.attention(att, lse, q, kk, v, { sequences, window });
       const o = this.dropped(act([N, C]), drop, seed + 2 * l, (out) => k.linear(out, att, w('self_attn.o_proj.weight')));
       const x2 = act([N, C]);
       k.add(x2, xin, o);
@@ -245,7 +277,7 @@ export class Trunk {
     }
     const h = act([N, C]), rf = act([N], 'f32');
     k.rmsnorm(h, rf, x, w0.w('model.norm.weight'), c.rmsEps);
-    return { h, rows: B, seqLen: T, pass: { ids, positions, x, rf, saved, drop, seed, sequences } };
+    return { h, rows: B, seqLen: T, pass: { ids, positions, x, rf, saved, drop, seed, sequences, longContext: long } };
   }
 
   /**
@@ -256,6 +288,7 @@ export class Trunk {
     const { k, config: c, arena, C } = this;
     const N = hidden.rows * hidden.seqLen;
     const { ids, x, rf, saved } = hidden.pass;
+    if (hidden.pass.longContext) throw new Error('model: a backward through a long-context forward (dynamic NTK, LogN, windows are for inference only)');
     // Two gradient buffers for the residual stream alternate; each layer's scratch is released.
     let dx = arena.tensor([N, C], this.dtype);
     let dnext = arena.tensor([N, C], this.dtype);
@@ -347,6 +380,21 @@ function sequenceBounds(batch: TokenBatch): { start: Int32Array; end: Int32Array
     if (covered !== T) throw new Error(`model: row ${b}'s segments cover ${covered} of ${T} tokens`);
   });
   return { start, end };
+}
+
+/** Each token's sequence length in this pass: 1 + the last position of its row, or of its packed sequence. */
+function sequenceLengths(batch: TokenBatch, positions: Int32Array): Int32Array {
+  const T = batch.seqLen, out = new Int32Array(positions.length);
+  for (let b = 0; b < batch.rows; b++) {
+    let at = b * T;
+    for (const len of batch.segments?.[b] ?? [T]) {
+      let last = 0;
+      for (let t = at; t < at + len; t++) last = Math.max(last, positions[t]!);
+      out.fill(last + 1, at, at + len);
+      at += len;
+    }
+  }
+  return out;
 }
 
 /** Explicit positions, or offset[b] + t for every token, row after row. */

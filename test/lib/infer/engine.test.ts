@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { openBackend } from '../../../kernels/index.js';
 import { createEngine, type EngineModel } from '../../../lib/infer/engine.js';
 import { DEFAULT_SAMPLING, type SamplingParams } from '../../../lib/infer/types.js';
-import type { ModelConfig } from '../../../lib/model/config.js';
+import { activeLongContext, type LongContext, type ModelConfig } from '../../../lib/model/config.js';
 import { allLogits } from '../../../lib/model/lm-head.js';
 import { initialValues, parameterSpecs } from '../../../lib/model/params.js';
 import { Trunk } from '../../../lib/model/trunk.js';
@@ -18,10 +18,10 @@ const model = (capacity: number) => ({ k, weights, trunk: new Trunk(k, config, w
 const params = (o: Partial<SamplingParams> = {}): SamplingParams => ({ ...DEFAULT_SAMPLING, maxNew: 8, ...o });
 const prompts = [[3, 1, 4, 1, 5], [9, 2], [6, 5, 3, 5, 8, 9, 7], [1], [2, 7, 1, 8, 2, 8]].map((p) => Int32Array.from(p));
 
-/** Log-softmax rows of the full, uncached forward over `ids`. */
-function fullLogprobs(ids: number[]): Float32Array[] {
-  const trunk = new Trunk(k, config, weights, 64);
-  const logits = allLogits(trunk, trunk.forward({ ids: Int32Array.from(ids), rows: 1, seqLen: ids.length }));
+/** Log-softmax rows of the full, uncached forward over `ids` (with long-context means: each token's rope length given). */
+function fullLogprobs(ids: number[], long?: { config: ModelConfig; longContext: LongContext; ropeLengths: Int32Array }): Float32Array[] {
+  const trunk = new Trunk(k, long?.config ?? config, weights, 64);
+  const logits = allLogits(trunk, trunk.forward({ ids: Int32Array.from(ids), rows: 1, seqLen: ids.length, ropeLengths: long?.ropeLengths }, { longContext: long?.longContext ?? null }));
   const V = config.vocabSize;
   return ids.map((_, t) => {
     const row = logits.subarray(t * V, (t + 1) * V);
@@ -46,6 +46,34 @@ test('cached decoding equals the uncached full-sequence forward: greedy tokens a
     });
   });
   engine.close();
+});
+
+test('beyond the training length, decoding with dynamic NTK, LogN and windows equals the full forward with them, each token rotated with the base of its time', async () => {
+  // trained at 8 tokens, decoding to 40: packed prompts, and one prompt of 20 prefilled in chunks of 16
+  const short: ModelConfig = { ...config, seqLen: 8 };
+  const longContext = activeLongContext(short, 40, { windows: [4, 0] })!;
+  assert.deepEqual(longContext, { ntk: { kind: 'qwen' }, logn: true, windows: [4, 0] });
+  const long = [...prompts.slice(0, 3), Int32Array.from({ length: 20 }, (_, i) => (i * 7) % 17)];
+  const run = async (lc: LongContext | null) => {
+    const engine = createEngine({ k, weights, trunk: new Trunk(k, short, weights, 16) }, { maxBatch: 2, contextLength: 40, longContext: lc });
+    const outs = await Promise.all(long.map((prompt) => engine.submit({ prompt, params: params({ temperature: 0, maxNew: 16 }) })));
+    engine.close();
+    return outs;
+  };
+  const outs = await run(longContext);
+  outs.forEach((out, i) => {
+    const prompt = Array.from(long[i]!), P = prompt.length;
+    // the prompt's tokens take the prompt's length (or their chunk's end), each new token its own length
+    const ropeLengths = Int32Array.from({ length: P + out.tokens.length }, (_, t) => (t >= P ? t + 1 : P > 16 && t < 16 ? 16 : P));
+    const rows = fullLogprobs([...prompt, ...out.tokens], { config: short, longContext, ropeLengths });
+    out.tokens.forEach((token, j) => {
+      const row = rows[P - 1 + j]!;
+      assert.equal(token, row.indexOf(Math.max(...row)), `prompt ${i} token ${j} is the argmax`);
+      assert.ok(Math.abs(out.logprobs[j]! - row[token]!) < 1e-4, `prompt ${i} token ${j}: log p ${out.logprobs[j]} vs ${row[token]}`);
+    });
+  });
+  const plain = await run(null);
+  assert.ok(plain.some((o, i) => o.logprobs.some((lp, j) => Math.abs(lp - outs[i]!.logprobs[j]!) > 1e-3)), 'the means change what the model says');
 });
 
 test('a sampled sequence does not depend on the batch size or on the other prompts', async () => {

@@ -133,12 +133,16 @@ test('config.json: rope_theta honoured, eos as one id or a list, and what loom c
   assert.equal(readCheckpoint(variant('nulls', (j) => ((j.rope_scaling = null), (j.rope_parameters = null)))).config.ropeTheta, 1e6);
   assert.deepEqual(readCheckpoint(variant('eos-list', (j) => (j.eos_token_id = [IM_END, ENDOFTEXT]))).eosIds, [IM_END, ENDOFTEXT]);
   assert.deepEqual(readCheckpoint(variant('eos-int', (j) => (j.eos_token_id = IM_END))).eosIds, [IM_END]);
-  assert.equal(readCheckpoint(variant('window-off', (j) => ((j.use_sliding_window = false), (j.sliding_window = 4096)))).config.layers, 2, 'a window that is off is no window');
+  assert.equal(readCheckpoint(variant('window-off', (j) => ((j.use_sliding_window = false), (j.sliding_window = 4096)))).config.longContext?.windows, undefined, 'a window that is off is no window');
   const refused: [string, (j: Record<string, unknown>) => void, RegExp][] = [
-    ['scaling', (j) => (j.rope_scaling = { type: 'yarn', factor: 4 }), /config\.json: rope_scaling is \{"type":"yarn","factor":4\}; loom does not implement it/],
+    ['scaling', (j) => (j.rope_scaling = { type: 'yarn', factor: 4 }), /config\.json: rope_scaling is \{"type":"yarn","factor":4\} \(loom computes "default" and "dynamic" rope scaling\); loom does not implement it/],
     ['parameters', (j) => (j.rope_parameters = { rope_type: 'linear', factor: 2 }), /config\.json: rope_parameters is/],
-    ['window', (j) => ((j.use_sliding_window = true), (j.sliding_window = 4096)), /config\.json: use_sliding_window is true \(sliding_window 4096\)/],
-    ['layers', (j) => (j.layer_types = ['full_attention', 'sliding_attention']), /config\.json: layer_types has sliding-window layers/],
+    ['dynamic-factor', (j) => (j.rope_scaling = { type: 'dynamic' }), /config\.json: rope_scaling is dynamic with factor undefined/],
+    ['dynamic-original', (j) => (j.rope_scaling = { type: 'dynamic', factor: 2, original_max_position_embeddings: 4 }), /original_max_position_embeddings 4, not max_position_embeddings 8/],
+    ['seq-length', (j) => (j.seq_length = 4), /config\.json: seq_length 4 differs from max_position_embeddings 8/],
+    ['window-size', (j) => ((j.use_sliding_window = true), (j.sliding_window = null)), /config\.json: sliding_window is null, but layers use a sliding window/],
+    ['layer-kind', (j) => (j.layer_types = ['full_attention', 'linear_attention']), /config\.json: layer_types has "linear_attention" layers/],
+    ['windows-list', (j) => (j.attention_windows = [4]), /config\.json: attention_windows is \[4\], not one non-negative integer per layer \(2\)/],
     ['act', (j) => (j.hidden_act = 'gelu'), /config\.json: hidden_act is "gelu"/],
     ['eos-bad', (j) => (j.eos_token_id = 'x'), /config\.json: eos_token_id is "x"/],
   ];
@@ -146,6 +150,48 @@ test('config.json: rope_theta honoured, eos as one id or a list, and what loom c
     const d = variant(name, edit);
     assert.throws(() => readCheckpoint(d), (err: Error) => message.test(err.message) && err.message.startsWith(join(d, 'config.json')), name);
   }
+});
+
+test('config.json: the long-context fields by Qwen\'s and Qwen2\'s names, written and read back', () => {
+  const weights = randomWeights(config, 8);
+  const saved = (name: string, c: ModelConfig) => {
+    const d = join(dir, name);
+    saveCheckpoint(d, weights, c, info, { vocab: null });
+    return { json: readJson(join(d, 'config.json')), read: readCheckpoint(d).config };
+  };
+  // the defaults: all three on beyond seq_length, windows left to loom (not written)
+  const plain = saved('lc-default', config);
+  assert.deepEqual(
+    Object.fromEntries(['rope_scaling', 'seq_length', 'use_dynamic_ntk', 'use_logn_attn', 'use_sliding_window', 'sliding_window', 'max_window_layers', 'attention_windows'].map((f) => [f, plain.json[f]])),
+    { rope_scaling: null, seq_length: 8, use_dynamic_ntk: true, use_logn_attn: true, use_sliding_window: false, sliding_window: null, max_window_layers: 2, attention_windows: undefined },
+  );
+  assert.deepEqual(plain.read, config, 'the defaults read back as no declaration');
+  // switched off, and windows Qwen2 can say (upper layer windowed): both names written, the same read back
+  const off = saved('lc-off', { ...config, longContext: { ntk: null, logn: false, windows: [0, 6] } });
+  assert.equal(off.json.use_dynamic_ntk, false);
+  assert.equal(off.json.use_logn_attn, false);
+  assert.deepEqual([off.json.use_sliding_window, off.json.sliding_window, off.json.max_window_layers, off.json.attention_windows], [true, 6, 1, [0, 6]]);
+  assert.deepEqual(off.read.longContext, { ntk: null, logn: false, windows: [0, 6] });
+  // transformers' dynamic scaling; shorter windows in lower layers, which only attention_windows says
+  const hf = saved('lc-dynamic', { ...config, longContext: { ntk: { kind: 'dynamic', factor: 2 }, windows: [8, 0] } });
+  assert.deepEqual(hf.json.rope_scaling, { type: 'dynamic', factor: 2 });
+  assert.deepEqual([hf.json.use_sliding_window, hf.json.attention_windows], [false, [8, 0]]);
+  assert.deepEqual(hf.read.longContext, { ntk: { kind: 'dynamic', factor: 2 }, windows: [8, 0] });
+  // a Hugging Face config: Qwen2's sliding window from max_window_layers up, or by layer_types; rope_parameters dynamic
+  const edited = (name: string, edit: (j: Record<string, unknown>) => void) => {
+    const d = join(dir, name);
+    mkdirSync(d, { recursive: true });
+    const json = structuredClone(plain.json);
+    delete json.loom;
+    delete json.attention_windows;
+    edit(json);
+    writeFileSync(join(d, 'config.json'), JSON.stringify(json));
+    return readCheckpoint(d).config.longContext;
+  };
+  assert.deepEqual(edited('hf-swa', (j) => Object.assign(j, { use_sliding_window: true, sliding_window: 4, max_window_layers: 1 })), { windows: [0, 4] });
+  assert.deepEqual(edited('hf-types', (j) => Object.assign(j, { sliding_window: 4, layer_types: ['sliding_attention', 'full_attention'] })), { windows: [4, 0] });
+  assert.deepEqual(edited('hf-v5', (j) => Object.assign(j, { rope_scaling: undefined, rope_parameters: { rope_type: 'dynamic', factor: 4, rope_theta: 1e6 } })), { ntk: { kind: 'dynamic', factor: 4 } });
+  assert.equal(edited('hf-none', (j) => (delete j.use_dynamic_ntk, delete j.use_logn_attn, delete j.seq_length)), undefined, 'a config without the fields takes the defaults');
 });
 
 test('a plain Hugging Face Qwen2 directory (no loom block, tokenizer.json, bf16 shards) loads for inference', () => {

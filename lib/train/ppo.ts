@@ -19,6 +19,7 @@ import { readCheckpoint, saveCheckpoint, type LoadedCheckpoint } from '../model/
 import { parameterCount } from '../model/config.js';
 import { checkpointVocabulary, loadModel } from '../model/load.js';
 import { Trunk } from '../model/trunk.js';
+import { stopTokenIds } from '../tokenizer/hf.js';
 import { ENDOFTEXT } from '../tokenizer/special.js';
 import { Tokenizer } from '../tokenizer/tokenizer.js';
 import { createRandom } from '../util/random.js';
@@ -164,6 +165,8 @@ export async function ppo(o: PpoOptions): Promise<PpoResult> {
 
   const tokenizer = new Tokenizer(checkpointVocabulary(policyFrom), { nfc: policyFrom.info.nfc });
   const padId = tokenizer.vocab.specials[ENDOFTEXT]!;
+  // responses end at <|im_end|> (and whatever else the checkpoint ends sequences with), as in generate
+  const stopTokens = [...new Set([...policyFrom.eosIds, ...stopTokenIds(tokenizer.vocab)])];
   let prompts: { train: Prompt[]; val: Prompt[]; dropped: number };
   try {
     prompts = await readPrompts(o, s, tokenizer, seed);
@@ -178,7 +181,6 @@ export async function ppo(o: PpoOptions): Promise<PpoResult> {
 
   const rolloutBatch = s.promptsPerStep * s.samplesPerPrompt;
   const engine = createEngine({ k, weights: policy.weights, trunk: new Trunk(k, policy.config, policy.weights, Math.max(rolloutBatch, Math.min(rolloutBatch * s.maxPromptLen, capacity))) }, { maxBatch: rolloutBatch, contextLength: maxLen });
-  const stopTokens = policyFrom.eosIds;
   const sampling = { maxNew: s.maxNew, temperature: s.temperature, topP: s.topP, topK: 0, repetitionPenalty: 1, stopTokens };
   const policyOpt = new Optimizer(k, policy.params, { ...ADAMW_DEFAULTS, weightDecay: s.weightDecay, clip: s.gradClip });
   const criticOpt = new Optimizer(k, critic.params, { ...ADAMW_DEFAULTS, weightDecay: s.weightDecay, clip: s.gradClip });

@@ -20,11 +20,22 @@ export const chatCommand: CommandModule<object, ChatArgs> = {
       .option('max-new', { alias: 'max-new-tokens', type: 'number', default: 512, coerce: positiveInteger('--max-new'), describe: 'Most new tokens an answer gets' })
       .option('context', { type: 'number', coerce: positiveInteger('--context'), describe: "Most tokens of conversation and answer; older exchanges are left out of the prompt beyond it (default: the checkpoint's max_position_embeddings)" })
       .option('device', LOOP_FLAGS.device)
+      .option('tools', { type: 'string', coerce: toolNames, describe: 'Built-in tools the model may call, by ReAct prompting: python, calculator (comma-separated)' })
+      .option('tool', { type: 'string', array: true, describe: 'A module whose default export is a Tool or an array of them (repeatable; docs/chat.md#tools)' })
+      .option('max-steps', { type: 'number', default: 8, coerce: positiveInteger('--max-steps'), describe: 'Most tool calls in one answer' })
       .example('$0 chat ckpt/chat', 'talk in the terminal; /help lists the commands')
       .example('$0 chat ckpt/chat -t 0 --system "You answer in one sentence."', 'greedy answers under another system prompt')
+      .example('$0 chat ckpt/chat --tools python,calculator', 'the model may run Python and do arithmetic before it answers')
       .example("printf 'hi\\nwhat is 2+2?\\n' | $0 chat ckpt/chat --seed 1 > answers.txt", 'two turns of one conversation from a pipe, each answer followed by a line break') as unknown as Argv<ChatArgs>,
   handler: async (argv) => {
     const { runChat } = await import('../lib/cli/chat.js');
     await runChat(argv);
   },
 };
+
+function toolNames(value: string): string[] {
+  return String(value)
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+}

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { DataError } from '../errors.js';
 import { ChatSession, type ChatOutcome, type ChatSettings } from '../infer/chat-session.js';
+import type { Tool } from '../infer/tools/types.js';
 import { readCheckpoint } from '../model/checkpoint.js';
 import { checkpointVocabulary } from '../model/load.js';
 import { Tokenizer } from '../tokenizer/tokenizer.js';
@@ -19,9 +20,15 @@ export interface ChatArgs extends GlobalArgs, SamplingFlags {
   system: string;
   'max-new': number;
   context?: number;
+  /** Built-in tools by name. */
+  tools?: string[];
+  /** Tool modules. */
+  tool?: string[];
+  'max-steps': number;
 }
 
 export async function runChat(argv: ChatArgs): Promise<void> {
+  const tools = await chosenTools(argv);
   const ckpt = readCheckpoint(argv.checkpoint);
   if (ckpt.head !== 'lm') throw new DataError(`${argv.checkpoint}: not a language model (its head is ${ckpt.head}); chat needs a Qwen2ForCausalLM checkpoint`);
   const contextLength = argv.context ?? ckpt.config.seqLen;
@@ -31,18 +38,20 @@ export async function runChat(argv: ChatArgs): Promise<void> {
   try {
     const settings: ChatSettings = { maxNew: argv['max-new'], ...flagSampling(argv, ckpt.dir), seed: argv.seed };
     const engine = openEngine(ckpt, { device: argv.device, maxBatch: 1, contextLength });
-    const session = new ChatSession({ engine, tokenizer, stopTokens: resolveStopTokens(undefined, tokenizer, ckpt), system: argv.system, settings });
+    const session = new ChatSession({ engine, tokenizer, stopTokens: resolveStopTokens(undefined, tokenizer, ckpt), system: argv.system, settings, tools, maxSteps: argv['max-steps'] });
     try {
       if (process.stdin.isTTY && process.stdout.isTTY) {
         const { runChatApp } = await import('../ui/chat.js');
-        await runChatApp(session, `loom chat ${argv.checkpoint} · ${engine.contextLength} tokens of context`);
+        const toolList = tools.length > 0 ? ` · tools ${tools.map((t) => t.name).join(', ')}` : '';
+        await runChatApp(session, `loom chat ${argv.checkpoint} · ${engine.contextLength} tokens of context${toolList}`);
       } else {
         // Ctrl-C (from the terminal the pipe runs in) stops the answer being written; at no answer, or twice, it ends the run.
         const onInterrupt = () => session.cancel() || process.exit(130);
         process.on('SIGINT', onInterrupt);
         try {
           const say = (line: string) => void process.stderr.write(`loom chat: ${line}\n`);
-          const failed = await chatLines(session, process.stdin, { out: process.stdout, notice: argv.quiet ? () => {} : say, error: say });
+          const trace = argv.quiet ? undefined : (piece: string) => void process.stderr.write(piece);
+          const failed = await chatLines(session, process.stdin, { out: process.stdout, notice: argv.quiet ? () => {} : say, error: say, trace });
           if (failed > 0) process.exitCode = 1;
         } finally {
           process.off('SIGINT', onInterrupt);
@@ -65,6 +74,13 @@ export interface ChatLinesIo {
   trace?: (piece: string) => void;
 }
 
+/** The tools of --tools and --tool (loaded only when asked for: a tool module goes through tsx). */
+async function chosenTools(argv: ChatArgs): Promise<Tool[]> {
+  if (!argv.tools?.length && !argv.tool?.length) return [];
+  const { loadTools } = await import('../infer/tools/load.js');
+  return loadTools({ names: argv.tools ?? [], files: argv.tool ?? [] });
+}
+
 /**
  * Line mode: each non-empty line is a user turn or a /command; answers go to `out` as they are
  * written, each followed by a line break; notices and a closing summary to `notice`, errors (with
@@ -79,11 +95,13 @@ export async function chatLines(session: ChatSession, input: Readable, io: ChatL
     lineNo += 1;
     if (line.trim() === '') continue;
     let streamed = false;
+    let traced = '';
     const outcome: ChatOutcome = await session.input(line, (piece, part) => {
-      if (part === 'trace') return io.trace?.(piece);
+      if (part === 'trace') return void io.trace?.((traced = piece));
       streamed = true;
       out.write(piece);
     });
+    if (traced !== '' && !traced.endsWith('\n')) io.trace?.('\n');
     if (outcome.kind === 'quit') break;
     if (outcome.kind === 'notice') log(outcome.text);
     else if (outcome.kind === 'error') {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tinyChatBase, writeJsonl } from '../helpers/chat-base.js';
 import { parseJsonl, runLoom, tempDir } from '../helpers/cli.js';
@@ -40,6 +40,17 @@ test('loom chat through a pipe: each line a turn of one conversation, each answe
   assert.equal(resumed.stdout, '');
   assert.equal(resumed.stderr, 'loom chat: line 2: top_p must be a number above 0 up to 1, got 2\n');
   assert.deepEqual(JSON.parse(readFileSync(saved, 'utf8')).messages, messages);
+
+  // Tools: built-ins by name and modules by path; a name that is no tool is a usage error before the model loads.
+  const unknown = await runLoom([...args, '--tools', 'calculator,abacus'], { input: 'hi\n' });
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /--tools abacus: no such tool \(built-ins: python, calculator/);
+  const module = join(dir, 'echo-tool.ts');
+  writeFileSync(module, "export default { name: 'echo', description: 'Says the text back.', parameters: { type: 'object', properties: { text: { type: 'string' } } }, call: async (args: { text: string }) => args.text };\n");
+  const withTools = await runLoom(['chat', base, '-t', '0', '--max-new', '6', '--context', '1024', '--device', 'cpu', '--tools', 'calculator', '--tool', module], { input: `what is 2+2?\n/save ${saved}\n` });
+  assert.equal(withTools.code, 0, withTools.stderr);
+  assert.ok(withTools.stdout.endsWith('\n'));
+  assert.match(withTools.stderr, /1 answer · \d+ new tokens/);
 
   // Not a language model: a data error before any input is read.
   const bad = await runLoom(['chat', dir, '--device', 'cpu'], { input: 'hi\n' });

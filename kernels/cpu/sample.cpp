@@ -21,22 +21,40 @@ std::vector<char> kept_tokens(const std::vector<float> &v, int64_t top_k, float 
     for (int64_t i = 0; i < V; ++i) keep[i] = v[i] >= kth;
   }
   if (top_p >= 1.f) return keep;
-  std::vector<int32_t> order;
   std::vector<float> p(V, 0.f);
-  float total = 0.f;
+  float total = 0.f, largest = 0.f;
   for (int64_t i = 0; i < V; ++i)
     if (keep[i]) {
-      order.push_back((int32_t)i);
       total += (p[i] = expf(v[i]));
+      largest = std::max(largest, p[i]);
     }
-  std::sort(order.begin(), order.end(), [&](int32_t a, int32_t c) { return p[a] > p[c]; });
+  // Only tokens at or above a threshold whose set already holds the nucleus's mass can be in the
+  // nucleus, so lower the threshold from the largest probability until that set is enough (with a
+  // margin over summation-order rounding) and sort that set alone: a peaked row sorts a handful.
+  const double target = (double)top_p * total;
+  float floor_p = largest;
+  for (;;) {
+    double mass = 0.0;
+    for (int64_t i = 0; i < V; ++i)
+      if (keep[i] && p[i] >= floor_p) mass += p[i];
+    if (mass >= target * (1.0 + 1e-6) + 1e-30 || floor_p == 0.f) break;
+    floor_p = floor_p > 1e-30f ? floor_p * 0.25f : 0.f;
+  }
+  // (probability, id) pairs sort in place, without an indirection per comparison
+  std::vector<std::pair<float, int32_t>> order;
+  for (int64_t i = 0; i < V; ++i) {
+    if (!keep[i]) continue;
+    if (p[i] >= floor_p) order.emplace_back(p[i], (int32_t)i);
+    else keep[i] = 0;
+  }
+  std::sort(order.begin(), order.end(), [](const auto &a, const auto &c) { return a.first > c.first; });
   double before = 0.0;  // mass of the strictly more probable tokens
   for (size_t s = 0; s < order.size();) {
     size_t e = s;
     double group = 0.0;
-    while (e < order.size() && p[order[e]] == p[order[s]]) group += p[order[e++]];
-    const bool k = before < (double)top_p * total;
-    for (size_t t = s; t < e; ++t) keep[order[t]] = k;
+    while (e < order.size() && order[e].first == order[s].first) group += order[e++].first;
+    const bool k = before < target;
+    for (size_t t = s; t < e; ++t) keep[order[t].second] = k;
     before += group;
     s = e;
   }

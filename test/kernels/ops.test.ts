@@ -396,6 +396,41 @@ test('sample: greedy, top-k=1, repetition penalty, log-probabilities, and top-k/
   near(counts({ temperature: 0.5 }), softmax([0, 1, 2, 3, 4, 5], 0.5), 'temperature 0.5');
 });
 
+test('sample: top-p keeps exactly the nucleus on large rows — peaked, flat, with ties — (the CPU sorts only the candidates)', () => {
+  const V = 4096, draws = 400;
+  const shapes: [string, Float32Array][] = [
+    ['peaked', randn(V, 5, 6)],
+    ['flat', randn(V, 6, 0.05)],
+    ['ties', Float32Array.from({ length: V }, (_, i) => (i % 7 === 0 ? 2 : i % 3 === 0 ? 1 : -3))],
+  ];
+  for (const [what, logits] of shapes) {
+    for (const topP of [0.3, 0.9, 0.999]) {
+      // the nucleus by a full sort: whole groups of equal probability while the mass before them < top-p
+      const p = Array.from(logits, (x) => Math.exp(x - Math.max(...logits)));
+      const total = p.reduce((a, b) => a + b, 0);
+      const order = [...p.keys()].sort((a, b) => p[b]! - p[a]!);
+      const nucleus = new Set<number>();
+      let before = 0;
+      for (let s = 0; s < order.length; ) {
+        let e = s, group = 0;
+        while (e < order.length && p[order[e]!] === p[order[s]!]) group += p[order[e++]!]!;
+        if (before < topP * total) for (let t = s; t < e; t++) nucleus.add(order[t]!);
+        before += group;
+        s = e;
+      }
+      const L = put(k, [1, V], logits), O = k.alloc([1], 'i32');
+      const seen = new Set<number>();
+      for (let seed = 0; seed < draws; seed++) {
+        k.sample(O, L, put(k, [SAMPLE_ROW_WORDS], packSampleRows([row({ seed, topP })])));
+        const t = k.download(O)[0]!;
+        assert.ok(nucleus.has(t), `${what}, top-p ${topP}: token ${t} is outside the nucleus of ${nucleus.size}`);
+        seen.add(t);
+      }
+      if (nucleus.size <= 8) assert.equal(seen.size, nucleus.size, `${what}, top-p ${topP}: every nucleus token is drawn`);
+    }
+  }
+});
+
 test('sample: a row draws the same token whatever the other rows of its batch are', () => {
   const V = 50, logits = randn(4 * V, 33, 2);
   const rows = [row({ seed: 11, counter: 3 }), row({ seed: 12, counter: 3, topP: 0.7 }), row({ seed: 11, counter: 4, topK: 5 }), row({ temperature: 0.3, seed: 9 })];

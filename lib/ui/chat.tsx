@@ -96,15 +96,22 @@ export function ChatApp({ session, title }: { session: ChatSession; title: strin
       return;
     }
     if (key.ctrl && chars === 'd' && line.current === '' && !session.busy) return exit();
-    if (key.return) {
-      // One turn at a time: what is typed meanwhile waits for Enter after the answer.
+    // One turn at a time: what is typed meanwhile waits for Enter after the answer.
+    const enter = () => {
       const typed = line.current;
       if (session.busy || typed.trim() === '') return;
       edit(() => '');
       void submit(typed);
-    } else if (key.backspace || key.delete) edit((text) => [...text].slice(0, -1).join(''));
+    };
+    if (key.return) enter();
+    else if (key.backspace || key.delete) edit((text) => [...text].slice(0, -1).join(''));
     else if (key.ctrl && chars === 'u') edit(() => '');
-    else if (chars && !key.ctrl && !key.meta) edit((text) => text + chars.replace(/[\r\n]+/g, ' '));
+    else if (chars && !key.ctrl && !key.meta) {
+      // A chunk that ends in a line break is text and Enter (a pasted line, or keys typed before the
+      // terminal was in raw mode); line breaks inside it become spaces.
+      edit((text) => text + chars.replace(/[\r\n]+$/, '').replace(/[\r\n]+/g, ' '));
+      if (/[\r\n]$/.test(chars)) enter();
+    }
   });
 
   // The rows of the answer in progress that fit above the footer: its end, trace rows dimmed.

@@ -64,6 +64,9 @@ test('chat screen: a message and Enter stream an answer with its tokens/s; the s
   assert.match(screen, /· 2 messages/);
   assert.deepEqual(session.messages.at(-1), { role: 'assistant', content: 'You said: hello there.' });
 
+  // A chunk that ends in a line break (a pasted line) is sent, its inner line breaks as spaces.
+  await press(app, ['pasted\nline\r'], /› pasted line\nYou said: pasted line\./);
+
   // Backspace edits the line; model text cannot reach the terminal as escapes.
   await press(app, ['clear the screenn', '\x7f', '\r'], /sure \\x1b\[2J done/);
   app.unmount();

@@ -81,7 +81,11 @@ export function ChatApp({ session, title }: { session: ChatSession; title: strin
         add({ kind: 'assistant', text: answer.text }, { kind: 'stats', text: answerStats(answer) });
       }
       else if (outcome.kind === 'quit') exit();
-      else add({ kind: outcome.kind, text: outcome.text });
+      else {
+        add({ kind: outcome.kind, text: outcome.text });
+        // A loaded conversation is shown, so the screen holds what the model will see.
+        if (outcome.kind === 'notice' && /^\/load\s/.test(line)) add(...session.messages.map((m) => ({ kind: m.role === 'user' ? ('user' as const) : ('assistant' as const), text: m.content })));
+      }
     } catch (err) {
       add({ kind: 'error', text: errorMessage(err) });
     } finally {

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stripVTControlCharacters } from 'node:util';
 import { render } from 'ink-testing-library';
@@ -9,6 +10,7 @@ import { IM_END } from '../../../lib/tokenizer/special.js';
 import { Tokenizer } from '../../../lib/tokenizer/tokenizer.js';
 import { loadVocabulary } from '../../../lib/tokenizer/vocabulary.js';
 import { ChatApp, answerStats } from '../../../lib/ui/chat.js';
+import { tempDir } from '../../helpers/cli.js';
 import { fakeEngine } from '../infer/fake-engine.js';
 
 const tokenizer = new Tokenizer(loadVocabulary());
@@ -72,14 +74,19 @@ test('chat screen: a message and Enter stream an answer with its tokens/s; the s
   app.unmount();
 });
 
-test('chat screen: /commands change the settings and the system prompt, and say what they did', async () => {
+test('chat screen: /commands change the settings and the system prompt, and say what they did', async (t) => {
   const { app, session } = start();
   await press(app, ['/set temperature=0 top_k=1', '\r'], /temperature 0 · top_p 0\.8 · top_k 1 ·/);
   assert.equal(session.settings.temperature, 0);
   await press(app, ['/set top_p=7', '\r'], /top_p must be a number above 0 up to 1, got 7/);
   await press(app, ['/system Answer in French.', '\r'], /system: Answer in French\.\s*$/);
   await press(app, ['hi', '\r'], /You said: hi\.[\s\S]*· 2 messages/);
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const file = join(dir, 'talk.jsonl');
+  await press(app, [`/save ${file}`, '\r'], /saved 3 messages to/);
   await press(app, ['/reset', '\r'], /conversation reset[\s\S]*· 0 messages/);
+  await press(app, [`/load ${file}`, '\r'], /loaded 2 messages from .* with its system prompt\n› hi\nYou said: hi\.\n›[\s\S]*· 2 messages/);
   await press(app, ['/help', '\r'], /\/save FILE +write the conversation/);
   await press(app, ['/nope', '\r'], /unknown command \/nope/);
   app.unmount();

@@ -3,7 +3,8 @@
 // view (lib/ui/chat.tsx) and the line mode of `loom chat` (lib/cli/chat.ts) both drive one.
 // Every turn renders the whole conversation in ChatML and prefills it again (the engine keeps no
 // cache between requests); when it outgrows the context, the oldest exchanges are left out of the
-// prompt (they stay in the history and in /save).
+// prompt (they stay in the history and in /save). With tools, each answer is a ReAct loop
+// (react.ts) whose trace streams apart from the answer, and whose Final Answer is the turn kept.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { promptConversation } from '../chat/formats.js';
 import { concat, encodeTurns, exchangeStarts, headLength, totalLength, withSystemPrompt } from '../chat/turns.js';

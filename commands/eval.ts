@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { GlobalArgs } from '../lib/cli/options.js';
+import { UsageError } from '../lib/errors.js';
 
 interface PplArgs extends GlobalArgs {
   checkpoint: string;
@@ -9,6 +10,9 @@ interface PplArgs extends GlobalArgs {
   batch: number;
   'seq-len'?: number;
   'max-windows'?: number;
+  lengths?: number[];
+  windows?: boolean | number[];
+  json: boolean;
 }
 
 const pplCommand: CommandModule<object, PplArgs> = {
@@ -22,10 +26,15 @@ const pplCommand: CommandModule<object, PplArgs> = {
       .option('device', { type: 'string', default: 'auto', describe: 'cpu, cuda, cuda:N, or auto' })
       .option('batch', { alias: 'b', type: 'number', default: 8, describe: 'Windows per forward pass' })
       .option('seq-len', { type: 'number', describe: 'Window length (default: the checkpoint\'s context length)' })
-      .option('max-windows', { type: 'number', describe: 'Evaluate only the first N windows' })
+      .option('max-windows', { type: 'number', describe: 'Evaluate only the first N windows (with --lengths: at each length)' })
+      .option('lengths', { type: 'string', coerce: integerList('--lengths', 1), describe: 'Perplexity against context length on JSONL documents long enough for each, with each long-context means on and off (docs/long-context.md)' })
+      .option('windows', { type: 'string', coerce: windowsFlag, describe: "With --lengths: the attention window per layer of the settings with windows, lowest first (default: the checkpoint's, else loom's layer-wise windows)" })
+      .option('json', { type: 'boolean', default: false, describe: 'With --lengths: one JSON line per length and setting instead of the table' })
       .example('$0 eval ppl ckpt/base shards/', 'validation perplexity on the val split')
-      .example('$0 eval ppl ckpt/base heldout.jsonl.gz --seq-len 512', 'perplexity on raw documents') as unknown as Argv<PplArgs>,
+      .example('$0 eval ppl ckpt/base heldout.jsonl.gz --seq-len 512', 'perplexity on raw documents')
+      .example('$0 eval ppl ckpt/base heldout.jsonl --lengths 512,1024,2048,4096', 'perplexity against length: plain, each long-context means, all three') as unknown as Argv<PplArgs>,
   handler: async (argv) => {
+    if (argv.lengths) return lengthsHandler(argv);
     const { evalPerplexity } = await import('../lib/eval/perplexity.js');
     const r = await evalPerplexity({
       checkpoint: argv.checkpoint,
@@ -39,6 +48,34 @@ const pplCommand: CommandModule<object, PplArgs> = {
     process.stdout.write(JSON.stringify({ checkpoint: argv.checkpoint, data: r.source, windows: r.windows, tokens: r.tokens, loss: Number(r.loss.toFixed(5)), ppl: Number(r.ppl.toFixed(4)) }) + '\n');
   },
 };
+
+async function lengthsHandler(argv: PplArgs): Promise<void> {
+  if (argv['seq-len'] !== undefined) throw new UsageError('--seq-len and --lengths exclude each other: --lengths gives the window lengths');
+  if (typeof argv.windows === 'boolean') throw new UsageError('--windows with --lengths is a window per layer (the table has rows with and without windows)');
+  const { evalLengths, lengthsTable } = await import('../lib/eval/perplexity.js');
+  const { readCheckpoint } = await import('../lib/model/checkpoint.js');
+  const results = await evalLengths({ checkpoint: argv.checkpoint, data: argv.data, device: argv.device, batch: argv.batch, lengths: argv.lengths!, maxWindows: argv['max-windows'], windows: argv.windows });
+  if (!argv.json) return void process.stdout.write(lengthsTable(results, readCheckpoint(argv.checkpoint).config.seqLen));
+  for (const r of results)
+    process.stdout.write(JSON.stringify({ checkpoint: argv.checkpoint, length: r.length, setting: r.setting, windows: r.windows, tokens: r.tokens, loss: Number(r.loss.toFixed(5)), ppl: Number(r.ppl.toFixed(4)) }) + '\n');
+}
+
+/** --windows LIST, on or off (--no-windows), as a switch or the windows themselves. */
+export function windowsFlag(value: string | boolean): boolean | number[] {
+  if (typeof value === 'boolean') return value;
+  if (value === 'on' || value === 'off') return value === 'on';
+  return integerList('--windows', 0)(value);
+}
+
+/** A comma-separated list of whole numbers of at least `min`. */
+export function integerList(flag: string, min: number): (value: string) => number[] {
+  return (value) => {
+    const items = String(value).split(',').map((v) => v.trim());
+    if (items.some((v) => !/^\d+$/.test(v) || Number(v) < min))
+      throw new UsageError(`${flag} must be a comma-separated list of whole numbers ≥ ${min}, got ${JSON.stringify(value)}`);
+    return items.map(Number);
+  };
+}
 
 export const evalCommand: CommandModule<object, object> = {
   command: 'eval',

@@ -2,12 +2,14 @@
 // documents. Documents are encoded with the checkpoint's vocabulary and packed as `loom tokenize`
 // packs them (each one preceded by <|endoftext|>, windows of seqLen+1 tokens overlapping by one),
 // and evaluated as the windows fill: memory holds one micro-batch whatever the input's size, and
-// --max-windows stops reading there.
+// --max-windows stops reading there. `--lengths` measures perplexity against context length on
+// documents long enough for each, with each long-context switch on and off (docs/long-context.md).
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError, UsageError } from '../errors.js';
 import { readDocs } from '../io/read.js';
 import { readCheckpoint, type LoadedCheckpoint, type LoomModelInfo } from '../model/checkpoint.js';
+import { activeLongContext, type LongContextSwitches } from '../model/config.js';
 import { checkpointVocabulary, loadModel } from '../model/load.js';
 import type { Trunk } from '../model/trunk.js';
 import { StageCounters, type StageContext } from '../stage.js';
@@ -81,17 +83,104 @@ function evalTrunk(ckpt: LoadedCheckpoint, device: string, capacity: number): Tr
 
 /** JSONL text encoded as the checkpoint's shards were (same vocabulary, same NFC setting), cut into windows. */
 async function* documentWindows(inputs: string[], info: LoomModelInfo, seqLen: number): AsyncGenerator<Uint32Array, void> {
-  const vocab = checkpointVocabulary(info);
-  const vocabName = info.vocab;
-  // Documents with empty text are skipped, as `loom tokenize` drops them; nothing else is counted.
-  const ctx: StageContext = { name: 'eval ppl', counters: new StageCounters(), count: () => {}, drop: () => {} };
-  const docs = readDocs(inputs, { onError: 'fail' });
   const cutter = new WindowCutter(seqLen);
-  const separator = Uint32Array.of(vocab.specials[ENDOFTEXT]!);
-  for await (const [, ids] of encodeDocs(docs, { workers: 0, vocab: { vocab: vocabName }, nfc: info.nfc, onError: 'fail' }, ctx)) {
+  for await (const [separator, ids] of documentTokens(inputs, info)) {
     yield* cutter.push(separator);
     yield* cutter.push(ids);
   }
+}
+
+/** Each JSONL document's tokens, as the shards hold them: <|endoftext|>, then its text encoded. */
+async function* documentTokens(inputs: string[], info: LoomModelInfo): AsyncGenerator<[Uint32Array, Uint32Array], void> {
+  const vocab = checkpointVocabulary(info);
+  // Documents with empty text are skipped, as `loom tokenize` drops them; nothing else is counted.
+  const ctx: StageContext = { name: 'eval ppl', counters: new StageCounters(), count: () => {}, drop: () => {} };
+  const docs = readDocs(inputs, { onError: 'fail' });
+  const separator = Uint32Array.of(vocab.specials[ENDOFTEXT]!);
+  for await (const [, ids] of encodeDocs(docs, { workers: 0, vocab: { vocab: info.vocab }, nfc: info.nfc, onError: 'fail' }, ctx)) yield [separator, ids];
+}
+
+/** The settings `--lengths` compares: none, each long-context means alone, all three. */
+export const LENGTH_SETTINGS = [
+  { name: 'plain', switches: { dynamicNtk: false, logn: false, windows: false } },
+  { name: 'dynamic NTK', switches: { dynamicNtk: true, logn: false, windows: false } },
+  { name: 'LogN', switches: { dynamicNtk: false, logn: true, windows: false } },
+  { name: 'windows', switches: { dynamicNtk: false, logn: false, windows: true } },
+  { name: 'all three', switches: { dynamicNtk: true, logn: true, windows: true } },
+] as const satisfies readonly { name: string; switches: LongContextSwitches }[];
+
+export interface EvalLengthsOptions {
+  checkpoint: string;
+  /** JSONL files with a "text" field */
+  data: string[];
+  device: string;
+  batch: number;
+  lengths: number[];
+  /** Most windows evaluated at each length. */
+  maxWindows?: number;
+  /** The attention window of each layer for the settings with windows (default: the checkpoint's, else loom's layer-wise default). */
+  windows?: readonly number[];
+}
+
+export interface LengthResult extends EvalResult {
+  length: number;
+  setting: string;
+}
+
+/**
+ * Perplexity against context length: at each length L, every document of at least L+1 tokens
+ * (with its leading <|endoftext|>) is cut from its start into windows of L+1 tokens overlapping by
+ * one, so positions run 0…L−1 in every window; each setting of LENGTH_SETTINGS scores the same windows.
+ */
+export async function evalLengths(o: EvalLengthsOptions): Promise<LengthResult[]> {
+  if (o.lengths.length === 0 || !o.lengths.every((L) => Number.isInteger(L) && L >= 1)) throw new UsageError(`--lengths must be whole numbers ≥ 1, got ${o.lengths.join(',')}`);
+  if (!Number.isInteger(o.batch) || o.batch < 1) throw new UsageError('--batch must be a positive integer');
+  const maxWindows = o.maxWindows ?? Infinity;
+  if (!(maxWindows >= 1)) throw new UsageError('--max-windows must be at least 1');
+  const ckpt = readCheckpoint(o.checkpoint);
+  const docs: Uint32Array[] = [];
+  for await (const [separator, ids] of documentTokens(o.data, ckpt.info)) {
+    const doc = new Uint32Array(ids.length + 1);
+    doc.set(separator);
+    doc.set(ids, 1);
+    docs.push(doc);
+  }
+  const longest = Math.max(...o.lengths);
+  const trunk = evalTrunk(ckpt, o.device, Math.min(o.batch, Math.max(1, windowsAt(docs, longest, maxWindows).length)) * longest);
+  const results: LengthResult[] = [];
+  for (const L of o.lengths) {
+    const windows = windowsAt(docs, L, maxWindows);
+    if (windows.length === 0) throw new DataError(`${inputName(o.data)}: no document has the ${L + 1} tokens a window of length ${L} needs`);
+    const rows = Math.min(o.batch, windows.length, Math.floor(trunk.capacity / L));
+    for (const { name, switches } of LENGTH_SETTINGS) {
+      trunk.longContext = activeLongContext(ckpt.config, L, { ...switches, ...(o.windows && switches.windows ? { windows: o.windows } : {}) });
+      const meter = new LossMeter(trunk, rows, L, `${inputName(o.data)} (${L})`);
+      for (const w of windows) meter.add(w);
+      results.push({ length: L, setting: name, ...meter.result() });
+    }
+  }
+  return results;
+}
+
+/** Windows of L+1 tokens from each document's start, overlapping by one, the first `max` of them. */
+function windowsAt(docs: readonly Uint32Array[], L: number, max: number): Uint32Array[] {
+  const out: Uint32Array[] = [];
+  for (const doc of docs)
+    for (let at = 0; at + L + 1 <= doc.length && out.length < max; at += L) out.push(doc.subarray(at, at + L + 1));
+  return out;
+}
+
+/** Perplexity by setting (rows) and length (columns), Qwen's long-context table. */
+export function lengthsTable(results: readonly LengthResult[], trainLength: number): string {
+  const lengths = [...new Set(results.map((r) => r.length))];
+  const cell = (r: LengthResult | undefined) => (r ? r.ppl.toFixed(r.ppl < 1000 ? 2 : 0) : '-');
+  const rows = [
+    ['perplexity', ...lengths.map((L) => `${L}${L === trainLength ? ' (trained)' : ''}`)],
+    ...LENGTH_SETTINGS.map(({ name }) => [name, ...lengths.map((L) => cell(results.find((r) => r.length === L && r.setting === name)))]),
+    ['tokens', ...lengths.map((L) => String(results.find((r) => r.length === L)?.tokens ?? 0))],
+  ];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join('  ')).join('\n') + '\n';
 }
 
 /**

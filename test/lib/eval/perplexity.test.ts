@@ -3,10 +3,19 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SINGLE } from '../../../lib/train/distributed.js';
-import { evalPerplexity, type EvalPplOptions } from '../../../lib/eval/perplexity.js';
+import { evalLengths, evalPerplexity, LENGTH_SETTINGS, type EvalPplOptions } from '../../../lib/eval/perplexity.js';
 import { pretrain } from '../../../lib/train/pretrain.js';
-import { runLoom, tempDir } from '../../helpers/cli.js';
+import { parseJsonl, runLoom, tempDir } from '../../helpers/cli.js';
 import { brownParagraphs } from '../tokenizer/helpers.js';
+
+/** A tiny checkpoint trained for a few steps on the shards (the figures only need a model, not a good one). */
+async function trainTiny(shards: string, ckpt: string, o: { seqLen: number; batch: number; steps: number; lr: number; seed: number }): Promise<void> {
+  await pretrain({
+    data: shards, out: ckpt, preset: 'tiny', overrides: { seqLen: o.seqLen, hiddenSize: 16, intermediateSize: 44, heads: 4, kvHeads: 2 },
+    device: 'cpu', batch: o.batch, steps: o.steps, lr: o.lr, warmup: 1, minLrRatio: 0.1, weightDecay: 0.1, clip: 1, evalEvery: 0, evalWindows: 0,
+    saveEvery: 0, seed: o.seed, resume: false, skipNonfinite: false, world: SINGLE, onRecord: () => {}, log: () => {}, run: {},
+  });
+}
 
 // Documents of many lengths (shorter and longer than a window), one in NFD, one empty.
 function documents(): { id: string; text: string }[] {
@@ -30,11 +39,7 @@ test(`eval ppl streams JSONL: the same windows, loss and tokens as the shards lo
   const manifest = JSON.parse(readFileSync(join(shards, 'manifest.json'), 'utf8'));
 
   const ckpt = join(dir, 'ckpt');
-  await pretrain({
-    data: shards, out: ckpt, preset: 'tiny', overrides: { seqLen: 16, hiddenSize: 16, intermediateSize: 44, heads: 4, kvHeads: 2 },
-    device: 'cpu', batch: 4, steps: 3, lr: 1e-2, warmup: 1, minLrRatio: 0.1, weightDecay: 0.1, clip: 1, evalEvery: 0, evalWindows: 0,
-    saveEvery: 0, seed: 3, resume: false, skipNonfinite: false, world: SINGLE, onRecord: () => {}, log: () => {}, run: {},
-  });
+  await trainTiny(shards, ckpt, { seqLen: 16, batch: 4, steps: 3, lr: 1e-2, seed: 3 });
 
   assert.equal(JSON.parse(readFileSync(join(ckpt, 'config.json'), 'utf8')).loom.nfc, nfc);
   const run = (data: string[], extra: Partial<EvalPplOptions> = {}) => evalPerplexity({ checkpoint: ckpt, data, split: 'train', device: 'cpu', batch: 4, ...extra });
@@ -65,11 +70,7 @@ test('eval ppl on JSONL: a bad line is reported as file:line, and --max-windows 
   const tok = await runLoom(['tokenize', good, '--vocab', 'cl100k', '--seq-len', '16', '--val-fraction', '0', '--out', shards]);
   assert.equal(tok.code, 0, tok.stderr);
   const ckpt = join(dir, 'ckpt');
-  await pretrain({
-    data: shards, out: ckpt, preset: 'tiny', overrides: { seqLen: 16, hiddenSize: 16, intermediateSize: 44, heads: 4, kvHeads: 2 },
-    device: 'cpu', batch: 2, steps: 1, lr: 1e-3, warmup: 1, minLrRatio: 0.1, weightDecay: 0.1, clip: 1, evalEvery: 0, evalWindows: 0,
-    saveEvery: 0, seed: 1, resume: false, skipNonfinite: false, world: SINGLE, onRecord: () => {}, log: () => {}, run: {},
-  });
+  await trainTiny(shards, ckpt, { seqLen: 16, batch: 2, steps: 1, lr: 1e-3, seed: 1 });
   const bad = join(dir, 'bad.jsonl');
   writeFileSync(bad, `${JSON.stringify({ text: 'one more document' })}\n{"text": "broken\n`);
   const run = (data: string[], maxWindows?: number) => evalPerplexity({ checkpoint: ckpt, data, split: 'val', device: 'cpu', batch: 4, maxWindows });
@@ -87,4 +88,51 @@ test('eval ppl on JSONL: a bad line is reported as file:line, and --max-windows 
   writeFileSync(empty, `${JSON.stringify({ text: 'too short' })}\n`);
   await assert.rejects(evalPerplexity({ checkpoint: ckpt, data: [empty], split: 'val', device: 'cpu', batch: 4 }), /empty\.jsonl: no window of 17 tokens to evaluate/);
   await assert.rejects(evalPerplexity({ checkpoint: ckpt, data: [good], split: 'val', device: 'cpu', batch: 4, maxWindows: 0 }), /--max-windows must be at least 1/);
+});
+
+test('eval ppl --lengths: perplexity against length on documents long enough for each, plain and with each long-context means', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const paragraphs = brownParagraphs(1);
+  const longDoc = { id: 'long', text: paragraphs.slice(0, 12).join('\n\n') };
+  const docs = join(dir, 'docs.jsonl'), single = join(dir, 'single.jsonl');
+  writeFileSync(docs, [longDoc, { id: 'short', text: 'A short one.' }].map((d) => JSON.stringify(d)).join('\n') + '\n');
+  writeFileSync(single, JSON.stringify(longDoc) + '\n');
+  const shards = join(dir, 'shards');
+  const tok = await runLoom(['tokenize', docs, '--vocab', 'cl100k', '--seq-len', '8', '--val-fraction', '0', '--out', shards]);
+  assert.equal(tok.code, 0, tok.stderr);
+  const ckpt = join(dir, 'ckpt');
+  await trainTiny(shards, ckpt, { seqLen: 8, batch: 4, steps: 4, lr: 1e-2, seed: 2 });
+  const results = await evalLengths({ checkpoint: ckpt, data: [docs], device: 'cpu', batch: 3, lengths: [8, 32, 64] });
+  assert.deepEqual(results.map((r) => `${r.length} ${r.setting}`), [8, 32, 64].flatMap((L) => LENGTH_SETTINGS.map((s) => `${L} ${s.name}`)));
+  const at = (L: number, setting: string) => results.find((r) => r.length === L && r.setting === setting)!;
+  for (const L of [8, 32, 64]) {
+    // the short document fills no window: the long one alone gives the plain figure, as eval ppl measures it at that length
+    const alone = await evalPerplexity({ checkpoint: ckpt, data: [single], split: 'val', device: 'cpu', batch: 3, seqLen: L });
+    assert.equal(at(L, 'plain').windows, alone.windows);
+    assert.equal(at(L, 'plain').tokens, alone.windows * L);
+    assert.ok(Math.abs(at(L, 'plain').loss - alone.loss) < 1e-5, `plain at ${L}: ${at(L, 'plain').loss} vs ${alone.loss}`);
+  }
+  // within the training length nothing changes; beyond it, each means does
+  for (const s of LENGTH_SETTINGS) assert.equal(at(8, s.name).loss, at(8, 'plain').loss, s.name);
+  for (const s of LENGTH_SETTINGS.slice(1)) assert.notEqual(at(64, s.name).loss, at(64, 'plain').loss, `${s.name} at 64`);
+  await assert.rejects(evalLengths({ checkpoint: ckpt, data: [docs], device: 'cpu', batch: 3, lengths: [100_000] }), /no document has the 100001 tokens a window of length 100000 needs/);
+
+  // the command: a table, or JSON lines; --windows sets the windows rows
+  const table = await runLoom(['eval', 'ppl', ckpt, docs, '--lengths', '8,32', '--device', 'cpu']);
+  assert.equal(table.code, 0, table.stderr);
+  const lines = table.stdout.trim().split('\n');
+  assert.match(lines[0]!, /^perplexity\s+8 \(trained\)\s+32$/);
+  assert.deepEqual(lines.slice(1, -1).map((l) => l.split(/\s{2,}/)[0]), LENGTH_SETTINGS.map((s) => s.name));
+  assert.equal(lines.at(-1)!.split(/\s+/).slice(1).map(Number).join(), [8, 32].map((L) => at(L, 'plain').tokens).join());
+  const json = await runLoom(['eval', 'ppl', ckpt, docs, '--lengths', '32', '--windows', '4,0', '--json', '--device', 'cpu']);
+  assert.equal(json.code, 0, json.stderr);
+  const records = parseJsonl(json.stdout);
+  assert.deepEqual(records.map((r) => r.setting), LENGTH_SETTINGS.map((s) => s.name));
+  assert.equal(records[0]!.ppl, Number(at(32, 'plain').ppl.toFixed(4)));
+  assert.notEqual(records[3]!.ppl, Number(at(32, 'windows').ppl.toFixed(4)), 'windows of 4 in the lower layer, not the default');
+  const usage = await runLoom(['eval', 'ppl', ckpt, docs, '--lengths', '8', '--seq-len', '8']);
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /--seq-len and --lengths exclude each other/);
+  assert.equal((await runLoom(['eval', 'ppl', ckpt, docs, '--lengths', '8,x'])).code, 2);
 });

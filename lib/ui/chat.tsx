@@ -61,6 +61,15 @@ export function ChatApp({ session, title }: { session: ChatSession; title: strin
   const line = useRef('');
   const [input, setInput] = useState('');
   const edit = (change: (text: string) => string) => setInput((line.current = change(line.current)));
+  /** Lines sent so far, for ↑ and ↓; `recalled` is the one shown (sent.length: the line being typed). */
+  const sent = useRef<string[]>([]);
+  const recalled = useRef(0);
+  const recall = (step: number) => {
+    const to = Math.max(0, Math.min(sent.current.length, recalled.current + step));
+    if (to === recalled.current) return;
+    recalled.current = to;
+    edit(() => sent.current[to] ?? '');
+  };
   /** The answer being written; undefined while the model is not answering. */
   const [streaming, setStreaming] = useState<Streaming | undefined>(undefined);
   const add = (...items: Omit<Entry, 'id'>[]) => setEntries((list) => [...list, ...items.map((item) => ({ ...item, id: nextId.current++ }))]);
@@ -105,11 +114,13 @@ export function ChatApp({ session, title }: { session: ChatSession; title: strin
       const typed = line.current;
       if (session.busy || typed.trim() === '') return;
       edit(() => '');
+      recalled.current = sent.current.push(typed);
       void submit(typed);
     };
     if (key.return) enter();
     else if (key.backspace || key.delete) edit((text) => [...text].slice(0, -1).join(''));
     else if (key.ctrl && chars === 'u') edit(() => '');
+    else if (key.upArrow || key.downArrow) recall(key.upArrow ? -1 : 1);
     else if (chars && !key.ctrl && !key.meta) {
       // A chunk that ends in a line break is text and Enter (a pasted line, or keys typed before the
       // terminal was in raw mode); line breaks inside it become spaces.

@@ -69,6 +69,11 @@ test('chat screen: a message and Enter stream an answer with its tokens/s; the s
   // A chunk that ends in a line break (a pasted line) is sent, its inner line breaks as spaces.
   await press(app, ['pasted\nline\r'], /› pasted line\nYou said: pasted line\./);
 
+  // ↑ and ↓ go through the lines sent, back to an empty line.
+  await press(app, ['\x1b[A', '\x1b[A'], /› hello there\n[^\n]*temperature/);
+  await press(app, ['\x1b[B'], /› pasted line\n[^\n]*temperature/);
+  await press(app, ['\x1b[B'], /›\s*\n[^\n]*temperature/);
+
   // Backspace edits the line; model text cannot reach the terminal as escapes.
   await press(app, ['clear the screenn', '\x7f', '\r'], /sure \\x1b\[2J done/);
   app.unmount();

@@ -199,7 +199,7 @@ function longContextOf(json: Record<string, unknown>, path: string, config: Mode
   return out;
 }
 
-/** Windows per layer: loom's attention_windows, else Qwen2's sliding window (layer_types, else the layers from max_window_layers up, as transformers reads them). */
+/** Windows per layer: loom's attention_windows, else Qwen2's sliding window as transformers reads it (use_sliding_window, then layer_types, else the layers from max_window_layers up). */
 function declaredWindows(json: Record<string, unknown>, path: string, layers: number): number[] | null | undefined {
   if (json.attention_windows === null) return null;
   if (json.attention_windows !== undefined) {
@@ -211,8 +211,8 @@ function declaredWindows(json: Record<string, unknown>, path: string, layers: nu
   const types = Array.isArray(json.layer_types) ? (json.layer_types as unknown[]) : null;
   const other = types?.find((t) => t !== 'full_attention' && t !== 'sliding_attention');
   if (other !== undefined) throw new DataError(`${path}: layer_types has ${JSON.stringify(other)} layers; loom computes full_attention and sliding_attention`);
-  const sliding = types ? types.some((t) => t === 'sliding_attention') : json.use_sliding_window === true;
-  if (!sliding) return undefined;
+  // transformers' Qwen2Config drops the window unless use_sliding_window is true, whatever layer_types says
+  if (json.use_sliding_window !== true || (types && !types.includes('sliding_attention'))) return undefined;
   const size = json.sliding_window;
   if (!Number.isInteger(size) || (size as number) < 1) throw new DataError(`${path}: sliding_window is ${JSON.stringify(size)}, but layers use a sliding window`);
   if (types) {

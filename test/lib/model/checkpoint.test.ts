@@ -141,7 +141,7 @@ test('config.json: rope_theta honoured, eos as one id or a list, and what loom c
     ['dynamic-original', (j) => (j.rope_scaling = { type: 'dynamic', factor: 2, original_max_position_embeddings: 4 }), /original_max_position_embeddings 4, not max_position_embeddings 8/],
     ['seq-length', (j) => (j.seq_length = 4), /config\.json: seq_length 4 differs from max_position_embeddings 8/],
     ['window-size', (j) => ((j.use_sliding_window = true), (j.sliding_window = null)), /config\.json: sliding_window is null, but layers use a sliding window/],
-    ['layer-kind', (j) => (j.layer_types = ['full_attention', 'linear_attention']), /config\.json: layer_types has "linear_attention" layers/],
+    ['layer-kind', (j) => ((j.use_sliding_window = true), (j.layer_types = ['full_attention', 'linear_attention'])), /config\.json: layer_types has "linear_attention" layers/],
     ['windows-list', (j) => (j.attention_windows = [4]), /config\.json: attention_windows is \[4\], not one non-negative integer per layer \(2\)/],
     ['act', (j) => (j.hidden_act = 'gelu'), /config\.json: hidden_act is "gelu"/],
     ['eos-bad', (j) => (j.eos_token_id = 'x'), /config\.json: eos_token_id is "x"/],
@@ -189,7 +189,8 @@ test('config.json: the long-context fields by Qwen\'s and Qwen2\'s names, writte
     return readCheckpoint(d).config.longContext;
   };
   assert.deepEqual(edited('hf-swa', (j) => Object.assign(j, { use_sliding_window: true, sliding_window: 4, max_window_layers: 1 })), { windows: [0, 4] });
-  assert.deepEqual(edited('hf-types', (j) => Object.assign(j, { sliding_window: 4, layer_types: ['sliding_attention', 'full_attention'] })), { windows: [4, 0] });
+  assert.deepEqual(edited('hf-types', (j) => Object.assign(j, { use_sliding_window: true, sliding_window: 4, layer_types: ['sliding_attention', 'full_attention'] })), { windows: [4, 0] });
+  assert.equal(edited('hf-types-off', (j) => Object.assign(j, { sliding_window: 4, layer_types: ['sliding_attention', 'full_attention'] })), undefined, 'without use_sliding_window transformers drops the window');
   assert.deepEqual(edited('hf-v5', (j) => Object.assign(j, { rope_scaling: undefined, rope_parameters: { rope_type: 'dynamic', factor: 4, rope_theta: 1e6 } })), { ntk: { kind: 'dynamic', factor: 4 } });
   assert.equal(edited('hf-none', (j) => (delete j.use_dynamic_ntk, delete j.use_logn_attn, delete j.seq_length)), undefined, 'a config without the fields takes the defaults');
 });

@@ -19,8 +19,9 @@ weights.assign(initialValues(config, weights.specs, 11));
 const w = (name: string) => weights.values(name);
 
 test('the long-context means apply beyond the training length, off within it, each switchable; declared windows at any length', () => {
-  const all: LongContext = { ntk: { kind: 'qwen' }, logn: true, windows: [6, 6, 0] };
-  assert.deepEqual(defaultWindows(config), [6, 6, 0], 'shorter windows in the lower layers, none under the training length');
+  const all: LongContext = { ntk: { kind: 'qwen' }, logn: true, windows: [6, 12, 24] };
+  assert.deepEqual(defaultWindows(config), [6, 12, 24], 'shorter windows in the lower layers, none under the training length');
+  assert.deepEqual(defaultWindows({ ...config, layers: 12, seqLen: 512 }), [...Array(4).fill(512), ...Array(4).fill(1024), ...Array(4).fill(2048)]);
   assert.deepEqual(longContextOf(config), all);
   assert.equal(activeLongContext(config, 6), null, 'within the training length: the plain forward');
   assert.deepEqual(activeLongContext(config, 7), all);

@@ -11,6 +11,8 @@ interface PplArgs extends GlobalArgs {
   'seq-len'?: number;
   'max-windows'?: number;
   lengths?: number[];
+  'dynamic-ntk'?: boolean;
+  logn?: boolean;
   windows?: boolean | number[];
   json: boolean;
 }
@@ -28,7 +30,8 @@ const pplCommand: CommandModule<object, PplArgs> = {
       .option('seq-len', { type: 'number', describe: 'Window length (default: the checkpoint\'s context length)' })
       .option('max-windows', { type: 'number', describe: 'Evaluate only the first N windows (with --lengths: at each length)' })
       .option('lengths', { type: 'string', coerce: integerList('--lengths', 1), describe: 'Perplexity against context length on JSONL documents long enough for each, with each long-context means on and off (docs/long-context.md)' })
-      .option('windows', { type: 'string', coerce: windowsFlag, describe: "With --lengths: the attention window per layer of the settings with windows, lowest first (default: the checkpoint's, else loom's layer-wise windows)" })
+      .options(LONG_CONTEXT_FLAGS)
+      .option('windows', { ...LONG_CONTEXT_FLAGS.windows, describe: `${LONG_CONTEXT_FLAGS.windows.describe}; with --lengths, the windows of the rows with windows` })
       .option('json', { type: 'boolean', default: false, describe: 'With --lengths: one JSON line per length and setting instead of the table' })
       .example('$0 eval ppl ckpt/base shards/', 'validation perplexity on the val split')
       .example('$0 eval ppl ckpt/base heldout.jsonl.gz --seq-len 512', 'perplexity on raw documents')
@@ -44,6 +47,7 @@ const pplCommand: CommandModule<object, PplArgs> = {
       batch: argv.batch,
       seqLen: argv['seq-len'],
       maxWindows: argv['max-windows'],
+      longContext: { dynamicNtk: argv['dynamic-ntk'], logn: argv.logn, windows: argv.windows },
     });
     process.stdout.write(JSON.stringify({ checkpoint: argv.checkpoint, data: r.source, windows: r.windows, tokens: r.tokens, loss: Number(r.loss.toFixed(5)), ppl: Number(r.ppl.toFixed(4)) }) + '\n');
   },
@@ -51,7 +55,8 @@ const pplCommand: CommandModule<object, PplArgs> = {
 
 async function lengthsHandler(argv: PplArgs): Promise<void> {
   if (argv['seq-len'] !== undefined) throw new UsageError('--seq-len and --lengths exclude each other: --lengths gives the window lengths');
-  if (typeof argv.windows === 'boolean') throw new UsageError('--windows with --lengths is a window per layer (the table has rows with and without windows)');
+  if (typeof argv.windows === 'boolean' || argv['dynamic-ntk'] !== undefined || argv.logn !== undefined)
+    throw new UsageError('--lengths measures every setting (its table has rows with and without each means): give --windows a window per layer, and no --dynamic-ntk or --logn');
   const { evalLengths, lengthsTable } = await import('../lib/eval/perplexity.js');
   const { readCheckpoint } = await import('../lib/model/checkpoint.js');
   const results = await evalLengths({ checkpoint: argv.checkpoint, data: argv.data, device: argv.device, batch: argv.batch, lengths: argv.lengths!, maxWindows: argv['max-windows'], windows: argv.windows });
@@ -61,6 +66,17 @@ async function lengthsHandler(argv: PplArgs): Promise<void> {
 }
 
 /** --windows LIST, on or off (--no-windows), as a switch or the windows themselves. */
+/** Long-context switches (docs/long-context.md), shared by eval, generate and chat: each on beyond the training length unless turned off. */
+export const LONG_CONTEXT_FLAGS = {
+  'dynamic-ntk': { type: 'boolean', describe: 'Dynamic NTK-aware RoPE: the rotary base grows with the sequence beyond the training length (default: on there, unless config.json says use_dynamic_ntk false)' },
+  logn: { type: 'boolean', describe: 'LogN scaling of queries beyond the training length (default: on there, unless config.json says use_logn_attn false)' },
+  windows: {
+    type: 'string',
+    coerce: windowsFlag,
+    describe: "Attention window per layer, lowest first (0: the whole context), e.g. 512,1024,0,0; on or off (default on beyond the training length: config.json's, else windows of 1, 2 and 4 times the training length from the lowest third of the layers up)",
+  },
+} as const;
+
 export function windowsFlag(value: string | boolean): boolean | number[] {
   if (typeof value === 'boolean') return value;
   if (value === 'on' || value === 'off') return value === 'on';

@@ -27,6 +27,8 @@ export interface EvalPplOptions {
   batch: number;
   seqLen?: number;
   maxWindows?: number;
+  /** Long-context switches; by default the means are on when seqLen is beyond the training length. */
+  longContext?: LongContextSwitches;
 }
 
 export async function evalPerplexity(o: EvalPplOptions): Promise<EvalResult & { source: string }> {
@@ -43,7 +45,7 @@ export async function evalPerplexity(o: EvalPplOptions): Promise<EvalResult & { 
   try {
     if (dataset.windowCount === 0) throw new DataError(`${single}: no window of ${seqLen + 1} tokens to evaluate`);
     const rows = Math.min(o.batch, dataset.windowCount, maxWindows);
-    return { ...evaluate(evalTrunk(ckpt, o.device, rows * seqLen), rows, dataset, maxWindows), source: `${single} (${o.split})` };
+    return { ...evaluate(evalTrunk(ckpt, o.device, rows * seqLen, seqLen, o.longContext), rows, dataset, maxWindows), source: `${single} (${o.split})` };
   } finally {
     dataset.close();
   }
@@ -60,7 +62,7 @@ async function evalDocuments(o: EvalPplOptions, ckpt: LoadedCheckpoint, seqLen: 
     const first: Uint32Array[] = [];
     for (let next; first.length < Math.min(o.batch, maxWindows) && !(next = await windows.next()).done; ) first.push(next.value);
     if (first.length === 0) throw new DataError(`${inputName(o.data)}: no window of ${seqLen + 1} tokens to evaluate`);
-    const meter = new LossMeter(evalTrunk(ckpt, o.device, first.length * seqLen), first.length, seqLen, `${inputName(o.data)} (${seqLen})`);
+    const meter = new LossMeter(evalTrunk(ckpt, o.device, first.length * seqLen, seqLen, o.longContext), first.length, seqLen, `${inputName(o.data)} (${seqLen})`);
     for (const window of first) meter.add(window);
     for (let next; meter.windows < maxWindows && !(next = await windows.next()).done; ) meter.add(next.value);
     return meter.result();
@@ -75,10 +77,12 @@ function inputName(data: string[]): string {
   return data.join(' ') || '-';
 }
 
-/** The checkpoint's trunk and LM head, inference weights only (bf16 on a GPU). */
-function evalTrunk(ckpt: LoadedCheckpoint, device: string, capacity: number): Trunk {
+/** The checkpoint's trunk and LM head, inference weights only (bf16 on a GPU), with the long-context means a window of `seqLen` calls for. */
+function evalTrunk(ckpt: LoadedCheckpoint, device: string, capacity: number, seqLen: number, switches?: LongContextSwitches): Trunk {
   if (ckpt.head !== 'lm') throw new DataError(`${ckpt.dir}: a ${ckpt.head} model has no LM head to measure perplexity with`);
-  return loadModel(ckpt, { device, capacity }).trunk;
+  const trunk = loadModel(ckpt, { device, capacity }).trunk;
+  trunk.longContext = activeLongContext(ckpt.config, seqLen, switches);
+  return trunk;
 }
 
 /** JSONL text encoded as the checkpoint's shards were (same vocabulary, same NFC setting), cut into windows. */
@@ -146,7 +150,7 @@ export async function evalLengths(o: EvalLengthsOptions): Promise<LengthResult[]
     docs.push(doc);
   }
   const longest = Math.max(...o.lengths);
-  const trunk = evalTrunk(ckpt, o.device, Math.min(o.batch, Math.max(1, windowsAt(docs, longest, maxWindows).length)) * longest);
+  const trunk = evalTrunk(ckpt, o.device, Math.min(o.batch, Math.max(1, windowsAt(docs, longest, maxWindows).length)) * longest, longest);
   const results: LengthResult[] = [];
   for (const L of o.lengths) {
     const windows = windowsAt(docs, L, maxWindows);

@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SINGLE } from '../../../lib/train/distributed.js';
 import { evalLengths, evalPerplexity, LENGTH_SETTINGS, type EvalPplOptions } from '../../../lib/eval/perplexity.js';
+import type { LongContextSwitches } from '../../../lib/model/config.js';
 import { pretrain } from '../../../lib/train/pretrain.js';
 import { parseJsonl, runLoom, tempDir } from '../../helpers/cli.js';
 import { brownParagraphs } from '../tokenizer/helpers.js';
@@ -107,11 +108,14 @@ test('eval ppl --lengths: perplexity against length on documents long enough for
   assert.deepEqual(results.map((r) => `${r.length} ${r.setting}`), [8, 32, 64].flatMap((L) => LENGTH_SETTINGS.map((s) => `${L} ${s.name}`)));
   const at = (L: number, setting: string) => results.find((r) => r.length === L && r.setting === setting)!;
   for (const L of [8, 32, 64]) {
-    // the short document fills no window: the long one alone gives the plain figure, as eval ppl measures it at that length
-    const alone = await evalPerplexity({ checkpoint: ckpt, data: [single], split: 'val', device: 'cpu', batch: 3, seqLen: L });
-    assert.equal(at(L, 'plain').windows, alone.windows);
-    assert.equal(at(L, 'plain').tokens, alone.windows * L);
-    assert.ok(Math.abs(at(L, 'plain').loss - alone.loss) < 1e-5, `plain at ${L}: ${at(L, 'plain').loss} vs ${alone.loss}`);
+    // the short document fills no window: the long one alone gives the figures eval ppl measures at
+    // that length, plain with the means switched off, and all three by default
+    const alone = (longContext?: LongContextSwitches) => evalPerplexity({ checkpoint: ckpt, data: [single], split: 'val', device: 'cpu', batch: 3, seqLen: L, longContext });
+    const plain = await alone({ dynamicNtk: false, logn: false, windows: false }), all = await alone();
+    assert.equal(at(L, 'plain').windows, plain.windows);
+    assert.equal(at(L, 'plain').tokens, plain.windows * L);
+    assert.ok(Math.abs(at(L, 'plain').loss - plain.loss) < 1e-5, `plain at ${L}: ${at(L, 'plain').loss} vs ${plain.loss}`);
+    assert.ok(Math.abs(at(L, 'all three').loss - all.loss) < 1e-5, `all three at ${L}: ${at(L, 'all three').loss} vs ${all.loss}`);
   }
   // within the training length nothing changes; beyond it, each means does
   for (const s of LENGTH_SETTINGS) assert.equal(at(8, s.name).loss, at(8, 'plain').loss, s.name);
@@ -131,6 +135,12 @@ test('eval ppl --lengths: perplexity against length on documents long enough for
   assert.deepEqual(records.map((r) => r.setting), LENGTH_SETTINGS.map((s) => s.name));
   assert.equal(records[0]!.ppl, Number(at(32, 'plain').ppl.toFixed(4)));
   assert.notEqual(records[3]!.ppl, Number(at(32, 'windows').ppl.toFixed(4)), 'windows of 4 in the lower layer, not the default');
+  const noLogn = await runLoom(['eval', 'ppl', ckpt, single, '--seq-len', '32', '--no-logn', '--device', 'cpu', '--batch', '3']);
+  assert.equal(noLogn.code, 0, noLogn.stderr);
+  const without = await evalPerplexity({ checkpoint: ckpt, data: [single], split: 'val', device: 'cpu', batch: 3, seqLen: 32, longContext: { logn: false } });
+  assert.equal(JSON.parse(noLogn.stdout).ppl, Number(without.ppl.toFixed(4)), 'the switches of eval ppl beyond the training length');
+  assert.notEqual(without.loss, at(32, 'all three').loss);
+  assert.equal((await runLoom(['eval', 'ppl', ckpt, docs, '--lengths', '8', '--no-logn'])).code, 2);
   const usage = await runLoom(['eval', 'ppl', ckpt, docs, '--lengths', '8', '--seq-len', '8']);
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /--seq-len and --lengths exclude each other/);

@@ -117,17 +117,21 @@ test('a prompt longer than one pass is prefilled in chunks over the cache, with 
   chunked.close();
 });
 
-test('cuda: the engine (decode steps replayed as graphs) gives the CPU engine\'s tokens', { skip: cudaSkip() }, async () => {
+// long: trained at 8 tokens and run to 32 with dynamic NTK, LogN and windows, whose per-token bases travel in the graphs' step buffer
+for (const long of [false, true])
+test(`cuda: the engine (decode steps replayed as graphs) gives the CPU engine's tokens${long ? ', beyond the training length with the long-context means' : ''}`, { skip: cudaSkip() }, async () => {
   const gpu = openBackend('cuda');
   const gw = new Weights(gpu, parameterSpecs(config), 'f32');
   gw.assign(initialValues(config, gw.specs, 4));
+  const c: ModelConfig = long ? { ...config, seqLen: 8 } : config;
+  const longContext = long ? activeLongContext(c, 32, { windows: [4, 0] }) : null;
   const run = async (m: EngineModel) => {
-    const engine = createEngine(m, { maxBatch: 4, contextLength: 32 });
+    const engine = createEngine(m, { maxBatch: 4, contextLength: 32, longContext });
     const outs = await Promise.all(prompts.map((prompt, i) => engine.submit({ prompt, params: params({ temperature: i % 2 ? 0 : 0.8, topP: 0.95, seed: i, maxNew: 20 }) })));
     engine.close();
     return outs;
   };
-  const [want, got] = [await run(model(16)), await run({ k: gpu, weights: gw, trunk: new Trunk(gpu, config, gw, 16) })];
+  const [want, got] = [await run({ k, weights, trunk: new Trunk(k, c, weights, 16) }), await run({ k: gpu, weights: gw, trunk: new Trunk(gpu, c, gw, 16) })];
   got.forEach((g, i) => {
     assert.deepEqual(g.tokens, want[i]!.tokens, `prompt ${i}`);
     g.logprobs.forEach((lp, j) => assert.ok(Math.abs(lp - want[i]!.logprobs[j]!) < 1e-3, `prompt ${i} token ${j}`));

@@ -37,7 +37,7 @@ export const FINE_TUNE_FLAGS = {
   'max-len': { type: 'number', coerce: positiveInteger('--max-len'), describe: "Tokens per sequence (preset's by default)" },
   'system-prompt': { type: 'string', default: 'You are a helpful assistant.', describe: 'System prompt of conversations that have none' },
   epochs: { type: 'number', coerce: positiveNumber('--epochs'), describe: 'Passes over the data instead of --steps' },
-  lr: { type: 'number', coerce: positiveNumber('--lr'), describe: "Peak learning rate (preset's by default)" },
+  lr: { type: 'number', coerce: positiveNumber('--lr'), describe: "Peak learning rate (default: the preset's, scaled to the model's width)" },
   'min-lr-ratio': { type: 'number', coerce: fraction('--min-lr-ratio'), describe: 'Where the cosine after warmup ends, as a fraction of the peak (presets: 1, constant)' },
   'weight-decay': { type: 'number', coerce: nonNegativeNumber('--weight-decay'), describe: "AdamW decoupled weight decay (preset's by default)" },
   clip: { type: 'number', coerce: nonNegativeNumber('--clip'), describe: "Clip the global gradient norm (preset's by default)" },
@@ -67,10 +67,17 @@ export interface FineTuneArgs {
 
 /** The shared settings of a fine-tuning run: flags, else the preset's. */
 export function fineTuneSettings(argv: FineTuneArgs, preset: { maxLen: number; lr: number; warmup: number; minLrRatio: number; weightDecay: number; clip: number; dropout: number }) {
+  return { ...fixedSettings(argv, preset), lr: argv.lr ?? preset.lr, warmup: argv.warmup ?? preset.warmup };
+}
+
+/**
+ * The settings a preset fixes whatever the model and the data: flags, else the preset's. The
+ * learning rate, warmup, batch and length of sft and rm are scaled by their trainers instead
+ * (scaleRecipe in lib/train/presets.ts).
+ */
+export function fixedSettings(argv: FineTuneArgs, preset: { maxLen: number; minLrRatio: number; weightDecay: number; clip: number; dropout: number }) {
   return {
     maxLen: argv['max-len'] ?? preset.maxLen,
-    lr: argv.lr ?? preset.lr,
-    warmup: argv.warmup ?? preset.warmup,
     minLrRatio: argv['min-lr-ratio'] ?? preset.minLrRatio,
     weightDecay: argv['weight-decay'] ?? preset.weightDecay,
     clip: argv.clip ?? preset.clip,
@@ -122,13 +129,13 @@ export function checkPretrainArgs(argv: PretrainArgs): void {
 export const SFT_FLAGS = {
   data: { alias: 'd', type: 'string', array: true, describe: 'Chat JSONL: {"messages"}, alpaca, ShareGPT {"conversations"} or hh-rlhf transcripts (files, globs, -)' },
   'val-data': { type: 'string', array: true, describe: 'Held-out chats from other files (default: --val-fraction of --data)' },
-  preset: { choices: Object.keys(SFT_PRESETS) as SftPreset[], default: 'qwen' as SftPreset, describe: "Defaults of the run: qwen (the Qwen report's recipe: 2048 tokens, 128 rows a step, 4000 steps, warmup 1430 to lr 2e-6, dropout 0.1) or math (1024 tokens)" },
+  preset: { choices: Object.keys(SFT_PRESETS) as SftPreset[], default: 'qwen' as SftPreset, describe: "Defaults of the run: qwen (the Qwen report's recipe: 2048 tokens, 128 rows a step, 4000 steps, warmup 1430 to lr 2e-6, dropout 0.1) or math (1024 tokens); lr, rows a step, steps and warmup scale to the model and data unless given" },
   format: { choices: CHAT_FORMATS, default: 'auto' as const, describe: 'Record format (auto: detected per record)' },
   loss: { choices: ['assistant', 'qwen'] as const, default: 'assistant' as const, describe: "Tokens that carry loss: assistant replies and their <|im_end|>, or also the other turns' role tokens as Qwen's script does (docs/sft.md)" },
   pack: { type: 'boolean', default: true, describe: 'Pack short conversations into each row (attention stays inside each); --no-pack pads one per row' },
   'sample-prompt': { type: 'string', array: true, describe: 'A prompt the model answers (greedy, 48 tokens) at each evaluation, in the metrics and the log (repeatable)' },
   batch: { alias: 'b', type: 'number', default: 4, coerce: positiveInteger('--batch'), describe: 'Rows per micro-batch (per GPU)' },
-  'batch-rows': { type: 'number', coerce: positiveInteger('--batch-rows'), describe: 'Rows per optimizer step across GPUs; accumulation makes up the rest (preset: 128)' },
+  'batch-rows': { type: 'number', coerce: positiveInteger('--batch-rows'), describe: 'Rows per optimizer step across GPUs; accumulation makes up the rest (preset: 128, fewer when the data has under 32 steps of them)' },
   ...FINE_TUNE_FLAGS,
 } as const satisfies Record<string, Options>;
 
@@ -137,7 +144,7 @@ export type SftArgs = GlobalArgs & InferredOptionTypes<typeof SFT_FLAGS>;
 export const RM_FLAGS = {
   data: { alias: 'd', type: 'string', array: true, describe: 'Preference JSONL: {prompt|messages, chosen, rejected}, hh-rlhf {chosen, rejected}, or ShareGPT {conversations, chosen, rejected}' },
   'val-data': { type: 'string', array: true, describe: 'Held-out pairs from other files (default: --val-fraction of --data)' },
-  preset: { choices: ['qwen'] as const, default: 'qwen' as const, describe: "Defaults of the run: the Qwen report's recipe (constant lr 3e-6, 64 pairs a step, 2048 tokens, one epoch)" },
+  preset: { choices: ['qwen'] as const, default: 'qwen' as const, describe: "Defaults of the run: the Qwen report's recipe (constant lr 3e-6, 64 pairs a step, 2048 tokens, one epoch); lr and pairs a step scale to the model and data unless given" },
   pooling: { choices: ['last', 'mean'] as const, default: 'last' as const, describe: "Where the reward is read: the response's end token (Qwen), or the mean over its tokens" },
   batch: { alias: 'b', type: 'number', default: 4, coerce: positiveInteger('--batch'), describe: 'Pairs per micro-batch (per GPU)' },
   'batch-pairs': { type: 'number', coerce: positiveInteger('--batch-pairs'), describe: 'Pairs per optimizer step across GPUs (preset: 64)' },

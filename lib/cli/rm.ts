@@ -1,8 +1,9 @@
-// `loom rm` glue: the run (on lib/cli/training.ts) with the preset's defaults and the closing
-// summary; its flags are in lib/cli/model-flags.ts, `loom rm score` is lib/infer/rewards.ts.
-import { RM_PRESETS } from '../train/presets.js';
+// `loom rm` glue: the run (on lib/cli/training.ts) with the preset's defaults, which the trainer
+// scales to the model and the data where flags leave them, and the closing summary; its flags are
+// in lib/cli/model-flags.ts, `loom rm score` is lib/infer/rewards.ts.
+import { RM_PRESETS, rmRecipe } from '../train/presets.js';
 import { trainRewardModel } from '../train/rm.js';
-import { fineTuneSettings, type RmArgs } from './model-flags.js';
+import { fixedSettings, type RmArgs } from './model-flags.js';
 import { fineTuneRun, runTraining } from './training.js';
 
 export async function runRm(argv: RmArgs, run: Record<string, unknown>): Promise<void> {
@@ -13,16 +14,18 @@ export async function runRm(argv: RmArgs, run: Record<string, unknown>): Promise
     (output, rejects) =>
       trainRewardModel({
         ...fineTuneRun(argv, output, rejects, run),
+        recipe: rmRecipe(argv.preset),
         settings: {
-          ...fineTuneSettings(argv, preset),
+          ...fixedSettings(argv, preset),
+          lr: argv.lr,
+          warmup: argv.warmup,
           batch: argv.batch,
-          batchPairs: argv['batch-pairs'] ?? preset.batchPairs,
+          batchPairs: argv['batch-pairs'],
           pooling: argv.pooling,
           systemPrompt: argv['system-prompt'],
           valFraction: argv['val-fraction'],
         },
         steps: argv.steps,
-        epochs: argv.epochs ?? (argv.steps === undefined && !argv.resume ? preset.epochs : undefined),
       }),
     (r) => {
       const acc = r.valAccuracy !== undefined ? `, held-out accuracy ${(100 * r.valAccuracy).toFixed(1)}%` : '';

@@ -1,8 +1,9 @@
-// `loom sft` glue: the run (on lib/cli/training.ts) with the preset's defaults and the closing
-// summary; its flags are in lib/cli/model-flags.ts.
-import { SFT_PRESETS } from '../train/presets.js';
+// `loom sft` glue: the run (on lib/cli/training.ts) with the preset's defaults, which the trainer
+// scales to the model and the data where flags leave them, and the closing summary; its flags are
+// in lib/cli/model-flags.ts.
+import { SFT_PRESETS, sftRecipe } from '../train/presets.js';
 import { sft } from '../train/sft.js';
-import { fineTuneSettings, type SftArgs } from './model-flags.js';
+import { fixedSettings, type SftArgs } from './model-flags.js';
 import { fineTuneRun, runTraining } from './training.js';
 
 export async function runSft(argv: SftArgs, run: Record<string, unknown>): Promise<void> {
@@ -14,17 +15,20 @@ export async function runSft(argv: SftArgs, run: Record<string, unknown>): Promi
       sft({
         ...fineTuneRun(argv, output, rejects, run),
         samplePrompts: argv['sample-prompt'],
+        recipe: sftRecipe(argv.preset),
         settings: {
-          ...fineTuneSettings(argv, preset),
+          ...fixedSettings(argv, preset),
+          lr: argv.lr,
+          warmup: argv.warmup,
           batch: argv.batch,
-          batchRows: argv['batch-rows'] ?? preset.batchRows,
+          batchRows: argv['batch-rows'],
           loss: argv.loss,
           pack: argv.pack,
           format: argv.format,
           systemPrompt: argv['system-prompt'],
           valFraction: argv['val-fraction'],
         },
-        steps: argv.steps ?? (argv.epochs === undefined && !argv.resume ? preset.steps : undefined),
+        steps: argv.steps,
       }),
     (r) => {
       const val = r.valLoss !== undefined ? `, val loss ${r.valLoss.toFixed(4)}` : '';

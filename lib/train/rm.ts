@@ -17,6 +17,7 @@ import { createRandom } from '../util/random.js';
 import { ExampleSource, readExamples, splitExamples } from './examples.js';
 import { fineTuneLoop, fineTuneModel, planSteps, startFineTune, type FineTuneRun, type FineTuneSettings } from './fine-tune.js';
 import { round } from './metrics.js';
+import { scaleRecipe, type Recipe } from './presets.js';
 import { rewardObjective, type PairBatch, type Pooling, type RewardObjective } from './reward.js';
 
 export interface RmSettings extends FineTuneSettings {
@@ -30,33 +31,45 @@ export interface RmSettings extends FineTuneSettings {
   valFraction: number;
 }
 
-export type RmOptions = FineTuneRun<RmSettings>;
+/** The settings the recipe scales to the model and the data; given only where a flag set them. */
+type Scaled = 'lr' | 'warmup' | 'batchPairs';
+
+export type RmOptions = Omit<FineTuneRun<RmSettings>, 'settings'> & {
+  settings: Omit<RmSettings, 'steps' | Scaled> & Partial<Pick<RmSettings, Scaled>>;
+  /** The preset that fills lr, warmup, pairs a step and the run's length where settings and flags leave them (scaleRecipe). */
+  recipe: Recipe;
+};
 
 export async function trainRewardModel(o: RmOptions) {
   const { world } = o;
   const start = startFineTune<RmSettings>('train a reward model', o);
   const { k, dtype, from, resumed, seed } = start;
-  const settings: RmSettings = resumed ? { ...resumed.settings } : { ...o.settings, steps: NaN };
+  const reading = resumed?.settings ?? o.settings;
 
   const tokenizer = new Tokenizer(checkpointVocabulary(from), { nfc: from.info.nfc });
   const padId = tokenizer.vocab.specials[ENDOFTEXT]!;
   const encode = (doc: Doc) => {
     const pair = preferencePair(doc);
-    return typeof pair === 'string' ? { drop: pair } : encodePreference(tokenizer, pair, { maxLen: settings.maxLen, systemPrompt: settings.systemPrompt });
+    return typeof pair === 'string' ? { drop: pair } : encodePreference(tokenizer, pair, { maxLen: reading.maxLen, systemPrompt: reading.systemPrompt });
   };
   const read = { onError: o.onError, rejects: o.rejects, log: o.log, stage: 'rm' };
   let train: EncodedPair[], val: EncodedPair[], dropped: number;
   try {
     const main = await readExamples(o.data, encode, read);
     const held = o.valData ? await readExamples(o.valData, encode, read) : undefined;
-    ({ train, val } = held ? { train: main.examples, val: held.examples } : splitExamples(main.examples, settings.valFraction, createRandom(seed ^ 0x7e3)));
+    ({ train, val } = held ? { train: main.examples, val: held.examples } : splitExamples(main.examples, reading.valFraction, createRandom(seed ^ 0x7e3)));
     dropped = main.dropped + (held?.dropped ?? 0);
   } finally {
     tokenizer.free();
   }
   if (train.length === 0) throw new DataError(`${o.data.join(' ')}: no preference pair to train on (${dropped} dropped)`);
 
-  const plan = planSteps('rm', { wanted: settings.batchPairs, batch: settings.batch, examples: train.length, steps: o.steps, epochs: o.epochs, resumedSteps: settings.steps, world, log: o.log });
+  // a resumed run keeps the settings it started with; a new one fills what flags left from the recipe
+  const given = o.settings;
+  const run = resumed ? undefined : scaleRecipe(o.recipe, { lr: given.lr, batch: given.batchPairs, warmup: given.warmup, steps: o.steps, epochs: o.epochs }, { hiddenSize: from.config.hiddenSize, examples: train.length, unit: given.batch * world.size });
+  const settings: RmSettings = run ? { ...given, lr: run.lr, warmup: run.warmup, batchPairs: run.batch, steps: NaN } : { ...resumed!.settings };
+  if (run && world.rank === 0) o.log(`rm: ${run.why}`);
+  const plan = planSteps('rm', { wanted: settings.batchPairs, batch: settings.batch, examples: train.length, steps: o.steps ?? run?.steps, epochs: o.epochs, resumedSteps: settings.steps, world, log: o.log });
   settings.steps = plan.steps;
   const { config, info, params, trunk } = fineTuneModel(start, settings, 'score', 2 * settings.batch * settings.maxLen, o.freeze);
   const objective = rewardObjective(trunk, { dropout: config.dropout, pooling: settings.pooling, padId });
@@ -71,7 +84,7 @@ export async function trainRewardModel(o: RmOptions) {
         `${train.length} pairs, ${val.length} held out, ${dropped} dropped; ${plan.perStep} pairs/step; steps ${resumed?.step ?? 0}→${settings.steps}`,
     );
   let valAccuracy: number | undefined;
-  const result = await fineTuneLoop(start, o, {
+  const result = await fineTuneLoop(start, { ...o, settings }, {
     params,
     config,
     info,

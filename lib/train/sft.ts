@@ -23,6 +23,7 @@ import { ExampleSource, readExamples, splitExamples } from './examples.js';
 import { round } from './metrics.js';
 import { nextTokenObjective } from './next-token.js';
 import { packedBatch } from './packed-source.js';
+import { scaleRecipe, type Recipe } from './presets.js';
 import { fineTuneLoop, fineTuneModel, planSteps, startFineTune, type FineTuneRun, type FineTuneSettings, type FineTuneStart } from './fine-tune.js';
 
 /** What defines a fine-tuning run; trainer_state.json keeps it for --resume. */
@@ -39,7 +40,13 @@ export interface SftSettings extends FineTuneSettings {
   valFraction: number;
 }
 
-export type SftOptions = FineTuneRun<SftSettings> & {
+/** The settings the recipe scales to the model and the data; given only where a flag set them. */
+type Scaled = 'lr' | 'warmup' | 'batchRows';
+
+export type SftOptions = Omit<FineTuneRun<SftSettings>, 'settings'> & {
+  settings: Omit<SftSettings, 'steps' | Scaled> & Partial<Pick<SftSettings, Scaled>>;
+  /** The preset that fills lr, warmup, rows a step and the run's length where settings and flags leave them (scaleRecipe). */
+  recipe: Recipe;
   /** Prompts the model answers at each evaluation (greedy), in the metrics and the log. */
   samplePrompts?: readonly string[];
 };
@@ -57,27 +64,31 @@ export interface SftResult {
 
 export async function sft(o: SftOptions): Promise<SftResult> {
   const start = startFineTune<SftSettings>('fine-tune', o);
-  const { from, resumed } = start;
+  const { from } = start;
   if (from.head !== 'lm') throw new DataError(`${from.dir}: a ${from.head} model has no LM head to fine-tune`);
-  const settings: SftSettings = resumed ? { ...resumed.settings } : { ...o.settings, steps: NaN };
 
   const tokenizer = new Tokenizer(checkpointVocabulary(from), { nfc: from.info.nfc });
   try {
-    return await fineTune(o, start, settings, tokenizer);
+    return await fineTune(o, start, tokenizer);
   } finally {
     tokenizer.free();
   }
 }
 
 /** Reads and packs the conversations with the checkpoint's tokenizer (which also renders the samples), then trains. */
-async function fineTune(o: SftOptions, start: FineTuneStart<SftSettings>, settings: SftSettings, tokenizer: Tokenizer): Promise<SftResult> {
+async function fineTune(o: SftOptions, start: FineTuneStart<SftSettings>, tokenizer: Tokenizer): Promise<SftResult> {
   const { world } = o;
   const { k, dtype, from, resumed, seed } = start;
-  const data = await readConversations(o, settings, tokenizer, seed);
+  const data = await readConversations(o, resumed?.settings ?? o.settings, tokenizer, seed);
   const { train, val } = data;
   if (train.length === 0) throw new DataError(`${o.data.join(' ')}: no conversation to train on (${data.counts.dropped} dropped)`);
 
-  const plan = planSteps('sft', { wanted: settings.batchRows, batch: settings.batch, examples: train.length, steps: o.steps, epochs: o.epochs, resumedSteps: settings.steps, world, log: o.log });
+  // a resumed run keeps the settings it started with; a new one fills what flags left from the recipe
+  const given = o.settings;
+  const run = resumed ? undefined : scaleRecipe(o.recipe, { lr: given.lr, batch: given.batchRows, warmup: given.warmup, steps: o.steps, epochs: o.epochs }, { hiddenSize: from.config.hiddenSize, examples: train.length, unit: given.batch * world.size });
+  const settings: SftSettings = run ? { ...given, lr: run.lr, warmup: run.warmup, batchRows: run.batch, steps: NaN } : { ...resumed!.settings };
+  if (run && world.rank === 0) o.log(`sft: ${run.why}`);
+  const plan = planSteps('sft', { wanted: settings.batchRows, batch: settings.batch, examples: train.length, steps: o.steps ?? run?.steps, epochs: o.epochs, resumedSteps: settings.steps, world, log: o.log });
   settings.steps = plan.steps;
   const { config, info, params, trunk } = fineTuneModel(start, settings, 'lm', settings.batch * settings.maxLen, o.freeze);
   const objective = nextTokenObjective(trunk, config.dropout);
@@ -91,7 +102,7 @@ async function fineTune(o: SftOptions, start: FineTuneStart<SftSettings>, settin
         `${data.counts.train} conversations in ${train.length} rows of ${settings.maxLen} (${settings.pack ? 'packed' : 'padded'}; ${data.counts.lossTokens} loss-bearing tokens), ${data.counts.val} held out, ${data.counts.dropped} dropped; ` +
         `${plan.perStep} rows/step; steps ${resumed?.step ?? 0}→${settings.steps}`,
     );
-  const result = await fineTuneLoop(start, o, {
+  const result = await fineTuneLoop(start, { ...o, settings }, {
     params,
     config,
     info,
@@ -116,7 +127,7 @@ async function fineTune(o: SftOptions, start: FineTuneStart<SftSettings>, settin
  * Reads, renders and packs every conversation; a record that is no conversation, or too long to
  * keep, is dropped with its reason. Held-out records are chosen by a seeded draw per record.
  */
-async function readConversations(o: SftOptions, s: SftSettings, tokenizer: Tokenizer, seed: number) {
+async function readConversations(o: SftOptions, s: SftOptions['settings'], tokenizer: Tokenizer, seed: number) {
   const encode = (doc: Doc) => {
     const messages = chatMessages(doc, s.format);
     return typeof messages === 'string' ? { drop: messages } : encodeSftExample(tokenizer, messages, { maxLen: s.maxLen, loss: s.loss, systemPrompt: s.systemPrompt });

@@ -52,3 +52,21 @@ test('loom sft: usage errors before any work', async (t) => {
   assert.equal(both.code, 2);
   assert.match(both.stderr, /--steps or --epochs, not both/);
 });
+
+test('loom sft: the preset scales itself to a tiny model and a small data set; the values are logged and kept in trainer_state.json', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const base = await tinyChatBase(dir);
+  const chats = writeJsonl(join(dir, 'chats.jsonl'), chatRecords(40));
+  const out = join(dir, 'sft');
+  const r = await runLoom(['sft', '--init', base, '--data', chats, '--out', out, '--device', 'cpu', '--batch', '2', '--max-len', '64', '--eval-every', '0']);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = Number(/sft: preset qwen at hidden size 64 on (\d+) examples/.exec(r.stderr)?.[1]);
+  assert.ok(rows > 2 && rows < 64, r.stderr);
+  // lr 2e-6 × 4096/64; the batch is one micro-step (under 32 steps a pass otherwise); 3 passes; warmup 35.75% of them
+  const steps = Math.ceil((3 * rows) / 2);
+  assert.match(r.stderr, new RegExp(`lr 1\\.28e-4 \\(2e-6 × 4096/64\\), 2 a step .*, ${steps} steps \\(3 epochs; .*\\), warmup ${Math.round(0.3575 * steps)} \\(35\\.75% of the run\\)`));
+  const state = JSON.parse(readFileSync(join(out, 'trainer_state.json'), 'utf8'));
+  assert.deepEqual([state.settings.lr, state.settings.batchRows, state.settings.steps, state.settings.warmup], [1.28e-4, 2, steps, Math.round(0.3575 * steps)]);
+  assert.equal(parseJsonl(r.stdout).filter((x) => 'loss' in x).length, steps);
+});

@@ -14,7 +14,7 @@ import { Arena, DTYPE_BYTES, DTYPE_CODE, Tensor, type DType } from './tensor.js'
 
 export { Arena, Tensor, type DType } from './tensor.js';
 export { type BackendKind, libraryPath } from './native.js';
-export { ropeBase, lognScale } from './rope.js';
+export { dynamicRopeBase, ropeBase, lognScale } from './rope.js';
 export { parseDevice } from './device.js';
 
 export class KernelError extends Error {

@@ -11,6 +11,15 @@ export function ropeBase(base: number, headDim: number, seqLen: number, trainLen
   return base * alpha ** (headDim / (headDim - 2));
 }
 
+/**
+ * transformers' `dynamic` rope scaling (rope_scaling {"type": "dynamic", "factor"}): beyond the
+ * training length, base' = base * (factor * seqLen / trainLen - (factor - 1))^(D / (D - 2)).
+ */
+export function dynamicRopeBase(base: number, headDim: number, seqLen: number, trainLen: number, factor: number): number {
+  if (seqLen <= trainLen) return base;
+  return base * (factor * seqLen / trainLen - (factor - 1)) ** (headDim / (headDim - 2));
+}
+
 /** LogN attention scaling of the query at 0-based position p: log_L(p+1) beyond L, else 1. */
 export function lognScale(position: number, trainLen: number): number {
   return trainLen > 0 && position + 1 > trainLen ? Math.log(position + 1) / Math.log(trainLen) : 1;

@@ -1,5 +1,5 @@
 // The Qwen decoder's shape and every model default, in one place (nanoGPT-style presets).
-import { ropeBase } from '../../kernels/rope.js';
+import { dynamicRopeBase, ropeBase } from '../../kernels/rope.js';
 import { UsageError } from '../errors.js';
 
 export interface ModelConfig {
@@ -131,10 +131,8 @@ export function activeLongContext(c: ModelConfig, length: number, switches: Long
 
 /** The rotary base of a token rotated while its sequence holds `length` tokens (dynamic NTK; the config's base within seqLen). */
 export function ntkBase(c: ModelConfig, ntk: NtkScaling | null, length: number): number {
-  if (!ntk || length <= c.seqLen) return c.ropeTheta;
-  const D = headDim(c);
-  if (ntk.kind === 'qwen') return ropeBase(c.ropeTheta, D, length, c.seqLen);
-  return c.ropeTheta * (ntk.factor * length / c.seqLen - (ntk.factor - 1)) ** (D / (D - 2));
+  if (!ntk) return c.ropeTheta;
+  return ntk.kind === 'qwen' ? ropeBase(c.ropeTheta, headDim(c), length, c.seqLen) : dynamicRopeBase(c.ropeTheta, headDim(c), length, c.seqLen, ntk.factor);
 }
 
 /** A preset with overrides, vocabulary resolved against the data's, checked. */

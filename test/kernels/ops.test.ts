@@ -1,7 +1,7 @@
 // Every CPU kernel against a TypeScript reference, and finite-difference checks of each backward.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cudaAvailability, lmHeadWorkspace, lognScale, openBackend, packSampleRows, parseDevice, ropeBase, SAMPLE_ROW_WORDS, type SampleOptions, type SampleRow } from '../../kernels/index.js';
+import { cudaAvailability, dynamicRopeBase, lmHeadWorkspace, lognScale, openBackend, packSampleRows, parseDevice, ropeBase, SAMPLE_ROW_WORDS, type SampleOptions, type SampleRow } from '../../kernels/index.js';
 import { assertClose, checkGradient, dotLoss, get, put, randn } from './helpers.js';
 import { attentionRef, crossEntropyRef, linearRef, rmsnormRef, ropeRef, silu } from './reference.js';
 
@@ -143,12 +143,15 @@ test('rope with per-token bases (dynamic NTK): each token rotated with the base 
   assert.throws(() => k.rope(O, X, P, { base, bases: put(k, [T], bases.subarray(0, T)) }), /one base per position entry \(8\)/);
 });
 
-test('ropeBase applies Qwen dynamic NTK scaling only beyond the training length', () => {
+test('ropeBase applies Qwen dynamic NTK scaling only beyond the training length, dynamicRopeBase transformers\' dynamic scaling', () => {
   assert.equal(ropeBase(10000, 128, 2048, 2048), 10000);
   // 4096/2048: alpha = 2^ceil(1 + 1) - 1 = 3
   assert.ok(Math.abs(ropeBase(10000, 128, 4096, 2048) - 10000 * 3 ** (128 / 126)) < 1e-6);
   // 3000/2048: log2 = 0.55 -> ceil(1.55) = 2 -> alpha 3
   assert.ok(Math.abs(ropeBase(10000, 64, 3000, 2048) - 10000 * 3 ** (64 / 62)) < 1e-6);
+  // transformers' dynamic scaling: factor 2 at twice the length gives (2·2 − 1)^(D/(D−2))
+  assert.equal(dynamicRopeBase(10000, 64, 2048, 2048, 2), 10000);
+  assert.ok(Math.abs(dynamicRopeBase(10000, 64, 4096, 2048, 2) - 10000 * 3 ** (64 / 62)) < 1e-6);
 });
 
 for (const { name, B, T, Hq, Hkv, D, window } of [

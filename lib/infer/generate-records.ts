@@ -2,7 +2,9 @@
 // to the engine (which runs them concurrently with the other records'), and its output records
 // come out in input order, though samples finish out of order. At most `window` samples are held
 // between submission and output, so memory stays bounded however long the input is, while the
-// engine always has more queued than it decodes at once.
+// engine always has more queued than it decodes at once. With tools, each sample is a ReAct run
+// (lib/infer/react.ts) and its record gains the trace of its tool calls.
+import { promptConversation } from '../chat/formats.js';
 import { DataError, UsageError } from '../errors.js';
 import { locationOf } from '../io/location.js';
 import { carryLine } from '../io/lossless.js';
@@ -12,6 +14,8 @@ import { StageRun, type StageContext } from '../stage.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import { CompletionText } from './completion-text.js';
 import { encodePrompt, type PromptOptions } from './prompts.js';
+import { runReact, withReactPrompt, type ReactStep } from './react.js';
+import type { ToolUse } from './tools/flags.js';
 import type { GenerateEngine, Generation, SamplingParams } from './types.js';
 
 export interface GenerateRecordsOptions extends PromptOptions {
@@ -35,16 +39,21 @@ export interface GenerateRecordsOptions extends PromptOptions {
   /** Hears each sample's text as it is decoded (`sample` counts samples across records); `done` with its last piece. */
   onText?: (sample: number, text: string, done: boolean) => void;
   rejects?: RejectSink;
+  /** Each prompt's last user turn asks for ReAct steps with these tools, and the loop runs them. */
+  tools?: ToolUse;
 }
 
 /** The fields a sample adds to its record, in this order. */
 export interface SampleFields {
   sample?: number;
   completion: string;
-  finish_reason: Generation['finish'];
+  /** max_steps: with tools, the model asked for more tool calls than --max-steps. */
+  finish_reason: Generation['finish'] | 'max_steps';
   prompt_tokens: number;
   completion_tokens: number;
   logprobs?: number[];
+  /** With tools: each call, in order. */
+  trace?: ReactStep[];
 }
 
 export const PROMPT_TOO_LONG = 'prompt longer than the context';
@@ -52,6 +61,8 @@ export const PROMPT_TOO_LONG = 'prompt longer than the context';
 export function generateRecords(docs: AsyncIterable<Doc>, o: GenerateRecordsOptions): StageRun {
   if (o.truncate === 'left' && o.sampling.maxNew >= o.engine.contextLength)
     throw new UsageError(`--truncate left keeps the last context − max-new-tokens tokens of a prompt: give --max-new-tokens below the context (${o.engine.contextLength} tokens)`);
+  if (o.tools && (o.stops.length > 0 || o.logprobs))
+    throw new UsageError(`${o.stops.length > 0 ? '--stop' : '--logprobs'} cannot go with tools: a tool-using answer is several generations, stopped at "Observation:" and ended at its Final Answer`);
   return new StageRun('generate', docs, (input, ctx) => generate(input, o, ctx), o.rejects);
 }
 
@@ -112,7 +123,7 @@ async function* generate(docs: AsyncIterable<Doc>, o: GenerateRecordsOptions, ct
 /** The prompt's ids as the engine takes them, or undefined when the record was dropped. */
 function fitPrompt(doc: Doc, o: GenerateRecordsOptions, ctx: StageContext): Int32Array | undefined {
   const context = o.engine.contextLength;
-  const encoded = encodePrompt(doc, o.tokenizer, o);
+  const encoded = encodePrompt(o.tools ? toolPromptDoc(doc, o.tools) : doc, o.tokenizer, o);
   let reason: string, message: string;
   if (typeof encoded === 'string') reason = message = encoded;
   else if (encoded.length === 0) reason = message = 'empty prompt';
@@ -128,7 +139,18 @@ function fitPrompt(doc: Doc, o: GenerateRecordsOptions, ctx: StageContext): Int3
   return undefined;
 }
 
+/**
+ * The record as a conversation whose last user turn asks for ReAct steps (a `prompt` string is
+ * that turn); a record that is no conversation stays as it is, for encodePrompt to say why.
+ */
+function toolPromptDoc(doc: Doc, tools: ToolUse): Doc {
+  const items = !('messages' in doc) && typeof doc.prompt === 'string' ? [{ role: 'user', content: doc.prompt }] : 'messages' in doc ? doc.messages : doc.prompt;
+  const messages = Array.isArray(items) ? promptConversation(items) : undefined;
+  return messages === undefined || typeof messages === 'string' ? doc : { messages: withReactPrompt(messages, tools.tools) };
+}
+
 async function runSample(prompt: Int32Array, seed: number, ordinal: number, o: GenerateRecordsOptions, ctx: StageContext): Promise<SampleFields> {
+  if (o.tools) return runToolSample(prompt, seed, ordinal, o.tools, o, ctx);
   const text = new CompletionText(o.tokenizer, o.stops);
   const generation = await o.engine.submit({
     prompt,
@@ -151,5 +173,29 @@ async function runSample(prompt: Int32Array, seed: number, ordinal: number, o: G
     prompt_tokens: generation.promptTokens,
     completion_tokens: generation.tokens.length,
     ...(o.logprobs && { logprobs: generation.logprobs.map((p) => Number(p.toFixed(6))) }),
+  };
+}
+
+/** A sample that may call tools: the ReAct loop's answer as the completion, its calls as the trace. */
+async function runToolSample(prompt: Int32Array, seed: number, ordinal: number, tools: ToolUse, o: GenerateRecordsOptions, ctx: StageContext): Promise<SampleFields> {
+  const result = await runReact({
+    engine: o.engine,
+    tokenizer: o.tokenizer,
+    tools: tools.tools,
+    prompt,
+    sampling: { ...o.sampling, seed },
+    maxSteps: tools.maxSteps,
+    onText: o.onText && ((text) => o.onText!(ordinal, text, false)),
+  });
+  o.onText?.(ordinal, '', true);
+  ctx.count('new tokens', result.completionTokens);
+  ctx.count('tool calls', result.steps.length);
+  ctx.count(result.finish === 'answer' ? 'stopped' : 'at length');
+  return {
+    completion: result.answer,
+    finish_reason: result.finish === 'answer' ? 'stop' : result.finish === 'max_steps' ? 'max_steps' : 'length',
+    prompt_tokens: result.promptTokens,
+    completion_tokens: result.completionTokens,
+    trace: result.steps,
   };
 }

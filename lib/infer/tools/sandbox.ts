@@ -68,6 +68,8 @@ export interface Isolation {
 /** A minimal PATH: the system's Python, never a user's shims. */
 const PATH = '/usr/local/bin:/usr/bin:/bin';
 const NOBODY = 65534;
+/** How long output may still arrive after the wrapper exited. */
+const OUTPUT_GRACE_MS = 200;
 /** Mount points the sandbox cannot make read-only (mountinfo escapes spaces as \040): skipped. */
 const REMOUNT_ALL_READ_ONLY = `awk '{print $5}' /proc/self/mountinfo | grep -v '\\\\' | while read -r m; do mount -o remount,bind,ro "$m" 2>/dev/null || true; done`;
 
@@ -86,8 +88,11 @@ export function isolation(python = 'python3'): Promise<Isolation> {
 }
 
 /** Runs `code` with Python under the limits; never rejects for anything the code does. */
-export async function runPython(code: string, o: { limits?: Partial<SandboxLimits>; signal?: AbortSignal; python?: string } = {}): Promise<SandboxResult> {
-  const how = await isolation(o.python);
+export async function runPython(
+  code: string,
+  o: { limits?: Partial<SandboxLimits>; signal?: AbortSignal; python?: string; /** A weaker isolation than the machine's (tests of the fallback). */ isolation?: Isolation } = {},
+): Promise<SandboxResult> {
+  const how = o.isolation ?? (await isolation(o.python));
   if (active < MOST_AT_ONCE) active += 1;
   else await new Promise<void>((resolve) => queued.push(resolve));
   try {
@@ -127,6 +132,7 @@ async function run(code: string, limits: SandboxLimits, how: Isolation, python: 
       cleanup: false,
     });
     const group = child.pid!;
+    if (running.size === 0) process.once('exit', killRunning);
     running.add(group);
     let end: SandboxEnd | undefined;
     const stop = (why: SandboxEnd) => {
@@ -145,17 +151,34 @@ async function run(code: string, limits: SandboxLimits, how: Isolation, python: 
     const onAbort = () => stop('aborted');
     signal?.addEventListener('abort', onAbort);
     if (signal?.aborted) stop('aborted');
-    const done = await child;
+    // The wrapper's exit, not the end of its output: a process that escaped the group (no PID
+    // namespace) may hold the pipe open for as long as it lives.
+    const [exitCode, killedBy] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])));
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
     // Whatever the code left running in its group goes with it.
     killGroup(group);
     running.delete(group);
-    const status = exitStatus(done.exitCode, done.signal);
+    if (running.size === 0) process.off('exit', killRunning);
+    await outputEnd(child.all!, OUTPUT_GRACE_MS);
+    child.all!.destroy();
+    await child.catch(() => undefined);
+    const status = exitStatus(exitCode ?? undefined, killedBy ?? undefined);
     return { output: Buffer.concat(chunks).toString('utf8'), end: end ?? (status.signal ? 'signal' : 'exited'), ...status, ms: performance.now() - started };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The end of a stream, or undefined after `ms` (output still held open by an escaped process). */
+function outputEnd(stream: NodeJS.ReadableStream, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    stream.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /** The wrapper's command line; the working directory comes last (the shell's $1). */
@@ -199,6 +222,6 @@ function killGroup(group: number): void {
   }
 }
 
-process.once('exit', () => {
+function killRunning(): void {
   for (const group of running) killGroup(group);
-});
+}

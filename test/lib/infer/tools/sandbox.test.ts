@@ -136,3 +136,29 @@ test('an abort kills the run at once', async () => {
   assert.equal(result.end, 'aborted');
   assert.ok(result.ms < 3000, `${result.ms} ms`);
 });
+
+// Without namespaces (containers that refuse them) the rlimits, the environment and loom's own
+// kills still hold; what does not is listed in docs/tools.md, and shown here where it is safe to.
+const WITHOUT_NAMESPACES = { namespaces: false, nobody: how.nobody };
+
+test('without namespaces: CPU, memory, output and environment caps still hold', async () => {
+  const run = (name: string) => runPython(cases.get(name)!.code, { limits: cases.get(name)!.limits, isolation: WITHOUT_NAMESPACES });
+  const loop = await run('infinite loop');
+  assert.equal(loop.signal, 'SIGXCPU');
+  assert.match((await run('allocate 10 GB')).output, /MemoryError/);
+  const printed = await run('print 1 GB');
+  assert.equal(printed.end, 'output');
+  assert.equal(printed.output.length, 64 << 10);
+  const secrets = await run('read environment secrets');
+  assert.ok(!secrets.output.includes(SECRET_VALUE));
+});
+
+test('without namespaces: a process that leaves the group outlives the run, which still ends at its timeout', async () => {
+  const c = cases.get('sleep in a new session')!;
+  const result = await runPython(c.code, { limits: c.limits, isolation: WITHOUT_NAMESPACES });
+  assert.equal(result.end, 'timeout');
+  assert.ok(result.ms < 4000, `${result.ms} ms: the escaped process holds the output pipe, and the run must not wait for it`);
+  const escaped = spawnSync('pgrep', ['-f', `sleep ${MARKER_SLEEP}`], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
+  assert.equal(escaped.length, 1, 'the documented limit: no PID namespace, no kill of a new session');
+  for (const pid of escaped) process.kill(pid, 'SIGKILL');
+});

@@ -1,10 +1,11 @@
-// `loom dpo` glue: the run (on lib/cli/training.ts) with the preset's defaults and the closing
-// summary; its flags are in lib/cli/dpo-flags.ts.
+// `loom dpo` glue: the run (on lib/cli/training.ts) with the preset's defaults, which the trainer
+// scales to the model and the data where flags leave them, and the closing summary; its flags are
+// in lib/cli/dpo-flags.ts.
 import { resolve } from 'node:path';
 import { trainDpo } from '../train/dpo.js';
-import { DPO_PRESETS } from '../train/dpo-presets.js';
+import { DPO_PRESETS, dpoRecipe } from '../train/dpo-presets.js';
 import type { DpoArgs } from './dpo-flags.js';
-import { fineTuneSettings } from './model-flags.js';
+import { fixedSettings } from './model-flags.js';
 import { fineTuneRun, runTraining } from './training.js';
 
 export async function runDpo(argv: DpoArgs, run: Record<string, unknown>): Promise<void> {
@@ -15,17 +16,19 @@ export async function runDpo(argv: DpoArgs, run: Record<string, unknown>): Promi
     (output, rejects) =>
       trainDpo({
         ...fineTuneRun(argv, output, rejects, run),
+        recipe: dpoRecipe(argv.preset),
         settings: {
-          ...fineTuneSettings(argv, preset),
+          ...fixedSettings(argv, preset),
+          lr: argv.lr,
+          warmup: argv.warmup,
           batch: argv.batch,
-          batchPairs: argv['batch-pairs'] ?? preset.batchPairs,
+          batchPairs: argv['batch-pairs'],
           beta: argv.beta ?? preset.beta,
           systemPrompt: argv['system-prompt'],
           valFraction: argv['val-fraction'],
           ...(argv.ref !== undefined && { ref: resolve(argv.ref) }),
         },
         steps: argv.steps,
-        epochs: argv.epochs ?? (argv.steps === undefined && !argv.resume ? preset.epochs : undefined),
       }),
     (r) => {
       const held = r.held ? `, held-out accuracy ${(100 * r.held.val_accuracy).toFixed(1)}% and margin ${r.held.val_margin.toFixed(4)}` : '';

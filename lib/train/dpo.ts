@@ -28,6 +28,7 @@ import { fineTuneLoop, fineTuneModel, planSteps, startFineTune, type FineTuneRun
 import type { Objective } from './loop.js';
 import { round, type EvalRecord, type MetricsRecord, type StepRecord } from './metrics.js';
 import { meanPairTokens, pairBatches, readPreferencePairs } from './preference-data.js';
+import { scaleRecipe, type Recipe } from './presets.js';
 import { bradleyTerry, pairRows } from './reward.js';
 
 export interface DpoSettings extends FineTuneSettings {
@@ -44,7 +45,14 @@ export interface DpoSettings extends FineTuneSettings {
   ref?: string;
 }
 
-export type DpoOptions = FineTuneRun<DpoSettings>;
+/** The settings the recipe scales to the model and the data; given only where a flag set them. */
+type Scaled = 'lr' | 'warmup' | 'batchPairs';
+
+export type DpoOptions = Omit<FineTuneRun<DpoSettings>, 'settings'> & {
+  settings: Omit<DpoSettings, 'steps' | Scaled> & Partial<Pick<DpoSettings, Scaled>>;
+  /** The preset that fills lr, warmup, pairs a step and the run's length where settings and flags leave them (scaleRecipe). */
+  recipe: Recipe;
+};
 
 /** A pair with its responses' summed log-probabilities under the reference. */
 export interface ScoredPair extends EncodedPair {
@@ -208,11 +216,15 @@ export async function trainDpo(o: DpoOptions) {
   const start = startFineTune<DpoSettings>('train with DPO', o);
   const { k, dtype, from, resumed, seed } = start;
   if (from.head !== 'lm') throw new DataError(`${from.dir}: a ${from.head} model has no LM head to train with DPO`);
-  const settings: DpoSettings = resumed ? { ...resumed.settings } : { ...o.settings, ref: resolve(o.settings.ref ?? o.init!), steps: NaN };
+  const data = await readPreferencePairs('dpo', from, o, resumed?.settings ?? o.settings, seed ^ 0xd90);
+  // a resumed run keeps the settings it started with; a new one fills what flags left from the recipe
+  const given = o.settings;
+  const run = resumed ? undefined : scaleRecipe(o.recipe, { lr: given.lr, batch: given.batchPairs, warmup: given.warmup, steps: o.steps, epochs: o.epochs }, { hiddenSize: from.config.hiddenSize, examples: data.train.length, unit: given.batch * world.size });
+  const settings: DpoSettings = run ? { ...given, ref: resolve(given.ref ?? o.init!), lr: run.lr, warmup: run.warmup, batchPairs: run.batch, steps: NaN } : { ...resumed!.settings };
+  if (run && world.rank === 0) o.log(`dpo: ${run.why}`);
 
-  const data = await readPreferencePairs('dpo', from, o, settings, seed ^ 0xd90);
   const [train, val] = scoreWithReference(start, o, settings, [data.train, data.val], data.padId) as [ScoredPair[], ScoredPair[]];
-  const plan = planSteps('dpo', { wanted: settings.batchPairs, batch: settings.batch, examples: train.length, steps: o.steps, epochs: o.epochs, resumedSteps: settings.steps, world, log: o.log });
+  const plan = planSteps('dpo', { wanted: settings.batchPairs, batch: settings.batch, examples: train.length, steps: o.steps ?? run?.steps, epochs: o.epochs, resumedSteps: settings.steps, world, log: o.log });
   settings.steps = plan.steps;
   const model = fineTuneModel(start, settings, 'lm', 2 * settings.batch * settings.maxLen, o.freeze);
   const { config } = model;
@@ -234,6 +246,6 @@ export async function trainDpo(o: DpoOptions) {
     o.onRecord(record);
   };
   const evaluate = valBatches.length > 0 ? () => (held = heldOut(k, objective, valBatches)) : undefined;
-  const result = await fineTuneLoop(start, { ...o, onRecord }, { ...model, head: 'lm', settings, source, objective, evaluate });
+  const result = await fineTuneLoop(start, { ...o, settings, onRecord }, { ...model, head: 'lm', settings, source, objective, evaluate });
   return { ...result, held, pairs: { train: train.length, val: val.length, dropped: data.dropped }, device: `${k.device} (${k.name})` };
 }

@@ -34,6 +34,7 @@ test('loom dpo: a chat model learns preference pairs against its frozen start; h
   assert.ok(last.val_loss < Math.LN2 - 0.01, `held-out loss falls: ${val.map((v) => v.val_loss)}`);
   assert.ok(last.val_margin > 0 && last.val_accuracy > 0.5, JSON.stringify(last));
   assert.ok(Math.abs(last.val_margin - (last.val_reward_chosen - last.val_reward_rejected)) < 1e-4);
+  assert.match(r.stderr, /dpo: preset qwen at hidden size 64 on 29 examples: lr 1\.00e-3 \(flag\), 4 a step \(flag\), 6 steps \(flag\), warmup 0 \(flag\)/);
   assert.match(r.stderr, /dpo: reference log-probabilities of 40 pairs from /);
   assert.match(r.stderr, /dpo: done, step 6, .* held-out accuracy/);
   const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));

@@ -12,7 +12,7 @@ export const dpoCommand: CommandModule<object, DpoArgs> = {
       .options(DPO_FLAGS)
       .conflicts('resume', 'init')
       .conflicts('resume', 'ref')
-      .example('$0 dpo --init ckpt/sft --data prefs.jsonl --out ckpt/dpo', 'the preset: β 0.1, lr 5e-7, 64 pairs a step, one epoch; the reference is ckpt/sft')
+      .example('$0 dpo --init ckpt/sft --data prefs.jsonl --out ckpt/dpo', 'the preset (β 0.1, lr 5e-7 at a 7B width, 64 pairs a step, one epoch; lr and pairs scaled to the model and data); the reference is ckpt/sft')
       .example('$0 dpo --init ckpt/dpo-1 --ref ckpt/sft --data more-prefs.jsonl --beta 0.05 --out ckpt/dpo-2', 'a second round, still held to the SFT model')
       .example('$0 dpo --data prefs.jsonl --out ckpt/dpo --resume', 'continue after an interruption') as unknown as Argv<DpoArgs>,
   handler: async (argv) => {

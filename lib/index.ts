@@ -28,6 +28,11 @@ export { encodeSftExample, LOSS_POLICIES, type LossPolicy, type SftExample, type
 export { packExamples, Packer, type PackedRow, type SftPackOptions, type PackerOptions } from './chat/pack.js';
 export { encodePreference, type EncodedPair, type PreferenceEncodeOptions } from './chat/preference.js';
 export { DEFAULT_SYSTEM_PROMPT } from './chat/turns.js';
+export type { Tool, ToolContext, JsonSchema } from './infer/tools/types.js';
+export { calculator } from './infer/tools/calculator.js';
+export { pythonTool } from './infer/tools/python.js';
+export { runPython, isolation, DEFAULT_LIMITS, type SandboxLimits, type SandboxResult, type Isolation } from './infer/tools/sandbox.js';
+export { runReact, reactPrompt, withReactPrompt, type ReactOptions, type ReactResult, type ReactStep } from './infer/react.js';
 export { qwenSpecialTokens, ENDOFTEXT, IM_START, IM_END } from './tokenizer/special.js';
 export { QWEN_PATTERN, CL100K_PATTERN } from './tokenizer/pattern.js';
 export { tokenizeDocs } from './tokenizer/encode-docs.js';

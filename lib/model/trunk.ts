@@ -235,7 +235,8 @@ export class Trunk {
     const decodeScratch = cache?.attend ? act([decodeWorkspace(B, T, c.heads, this.D, cache.cache.k[0]!.shape[1]!)], 'f32') : null;
     const w0 = this.weights;
     const long = this.longContextOf(opts);
-    const bases = long?.ntk ? (input.ropeBases ?? null) : null;
+    if (long?.ntk && !input.ropeBases) throw new Error('model: a dynamic-NTK pass needs each token\'s rotary base (ropeBases)');
+    const bases = long?.ntk ? input.ropeBases! : null;
     const ropeQ = { ...this.rope, bases, lognLength: long?.logn ? c.seqLen : 0 }, ropeK = { ...this.rope, bases };
 
     let x = act([N, C]);

@@ -29,9 +29,12 @@ export interface Root {
 
 const CAMEL_CASE = /([a-z])([A-Z])/g;
 
-/** An element's id and class words; camelCase is split (`recipeCopyright` → `recipe-Copyright`). */
+/**
+ * An element's id and class words; camelCase is split (`recipeCopyright` → `recipe-Copyright`).
+ * The class attribute is read as it is: linkedom's `className` builds a token set on every call.
+ */
 export function marks(el: Element): string {
-  const text = `${el.id ?? ''} ${typeof el.className === 'string' ? el.className : ''}`;
+  const text = `${el.getAttribute('id') ?? ''} ${el.getAttribute('class') ?? ''}`;
   return /[A-Z]/.test(text) ? text.replace(CAMEL_CASE, '$1-$2') : text;
 }
 

@@ -36,7 +36,11 @@ export function findMainContainer(doc: Root, minChars: number): Element | undefi
 
 function longest(elements: Element[]): Element | undefined {
   let best: Element | undefined;
-  for (const el of elements) if (!best || textLength(el) > textLength(best)) best = el;
+  let bestLength = -1;
+  for (const el of elements) {
+    const length = textLength(el);
+    if (length > bestLength) [best, bestLength] = [el, length];
+  }
   return best;
 }
 

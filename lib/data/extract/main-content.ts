@@ -4,11 +4,11 @@
 // and the pruned page. Readability's is kept unless it found little or much less than the
 // container, the article's lead paragraph is put back when Readability left it out, and `favor`
 // trades recall for precision, as trafilatura's switches do.
-import { Readability } from '@mozilla/readability';
 import { parseHTML } from 'linkedom';
 import { COOKIE, MAX_FURNITURE_SHARE, OVERLAY, WRAPPERS, isArticleFurniture, isBoilerplate, isComments, isDialog, isFurniture, isHidden, marks, type Element, type Root } from './boilerplate.js';
 import { findLead, findMainContainer } from './container.js';
 import { elementText, type TextNode } from './html-text.js';
+import { LinkedomReadability } from './readability.js';
 
 export type Favor = 'precision' | 'balanced' | 'recall';
 
@@ -31,9 +31,12 @@ const DATE_META = ['article:published_time', 'og:published_time', 'datePublished
  * Whether `el` holds most of the page's `<main>` or `<article>`: such an element, hidden or
  * named like a banner, is the content a script reveals (a store's password gate, a fade-in).
  */
-function holdsMainContent(el: Element): boolean {
-  const scope = el.closest('main,article,[role="main"]');
-  return scope !== null && scope !== el && (el.textContent ?? '').length > 0.5 * (scope.textContent ?? '').length;
+function holdsMainContent(el: Element, lengthOf: (scope: Element) => number): boolean {
+  // The nearest <main>, <article> or role=main above it, found without compiling a selector.
+  if (el.getAttribute('role') === 'main') return false;
+  let scope = el.parentElement;
+  while (scope && scope.localName !== 'main' && scope.localName !== 'article' && scope.getAttribute('role') !== 'main') scope = scope.parentElement;
+  return scope !== null && (el.textContent ?? '').length > 0.5 * lengthOf(scope);
 }
 
 /** Shows what a script would show, so that Readability, which skips hidden elements, reads it. */
@@ -48,11 +51,20 @@ function reveal(el: Element): void {
  */
 function removeNoise(document: Root, keepComments: boolean, isSmall: (el: Element) => boolean): Element[] {
   const comments: Element[] = [];
+  // The text length of each <main> or <article> is read once and kept up to date as elements
+  // inside it are removed: a page can hide hundreds of elements in one <main>.
+  const scopeLengths = new Map<Element, number>();
+  const lengthOf = (scope: Element) => scopeLengths.get(scope) ?? scopeLengths.set(scope, (scope.textContent ?? '').length).get(scope)!;
+  const remove = (el: Element) => {
+    const length = (el.textContent ?? '').length;
+    for (const [scope, scopeLength] of scopeLengths) if (scope.contains(el)) scopeLengths.set(scope, scopeLength - length);
+    el.remove();
+  };
   for (const el of Array.from(document.querySelectorAll('[id],[class],[style],[hidden],[aria-hidden],[role]'))) {
     if (WRAPPERS.has(el.localName ?? '')) continue;
     if (isHidden(el) || COOKIE.test(marks(el)) || OVERLAY.test(marks(el)) || isDialog(el)) {
-      if (!holdsMainContent(el)) {
-        if (isSmall(el)) el.remove();
+      if (!holdsMainContent(el, lengthOf)) {
+        if (isSmall(el)) remove(el);
       } else if (isHidden(el)) reveal(el);
     } else if (isComments(el) && isSmall(el) && !comments.some((outer) => outer.contains(el))) comments.push(el);
   }
@@ -226,8 +238,7 @@ export function extractMainContent(html: string, opts: MainContentOptions): Main
   const lead = leadElement ? elementText(leadElement) : '';
 
   for (const el of pruned) el.remove();
-  const article = new Readability<Element>(document as unknown as ConstructorParameters<typeof Readability>[0], {
-    serializer: (node) => node as unknown as Element,
+  const article = new LinkedomReadability(document, {
     // Readability retries with looser rules below this many characters; 250 (default 500) scored best on the tuning half of extract-dev.
     charThreshold: 250,
     keepClasses: true,

@@ -64,6 +64,19 @@ test('content hidden until a script reveals it (a store password gate) is kept',
   assert.ok(text.includes(posts[0]!) && text.includes(posts[1]!));
 });
 
+test('hidden content is revealed when it holds most of what is left of <main> once hidden furniture is removed', () => {
+  // Two hidden notices come first and are removed; the gate's content is then most of <main>
+  // (under half of it while they were there).
+  const notice = (word: string) => `<div class="notice-${word}" hidden><p>${'This notice about shipping, returns and store hours is hidden until a visitor clicks a link. '.repeat(2)}</p></div>`;
+  const gate = `<div class="lockdown-content" style="display:none"><p>${posts[0]}</p><p>${posts[1]!.slice(0, 120)}</p></div>`;
+  const html = page(`<main>${notice('a')}${notice('b')}${gate}</main>`);
+  const text = extract(html);
+  assert.ok(text.includes(posts[0]!), 'the gate content is kept');
+  assert.ok(!text.includes('This notice about shipping'), 'the hidden notices are removed');
+  // Revealed, so Readability (which skips hidden elements) reads it too.
+  assert.equal(extractMainContent(html, { favor: 'balanced', keepComments: false }).method, 'readability');
+});
+
 test('a one-line captcha page gives its line', () => {
   const text = extract(page('<div class="captcha-wrapper"><h1>Please verify you are a human to continue to example.com</h1><form><input type="checkbox"> I am not a robot</form></div>'));
   assert.equal(text, 'Please verify you are a human to continue to example.com');

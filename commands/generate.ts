@@ -5,6 +5,8 @@ import { LOOP_FLAGS } from '../lib/cli/model-flags.js';
 import { withOutputOptions } from '../lib/cli/options.js';
 import { nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, validator } from '../lib/cli/validate.js';
 import { INPUT_FORMATS } from '../lib/infer/prompt-input.js';
+import { LONG_CONTEXT_FLAGS } from './eval.js';
+import { TOOL_FLAGS } from '../lib/infer/tools/flags.js';
 
 const RECOMMENDED = "(default: the checkpoint's generation_config.json";
 
@@ -31,9 +33,13 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       .option('max-batch', { alias: 'b', type: 'number', default: 32, coerce: positiveInteger('--max-batch'), describe: 'Sequences decoded together' })
       .option('max-len', { type: 'number', coerce: positiveInteger('--max-len'), describe: "Context: most tokens of prompt and sample (default: the checkpoint's max_position_embeddings)" })
       .option('device', LOOP_FLAGS.device)
+      .options(LONG_CONTEXT_FLAGS)
+      .options(TOOL_FLAGS)
       .example('$0 generate ckpt/base "The history of Rome"', 'a continuation of raw text, streamed')
       .example('$0 generate ckpt/sft --chat -t 0 "What is 2 plus 3?"', 'a greedy answer in a chat turn')
       .example('$0 generate ckpt/sft questions.jsonl -n 4 --seed 1 > samples.jsonl', 'four samples of each record, one record each, the same for the same --seed')
+      .example('$0 generate ckpt/sft --tools python,calculator -t 0 "What is the 20th Fibonacci number?"', 'ReAct tool use: the answer, and with --json the trace of tool calls (docs/tools.md)')
+      .example('$0 generate ckpt/base long-prompts.jsonl --max-len 8192 --no-logn', 'beyond the trained context: dynamic NTK and windows, without LogN')
       .example("$0 generate ckpt/sft prompts.jsonl --logprobs --stop $'\\n\\n' --rejects long.jsonl --on-error skip", 'log-probabilities; too long prompts to long.jsonl') as unknown as Argv<GenerateArgs>,
   handler: async (argv) => {
     const { runGenerate } = await import('../lib/cli/generate.js');

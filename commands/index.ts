@@ -1,6 +1,9 @@
 import type { CommandModule } from 'yargs';
 import { catCommand } from './cat.js';
+import { chatCommand } from './chat.js';
+import { compareCommand } from './compare.js';
 import { dedupCommand } from './dedup.js';
+import { dpoCommand } from './dpo.js';
 import { evalCommand } from './eval.js';
 import { extractCommand } from './extract.js';
 import { filterCommand } from './filter.js';
@@ -8,6 +11,7 @@ import { generateCommand } from './generate.js';
 import { inspectCommand } from './inspect.js';
 import { langidCommand } from './langid.js';
 import { mixCommand } from './mix.js';
+import { ppoCommand } from './ppo.js';
 import { pretrainCommand } from './pretrain.js';
 import { reviewCommand } from './review.js';
 import { rmCommand } from './rm.js';
@@ -29,8 +33,12 @@ export const commands: CommandModule<any, any>[] = [
   pretrainCommand,
   sftCommand,
   rmCommand,
+  dpoCommand,
+  ppoCommand,
   generateCommand,
+  chatCommand,
   evalCommand,
+  compareCommand,
   catCommand,
   inspectCommand,
   sampleCommand,

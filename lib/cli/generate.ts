@@ -7,10 +7,12 @@ import { generateRecords, type GenerateRecordsOptions } from '../infer/generate-
 import { generationDefaults } from '../infer/generation-defaults.js';
 import { OrderedText } from '../infer/ordered-text.js';
 import { argumentPrompts, inputPrompts, splitPromptWords, type InputFormat } from '../infer/prompt-input.js';
+import { toolsFromFlags, type ToolArgs } from '../infer/tools/flags.js';
 import { DEFAULT_SAMPLING, type SamplingParams } from '../infer/types.js';
 import type { RejectSink } from '../io/rejects.js';
 import type { Doc } from '../io/types.js';
 import { readCheckpoint, type LoadedCheckpoint } from '../model/checkpoint.js';
+import { activeLongContext, type LongContextSwitches } from '../model/config.js';
 import { checkpointVocabulary, loadModel } from '../model/load.js';
 import type { StageRun } from '../stage.js';
 import { stopTokenIds } from '../tokenizer/hf.js';
@@ -20,7 +22,7 @@ import type { OutputArgs } from './options.js';
 import { runPipeline, runWithInputs } from './pipeline.js';
 
 /** The flags of `loom generate` (declared in commands/generate.ts). */
-export interface GenerateArgs extends OutputArgs {
+export interface GenerateArgs extends OutputArgs, ToolArgs {
   checkpoint: string;
   device: string;
   'max-batch': number;
@@ -39,6 +41,10 @@ export interface GenerateArgs extends OutputArgs {
   chat: boolean;
   truncate: 'none' | 'left';
   'input-format': InputFormat;
+  /** Long-context switches (commands/eval.ts LONG_CONTEXT_FLAGS); absent: on beyond the training length. */
+  'dynamic-ntk'?: boolean;
+  logn?: boolean;
+  windows?: boolean | number[];
 }
 
 /** Samples held between submission and output, per sequence the engine decodes at once. */
@@ -52,11 +58,12 @@ export async function runGenerate(argv: GenerateArgs): Promise<void> {
   const source = 'prompts' in words ? argumentPrompts(words.prompts) : await inputPrompts(words.inputs, argv['input-format']);
   const json = argv.json ?? (source.jsonl || argv.out !== undefined);
   if (!json && argv.out) throw new UsageError('--out writes JSONL records: it cannot go with --no-json');
+  const tools = await toolsFromFlags(argv);
   const ckpt = readCheckpoint(argv.checkpoint);
   if (ckpt.head !== 'lm') throw new DataError(`${argv.checkpoint}: not a language model (its head is ${ckpt.head}); generate needs a Qwen2ForCausalLM checkpoint`);
   const contextLength = argv['max-len'] ?? ckpt.config.seqLen;
   if (contextLength > ckpt.config.seqLen && !argv.quiet)
-    process.stderr.write(`loom generate: warning: --max-len ${contextLength} is beyond the ${ckpt.config.seqLen} positions the model was trained on (max_position_embeddings)\n`);
+    process.stderr.write(`loom generate: warning: --max-len ${contextLength} is beyond the ${ckpt.config.seqLen} positions the model was trained on (max_position_embeddings); ${longContextNote(ckpt, contextLength, argv)}\n`);
   const tokenizer = new Tokenizer(checkpointVocabulary(ckpt), { nfc: ckpt.info.nfc });
   try {
     const options: Omit<GenerateRecordsOptions, 'engine'> = {
@@ -75,8 +82,9 @@ export async function runGenerate(argv: GenerateArgs): Promise<void> {
       window: WINDOW_PER_SLOT * argv['max-batch'],
       systemPrompt: argv.system,
       chat: argv.chat,
+      tools,
     };
-    const engine = openEngine(ckpt, { device: argv.device, maxBatch: argv['max-batch'], contextLength });
+    const engine = openEngine(ckpt, { device: argv.device, maxBatch: argv['max-batch'], contextLength, longContext: longContextFlags(argv) });
     try {
       const started = performance.now();
       let stage: StageRun | undefined;
@@ -119,10 +127,26 @@ export function flagSampling(argv: SamplingFlags, checkpointDir: string): Pick<S
   };
 }
 
-/** The checkpoint's weights on `device` under an engine of `maxBatch` sequences of `contextLength` tokens. */
-export function openEngine(ckpt: LoadedCheckpoint, o: { device: string; maxBatch: number; contextLength: number }): Engine {
+/**
+ * The checkpoint's weights on `device` under an engine of `maxBatch` sequences of `contextLength`
+ * tokens, with the long-context means the context calls for (on beyond the training length unless switched).
+ */
+export function openEngine(ckpt: LoadedCheckpoint, o: { device: string; maxBatch: number; contextLength: number; longContext?: LongContextSwitches }): Engine {
   const capacity = Math.max(o.maxBatch, Math.min(o.maxBatch * o.contextLength, PREFILL_TOKENS));
-  return createEngine(loadModel(ckpt, { device: o.device, capacity }), { maxBatch: o.maxBatch, contextLength: o.contextLength });
+  const longContext = activeLongContext(ckpt.config, o.contextLength, o.longContext);
+  return createEngine(loadModel(ckpt, { device: o.device, capacity }), { maxBatch: o.maxBatch, contextLength: o.contextLength, longContext });
+}
+
+/** The long-context flags as switches. */
+export function longContextFlags(argv: Pick<GenerateArgs, 'dynamic-ntk' | 'logn' | 'windows'>): LongContextSwitches {
+  return { dynamicNtk: argv['dynamic-ntk'], logn: argv.logn, windows: argv.windows };
+}
+
+/** What the engine applies beyond the training length, for the warning: `extended with dynamic NTK, LogN, windows 128,256 (…)`. */
+function longContextNote(ckpt: LoadedCheckpoint, contextLength: number, argv: GenerateArgs): string {
+  const lc = activeLongContext(ckpt.config, contextLength, longContextFlags(argv));
+  const on = lc ? [lc.ntk && 'dynamic NTK', lc.logn && 'LogN', lc.windows && `windows ${lc.windows.join(',')}`].filter(Boolean) : [];
+  return on.length > 0 ? `extended with ${on.join(', ')} (docs/long-context.md)` : 'no long-context means are on';
 }
 
 /**

@@ -2,13 +2,12 @@ import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_SYSTEM_PROMPT } from '../lib/chat/turns.js';
 import type { GenerateArgs } from '../lib/cli/generate.js';
 import { LOOP_FLAGS } from '../lib/cli/model-flags.js';
+import { SAMPLING_FLAGS } from '../lib/cli/sampling-flags.js';
 import { withOutputOptions } from '../lib/cli/options.js';
-import { nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, validator } from '../lib/cli/validate.js';
+import { positiveInteger, validator } from '../lib/cli/validate.js';
 import { INPUT_FORMATS } from '../lib/infer/prompt-input.js';
 import { LONG_CONTEXT_FLAGS } from './eval.js';
 import { TOOL_FLAGS } from '../lib/infer/tools/flags.js';
-
-const RECOMMENDED = "(default: the checkpoint's generation_config.json";
 
 export const generateCommand: CommandModule<object, GenerateArgs> = {
   command: 'generate <checkpoint> [inputs..]',
@@ -17,13 +16,10 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
     withOutputOptions(yargs.positional('checkpoint', { type: 'string', demandOption: true, describe: 'A language model checkpoint (loom pretrain/sft --out, or a Hugging Face Qwen2 directory)' }))
       .positional('inputs', { type: 'string', array: true, default: [] as string[], describe: 'Prompts, or JSONL/.txt files, globs, directories, - for stdin (docs/generate.md says which is which)' })
       .option('max-new-tokens', { type: 'number', default: 256, coerce: positiveInteger('--max-new-tokens'), describe: 'Most new tokens a sample gets' })
-      .option('temperature', { alias: 't', type: 'number', coerce: nonNegativeNumber('--temperature'), describe: `Softmax temperature; 0 is greedy (argmax) ${RECOMMENDED}, else 1)` })
-      .option('top-k', { type: 'number', coerce: nonNegativeInteger('--top-k'), describe: `Sample from the k most likely tokens; 0: all ${RECOMMENDED}, else 0)` })
-      .option('top-p', { type: 'number', coerce: validator<number>('--top-p', 'a number above 0 up to 1', (v) => v > 0 && v <= 1), describe: `Sample from the smallest set of most likely tokens whose probability reaches p; 1: all ${RECOMMENDED}, else 1)` })
-      .option('repetition-penalty', { type: 'number', coerce: positiveNumber('--repetition-penalty'), describe: `Hugging Face's penalty on tokens of the prompt and the sample so far; 1: none ${RECOMMENDED}, else 1)` })
       .option('stop', { type: 'string', array: true, coerce: nonEmptyStrings, describe: 'A string that ends a sample, cut from the completion (repeatable)' })
       .option('stop-token', { type: 'string', array: true, describe: "A token id or special token that ends a sample (repeatable; default: the checkpoint's end of sequence, <|im_end|> and <|endoftext|>)" })
       .option('n', { type: 'number', default: 1, coerce: positiveInteger('-n'), describe: 'Samples per prompt (JSONL: one record each, with "sample")' })
+      .options(SAMPLING_FLAGS)
       .option('logprobs', { type: 'boolean', default: false, describe: 'Add "logprobs": log p of each new token under the model (before temperature and truncation)' })
       .option('json', { type: 'boolean', describe: 'Write JSONL records (default for JSONL input; --no-json: plain text)' })
       .option('system', { type: 'string', default: DEFAULT_SYSTEM_PROMPT, describe: "System prompt of conversations that have none ('' adds none)" })

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { DataError } from '../errors.js';
 import { ChatSession, type ChatOutcome, type ChatSettings } from '../infer/chat-session.js';
-import type { Tool } from '../infer/tools/types.js';
+import { toolsFromFlags, type ToolArgs } from '../infer/tools/flags.js';
 import { readCheckpoint } from '../model/checkpoint.js';
 import { checkpointVocabulary } from '../model/load.js';
 import { Tokenizer } from '../tokenizer/tokenizer.js';
@@ -14,21 +14,16 @@ import { flagSampling, openEngine, resolveStopTokens, type SamplingFlags } from 
 import type { GlobalArgs } from './options.js';
 
 /** The flags of `loom chat` (declared in commands/chat.ts). */
-export interface ChatArgs extends GlobalArgs, SamplingFlags {
+export interface ChatArgs extends GlobalArgs, SamplingFlags, ToolArgs {
   checkpoint: string;
   device: string;
   system: string;
   'max-new': number;
   context?: number;
-  /** Built-in tools by name. */
-  tools?: string[];
-  /** Tool modules. */
-  tool?: string[];
-  'max-steps': number;
 }
 
 export async function runChat(argv: ChatArgs): Promise<void> {
-  const tools = await chosenTools(argv);
+  const tools = (await toolsFromFlags(argv))?.tools ?? [];
   const ckpt = readCheckpoint(argv.checkpoint);
   if (ckpt.head !== 'lm') throw new DataError(`${argv.checkpoint}: not a language model (its head is ${ckpt.head}); chat needs a Qwen2ForCausalLM checkpoint`);
   const contextLength = argv.context ?? ckpt.config.seqLen;
@@ -75,12 +70,6 @@ export interface ChatLinesIo {
 }
 
 /** The tools of --tools and --tool (loaded only when asked for: a tool module goes through tsx). */
-async function chosenTools(argv: ChatArgs): Promise<Tool[]> {
-  if (!argv.tools?.length && !argv.tool?.length) return [];
-  const { loadTools } = await import('../infer/tools/load.js');
-  return loadTools({ names: argv.tools ?? [], files: argv.tool ?? [] });
-}
-
 /**
  * Line mode: each non-empty line is a user turn or a /command; answers go to `out` as they are
  * written, each followed by a line break; notices and a closing summary to `notice`, errors (with

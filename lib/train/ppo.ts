@@ -348,7 +348,7 @@ function update(params: Trainable, optimizer: Optimizer, b: UpdateBatch, s: PpoS
   const tokens = b.oldLogprobs.reduce((a, lp) => a + lp.length, 0);
   let sums = NO_SUMS;
   for (let i = 0; i < b.rollouts.length; i += s.batch) {
-    const part = (xs: readonly any[]) => xs.slice(i, i + s.batch);
+    const part = <T,>(xs: readonly T[]) => xs.slice(i, i + s.batch);
     sums = addSums(sums, pass({ rollouts: part(b.rollouts), oldLogprobs: part(b.oldLogprobs), oldValues: part(b.oldValues), advantages: part(b.advantages), returns: part(b.returns) }, 1 / Math.max(tokens, 1)));
   }
   extra?.();

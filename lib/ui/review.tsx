@@ -61,6 +61,17 @@ function useTerminalSize(): { columns: number; rows: number } {
   return size;
 }
 
+/** What the screen shows of the current document at this terminal size. */
+function reviewLayout(session: ReviewSession, columns: number, rows: number) {
+  const width = Math.max(20, columns - 1);
+  const doc = session.current;
+  const header = reviewHeader(session, doc, width);
+  // Everything fits in rows - 1, so ink redraws in place instead of clearing the screen.
+  const bodyRows = Math.max(3, rows - 1 - (1 + header.lines.length) - 3);
+  const text = doc ? wrapText(doc.text!, width) : [];
+  return { width, header, bodyRows, text, lastScroll: Math.max(0, text.length - bodyRows) };
+}
+
 /** The review screen; it mutates `session` (labels go to its store at once) and ends on q or Escape. */
 export function ReviewApp({ session }: { session: ReviewSession }) {
   const { exit } = useApp();
@@ -68,13 +79,7 @@ export function ReviewApp({ session }: { session: ReviewSession }) {
   const [, redraw] = useState(0);
   const [scroll, setScroll] = useState(0);
   const [notice, setNotice] = useState('');
-  const width = Math.max(20, columns - 1);
-  const doc = session.current;
-  const header = reviewHeader(session, doc, width);
-  // Everything fits in rows - 1, so ink redraws in place instead of clearing the screen.
-  const bodyRows = Math.max(3, rows - 1 - (1 + header.lines.length) - 3);
-  const text = doc ? wrapText(doc.text!, width) : [];
-  const lastScroll = Math.max(0, text.length - bodyRows);
+  const { width, header, bodyRows, text, lastScroll } = reviewLayout(session, columns, rows);
   const top = Math.min(scroll, lastScroll);
 
   useInput((input, key) => {
@@ -89,12 +94,18 @@ export function ReviewApp({ session }: { session: ReviewSession }) {
     else if (input === 's') act(() => session.skip());
     else if (input === 'u' || key.backspace || key.delete) act(() => (session.undo() ? undefined : setNotice('nothing to undo')));
     else if (input === 'q' || key.escape) exit();
-    // By update functions: keys typed faster than the redraws (a paste, a slow ssh link) all count.
-    const scrollBy = (rows: number) => setScroll((s) => Math.max(0, Math.min(lastScroll, Math.min(s, lastScroll) + rows)));
-    if (key.downArrow || input === 'j') scrollBy(1);
-    else if (key.upArrow || input === 'k') scrollBy(-1);
-    else if (key.pageDown || input === ' ') scrollBy(bodyRows);
-    else if (key.pageUp) scrollBy(-bodyRows);
+    // By update functions, with the bounds of the document shown when the update applies: keys typed
+    // faster than the redraws (a paste, a slow ssh link, a key right after a label) all count.
+    const scrollBy = (pages: number, lines: number) =>
+      setScroll((s) => {
+        const view = reviewLayout(session, columns, rows);
+        const from = Math.min(s, view.lastScroll);
+        return Math.max(0, Math.min(view.lastScroll, from + pages * view.bodyRows + lines));
+      });
+    if (key.downArrow || input === 'j') scrollBy(0, 1);
+    else if (key.upArrow || input === 'k') scrollBy(0, -1);
+    else if (key.pageDown || input === ' ') scrollBy(1, 0);
+    else if (key.pageUp) scrollBy(-1, 0);
   });
 
   const rule = '─'.repeat(width);
@@ -108,7 +119,7 @@ export function ReviewApp({ session }: { session: ReviewSession }) {
         </Text>
       ))}
       <Text dimColor>{rule}</Text>
-      {doc ? (
+      {session.current ? (
         text.slice(top, top + bodyRows).map((row, i) => (
           <Text key={i} wrap="truncate-end">
             {row === '' ? ' ' : row}

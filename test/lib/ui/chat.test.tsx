@@ -1,8 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { stripVTControlCharacters } from 'node:util';
 import { render } from 'ink-testing-library';
 import { ChatSession } from '../../../lib/infer/chat-session.js';
 import { calculator } from '../../../lib/infer/tools/calculator.js';
@@ -11,6 +9,7 @@ import { Tokenizer } from '../../../lib/tokenizer/tokenizer.js';
 import { loadVocabulary } from '../../../lib/tokenizer/vocabulary.js';
 import { ChatApp, answerStats } from '../../../lib/ui/chat.js';
 import { tempDir } from '../../helpers/cli.js';
+import { press, type, typeAfterExit } from '../../helpers/ink.js';
 import { fakeEngine } from '../infer/fake-engine.js';
 
 const tokenizer = new Tokenizer(loadVocabulary());
@@ -25,28 +24,6 @@ function continuation(prompt: Int32Array): number[] {
   if (question === 'clear the screen') return [...ids('sure \x1b[2J done'), imEnd];
   return [...ids(`You said: ${question}.`), imEnd];
 }
-
-type App = ReturnType<typeof render>;
-const frameOf = (app: App) => stripVTControlCharacters(app.lastFrame() ?? '');
-
-/** Types each chunk as its own read: the test stdin holds one chunk until ink takes it. */
-async function type(app: App, ...chunks: string[]): Promise<void> {
-  for (const chunk of chunks) {
-    app.stdin.write(chunk);
-    await sleep(40);
-  }
-}
-
-/** The screen once it matches `expected` (ink draws on its own clock), else a failed assertion after 5 s. */
-async function screenMatching(app: App, expected: RegExp): Promise<string> {
-  const deadline = Date.now() + 5000;
-  while (!expected.test(frameOf(app)) && Date.now() < deadline) await sleep(10);
-  assert.match(frameOf(app), expected);
-  return frameOf(app);
-}
-
-/** Types the chunks, then waits for the screen to match. */
-const press = async (app: App, chunks: string[], expected: RegExp) => (await type(app, ...chunks), screenMatching(app, expected));
 
 function start(maxNew = 64) {
   const engine = fakeEngine({ contextLength: 2_000_000, maxBatch: 1, continuation });
@@ -109,8 +86,8 @@ test('chat screen: Ctrl-C stops the answer, not the program; the next turn works
   await press(app, ['and now?', '\r'], /You said: and now\?\./);
   assert.equal(engine.requests.length, 2);
   // At the prompt, Ctrl-C leaves: what is typed afterwards sends nothing.
-  await type(app, '\x03', 'hi', '\r');
-  await sleep(100);
+  await type(app, '\x03');
+  await typeAfterExit(app, 'hi', '\r');
   assert.equal(engine.requests.length, 2, 'nothing sent after the app ended');
   app.unmount();
 });

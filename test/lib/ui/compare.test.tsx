@@ -2,12 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { stripVTControlCharacters } from 'node:util';
 import { render } from 'ink-testing-library';
 import { CompareSession, JudgementLog, shownOrder, type CompareItem } from '../../../lib/eval/compare.js';
 import { CompareApp } from '../../../lib/ui/compare.js';
 import { parseJsonl, tempDir } from '../../helpers/cli.js';
+import { press, type } from '../../helpers/ink.js';
 
 const ITEMS: CompareItem[] = ['first', 'second', 'third'].map((name, i) => ({
   key: `k${i}`,
@@ -26,16 +25,7 @@ test('compare view: the prompt and two unnamed answers in the drawn order; a, b,
   const seed = 4;
   const session = new CompareSession(ITEMS, log, seed);
   const app = render(<CompareApp session={session} />);
-  const frame = () => stripVTControlCharacters(app.lastFrame() ?? '');
-  const until = async (keys: string[], expected: RegExp) => {
-    for (const key of keys) {
-      app.stdin.write(key);
-      await sleep(40); // ink reads one chunk at a time
-    }
-    for (let waited = 0; !expected.test(frame()) && waited < 3000; waited += 10) await sleep(10);
-    assert.match(frame(), expected);
-    return frame();
-  };
+  const until = (keys: string[], expected: RegExp) => press(app, keys, expected);
 
   const order = ITEMS.map((item) => shownOrder(item.key, seed));
   const screen = await until([], /^loom compare 1\/3 · judged 0 · skipped 0/);
@@ -50,7 +40,6 @@ test('compare view: the prompt and two unnamed answers in the drawn order; a, b,
   const written = parseJsonl(readFileSync(state, 'utf8')).map((j) => [j.key, j.winner]);
   // 'b' picked the second answer shown: model B's when A's was shown first
   assert.deepEqual(written, [['k0', order[0] === 'ab' ? 'b' : 'a'], ['k2', 'tie']]);
-  app.stdin.write('q');
-  await sleep(40);
+  await type(app, 'q');
   app.unmount();
 });

@@ -2,14 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { stripVTControlCharacters } from 'node:util';
 import { render } from 'ink-testing-library';
 import { LabelStore, ReviewSession } from '../../../lib/data/review.js';
 import type { Doc } from '../../../lib/io/types.js';
 import { columnsOf, wrapText } from '../../../lib/ui/wrap.js';
 import { ReviewApp } from '../../../lib/ui/review.js';
 import { parseJsonl, tempDir } from '../../helpers/cli.js';
+import { press, type, typeAfterExit } from '../../helpers/ink.js';
 
 const DOCS: Doc[] = [
   {
@@ -27,22 +26,6 @@ const DOCS: Doc[] = [
 
 /** Columns a row takes on a terminal (CJK two each). */
 const width = (row: string) => [...row].reduce((sum, ch) => sum + columnsOf(ch.codePointAt(0)!), 0);
-
-type App = ReturnType<typeof render>;
-
-const frameOf = (app: App) => stripVTControlCharacters(app.lastFrame() ?? '');
-
-/** Presses the keys, then waits for a frame that matches (ink redraws at most every few tens of ms). */
-async function press(app: App, keys: string[], expected: RegExp): Promise<string> {
-  for (const key of keys) {
-    app.stdin.write(key);
-    // The test stdin holds one chunk until ink reads it: a second write before then would replace the first.
-    await sleep(40);
-  }
-  for (let waited = 0; !expected.test(frameOf(app)) && waited < 3000; waited += 10) await sleep(10);
-  assert.match(frameOf(app), expected);
-  return frameOf(app);
-}
 
 test('text wraps to the width in terminal columns, CJK two each, and control characters show as escapes', () => {
   assert.deepEqual(wrapText('the quick brown fox jumps', 10), ['the quick', 'brown fox', 'jumps']);
@@ -89,10 +72,8 @@ test('review shows a document with its scores and flags; keys label, skip, undo,
   await press(app, ['b'], /All 3 documents/);
   // q ends the session (ink may clear its last frame as it exits, so no frame is awaited): a key
   // after it must change nothing
-  for (const key of ['q', 'u']) {
-    app.stdin.write(key);
-    await sleep(40);
-  }
+  await type(app, 'q');
+  await typeAfterExit(app, 'u');
   assert.deepEqual(labels(), [['web-1', 'offensive'], ['plain', 'bad']], 'after q, keys do nothing');
   assert.deepEqual(session.counts, { good: 0, bad: 1, offensive: 1, skip: 1 });
   app.unmount();

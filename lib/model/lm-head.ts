@@ -46,7 +46,10 @@ export function crossEntropy(trunk: Trunk, hidden: Hidden, targets: Int32Array, 
 
 /** log p(target) at every position (0 where the target is < 0): what PPO and DPO compare. */
 export function tokenLogprobs(trunk: Trunk, hidden: Hidden, targets: Int32Array): Float32Array {
+  // The head's tensors are released once read: a weighted backward after it (DPO, PPO) reuses the room.
+  const mark = trunk.arena.mark();
   const losses = trunk.k.download(crossEntropy(trunk, hidden, targets).losses) as Float32Array;
+  trunk.arena.release(mark);
   return losses.map((l, i) => (targets[i]! < 0 ? 0 : -l));
 }
 

@@ -99,10 +99,7 @@ export function responseTargets(pairs: readonly EncodedPair[], seqLen: number): 
 
 /** Each row's summed target log-probability (float64 over the fp32 per-token values). */
 export function sequenceLogprobs(trunk: Trunk, hidden: Hidden, targets: Int32Array): number[] {
-  // the forward-only head's tensors are released: the weighted backward reuses the room
-  const mark = trunk.arena.mark();
   const logprobs = tokenLogprobs(trunk, hidden, targets);
-  trunk.arena.release(mark);
   const sums = new Array<number>(hidden.rows).fill(0);
   for (let i = 0; i < logprobs.length; i++) sums[Math.floor(i / hidden.seqLen)]! += logprobs[i]!;
   return sums;

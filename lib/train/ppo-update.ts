@@ -2,7 +2,7 @@
 // per-token weights, and the critic's clipped value loss through the scalar head. Each adds its
 // gradients (scaled by `gradScale`, 1 / the response tokens of the whole update) into the model's
 // sink; the optimizer step is the caller's.
-import { crossEntropy } from '../model/lm-head.js';
+import { crossEntropy, tokenLogprobs } from '../model/lm-head.js';
 import { scalarBackward, scalarValues } from '../model/scalar-head.js';
 import type { GradSink, Trunk } from '../model/trunk.js';
 import { forwardRows, responseRows, type Rollout } from './ppo-experience.js';
@@ -33,14 +33,14 @@ export interface UpdateBatch {
 export function policyPass(trunk: Trunk, grads: GradSink, b: UpdateBatch, o: { clip: number; padId: number; gradScale: number }): PassSums {
   const rows = responseRows(b.rollouts, o.padId);
   const hidden = forwardRows(trunk, rows);
-  const losses = trunk.k.download(crossEntropy(trunk, hidden, rows.targets).losses) as Float32Array;
+  const logprobs = tokenLogprobs(trunk, hidden, rows.targets);
   const weights = new Float32Array(rows.targets.length);
   const sums: PassSums = { loss: 0, clipped: 0, tokens: 0, drift: 0 };
   b.rollouts.forEach((_, r) => {
     const old = b.oldLogprobs[r]!, adv = b.advantages[r]!;
     for (let j = 0; j < old.length; j++) {
       const i = rows.at[rows.starts[r]! + j]!;
-      const logprob = -losses[i]!;
+      const logprob = logprobs[i]!;
       const term = policyTerm(logprob, old[j]!, adv[j]!, o.clip);
       weights[i] = -term.grad;
       sums.loss += term.loss;

@@ -3,15 +3,18 @@
 //   fine-tuned from a random init of the same shape (same steps, same batches);
 // - RM: held-out accuracy of the reward model trained on the fine pairs alone and after PMP, at
 //   the start and at the end of each run, against chance and against "the longer answer wins"
-//   computed here on the same held-out pairs (ties count half).
+//   computed here on the same held-out pairs (ties count half);
+// - PPO: the held-out reward and KL at each evaluation, and the wins, ties and losses of the PPO
+//   model against the SFT model under each judge (`loom compare --json` records, one a line).
 //
-//   node --import tsx examples/alignment/summary.ts --sft M --sft-random M --rm M --rm-pmp M --held-out pairs.jsonl
+//   node --import tsx examples/alignment/summary.ts --sft M --sft-random M --rm M --rm-pmp M --held-out pairs.jsonl \
+//     --ppo M --compare compare.jsonl
 import { parseArgs } from 'node:util';
 import { preferencePair } from '../../lib/chat/formats.js';
 import { readDocs } from '../../lib/io/read.js';
 import type { Doc } from '../../lib/io/types.js';
 
-const files = ['sft', 'sft-random', 'rm', 'rm-pmp', 'held-out'] as const;
+const files = ['sft', 'sft-random', 'rm', 'rm-pmp', 'held-out', 'ppo', 'compare'] as const;
 const { values } = parseArgs({ options: Object.fromEntries(files.map((f) => [f, { type: 'string' }])) as Record<(typeof files)[number], { type: 'string' }> });
 for (const f of files) if (!values[f]) throw new Error(`give --${f} FILE (usage at the top of summary.ts)`);
 
@@ -41,6 +44,8 @@ async function longerWins(path: string) {
 }
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ends = (c: [number, number][]) => ({ start: c[0]?.[1], end: c.at(-1)?.[1], steps: c.at(-1)?.[0] });
 
 const [base, random, rm, rmPmp, longer] = await Promise.all([
@@ -51,9 +56,22 @@ const [base, random, rm, rmPmp, longer] = await Promise.all([
   longerWins(values['held-out']!),
 ]);
 const heldOut = (await records(values.rm!)).find((r) => typeof r.val_pairs === 'number')?.val_pairs;
+const ppoEvals = (await records(values.ppo!)).filter((r) => typeof r.val_reward === 'number');
+const ppoSteps = (await records(values.ppo!)).filter((r) => typeof r.reward === 'number');
+const judged = (await records(values.compare!)).map((c) => ({
+  judge: c.judge,
+  judged: c.judged,
+  ...Object.fromEntries((['wins', 'ties', 'losses'] as const).map((k) => [k, (c[k] as { count: number }).count])),
+}));
 process.stdout.write(
   JSON.stringify({
     sft_val_loss: { base: ends(base), random: ends(random), curve_base: base, curve_random: random },
     rm_accuracy: { held_out_pairs: heldOut, chance: 0.5, longer_wins: longer.accuracy, rm: ends(rm), rm_after_pmp: ends(rmPmp), curve_rm: rm, curve_rm_after_pmp: rmPmp },
+    ppo: {
+      held_out: ppoEvals.map((r) => ({ step: r.step, reward: round(r.val_reward as number), kl: round(r.val_kl as number), prompts: r.val_prompts })),
+      rollout_tokens_per_s: median(ppoSteps.map((r) => r.tokens_per_s as number)),
+      rollout_share: round(sum(ppoSteps.map((r) => r.rollout_s as number)) / sum(ppoSteps.map((r) => (r.rollout_s as number) + (r.train_s as number)))),
+      ppo_vs_sft: judged,
+    },
   }) + '\n',
 );

@@ -41,12 +41,16 @@ const CHAT_READERS: Record<Exclude<ChatFormat, 'auto'>, Reader> = {
   },
 };
 
-/** The conversation of a chat record (auto: detected per record), or the reason it is not one. */
-export function chatMessages(record: Doc, format: ChatFormat): ChatMessage[] | string {
+/**
+ * The conversation of a chat record (auto: detected per record), or the reason it is not one.
+ * `emptyAnswer` lets the last turn be an empty assistant turn: nothing to learn from, but a reply
+ * a reward model can score (saying nothing can be the better answer).
+ */
+export function chatMessages(record: Doc, format: ChatFormat, o: { emptyAnswer?: boolean } = {}): ChatMessage[] | string {
   const detected = format === 'auto' ? detectChatFormat(record) : format;
   if (!detected) return 'not a chat record (no "messages", "conversations", "instruction"/"output" or hh-rlhf transcript)';
   const messages = CHAT_READERS[detected](record);
-  return typeof messages === 'string' ? messages : (conversationProblem(messages) ?? messages);
+  return typeof messages === 'string' ? messages : (conversationProblem(messages, { answered: true, emptyAnswer: o.emptyAnswer }) ?? messages);
 }
 
 /** A conversation to be continued (generate's `messages`): checked as chatMessages checks one, but no answer is needed yet. */
@@ -160,10 +164,11 @@ function hhTranscript(text: string): ChatMessage[] | string {
 }
 
 /** What makes messages unusable for fine-tuning, or undefined. */
-function conversationProblem(messages: ChatMessage[], o: { answered: boolean } = { answered: true }): string | undefined {
+function conversationProblem(messages: ChatMessage[], o: { answered: boolean; emptyAnswer?: boolean } = { answered: true }): string | undefined {
   for (const [i, m] of messages.entries()) {
     if (m.role === 'system' && i > 0) return `system turn at message ${i + 1} (only the first may be one)`;
-    if (m.content.trim() === '') return `empty content at message ${i + 1}`;
+    const emptyAllowed = o.emptyAnswer && i === messages.length - 1 && m.role === 'assistant';
+    if (m.content.trim() === '' && !emptyAllowed) return `empty content at message ${i + 1}`;
   }
   if (messages.length === 0) return 'no messages';
   return !o.answered || messages.some((m) => m.role === 'assistant') ? undefined : 'no assistant turn';

@@ -129,7 +129,7 @@ export async function judgeWithRewardModel(items: readonly CompareItem[], o: Rew
   for await (const _ of scoreRewards(input(), { checkpoint: o.checkpoint, device: o.device, batch: o.batch, maxLen: o.maxLen, systemPrompt: o.systemPrompt }));
   return items.map((item, i) => {
     const [ra, rb] = [chats[2 * i]!.reward, chats[2 * i + 1]!.reward];
-    if (typeof ra !== 'number' || typeof rb !== 'number') throw new DataError(`${typeof ra !== 'number' ? item.at.a : item.at.b}: the judge cannot score this answer: longer than --max-len ${o.maxLen} tokens`);
+    if (typeof ra !== 'number' || typeof rb !== 'number') throw new DataError(`${typeof ra !== 'number' ? item.at.a : item.at.b}: the judge cannot score this answer: with its prompt it is longer than --max-len ${o.maxLen} tokens`);
     return { key: item.key, winner: verdict(ra, rb, o.tieMargin), judge: o.checkpoint, reward_a: ra, reward_b: rb };
   });
 }

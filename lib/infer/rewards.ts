@@ -71,7 +71,7 @@ function encodeRecord(doc: Doc, tokenizer: Tokenizer, imEnd: number, o: RewardSc
     const encoded = encodePreference(tokenizer, pair, { maxLen: o.maxLen, systemPrompt: o.systemPrompt });
     return 'drop' in encoded ? encoded.drop : { seqs: [encoded.chosen, encoded.rejected], fields: ['reward_chosen', 'reward_rejected'] };
   }
-  const messages = chatMessages(doc, 'auto');
+  const messages = chatMessages(doc, 'auto', { emptyAnswer: true });
   if (typeof messages === 'string') return messages;
   const { ids } = encodeChat(tokenizer, withSystemPrompt(messages, o.systemPrompt));
   const end = ids.lastIndexOf(imEnd) + 1;

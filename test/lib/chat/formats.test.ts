@@ -31,6 +31,10 @@ test('alpaca: the input follows the instruction after a blank line, as in Alpaca
   ]);
   assert.equal(chatMessages({ instruction: 'Say hi.', output: 7 }, 'auto'), '"output" is not a string');
   assert.equal(chatMessages({ instruction: 'Say hi.', output: '' }, 'auto'), 'empty content at message 2');
+  // a reward model scores an empty last answer; an empty turn before it is still no conversation
+  const silent = { messages: [{ role: 'user', content: 'Insult me.' }, { role: 'assistant', content: '' }] };
+  assert.deepEqual(chatMessages(silent, 'auto', { emptyAnswer: true }), silent.messages);
+  assert.equal(chatMessages({ messages: [{ role: 'user', content: '' }, { role: 'assistant', content: '' }] }, 'auto', { emptyAnswer: true }), 'empty content at message 1');
 });
 
 test('ShareGPT: human/gpt/system speakers', () => {

@@ -8,6 +8,11 @@
 //     SFT of `tiny` in loom and in PyTorch (masked cross-entropy, scripts/pytorch-reference.py
 //     train --targets) from the same exported init on the same batches (one conversation a row):
 //     the two loss curves, and with --noise PyTorch against itself.
+//   node --import tsx bench/sft.ts --rm-throughput --device cuda [--preset bench318m --seq 2048 --batch 8 --steps 5 --no-peer]
+//     one JSON line: tokens/s of a reward-model training step (rows are chosen/rejected pairs,
+//     random tokens, the score read at the last token, Bradley–Terry loss) against a pretraining
+//     step of the same shape, and PyTorch's Qwen2ForSequenceClassification step (eager and
+//     torch.compile) in the same run.
 //   node --import tsx bench/sft.ts --rm-equivalence --ckpt RM_CKPT --data prefs.jsonl
 //     loom's fp32 rewards (CPU) for the pairs' sequences against transformers'
 //     Qwen2ForSequenceClassification on the same checkpoint (scripts/pytorch-reference.py rewards).
@@ -15,16 +20,16 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openBackend, type DType } from '../kernels/index.js';
+import { openBackend, type Backend, type DType } from '../kernels/index.js';
 import { chatMessages, preferencePair } from '../lib/chat/formats.js';
 import { packExamples, type PackedRow } from '../lib/chat/pack.js';
 import { encodePreference } from '../lib/chat/preference.js';
 import { encodeSftExample, type SftExample } from '../lib/chat/sft-examples.js';
 import { readDocs } from '../lib/io/read.js';
-import { saveCheckpoint } from '../lib/model/checkpoint.js';
+import { huggingFaceConfig, saveCheckpoint } from '../lib/model/checkpoint.js';
 import { resolveConfig } from '../lib/model/config.js';
 import { checkpointVocabulary, loadModel } from '../lib/model/load.js';
-import { initialValues, parameterSpecs } from '../lib/model/params.js';
+import { initialValues, parameterSpecs, type HeadKind } from '../lib/model/params.js';
 import { scalarValues } from '../lib/model/scalar-head.js';
 import { Trunk } from '../lib/model/trunk.js';
 import { Weights } from '../lib/model/weights.js';
@@ -33,6 +38,7 @@ import { Tokenizer } from '../lib/tokenizer/tokenizer.js';
 import { loadVocabulary } from '../lib/tokenizer/vocabulary.js';
 import { nextTokenObjective, type NextTokenBatch } from '../lib/train/next-token.js';
 import { ADAMW_DEFAULTS, Optimizer } from '../lib/train/optimizer.js';
+import { rewardObjective } from '../lib/train/reward.js';
 import { learningRate } from '../lib/train/schedule.js';
 import { packedBatch } from '../lib/train/packed-source.js';
 import { Trainable } from '../lib/train/trainable.js';
@@ -183,6 +189,73 @@ async function agreement(): Promise<void> {
   );
 }
 
+/** One training step's tokens/s: the first step (plans, autotuning) apart, then `steps` timed. */
+function timeSteps(k: Backend, step: (i: number) => void, steps: number, tokensPerStep: number): number {
+  step(0);
+  k.synchronize();
+  const t0 = performance.now();
+  for (let i = 1; i <= steps; i++) step(i);
+  k.synchronize();
+  return Math.round((steps * tokensPerStep) / ((performance.now() - t0) / 1000));
+}
+
+async function rmThroughput(): Promise<void> {
+  const preset = flag('preset', 'bench318m');
+  const T = Number(flag('seq', '2048')), B = Number(flag('batch', '8')), steps = Number(flag('steps', '5'));
+  if (B % 2 !== 0) throw new Error('--batch counts rows: an even number (two a pair)');
+  const k = openBackend(device);
+  const dtype: DType = k.kind === 'cpu' ? 'f32' : 'bf16';
+  const config = resolveConfig(preset, { seqLen: T }, 151_851);
+  const r = createRandom(3);
+  const random = (n: number) => Int32Array.from({ length: n }, () => r.int(config.vocabSize));
+  // each model stays allocated after its timing (a few GB at bench318m): the card has room for both
+  const measure = (head: HeadKind) => {
+    const weights = new Weights(k, parameterSpecs(config, head), dtype);
+    const params = new Trainable(k, weights);
+    params.assign(initialValues(config, weights.specs, 1));
+    const trunk = new Trunk(k, config, weights, B * T);
+    const opt = new Optimizer(k, params);
+    const lossSum = k.alloc([1]);
+    const ids = random(B * T);
+    const pairs = { pairs: Array.from({ length: B / 2 }, (_, p) => ({ chosen: ids.subarray(2 * p * T, (2 * p + 1) * T), rejected: ids.subarray((2 * p + 1) * T, (2 * p + 2) * T), promptLen: 0 })) };
+    const objective = head === 'score' ? rewardObjective(trunk, { dropout: 0, pooling: 'last', padId: 0 }) : nextTokenObjective(trunk, 0);
+    const batch = head === 'score' ? pairs : { ids, targets: ids, rows: B, seqLen: T };
+    const tokensPerS = timeSteps(k, (i) => {
+      params.zeroGrads();
+      k.zero(lossSum);
+      (objective.run as (b: typeof batch, ctx: object) => void)(batch, { grads: params.grad, gradScale: 1 / B, dropoutSeed: 0, lossSum });
+      opt.gradNorm();
+      opt.update(1e-5, i + 1);
+    }, steps, B * T);
+    return tokensPerS;
+  };
+  const pretrain = measure('lm');
+  const rm = measure('score');
+  const peers: Record<string, number> = {};
+  if (!args.includes('--no-peer') && k.kind !== 'cpu') {
+    const dir = mkdtempSync(join(tmpdir(), 'loom-bench-rm-peer-'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(huggingFaceConfig(config, { vocab_hash: '', vocab: '', vocab_ids: config.vocabSize, eot: 0, nfc: true, dropout: 0, init_std: 0.02 }, 'score')));
+    for (const mode of ['eager', 'compile']) {
+      const p = spawnSync('python3', ['scripts/pytorch-reference.py', 'bench', '--config', dir, '--batch', String(B), '--seq', String(T), '--mode', mode, '--steps', String(steps)], { encoding: 'utf8' });
+      if (p.status !== 0) throw new Error(`pytorch-reference.py bench failed:\n${p.stderr.slice(-3000)}`);
+      peers[mode] = Number(JSON.parse(p.stdout.split('\n').find((l) => l.startsWith('{'))!).tokens_per_s);
+    }
+  }
+  process.stdout.write(
+    JSON.stringify({
+      bench: 'rm',
+      preset,
+      seq: T,
+      batch_rows: B,
+      device: `${k.device} (${k.name})`,
+      pretrain_tokens_per_s: pretrain,
+      rm_tokens_per_s: rm,
+      rm_vs_pretrain: Number((rm / pretrain).toFixed(3)),
+      ...(peers.eager !== undefined && { pytorch_eager_tokens_per_s: peers.eager, pytorch_compile_tokens_per_s: peers.compile, rm_vs_eager: Number((rm / peers.eager).toFixed(3)), rm_vs_compile: Number((rm / peers.compile!).toFixed(3)) }),
+    }) + '\n',
+  );
+}
+
 async function rmEquivalence(): Promise<void> {
   const ckpt = flag('ckpt', '');
   const model = loadModel(ckpt, { device: 'cpu', capacity: 4096 });
@@ -206,5 +279,6 @@ async function rmEquivalence(): Promise<void> {
 }
 
 if (args.includes('--rm-equivalence')) await rmEquivalence();
+else if (args.includes('--rm-throughput')) await rmThroughput();
 else if (args.includes('--agreement')) await agreement();
 else await throughput();

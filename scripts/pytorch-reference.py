@@ -10,7 +10,9 @@ PyTorch. Subcommands print JSON lines on stdout:
                                             --targets, inputs and masked targets [steps, windows, T]
                                             apart); one {"step", "loss", "grad_norm", "lr"} line per step
   bench   --config CKPT --batch 8 --seq 2048 --mode eager|compile
-                                            tokens/s, MFU and peak memory of a training step
+                                            tokens/s, MFU and peak memory of a training step (of a
+                                            reward model, when config.json names
+                                            Qwen2ForSequenceClassification: rows are pairs)
   logits  --ckpt CKPT --ids FILE --loom FILE  compare transformers' logits with loom's
   rewards --ckpt CKPT --seqs FILE --loom FILE  a loom reward checkpoint in transformers'
                                             Qwen2ForSequenceClassification (fp32) against loom's
@@ -28,14 +30,16 @@ import torch.nn.functional as F
 
 
 def load_model(ckpt, dtype=torch.float32, weights=True):
-    from transformers import Qwen2Config, Qwen2ForCausalLM
+    from transformers import Qwen2Config, Qwen2ForCausalLM, Qwen2ForSequenceClassification
 
     config = Qwen2Config.from_pretrained(ckpt)
+    # the architecture config.json names: a language model, or a reward model (score head)
+    cls = Qwen2ForSequenceClassification if "Qwen2ForSequenceClassification" in (config.architectures or []) else Qwen2ForCausalLM
     if weights:
-        model = Qwen2ForCausalLM.from_pretrained(ckpt, dtype=dtype, attn_implementation="sdpa")
+        model = cls.from_pretrained(ckpt, dtype=dtype, attn_implementation="sdpa")
     else:
         config._attn_implementation = "sdpa"
-        model = Qwen2ForCausalLM(config).to(dtype)
+        model = cls(config).to(dtype)
     return model.cuda(), config
 
 
@@ -101,6 +105,10 @@ def bench(a):
 
     def forward_loss(x, y):
         with torch.autocast("cuda", dtype=torch.bfloat16):
+            if not hasattr(model, "lm_head"):
+                # a reward model: rows are (chosen, rejected) pairs, Bradley-Terry loss on their scores
+                scores = model(input_ids=x).logits[:, 0].float()
+                return -torch.nn.functional.logsigmoid(scores[0::2] - scores[1::2]).mean()
             return loss_of(model, x, y)
 
     # compile covers the loss too, so Inductor fuses the fp32 upcast into the cross-entropy
@@ -127,7 +135,8 @@ def bench(a):
     tps = a.batch * a.seq / dt
     C, L, Fi = config.hidden_size, config.num_hidden_layers, config.intermediate_size
     kv = config.num_key_value_heads * (C // config.num_attention_heads)
-    flops = 6 * (L * (2 * C * C + 2 * C * kv + 3 * C * Fi) + V * C) + 12 * L * a.seq * C
+    head = V * C if hasattr(model, "lm_head") else 0
+    flops = 6 * (L * (2 * C * C + 2 * C * kv + 3 * C * Fi) + head) + 12 * L * a.seq * C
     print(json.dumps({
         "peer": f"pytorch-{a.mode}", "torch": torch.__version__, "device": torch.cuda.get_device_name(),
         "tokens_per_s": round(tps), "mfu": round(flops * tps / 989e12, 4), "ms_per_step": round(dt * 1e3, 2),
@@ -182,7 +191,7 @@ def main():
     t.add_argument("--weight-decay", type=float, default=0.1)
     t.add_argument("--dtype", choices=["bf16", "f32"], default="bf16")
     b = sub.add_parser("bench")
-    b.add_argument("--config", required=True, help="a checkpoint directory (only config.json is read)")
+    b.add_argument("--config", required=True, help="a checkpoint directory (only config.json is read; a Qwen2ForSequenceClassification one times a reward-model step)")
     b.add_argument("--batch", type=int, default=8)
     b.add_argument("--seq", type=int, default=2048)
     b.add_argument("--mode", choices=["eager", "compile"], default="eager")

@@ -48,6 +48,16 @@ const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1]! : fallback);
 const device = flag('device', 'auto');
 
+/** Seconds of `steps` training steps, step 0 (plans, autotuning) run first and not timed. */
+function timeSteps(k: Backend, step: (i: number) => void, steps: number): number {
+  step(0);
+  k.synchronize();
+  const t0 = performance.now();
+  for (let i = 1; i <= steps; i++) step(i);
+  k.synchronize();
+  return (performance.now() - t0) / 1000;
+}
+
 async function throughput(): Promise<void> {
   const T = Number(flag('seq', '2048')), B = Number(flag('batch', '8')), steps = Number(flag('steps', '5'));
   const { examples, padId } = await encodeChats(flag('data', ''), T);
@@ -62,24 +72,16 @@ async function throughput(): Promise<void> {
   const opt = new Optimizer(k, params);
   const lossSum = k.alloc([1]);
   const time = (batches: NextTokenBatch[]) => {
-    const step = (batch: NextTokenBatch, i: number) => {
+    let counted = 0;
+    const seconds = timeSteps(k, (i) => {
+      const batch = batches[i % batches.length]!;
+      if (i > 0) counted += objective.counted(batch);
       params.zeroGrads();
       k.zero(lossSum);
       objective.run(batch, { grads: params.grad, gradScale: 1 / Math.max(1, objective.counted(batch)), dropoutSeed: 0, lossSum });
       opt.gradNorm();
       opt.update(1e-5, i + 1);
-    };
-    step(batches[0]!, 0);
-    k.synchronize();
-    const t0 = performance.now();
-    let counted = 0;
-    for (let i = 0; i < steps; i++) {
-      const batch = batches[(i + 1) % batches.length]!;
-      counted += objective.counted(batch);
-      step(batch, i + 1);
-    }
-    k.synchronize();
-    const seconds = (performance.now() - t0) / 1000;
+    }, steps);
     return { tokens_per_s: Math.round((steps * B * T) / seconds), loss_tokens_per_s: Math.round(counted / seconds) };
   };
   const batchesOf = (rows: PackedRow[]) => Array.from({ length: Math.min(steps + 1, Math.floor(rows.length / B)) }, (_, i) => packedBatch(rows.slice(i * B, (i + 1) * B)));
@@ -189,16 +191,6 @@ async function agreement(): Promise<void> {
   );
 }
 
-/** One training step's tokens/s: the first step (plans, autotuning) apart, then `steps` timed. */
-function timeSteps(k: Backend, step: (i: number) => void, steps: number, tokensPerStep: number): number {
-  step(0);
-  k.synchronize();
-  const t0 = performance.now();
-  for (let i = 1; i <= steps; i++) step(i);
-  k.synchronize();
-  return Math.round((steps * tokensPerStep) / ((performance.now() - t0) / 1000));
-}
-
 async function rmThroughput(): Promise<void> {
   const preset = flag('preset', 'bench318m');
   const T = Number(flag('seq', '2048')), B = Number(flag('batch', '8')), steps = Number(flag('steps', '5'));
@@ -220,14 +212,14 @@ async function rmThroughput(): Promise<void> {
     const pairs = { pairs: Array.from({ length: B / 2 }, (_, p) => ({ chosen: ids.subarray(2 * p * T, (2 * p + 1) * T), rejected: ids.subarray((2 * p + 1) * T, (2 * p + 2) * T), promptLen: 0 })) };
     const objective = head === 'score' ? rewardObjective(trunk, { dropout: 0, pooling: 'last', padId: 0 }) : nextTokenObjective(trunk, 0);
     const batch = head === 'score' ? pairs : { ids, targets: ids, rows: B, seqLen: T };
-    const tokensPerS = timeSteps(k, (i) => {
+    const seconds = timeSteps(k, (i) => {
       params.zeroGrads();
       k.zero(lossSum);
       (objective.run as (b: typeof batch, ctx: object) => void)(batch, { grads: params.grad, gradScale: 1 / B, dropoutSeed: 0, lossSum });
       opt.gradNorm();
       opt.update(1e-5, i + 1);
-    }, steps, B * T);
-    return tokensPerS;
+    }, steps);
+    return Math.round((steps * B * T) / seconds);
   };
   const pretrain = measure('lm');
   const rm = measure('score');

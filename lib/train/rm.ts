@@ -4,19 +4,13 @@
 // Qwen report does it, is two runs: coarse comparisons first, then `--init` from that checkpoint on
 // the high-quality ones.
 import type { Backend } from '../../kernels/index.js';
-import { preferencePair } from '../chat/formats.js';
-import { encodePreference, type EncodedPair } from '../chat/preference.js';
-import { DataError } from '../errors.js';
+import type { EncodedPair } from '../chat/preference.js';
 import { objectiveLoss } from '../eval/loss.js';
-import type { Doc } from '../io/types.js';
 import { parameterCount } from '../model/config.js';
-import { checkpointVocabulary } from '../model/load.js';
-import { ENDOFTEXT } from '../tokenizer/special.js';
-import { Tokenizer } from '../tokenizer/tokenizer.js';
-import { createRandom } from '../util/random.js';
-import { ExampleSource, readExamples, splitExamples } from './examples.js';
+import { ExampleSource } from './examples.js';
 import { fineTuneLoop, fineTuneModel, planSteps, startFineTune, type FineTuneRun, type FineTuneSettings } from './fine-tune.js';
 import { round } from './metrics.js';
+import { meanPairTokens, pairBatches, readPreferencePairs } from './preference-data.js';
 import { scaleRecipe, type Recipe } from './presets.js';
 import { rewardObjective, type PairBatch, type Pooling, type RewardObjective } from './reward.js';
 
@@ -44,25 +38,8 @@ export async function trainRewardModel(o: RmOptions) {
   const { world } = o;
   const start = startFineTune<RmSettings>('train a reward model', o);
   const { k, dtype, from, resumed, seed } = start;
-  const reading = resumed?.settings ?? o.settings;
 
-  const tokenizer = new Tokenizer(checkpointVocabulary(from), { nfc: from.info.nfc });
-  const padId = tokenizer.vocab.specials[ENDOFTEXT]!;
-  const encode = (doc: Doc) => {
-    const pair = preferencePair(doc);
-    return typeof pair === 'string' ? { drop: pair } : encodePreference(tokenizer, pair, { maxLen: reading.maxLen, systemPrompt: reading.systemPrompt });
-  };
-  const read = { onError: o.onError, rejects: o.rejects, log: o.log, stage: 'rm' };
-  let train: EncodedPair[], val: EncodedPair[], dropped: number;
-  try {
-    const main = await readExamples(o.data, encode, read);
-    const held = o.valData ? await readExamples(o.valData, encode, read) : undefined;
-    ({ train, val } = held ? { train: main.examples, val: held.examples } : splitExamples(main.examples, reading.valFraction, createRandom(seed ^ 0x7e3)));
-    dropped = main.dropped + (held?.dropped ?? 0);
-  } finally {
-    tokenizer.free();
-  }
-  if (train.length === 0) throw new DataError(`${o.data.join(' ')}: no preference pair to train on (${dropped} dropped)`);
+  const { train, val, dropped, padId } = await readPreferencePairs('rm', from, o, resumed?.settings ?? o.settings, seed ^ 0x7e3);
 
   // a resumed run keeps the settings it started with; a new one fills what flags left from the recipe
   const given = o.settings;
@@ -74,9 +51,8 @@ export async function trainRewardModel(o: RmOptions) {
   const { config, info, params, trunk } = fineTuneModel(start, settings, 'score', 2 * settings.batch * settings.maxLen, o.freeze);
   const objective = rewardObjective(trunk, { dropout: config.dropout, pooling: settings.pooling, padId });
   // tokens/s counts the pairs' mean length: pairs are padded per micro-batch, not to a fixed length
-  const meanPair = train.reduce((a, p) => a + p.chosen.length + p.rejected.length, 0) / train.length;
-  const source = new ExampleSource(train, seed, { batch: settings.batch, accum: plan.accum, world }, (pairs: EncodedPair[]) => ({ pairs }), Math.round(meanPair * plan.perStep), resumed?.position ?? 0);
-  const valBatches = Array.from({ length: Math.ceil(val.length / settings.batch) }, (_, i) => ({ pairs: val.slice(i * settings.batch, (i + 1) * settings.batch) }));
+  const source = new ExampleSource(train, seed, { batch: settings.batch, accum: plan.accum, world }, (pairs: EncodedPair[]) => ({ pairs }), Math.round(meanPairTokens(train) * plan.perStep), resumed?.position ?? 0);
+  const valBatches = pairBatches(val, settings.batch);
 
   if (world.rank === 0)
     o.log(

@@ -130,6 +130,13 @@ export function declaresArticle(html: string): boolean {
   return DECLARED_ARTICLE.test(html);
 }
 
+// A page that says it is a discussion (schema.org DiscussionForumPosting, QAPage).
+const DECLARED_THREAD = /"@type"\s*:\s*\[?\s*"(DiscussionForumPosting|QAPage)"|itemtype=["']https?:\/\/schema\.org\/(DiscussionForumPosting|QAPage)["']/i;
+
+function declaresThread(html: string): boolean {
+  return DECLARED_THREAD.test(html);
+}
+
 function chooseCandidate(readable: number, container: number, page: number, items: number, article: boolean, favor: Favor): 'readability' | 'container' | 'fallback' | 'items' {
   const alternative = container >= MIN_READABILITY_CHARS ? 'container' : page > 0 ? 'fallback' : 'readability';
   if (favor === 'precision') return readable === 0 ? alternative : 'readability';
@@ -200,15 +207,17 @@ export function extractMainContent(html: string, opts: MainContentOptions): Main
   unwrapOrRemoveNoscript(doc, body);
   const pageLength = (body.textContent ?? '').length;
   const isSmall = (el: Element) => (el.textContent ?? '').length <= MAX_FURNITURE_SHARE * pageLength;
-  const comments = removeNoise(doc, opts.keepComments, isSmall);
-  const isPageFurniture = (el: TextNode) => isBoilerplate(el as Element, opts.keepComments) && isSmall(el as Element);
+  // on a page that declares a forum thread, the "comments" are the thread's posts
+  const keepComments = opts.keepComments || declaresThread(html);
+  const comments = removeNoise(doc, keepComments, isSmall);
+  const isPageFurniture = (el: TextNode) => isBoilerplate(el as Element, keepComments) && isSmall(el as Element);
   // Readability walks the tree recursively and slows down sharply on very deep trees, which only
   // broken or hostile pages have; for those the pruned text is the answer. The in-article rules
   // below read each candidate's text, which is quadratic on such trees, so they are skipped too.
   if (exceedsDepth(body, MAX_READABILITY_DEPTH)) return { text: elementText(body, { skip: isPageFurniture }), title, date, method: 'deep-fallback' };
   removeArticleFurniture(doc);
   const furnitureIn = (scope: Element, shortBlocks = true) => {
-    const options = { keepComments: opts.keepComments, linkLists: opts.favor === 'precision', shortBlocks, scopeLength: (scope.textContent ?? '').length };
+    const options = { keepComments, linkLists: opts.favor === 'precision', shortBlocks, scopeLength: (scope.textContent ?? '').length };
     return (node: TextNode) => isFurniture(node as Element, options);
   };
   // The navigation, headers, footers and sidebars the pruned page leaves out are furniture for

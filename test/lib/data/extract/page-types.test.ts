@@ -31,6 +31,17 @@ test('a thread keeps every post, not the one block Readability picks', () => {
   assert.ok(!text.includes('All rights reserved'));
 });
 
+test('a thread whose posts sit in a "comments" block keeps them when the page declares a discussion; an article still drops its comments', () => {
+  // long lists of other threads beside it make the block a small share of the page, as comments are
+  const similar = Array.from({ length: 8 }, (_, k) => `<aside class="sidebar"><h3>Similar topics</h3><ul>${Array.from({ length: 30 }, (_, i) => `<li><a href="/t/${k}-${i}">Another thread about routers, number ${k}-${i}</a></li>`).join('')}</ul></aside>`).join('');
+  const feed = (items: string[][]) => `<div id="comments" class="comments">${items.map((p, i) => postHtml(p, i)).join('')}</div>`;
+  const declared = (type: string) => `<script type="application/ld+json">{"@context":"https://schema.org","@type":"${type}","headline":"Router drops"}</script>`;
+  const thread = extract(page(`${similar}<main><h1>Router drops every evening</h1>${feed([posts, ...replies.map((r) => [r])])}</main>${footer}`, declared('DiscussionForumPosting')));
+  for (const post of everyPost) assert.ok(thread.includes(post), `missing post: ${post.slice(0, 40)}`);
+  const article = extract(page(`${similar}<main><h1>Router drops every evening</h1>${postHtml(posts, 0)}${feed(replies.map((r) => [r]))}</main>${footer}`, declared('NewsArticle')));
+  assert.ok(posts.every((p) => article.includes(p)) && !article.includes(replies[0]!));
+});
+
 test('a pop-up, newsletter or paywall box is not chosen over the posts', () => {
   const pitch = 'Get the best threads of the week in your inbox every Friday, with exclusive offers from our partners and early access to events, meetups and the yearly members-only conference.';
   const overlay = `<div class="popup-newsletter"><h2>Join our newsletter</h2>${Array.from({ length: 6 }, () => `<p>${pitch}</p>`).join('')}</div>`;

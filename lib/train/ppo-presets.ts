@@ -6,6 +6,7 @@
 // one PPO epoch per batch, clipping the normalized score at ±5; the pre-training loss (with
 // --ptx-data) weighs half the policy loss per token.
 import type { PpoSettings } from './ppo.js';
+import { RECIPE_WIDTH, widthScaledLr } from './presets.js';
 
 export type PpoRecipe = Omit<PpoSettings, 'policy' | 'reward' | 'reference' | 'critic' | 'steps' | 'systemPrompt' | 'klTarget'>;
 
@@ -40,3 +41,10 @@ export const PPO_PRESETS: Record<'qwen', PpoRecipe> = {
     evalPrompts: 64,
   },
 };
+
+/** The lrs a run uses: the flags' where given, else the recipe's scaled to the policy's width as the sft and rm presets are; and why. */
+export function ppoLearningRates(given: { policyLr?: number; criticLr?: number }, recipe: Pick<PpoRecipe, 'policyLr' | 'criticLr'>, hiddenSize: number) {
+  const pick = (flag: number | undefined, lr: number) => (flag !== undefined ? { lr: flag, why: 'flag' } : { lr: widthScaledLr(lr, hiddenSize), why: `${lr.toExponential()} × ${RECIPE_WIDTH}/${hiddenSize}` });
+  const policy = pick(given.policyLr, recipe.policyLr), critic = pick(given.criticLr, recipe.criticLr);
+  return { policyLr: policy.lr, criticLr: critic.lr, why: `policy lr ${policy.lr.toExponential(2)} (${policy.why}), critic lr ${critic.lr.toExponential(2)} (${critic.why})` };
+}

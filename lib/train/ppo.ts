@@ -32,6 +32,7 @@ import { nextTokenObjective } from './next-token.js';
 import { ADAMW_DEFAULTS, Optimizer } from './optimizer.js';
 import { endScores, inBatches, responseLength, responseLogprobs, responseValues, sampleRollouts, type Rollout } from './ppo-experience.js';
 import { gae, mergeMoments, momentsStd, NO_MOMENTS, tokenRewards, updateKl, whiten, type KlControl, type RunningMoments } from './ppo-math.js';
+import { ppoLearningRates, type PpoRecipe } from './ppo-presets.js';
 import { addSums, criticPass, NO_SUMS, policyPass, type PassSums, type UpdateBatch } from './ppo-update.js';
 import { learningRate } from './schedule.js';
 import { readTrainerState, writeTrainingFiles, type TrainerState } from './state.js';
@@ -83,7 +84,9 @@ export interface PpoSettings {
 }
 
 export interface PpoOptions {
-  settings: Omit<PpoSettings, 'steps'>;
+  /** The lrs are the recipe's scaled to the policy's width where not given (ppoLearningRates). */
+  settings: Omit<PpoSettings, 'steps' | 'policyLr' | 'criticLr'> & Partial<Pick<PpoSettings, 'policyLr' | 'criticLr'>>;
+  recipe: Pick<PpoRecipe, 'policyLr' | 'criticLr'>;
   steps?: number;
   prompts: string[];
   valPrompts?: string[];
@@ -141,15 +144,18 @@ export async function ppo(o: PpoOptions): Promise<PpoResult> {
   if (k.kind === 'cpu' && dtype !== 'f32') throw new UsageError('--dtype bf16 needs a GPU; the CPU backend computes in fp32');
   const resumed = o.resume ? readTrainerState<number, PpoSettings>(o.out) : undefined;
   if (o.resume && !resumed) throw new DataError(`${o.out}: no trainer_state.json to resume from`);
-  const s: PpoSettings = resumed ? { ...resumed.settings } : { ...o.settings, steps: o.steps ?? NaN };
+  const policyFrom = readCheckpoint(o.resume ? o.out : o.settings.policy);
+  if (policyFrom.head !== 'lm') throw new DataError(`${policyFrom.dir}: the policy must be a language model (an SFT checkpoint), not a ${policyFrom.head} model`);
+  // a resumed run keeps the settings it started with
+  const lrs = resumed ? undefined : ppoLearningRates(o.settings, o.recipe, policyFrom.config.hiddenSize);
+  const s: PpoSettings = resumed ? { ...resumed.settings } : { ...o.settings, policyLr: lrs!.policyLr, criticLr: lrs!.criticLr, steps: o.steps ?? NaN };
+  if (lrs) o.log(`ppo: ${lrs.why}`);
   if (o.steps !== undefined) s.steps = o.steps;
   if (!(s.steps >= 1)) throw new UsageError('give the run length with --steps N');
   const seed = resumed?.seed ?? o.seed;
   const maxLen = s.maxPromptLen + s.maxNew + 1;
   const capacity = s.batch * maxLen;
 
-  const policyFrom = readCheckpoint(o.resume ? o.out : s.policy);
-  if (policyFrom.head !== 'lm') throw new DataError(`${policyFrom.dir}: the policy must be a language model (an SFT checkpoint), not a ${policyFrom.head} model`);
   const criticDir = o.resume ? join(o.out, CRITIC_DIR) : s.critic;
   const start = (from: LoadedCheckpoint, resumedState?: TrainerState<number, PpoSettings>): FineTuneStart<PpoSettings> => ({ k, dtype, from, resumed: resumedState, seed });
   // dropout is off in every model during PPO: the ratio and the values must be those of the rollout

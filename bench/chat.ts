@@ -1,6 +1,6 @@
 // Latency of `loom chat`: from submitting a user turn (Enter) to the first streamed token, and the
 // tokens/s of the answer, turn after turn of one conversation, through the same ChatSession the
-// screen and the pipe mode drive (the whole conversation is prefilled again each turn).
+// screen and the pipe mode drive (each turn prefills what the engine's cache does not hold).
 //
 //   node --import tsx bench/chat.ts --checkpoint CKPT [--device cuda] [--turns 6 --max-new 128 --context 2048]
 //   node --import tsx bench/chat.ts --preset bench318m --device cuda [--keep DIR]
@@ -71,10 +71,10 @@ try {
   const loadSeconds = (performance.now() - loadStarted) / 1000;
   const settings = { maxNew, temperature: 0.7, topP: 0.8, topK: 20, repetitionPenalty: 1.05, seed: 0 };
   const session = new ChatSession({ engine, tokenizer, stopTokens: resolveStopTokens(undefined, tokenizer, ckpt), system: DEFAULT_SYSTEM_PROMPT, settings });
-  const perTurn: { prompt_tokens: number; first_token_ms: number; tokens: number; tokens_per_s: number; left_out: number }[] = [];
+  const perTurn: { prompt_tokens: number; cached_tokens: number; first_token_ms: number; tokens: number; tokens_per_s: number; left_out: number }[] = [];
   for (let turn = 0; turn < turns; turn++) {
     const answer = await session.send(QUESTIONS[turn % QUESTIONS.length]!);
-    perTurn.push({ prompt_tokens: answer.promptTokens, first_token_ms: round(answer.firstTokenMs ?? NaN), tokens: answer.tokens, tokens_per_s: round(answer.tokensPerSecond ?? NaN), left_out: answer.leftOut });
+    perTurn.push({ prompt_tokens: answer.promptTokens, cached_tokens: answer.cachedTokens ?? 0, first_token_ms: round(answer.firstTokenMs ?? NaN), tokens: answer.tokens, tokens_per_s: round(answer.tokensPerSecond ?? NaN), left_out: answer.leftOut });
   }
   engine.close();
   tokenizer.free();

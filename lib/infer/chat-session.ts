@@ -1,9 +1,9 @@
 // A conversation with a model, without any screen: the history, the system prompt, the sampling
 // settings, the /commands, each answer streamed from the engine and stopped on request. The ink
 // view (lib/ui/chat.tsx) and the line mode of `loom chat` (lib/cli/chat.ts) both drive one.
-// Every turn renders the whole conversation in ChatML and prefills it again (the engine keeps no
-// cache between requests); when it outgrows the context, the oldest exchanges are left out of the
-// prompt (they stay in the history and in /save). With tools, each answer is a ReAct loop
+// Every turn renders the whole conversation in ChatML; the engine prefills only what its cache does
+// not already hold from the turn before (reusePrefix); when it outgrows the context, the oldest
+// exchanges are left out of the prompt (they stay in the history and in /save). With tools, each answer is a ReAct loop
 // (react.ts) whose trace streams apart from the answer, and whose Final Answer is the turn kept.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { promptConversation } from '../chat/formats.js';
@@ -59,7 +59,9 @@ export interface ChatAnswer {
   /** New tokens (with tools, over every generation of the loop). */
   tokens: number;
   promptTokens: number;
-  /** From the call to the first token sampled (encoding and prefill of the whole conversation). */
+  /** Of them, those the engine's cache held from the turn before (not prefilled again). */
+  cachedTokens?: number;
+  /** From the call to the first token sampled (encoding, and prefill of what the cache does not hold). */
   firstTokenMs?: number;
   /** The tokens after the first over the time since it (with tools, tool calls included); undefined below two tokens. */
   tokensPerSecond?: number;
@@ -93,7 +95,7 @@ export interface ChatSessionOptions {
 }
 
 /** An answer as a strategy (one generation, or the ReAct loop) gives it, before the session adds timing and history. */
-type Reply = Pick<ChatAnswer, 'text' | 'finish' | 'tokens' | 'promptTokens' | 'steps'>;
+type Reply = Pick<ChatAnswer, 'text' | 'finish' | 'tokens' | 'promptTokens' | 'cachedTokens' | 'steps'>;
 
 const DEFAULT_MAX_STEPS = 8;
 
@@ -194,6 +196,7 @@ export class ChatSession {
     const generation = await this.o.engine.submit({
       prompt: run.prompt,
       params: run.sampling,
+      reusePrefix: true,
       onToken: (token) => {
         run.tick();
         // A token sampled after the cancel is not shown; the engine may let a stop token through, no part of the text.
@@ -208,7 +211,7 @@ export class ChatSession {
     });
     const rest = text.finish();
     if (rest) run.onText(rest, 'answer');
-    return { text: text.toString(), finish: generation.finish, tokens, promptTokens: generation.promptTokens };
+    return { text: text.toString(), finish: generation.finish, tokens, promptTokens: generation.promptTokens, cachedTokens: generation.cachedTokens };
   }
 
   /** The ReAct loop: its Thought/Action/Observation text streamed as the trace, its Final Answer the turn. */
@@ -221,13 +224,14 @@ export class ChatSession {
       sampling: run.sampling,
       maxSteps: this.o.maxSteps ?? DEFAULT_MAX_STEPS,
       signal: run.signal,
+      reusePrefix: true,
       onText: (piece) => {
         run.tick();
         run.onText(piece, 'trace');
       },
     });
     const finish = REACT_FINISH[result.finish];
-    return { text: result.answer, finish, tokens: result.completionTokens, promptTokens: result.promptTokens, steps: result.steps };
+    return { text: result.answer, finish, tokens: result.completionTokens, promptTokens: result.promptTokens, cachedTokens: result.cachedTokens, steps: result.steps };
   }
 
   /** The conversation to answer as prompt ids: the system turn, then the latest exchanges that leave max_new tokens of room. */

@@ -78,6 +78,8 @@ export class Engine implements GenerateEngine {
   private stream = 0;
   private readonly waiting: Sequence[] = [];
   private readonly running: (Sequence | null)[];
+  /** The tokens a free slot's cache holds from its last sequence (reusePrefix), null when none. */
+  private readonly cached: (Int32Array | null)[];
   private pumping = false;
   private closed = false;
 
@@ -113,6 +115,7 @@ export class Engine implements GenerateEngine {
     this.drawn = k.alloc([this.slots], 'i32');
     this.logprobs = k.alloc([this.slots], 'f32');
     this.running = new Array(this.slots).fill(null);
+    this.cached = new Array(this.slots).fill(null);
     this.useGraphs = (o.graphs ?? true) && k.kind === 'cuda';
     if (this.useGraphs) {
       // graphs are recorded from a stream of our own (the legacy default stream cannot be captured)
@@ -129,9 +132,9 @@ export class Engine implements GenerateEngine {
       return Promise.reject(new DataError(`generate: the prompt has ${P} tokens; the context holds ${this.contextLength} (prompt and at least one new token)`));
     for (const t of request.prompt)
       if (!(t >= 0 && t < this.config.vocabSize)) return Promise.reject(new DataError(`generate: token id ${t} is outside the model's ${this.config.vocabSize} rows`));
-    if (request.params.maxNew < 1) return Promise.resolve({ tokens: [], logprobs: [], finish: 'length', promptTokens: P });
+    if (request.params.maxNew < 1) return Promise.resolve({ tokens: [], logprobs: [], finish: 'length', promptTokens: P, cachedTokens: 0 });
     return new Promise<Generation>((resolve, reject) => {
-      this.waiting.push({ request, resolve, reject, slot: -1, length: P, last: -1, out: { tokens: [], logprobs: [], finish: 'length', promptTokens: P } });
+      this.waiting.push({ request, resolve, reject, slot: -1, length: P, last: -1, out: { tokens: [], logprobs: [], finish: 'length', promptTokens: P, cachedTokens: 0 } });
       this.schedule();
     });
   }
@@ -188,20 +191,46 @@ export class Engine implements GenerateEngine {
   private admit(): void {
     const admitted: Sequence[] = [];
     let tokens = 0;
-    for (let slot = 0; slot < this.slots && this.waiting.length > 0; slot++) {
-      if (this.running[slot]) continue;
+    while (this.waiting.length > 0) {
       const next = this.waiting[0]!;
+      const { slot, reuse } = this.placeFor(next);
+      if (slot < 0) break;
       // prompts are prefilled together up to the pass's capacity; a longer one goes alone, in chunks
-      if (admitted.length > 0 && tokens + next.length > this.trunk.capacity) break;
+      if (reuse === 0 && admitted.length > 0 && tokens + next.length > this.trunk.capacity) break;
       this.waiting.shift();
       next.slot = slot;
+      next.out.cachedTokens = reuse;
       this.running[slot] = next;
-      admitted.push(next);
-      tokens += next.length;
+      this.cached[slot] = null;
+      // a prompt that continues what its slot holds is prefilled alone, from where the cache ends
+      if (reuse > 0) this.prefillInChunks(next, reuse);
+      else {
+        admitted.push(next);
+        tokens += next.length;
+      }
     }
     if (admitted.length === 0) return;
-    if (admitted.length === 1 && tokens > this.trunk.capacity) this.prefillInChunks(admitted[0]!);
+    if (admitted.length === 1 && tokens > this.trunk.capacity) this.prefillInChunks(admitted[0]!, 0);
     else this.prefill(admitted);
+  }
+
+  /**
+   * The free slot for a prompt, and how many of its first tokens that slot's cache already holds:
+   * with reusePrefix, the free slot whose last sequence shares the longest prefix with it (at least
+   * one token is left to prefill, whose logits draw the first new token). Dynamic NTK rotates a
+   * prompt's keys with the base of its whole length, so a cached prefix is not reused under it.
+   */
+  private placeFor(s: Sequence): { slot: number; reuse: number } {
+    let slot = -1, reuse = 0;
+    const reusable = s.request.reusePrefix === true && !this.longContext?.ntk;
+    for (let i = 0; i < this.slots; i++) {
+      if (this.running[i]) continue;
+      if (slot < 0) slot = i;
+      if (!reusable) break;
+      const shared = sharedPrefix(this.cached[i], s.request.prompt, s.length - 1);
+      if (shared > reuse) [slot, reuse] = [i, shared];
+    }
+    return { slot, reuse };
   }
 
   /** One packed pass over whole prompts: each attends only to itself, and writes its keys to its slot. */
@@ -226,13 +255,16 @@ export class Engine implements GenerateEngine {
     this.drawFrom(pickRows(trunk, hidden, last), seqs);
   }
 
-  /** A prompt longer than one pass: the first chunk as a prefill, the others attending to the cache before them. */
-  private prefillInChunks(s: Sequence): void {
+  /**
+   * A prompt longer than one pass, or one whose first `from` tokens its slot's cache holds: chunks
+   * attending to the cache before them (the first, at 0, a plain prefill).
+   */
+  private prefillInChunks(s: Sequence, from: number): void {
     const { k, trunk } = this;
     const chunk = trunk.capacity;
     const { rowSlot, rowStart } = this.prefillIn;
     k.upload(rowSlot, Int32Array.of(s.slot));
-    for (let start = 0; start < s.length; start += chunk) {
+    for (let start = from; start < s.length; start += chunk) {
       const n = Math.min(chunk, s.length - start);
       const ids = s.request.prompt.subarray(start, start + n);
       const positions = Int32Array.from({ length: n }, (_, t) => start + t);
@@ -339,7 +371,25 @@ export class Engine implements GenerateEngine {
 
   private finish(s: Sequence, reason: Generation['finish']): void {
     this.running[s.slot] = null;
+    // the cache holds every token but the last drawn (and that one too when a stop token ended it)
+    this.cached[s.slot] = concatTokens(s.request.prompt, s.out.tokens, s.length - 1);
     s.out.finish = reason;
     s.resolve(s.out);
   }
+}
+
+/** How many first tokens `cached` and `prompt` share, at most `limit`. */
+function sharedPrefix(cached: Int32Array | null, prompt: Int32Array, limit: number): number {
+  if (!cached) return 0;
+  const n = Math.min(cached.length, limit);
+  let i = 0;
+  while (i < n && cached[i] === prompt[i]) i++;
+  return i;
+}
+
+function concatTokens(prompt: Int32Array, fresh: readonly number[], length: number): Int32Array {
+  const out = new Int32Array(length);
+  out.set(prompt.subarray(0, Math.min(prompt.length, length)));
+  for (let i = prompt.length; i < length; i++) out[i] = fresh[i - prompt.length]!;
+  return out;
 }

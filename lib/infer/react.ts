@@ -39,6 +39,8 @@ export interface ReactResult {
   text: string;
   /** Tokens of the first prompt (the conversation before the assistant's text). */
   promptTokens: number;
+  /** Of them, those the first generation took from the cache (reusePrefix). */
+  cachedTokens?: number;
   /** New tokens over all generations. */
   completionTokens: number;
 }
@@ -54,6 +56,8 @@ export interface ReactOptions {
   /** Most tool calls. */
   maxSteps: number;
   signal?: AbortSignal;
+  /** Each generation continues the cache of the one before (GenerationRequest.reusePrefix); for chat. */
+  reusePrefix?: boolean;
   /** Hears the assistant text as it grows (the model's tokens and the observations), in order. */
   onText?: (text: string) => void;
   onStep?: (step: ReactStep) => void;
@@ -135,10 +139,11 @@ export async function runReact(o: ReactOptions): Promise<ReactResult> {
   const steps: ReactStep[] = [];
   let text = '';
   let completionTokens = 0;
+  let cachedTokens: number | undefined;
   const emit = (piece: string) => {
     if (piece !== '') o.onText?.(piece);
   };
-  const result = (finish: ReactFinish, answer = ''): ReactResult => ({ answer, steps, finish, text, promptTokens: o.prompt.length, completionTokens });
+  const result = (finish: ReactFinish, answer = ''): ReactResult => ({ answer, steps, finish, text, promptTokens: o.prompt.length, cachedTokens, completionTokens });
   for (let generation = 0; ; generation++) {
     const prompt = concat([Int32Array.from(o.prompt), Int32Array.from(o.tokenizer.encodeOrdinary(text))], Int32Array);
     if (prompt.length >= o.engine.contextLength) return result('length');
@@ -146,6 +151,7 @@ export async function runReact(o: ReactOptions): Promise<ReactResult> {
     const made = await o.engine.submit({
       prompt,
       params: { ...o.sampling, seed: (o.sampling.seed + generation) >>> 0 },
+      reusePrefix: o.reusePrefix,
       onToken: (token) => {
         if (o.sampling.stopTokens.includes(token)) return;
         if (o.signal?.aborted) return false;
@@ -156,6 +162,7 @@ export async function runReact(o: ReactOptions): Promise<ReactResult> {
     });
     emit(out.finish());
     completionTokens += made.tokens.length;
+    cachedTokens ??= made.cachedTokens;
     const output = out.toString();
     text += output;
     if (o.signal?.aborted) return result('aborted');

@@ -30,6 +30,12 @@ export interface GenerationRequest {
    * ends the sequence there with finish 'stop' (a stop string was found in the text).
    */
   onToken?: (token: number, logprob: number) => boolean | void;
+  /**
+   * Start from the longest prefix of the prompt that a free slot's cache still holds from the
+   * sequence before (an earlier turn of the same conversation), prefilling only the rest. The
+   * result equals a full prefill's up to rounding, so it is for chat, not for reproducible batches.
+   */
+  reusePrefix?: boolean;
 }
 
 /** 'stop': a stop token (not included) or onToken said so; 'length': maxNew or the context ran out. */
@@ -44,6 +50,8 @@ export interface Generation {
   /** The stop token that ended the sequence (finish 'stop' by a token, not by onToken). */
   stopToken?: number;
   promptTokens: number;
+  /** Prompt tokens taken from the cache rather than prefilled (reusePrefix). */
+  cachedTokens?: number;
 }
 
 export interface GenerateEngine {

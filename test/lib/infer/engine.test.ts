@@ -118,6 +118,26 @@ test('a prompt longer than one pass is prefilled in chunks over the cache, with 
 });
 
 // long: trained at 8 tokens and run to 32 with dynamic NTK, LogN and windows, whose per-token bases travel in the graphs' step buffer
+test('a prompt that continues an earlier sequence (reusePrefix) prefills only what its slot does not hold, with the same result as a full prefill', async () => {
+  const engine = createEngine(model(16), { maxBatch: 2, contextLength: 32 });
+  const first = await engine.submit({ prompt: prompts[2]!, params: params({ temperature: 0, maxNew: 6 }), reusePrefix: true });
+  // the next turn: the conversation so far, then new tokens (longer than one 16-token pass)
+  const turn = Int32Array.from([...prompts[2]!, ...first.tokens, ...prompts[4]!, ...prompts[0]!]);
+  const again = await engine.submit({ prompt: turn, params: params({ temperature: 0, maxNew: 6 }), reusePrefix: true });
+  // every token but the last drawn is in the cache
+  assert.equal(again.cachedTokens, prompts[2]!.length + first.tokens.length - 1);
+  const fresh = createEngine(model(16), { maxBatch: 2, contextLength: 32 });
+  const full = await fresh.submit({ prompt: turn, params: params({ temperature: 0, maxNew: 6 }) });
+  assert.equal(full.cachedTokens, 0);
+  assert.deepEqual(again.tokens, full.tokens);
+  again.logprobs.forEach((lp, j) => assert.ok(Math.abs(lp - full.logprobs[j]!) < 1e-4, `token ${j}: ${lp} vs ${full.logprobs[j]}`));
+  // without reusePrefix, or with a prompt that shares nothing, the whole prompt is prefilled
+  assert.equal((await engine.submit({ prompt: turn, params: params({ temperature: 0, maxNew: 2 }) })).cachedTokens, 0);
+  assert.equal((await engine.submit({ prompt: prompts[1]!, params: params({ temperature: 0, maxNew: 2 }), reusePrefix: true })).cachedTokens, 0);
+  engine.close();
+  fresh.close();
+});
+
 for (const long of [false, true])
 test(`cuda: the engine (decode steps replayed as graphs) gives the CPU engine's tokens${long ? ', beyond the training length with the long-context means' : ''}`, { skip: cudaSkip() }, async () => {
   const gpu = openBackend('cuda');

@@ -193,6 +193,32 @@ function unwrapOrRemoveNoscript(doc: Root, body: Element): void {
   }
 }
 
+/** A DOM node as the streamed-part swap walks it: siblings, comments included. */
+interface SiblingNode extends TextNode {
+  nextSibling: SiblingNode | null;
+  remove(): void;
+}
+
+/**
+ * React's streamed server rendering sends a part that was not ready later in the page, as
+ * `<div hidden id="S:n">`, and a script ($RC) swaps it for its placeholder `<template id="B:n">`
+ * and the loading fallback after it (up to the `<!--/$-->` comment). A browser shows the part;
+ * read as it is sent, it is hidden and its place holds the fallback. The swap is done here.
+ */
+function placeStreamedParts(doc: Root): void {
+  for (const part of Array.from(doc.querySelectorAll('div[hidden][id^="S:"]'))) {
+    const placeholder = doc.querySelector(`template[id="B:${part.getAttribute('id')!.slice(2)}"]`);
+    if (!placeholder) continue;
+    for (let node = (placeholder as unknown as SiblingNode).nextSibling; node && !(node.nodeType === 8 && node.nodeValue === '/$'); ) {
+      const next = node.nextSibling;
+      node.remove();
+      node = next;
+    }
+    placeholder.replaceWith(...Array.from(part.childNodes));
+    part.remove();
+  }
+}
+
 /** The page's main text (not yet normalized), title and date. */
 export function extractMainContent(html: string, opts: MainContentOptions): MainContent {
   const { document } = parseHTML(closeStrayCdata(html));
@@ -201,6 +227,7 @@ export function extractMainContent(html: string, opts: MainContentOptions): Main
   const date = pageDate(doc);
   const body = doc.querySelector('body') ?? doc.documentElement;
   if (!body) return { text: '', title, date, method: 'whole-page' };
+  placeStreamedParts(doc);
   // Scripts and styles first: their text would inflate the page's length, and a wrapper holding
   // the article would then count as small.
   for (const el of Array.from(doc.querySelectorAll('script,style,template,svg,iframe'))) el.remove();

@@ -42,6 +42,15 @@ test('a thread whose posts sit in a "comments" block keeps them when the page de
   assert.ok(posts.every((p) => article.includes(p)) && !article.includes(replies[0]!));
 });
 
+test("a part React streamed later (<div hidden id=\"S:0\">) takes its placeholder's place, as its script would move it, and the loading fallback goes", () => {
+  const sections = posts.map((p, i) => `<section><h2>Step ${i + 1}</h2><p>${p}</p></section>`).join('');
+  const html = page(`${nav}<main><h1>Deploy in three steps</h1><template id="B:0"></template><div class="skeleton">Loading the rest of the page…</div><!--/$--></main>${footer}<div hidden id="S:0">${sections}</div><script>$RC("B:0","S:0")</script>`);
+  const text = extract(html);
+  for (const post of posts) assert.ok(text.includes(post), `missing section: ${post.slice(0, 40)}`);
+  assert.ok(!text.includes('Loading the rest'));
+  assert.ok(text.indexOf('Deploy in three steps') < text.indexOf(posts[0]!));
+});
+
 test('a pop-up, newsletter or paywall box is not chosen over the posts', () => {
   const pitch = 'Get the best threads of the week in your inbox every Friday, with exclusive offers from our partners and early access to events, meetups and the yearly members-only conference.';
   const overlay = `<div class="popup-newsletter"><h2>Join our newsletter</h2>${Array.from({ length: 6 }, () => `<p>${pitch}</p>`).join('')}</div>`;

@@ -107,11 +107,58 @@ inline void micro_kernel(int64_t kc, const float *__restrict a, const float *__r
 
 float *aligned_floats(size_t n) { return static_cast<float *>(std::aligned_alloc(64, ((n * 4 + 63) / 64) * 64)); }
 
+// One step of the micro-kernel's sums: fused where the target has FMA, as the compiler contracts
+// the vector code there (it leaves this scalar loop uncontracted unless told).
+inline float madd(float a, float b, float acc) {
+#if defined(__FMA__)
+  return __builtin_fmaf(a, b, acc);
+#else
+  return acc + a * b;
+#endif
+}
+
+// Rows at most: a decode step's products (a few rows against a [N,K] weight) skip the packing.
+constexpr int64_t GEMV_MAX_ROWS = 4;
+// Output columns a task computes: as many multiply-add chains as keep the FMA units busy.
+constexpr int64_t GEMV_COLS = 8;
+
+// C[M,N] = A[M,K] · B[N,K]ᵀ (+ C when beta is 1) for M <= GEMV_MAX_ROWS, each weight row read
+// once, in place. The arithmetic is the micro-kernel's, element by element: fused multiply-adds in
+// k order within each KC block, the blocks added in turn. So a row's result has the same bits on
+// this path as on the packed one, and a sequence decoded alone matches one decoded in a batch.
+void gemv_t(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+            float *C, int64_t ldc) {
+#pragma omp parallel for schedule(static)
+  for (int64_t j0 = 0; j0 < N; j0 += GEMV_COLS) {
+    const int64_t nj = std::min<int64_t>(GEMV_COLS, N - j0);
+    const float *b = B + j0 * ldb;
+    for (int64_t p0 = 0; p0 < K; p0 += KC) {
+      const int64_t p1 = std::min<int64_t>(K, p0 + KC);
+      for (int64_t i = 0; i < M; ++i) {
+        const float *a = A + i * lda;
+        float acc[GEMV_COLS] = {};
+        if (nj == GEMV_COLS) {
+          for (int64_t p = p0; p < p1; ++p)
+#pragma GCC unroll 8
+            for (int64_t j = 0; j < GEMV_COLS; ++j) acc[j] = madd(a[p], b[j * ldb + p], acc[j]);
+        } else {
+          for (int64_t p = p0; p < p1; ++p)
+            for (int64_t j = 0; j < nj; ++j) acc[j] = madd(a[p], b[j * ldb + p], acc[j]);
+        }
+        float *c = C + i * ldc + j0;
+        for (int64_t j = 0; j < nj; ++j) c[j] = p0 > 0 || beta != 0.f ? c[j] + acc[j] : acc[j];
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
            const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
   if (M <= 0 || N <= 0) return;
+  if (!ta && tb && M <= GEMV_MAX_ROWS && K > 0 && alpha == 1.f && (beta == 0.f || beta == 1.f))
+    return gemv_t(M, N, K, A, lda, B, ldb, beta, C, ldc);
   if (K <= 0) {
     for (int64_t i = 0; i < M; ++i)
       for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.f ? 0.f : beta * C[i * ldc + j];

@@ -26,6 +26,28 @@ test('gemm matches the reference for every transpose, odd sizes, alpha and beta'
   }
 });
 
+test("a decode step's products (1 to 4 rows against a [N,K] weight) match the reference, with the same bits as those rows in a larger product", () => {
+  const K = 1000, N = 37, rows = 16; // K spans three of the packed path's 384-wide blocks
+  const x = randn(rows * K, 8), w = randn(N * K, 9), b = randn(N, 10);
+  const W = put(k, [N, K], w), Bt = put(k, [N], b);
+  const linear = (m: number) => {
+    const Y = k.alloc([m, N]);
+    k.linear(Y, put(k, [m, K], x.subarray(0, m * K)), W, Bt);
+    return get(k, Y);
+  };
+  const logits = (m: number) => {
+    const L = k.alloc([m, N]);
+    k.gemm(L, put(k, [m, K], x.subarray(0, m * K)), W, { transB: true });
+    return get(k, L);
+  };
+  const batchLinear = linear(rows), batchLogits = logits(rows);
+  for (const m of [1, 2, 3, 4]) {
+    assertClose(linear(m), linearRef(x, w, b, m, K, N), `linear, ${m} rows`);
+    assert.deepEqual(linear(m), batchLinear.subarray(0, m * N), `linear, ${m} rows: the batch's bits`);
+    assert.deepEqual(logits(m), batchLogits.subarray(0, m * N), `gemm, ${m} rows: the batch's bits`);
+  }
+});
+
 test('linear forward matches x @ wᵀ + b and its backward matches finite differences', () => {
   const M = 6, K = 9, N = 5;
   const x = randn(M * K, 4), w = randn(N * K, 5), b = randn(N, 6), r = randn(M * N, 7);

@@ -4,6 +4,7 @@
 // target offers) runs over the packed panels.
 #include <algorithm>
 #include <cstdlib>
+#include <type_traits>
 #include <vector>
 
 #include "common.h"
@@ -122,6 +123,15 @@ constexpr int64_t GEMV_MAX_ROWS = 4;
 // Output columns a task computes: as many multiply-add chains as keep the FMA units busy.
 constexpr int64_t GEMV_COLS = 8;
 
+// acc[j] = Σ a[p]·b[j·ldb + p] over p in [p0, p1), in order, for j < cols: a constant for a whole
+// tile, so that its chains unroll.
+template <typename Cols>
+inline void column_sums(const float *a, const float *b, int64_t ldb, int64_t p0, int64_t p1, Cols cols, float *acc) {
+  for (int64_t p = p0; p < p1; ++p)
+#pragma GCC unroll 8
+    for (int64_t j = 0; j < cols; ++j) acc[j] = madd(a[p], b[j * ldb + p], acc[j]);
+}
+
 // C[M,N] = A[M,K] · B[N,K]ᵀ (+ C when beta is 1) for M <= GEMV_MAX_ROWS, each weight row read
 // once, in place. The arithmetic is the micro-kernel's, element by element: fused multiply-adds in
 // k order within each KC block, the blocks added in turn. So a row's result has the same bits on
@@ -137,14 +147,8 @@ void gemv_t(int64_t M, int64_t N, int64_t K, const float *A, int64_t lda, const 
       for (int64_t i = 0; i < M; ++i) {
         const float *a = A + i * lda;
         float acc[GEMV_COLS] = {};
-        if (nj == GEMV_COLS) {
-          for (int64_t p = p0; p < p1; ++p)
-#pragma GCC unroll 8
-            for (int64_t j = 0; j < GEMV_COLS; ++j) acc[j] = madd(a[p], b[j * ldb + p], acc[j]);
-        } else {
-          for (int64_t p = p0; p < p1; ++p)
-            for (int64_t j = 0; j < nj; ++j) acc[j] = madd(a[p], b[j * ldb + p], acc[j]);
-        }
+        if (nj == GEMV_COLS) column_sums(a, b, ldb, p0, p1, std::integral_constant<int64_t, GEMV_COLS>{}, acc);
+        else column_sums(a, b, ldb, p0, p1, nj, acc);
         float *c = C + i * ldc + j0;
         for (int64_t j = 0; j < nj; ++j) c[j] = p0 > 0 || beta != 0.f ? c[j] + acc[j] : acc[j];
       }

@@ -3,8 +3,9 @@
 // view (lib/ui/chat.tsx) and the line mode of `loom chat` (lib/cli/chat.ts) both drive one.
 // Every turn renders the whole conversation in ChatML; the engine prefills only what its cache does
 // not already hold from the turn before (reusePrefix); when it outgrows the context, the oldest
-// exchanges are left out of the prompt (they stay in the history and in /save). With tools, each answer is a ReAct loop
-// (react.ts) whose trace streams apart from the answer, and whose Final Answer is the turn kept.
+// exchanges are left out of the prompt (they stay in the history and in /save). With tools, each
+// answer is a ReAct loop (react.ts) whose trace streams apart from the answer, and whose Final
+// Answer is the turn kept.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { promptConversation } from '../chat/formats.js';
 import { concat, encodeTurns, exchangeStarts, headLength, totalLength, withSystemPrompt } from '../chat/turns.js';

@@ -5,6 +5,7 @@
 // per batch size as a graph and replayed: the only host work a step is one upload of the rows'
 // inputs and one download of the drawn tokens.
 import { packSampleRows, SAMPLE_ROW_WORDS, Tensor, type Backend, type Graph, type SampleRow } from '../../kernels/index.js';
+import { concat } from '../chat/turns.js';
 import { DataError } from '../errors.js';
 import { headDim, ntkBase, type LongContext, type ModelConfig } from '../model/config.js';
 import { pickRows } from '../model/lm-head.js';
@@ -78,7 +79,7 @@ export class Engine implements GenerateEngine {
   private stream = 0;
   private readonly waiting: Sequence[] = [];
   private readonly running: (Sequence | null)[];
-  /** The tokens a free slot's cache holds from its last sequence (reusePrefix), null when none. */
+  /** The tokens a free slot's cache holds from its last sequence, when that one asked to be reused (reusePrefix). */
   private readonly cached: (Int32Array | null)[];
   private pumping = false;
   private closed = false;
@@ -372,7 +373,7 @@ export class Engine implements GenerateEngine {
   private finish(s: Sequence, reason: Generation['finish']): void {
     this.running[s.slot] = null;
     // the cache holds every token but the last drawn (and that one too when a stop token ended it)
-    this.cached[s.slot] = concatTokens(s.request.prompt, s.out.tokens, s.length - 1);
+    if (s.request.reusePrefix) this.cached[s.slot] = concat([s.request.prompt, Int32Array.from(s.out.tokens)], Int32Array).subarray(0, s.length - 1);
     s.out.finish = reason;
     s.resolve(s.out);
   }
@@ -385,11 +386,4 @@ function sharedPrefix(cached: Int32Array | null, prompt: Int32Array, limit: numb
   let i = 0;
   while (i < n && cached[i] === prompt[i]) i++;
   return i;
-}
-
-function concatTokens(prompt: Int32Array, fresh: readonly number[], length: number): Int32Array {
-  const out = new Int32Array(length);
-  out.set(prompt.subarray(0, Math.min(prompt.length, length)));
-  for (let i = prompt.length; i < length; i++) out[i] = fresh[i - prompt.length]!;
-  return out;
 }

@@ -32,7 +32,8 @@ export interface GenerationRequest {
   onToken?: (token: number, logprob: number) => boolean | void;
   /**
    * Start from the longest prefix of the prompt that a free slot's cache still holds from the
-   * sequence before (an earlier turn of the same conversation), prefilling only the rest. The
+   * sequence before, if that one asked for reuse too (an earlier turn of the same conversation),
+   * prefilling only the rest. The
    * result equals a full prefill's up to rounding, so it is for chat, not for reproducible batches.
    */
   reusePrefix?: boolean;

@@ -78,6 +78,11 @@ export interface ScaledRun {
   why: string;
 }
 
+/** A recipe's lr, tuned at RECIPE_WIDTH, for a model `hiddenSize` wide (the lr a width's updates tolerate grows as it narrows). */
+export function widthScaledLr(lr: number, hiddenSize: number): number {
+  return (lr * RECIPE_WIDTH) / hiddenSize;
+}
+
 /**
  * The recipe fitted to the model and the data, for the values no flag gave (docs/sft.md, "Presets
  * on small models"):
@@ -89,11 +94,6 @@ export interface ScaledRun {
  * At RECIPE_WIDTH with enough data (for sft, 3 passes of 128 rows ≥ 4000 steps: 170,667 rows) the
  * recipe comes back unchanged.
  */
-/** A recipe's lr, tuned at RECIPE_WIDTH, for a model `hiddenSize` wide (the lr a width's updates tolerate grows as it narrows). */
-export function widthScaledLr(lr: number, hiddenSize: number): number {
-  return (lr * RECIPE_WIDTH) / hiddenSize;
-}
-
 export function scaleRecipe(recipe: Recipe, flags: RunFlags, at: RunScale): ScaledRun {
   const lr = flags.lr ?? widthScaledLr(recipe.lr, at.hiddenSize);
   const fits = at.examples >= recipe.batch * MIN_STEPS_PER_EPOCH;

@@ -67,8 +67,14 @@ export function isHidden(el: Element): boolean {
   return el.getAttribute('hidden') !== null || el.getAttribute('aria-hidden') === 'true' || (style !== null && HIDDEN_STYLE.test(style));
 }
 
-export function isComments(el: Element): boolean {
-  return COMMENTS.test(marks(el));
+// A store's customer reviews: a product page's comment section, by its class words or the review
+// widgets' own names (Yotpo, Judge.me, Okendo, Stamped, Bazaarvoice, Trustpilot, Reviews.io).
+const REVIEWS = /(^|[\s_-])(reviews|review-?list|customer-?reviews?|product-?reviews?|user-?reviews?|ratings-?reviews|testimonials?)($|[\s_-])|yotpo|jdgm|judgeme|okendo|stamped|(^|\s)bv-|bazaarvoice|trustpilot|revsp|reviews-?io/i;
+
+/** Comment sections, and on a product page (`reviews`) its customer reviews. */
+export function isComments(el: Element, reviews = false): boolean {
+  const m = marks(el);
+  return COMMENTS.test(m) || (reviews && REVIEWS.test(m));
 }
 
 export function isDialog(el: Element): boolean {

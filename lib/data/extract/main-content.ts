@@ -39,6 +39,15 @@ function holdsMainContent(el: Element, lengthOf: (scope: Element) => number): bo
   return scope !== null && (el.textContent ?? '').length > 0.5 * lengthOf(scope);
 }
 
+// A tab or accordion panel a click opens (product details, FAQ answers, documentation tabs): hidden
+// in the markup, but the page's content.
+const PANEL = /(^|[\s_-])(collapse|collapsible|accordion(-?(body|content|panel|item))?|tab-?(pane|panel|content)|panel|expandable|disclosure)($|[\s_-])/i;
+
+function isClosedPanel(el: Element): boolean {
+  const role = el.getAttribute('role');
+  return role === 'tabpanel' || (role === 'region' && el.getAttribute('aria-labelledby') !== null) || PANEL.test(marks(el));
+}
+
 /** Shows what a script would show, so that Readability, which skips hidden elements, reads it. */
 function reveal(el: Element): void {
   for (const name of ['hidden', 'aria-hidden', 'style']) el.removeAttribute(name);
@@ -49,7 +58,7 @@ function reveal(el: Element): void {
  * (unless kept) comments. Class words also appear on page wrappers (`<body class="cookies-off">`,
  * `<div class="has-sidebar">`), so nothing that holds a large share of the page's text is removed.
  */
-function removeNoise(document: Root, keepComments: boolean, isSmall: (el: Element) => boolean): Element[] {
+function removeNoise(document: Root, keepComments: boolean, product: boolean, isSmall: (el: Element) => boolean): Element[] {
   const comments: Element[] = [];
   // The text length of each <main> or <article> is read once and kept up to date as elements
   // inside it are removed: a page can hide hundreds of elements in one <main>.
@@ -63,10 +72,11 @@ function removeNoise(document: Root, keepComments: boolean, isSmall: (el: Elemen
   for (const el of Array.from(document.querySelectorAll('[id],[class],[style],[hidden],[aria-hidden],[role]'))) {
     if (WRAPPERS.has(el.localName ?? '')) continue;
     if (isHidden(el) || COOKIE.test(marks(el)) || OVERLAY.test(marks(el)) || isDialog(el)) {
-      if (!holdsMainContent(el, lengthOf)) {
+      if (isHidden(el) && isClosedPanel(el)) reveal(el);
+      else if (!holdsMainContent(el, lengthOf)) {
         if (isSmall(el)) remove(el);
       } else if (isHidden(el)) reveal(el);
-    } else if (isComments(el) && isSmall(el) && !comments.some((outer) => outer.contains(el))) comments.push(el);
+    } else if (isComments(el, product) && isSmall(el) && !comments.some((outer) => outer.contains(el))) comments.push(el);
   }
   if (keepComments) return comments;
   for (const el of comments) el.remove();
@@ -135,6 +145,14 @@ const DECLARED_THREAD = /"@type"\s*:\s*\[?\s*"(DiscussionForumPosting|QAPage)"|i
 
 function declaresThread(html: string): boolean {
   return DECLARED_THREAD.test(html);
+}
+
+// A page that says it sells one product (schema.org Product, Open Graph product): its reviews are
+// its comments.
+const DECLARED_PRODUCT = /"@type"\s*:\s*\[?\s*"Product"|itemtype=["']https?:\/\/schema\.org\/Product["']|<meta[^>]+(property|name)=["']og:type["'][^>]+content=["']product|<meta[^>]+content=["']product["'][^>]+(property|name)=["']og:type["']/i;
+
+function declaresProduct(html: string): boolean {
+  return DECLARED_PRODUCT.test(html);
 }
 
 function chooseCandidate(readable: number, container: number, page: number, items: number, article: boolean, favor: Favor): 'readability' | 'container' | 'fallback' | 'items' {
@@ -236,7 +254,7 @@ export function extractMainContent(html: string, opts: MainContentOptions): Main
   const isSmall = (el: Element) => (el.textContent ?? '').length <= MAX_FURNITURE_SHARE * pageLength;
   // on a page that declares a forum thread, the "comments" are the thread's posts
   const keepComments = opts.keepComments || declaresThread(html);
-  const comments = removeNoise(doc, keepComments, isSmall);
+  const comments = removeNoise(doc, keepComments, declaresProduct(html), isSmall);
   const isPageFurniture = (el: TextNode) => isBoilerplate(el as Element, keepComments) && isSmall(el as Element);
   // Readability walks the tree recursively and slows down sharply on very deep trees, which only
   // broken or hostile pages have; for those the pruned text is the answer. The in-article rules

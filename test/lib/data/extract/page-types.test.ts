@@ -129,3 +129,29 @@ test('a page whose every block reads as furniture gives its visible text, not no
   const text = extract(page(`<div class="widget-area">${widgets}</div>`));
   for (const post of posts) assert.ok(text.includes(post));
 });
+
+test('a product page drops its customer reviews (a review widget too); a page that is no product keeps a block named "reviews"', () => {
+  const description = ['A 65-litre pack with a ventilated mesh back panel that carries heavy loads comfortably over long days on the trail.', 'The lid comes off to save weight, and a zippered front panel opens the main compartment without unpacking from the top.'];
+  const reviews = posts.map((p, i) => `<div class="review" id="r${i}"><span class="stars">5</span><p>${p}</p></div>`).join('');
+  const product = '<script type="application/ld+json">{"@context":"https://schema.org","@type":"Product","name":"Trail pack 65"}</script>';
+  const body = (widget: string) => `${bigMenu}<main><h1>Trail pack 65</h1><div class="description">${description.map((p) => `<p>${p}</p>`).join('')}</div>${widget}</main>${footer}`;
+  for (const widget of [`<div id="reviews" class="product-reviews"><h2>Customer reviews</h2>${reviews}</div>`, `<div class="yotpo yotpo-main-widget">${reviews}</div>`]) {
+    const text = extract(page(body(widget), product));
+    for (const p of description) assert.ok(text.includes(p), 'the description is kept');
+    for (const p of posts) assert.ok(!text.includes(p), `review kept: ${p.slice(0, 40)}`);
+  }
+  // a magazine's "reviews" section is its content
+  const text = extract(page(body(`<div class="reviews">${reviews}</div>`)));
+  for (const p of posts) assert.ok(text.includes(p), `missing: ${p.slice(0, 40)}`);
+});
+
+test('a closed tab or accordion panel (hidden until clicked) is content; a hidden block that is no panel is not', () => {
+  const panel = (attrs: string, text: string) => `<button aria-controls="p">Shipping &amp; returns</button><div ${attrs}><p>${text}</p></div>`;
+  const details = 'Most orders ship within two days of ordering, and unused items can be returned within fourteen days for a full refund.';
+  const hiddenNote = 'This note is hidden and stays hidden whatever the visitor clicks on the page.';
+  for (const attrs of ['id="p" role="region" aria-labelledby="b" aria-hidden="true"', 'class="accordion-body" hidden', 'class="tab-pane" style="display:none"', 'role="tabpanel" hidden']) {
+    const text = extract(page(`${nav}<main><h1>Trail pack 65</h1><p>${posts[0]}</p>${panel(attrs, details)}<div class="note" hidden><p>${hiddenNote}</p></div></main>${footer}`));
+    assert.ok(text.includes(details), `panel ${attrs} dropped`);
+    assert.ok(!text.includes(hiddenNote), 'the hidden note is revealed');
+  }
+});

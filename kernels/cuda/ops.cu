@@ -136,21 +136,39 @@ __global__ void embedding_bwd_kernel(float *dtable, const T *dout, const int32_t
 }
 
 // one warp per row
+constexpr int RMSNORM_BATCH = 8;
+
 template <typename T>
 __global__ void rmsnorm_fwd_kernel(T *y, float *rstd, const T *x, const T *w, int64_t N, int64_t C, float eps) {
   const int64_t n = blockIdx.x * (int64_t)(blockDim.x / 32) + threadIdx.x / 32;
   const int lane = threadIdx.x & 31;
   if (n >= N) return;
   const T *xr = x + n * C;
+  // RMSNORM_BATCH loads are issued before any is used: at decode, one row is all the GPU has to
+  // do, and a load at a time would leave each warp waiting on memory latency C/32 times.
   float ss = 0.f;
-  for (int64_t c = lane; c < C; c += 32) {
-    const float v = ld(xr, c);
-    ss += v * v;
+  for (int64_t c0 = lane; c0 < C; c0 += 32 * RMSNORM_BATCH) {
+    float v[RMSNORM_BATCH];
+#pragma unroll
+    for (int j = 0; j < RMSNORM_BATCH; ++j) v[j] = c0 + 32 * j < C ? ld(xr, c0 + 32 * j) : 0.f;
+#pragma unroll
+    for (int j = 0; j < RMSNORM_BATCH; ++j) ss += v[j] * v[j];
   }
   ss = warp_sum(ss);
   const float r = rsqrtf(ss / C + eps);
   if (lane == 0) rstd[n] = r;
-  for (int64_t c = lane; c < C; c += 32) st(y, n * C + c, ld(xr, c) * r * ld(w, c));
+  for (int64_t c0 = lane; c0 < C; c0 += 32 * RMSNORM_BATCH) {
+    float v[RMSNORM_BATCH], g[RMSNORM_BATCH];
+#pragma unroll
+    for (int j = 0; j < RMSNORM_BATCH; ++j) {
+      const bool in = c0 + 32 * j < C;
+      v[j] = in ? ld(xr, c0 + 32 * j) : 0.f;
+      g[j] = in ? ld(w, c0 + 32 * j) : 0.f;
+    }
+#pragma unroll
+    for (int j = 0; j < RMSNORM_BATCH; ++j)
+      if (c0 + 32 * j < C) st(y, n * C + c0 + 32 * j, v[j] * r * g[j]);
+  }
 }
 
 // dx: one warp per row, as the forward

@@ -130,6 +130,12 @@ __device__ __forceinline__ float block_max(float v, float *buf) {
 int gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const void *A, int64_t lda, const void *B,
          int64_t ldb, float beta, void *C, int64_t ldc, int ab_dt, int c_dt, const void *bias = nullptr);
 
+// Products of at most GEMV_MAX_ROWS bf16 rows with a weight read once (gemv.cu): a decode step's
+// linear layers and LM head. gemv_serves says whether the shape and addresses suit it.
+constexpr int GEMV_MAX_ROWS = 8;
+bool gemv_serves(int64_t M, int64_t K, int ab_dt, const void *x, const void *w);
+int gemv(int64_t M, int64_t N, int64_t K, const void *x, const void *w, void *y, int c_dt, const void *bias);
+
 // Tensor-core attention (attention_tc.cu); LK_ERR_UNSUPPORTED when the shape or dtype
 // is not one it serves. seq_start/seq_end: packed rows' sequence bounds (see lk_attention_fwd).
 int attention_fwd_tc(lk_ptr out, lk_ptr lse, lk_ptr q, lk_ptr k, lk_ptr v, int64_t B, int64_t T_, int64_t Hq,

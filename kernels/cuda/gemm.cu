@@ -86,6 +86,9 @@ int gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const v
   if (M == 0 || N == 0) return LK_OK;
   LK_REQUIRE(ab_dt == LK_F32 || ab_dt == LK_BF16, "gemm: input dtype %d is not fp32 or bf16", ab_dt);
   LK_REQUIRE(c_dt == LK_F32 || c_dt == ab_dt, "gemm: output dtype %d with input dtype %d is not supported", c_dt, ab_dt);
+  // y = x·wᵀ over a few rows (a decode step): one read of the weights beats cuBLASLt's kernels
+  if (!ta && tb && alpha == 1.f && beta == 0.f && lda == K && ldb == K && ldc == N && gemv_serves(M, K, ab_dt, A, B))
+    return gemv(M, N, K, A, B, C, c_dt, bias);
   void *workspace = scratch(WORKSPACE, SCRATCH_GEMM);
   if (!workspace) return fail(LK_ERR_OOM, "gemm: cannot allocate the cuBLASLt workspace");
   const Key key{ta, tb, M, N, K, lda, ldb, ldc, ab_dt, c_dt, bias != nullptr, beta != 0.f};

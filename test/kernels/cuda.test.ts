@@ -269,6 +269,30 @@ for (const dt of ['f32', 'bf16'] as DType[]) {
   });
 }
 
+test('cuda bf16: decode-sized products (1 to 8 rows: linear with bias, LM head to fp32) match the CPU, and a row does not depend on the others', { skip }, () => {
+  const K = 768, N = 2309, V = 50_001;
+  for (const M of [1, 3, 8]) {
+    const x = roundBf16(randn(M * K, 11 + M)), w = roundBf16(randn(N * K, 12, 0.05)), b = roundBf16(randn(N, 13)), head = roundBf16(randn(V * K, 14, 0.05));
+    const [g, c] = both('bf16', (k, t) => {
+      const X = dev(k, [M, K], x, t), Y = k.alloc([M, N], t), L = k.alloc([M, V]);
+      k.linear(Y, X, dev(k, [N, K], w, t), dev(k, [N], b, t));
+      k.gemm(L, X, dev(k, [V, K], head, t), { transB: true });
+      return [k.toFloat32(Y), k.toFloat32(L)];
+    });
+    close(`linear M=${M}`, g[0]!, c[0]!, 1e-2);
+    close(`head M=${M}`, g[1]!, c[1]!, 1e-4);
+  }
+  // the first row's logits alone and among seven others are the same bits
+  const rows = roundBf16(randn(8 * K, 21)), head = roundBf16(randn(V * K, 22, 0.05));
+  const W = dev(gpu!, [V, K], head, 'bf16');
+  const logits = (m: number) => {
+    const L = gpu!.alloc([m, V]);
+    gpu!.gemm(L, dev(gpu!, [m, K], rows.subarray(0, m * K), 'bf16'), W, { transB: true });
+    return gpu!.toFloat32(L).subarray(0, V);
+  };
+  assert.deepEqual(logits(1), logits(8));
+});
+
 test('cuda: casts are bit-exact, reductions, AdamW with clipping and a bf16 working copy', { skip }, () => {
   const n = 1 << 20, p = randn(n, 17), gr = randn(n, 18);
   const [g, c] = both('f32', (k) => {

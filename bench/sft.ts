@@ -1,9 +1,10 @@
 // Fine-tuning throughput and the reward model's agreement with transformers.
 //
-//   node --import tsx bench/sft.ts --data alpaca.jsonl --device cuda [--preset bench318m --seq 2048 --batch 8 --steps 5]
+//   node --import tsx bench/sft.ts --data alpaca.jsonl --device cuda [--preset bench318m --seq 2048 --batch 8 --steps 5 --no-peer]
 //     one JSON line: tokens/s of a training step on packed chat rows and on padded ones (one
 //     conversation a row), with the loss-bearing tokens/s of each, against a pretraining step of
-//     the same shape in the same run.
+//     the same shape and PyTorch's step of that shape (eager and torch.compile; --no-peer skips
+//     them) in the same run.
 //   node --import tsx bench/sft.ts --agreement --data alpaca.jsonl --device cuda [--steps 200 --seq 256 --batch 8 --lr 1e-3 --noise]
 //     SFT of `tiny` in loom and in PyTorch (masked cross-entropy, scripts/pytorch-reference.py
 //     train --targets) from the same exported init on the same batches (one conversation a row):
@@ -27,7 +28,7 @@ import { encodePreference } from '../lib/chat/preference.js';
 import { encodeSftExample, type SftExample } from '../lib/chat/sft-examples.js';
 import { readDocs } from '../lib/io/read.js';
 import { huggingFaceConfig, saveCheckpoint } from '../lib/model/checkpoint.js';
-import { resolveConfig } from '../lib/model/config.js';
+import { resolveConfig, type ModelConfig } from '../lib/model/config.js';
 import { checkpointVocabulary, loadModel } from '../lib/model/load.js';
 import { initialValues, parameterSpecs, type HeadKind } from '../lib/model/params.js';
 import { scalarValues } from '../lib/model/scalar-head.js';
@@ -92,6 +93,7 @@ async function throughput(): Promise<void> {
   const paddedRows = packExamples(examples, T, { pack: false, padId });
   const packed = time(batchesOf(packedRows));
   const padded = time(batchesOf(paddedRows));
+  const peers = pytorchPeers(k, config, 'lm', B, T, steps);
   process.stdout.write(
     JSON.stringify({
       bench: 'sft',
@@ -108,6 +110,7 @@ async function throughput(): Promise<void> {
       packed_loss_tokens_per_s: packed.loss_tokens_per_s,
       padded_loss_tokens_per_s: padded.loss_tokens_per_s,
       packed_vs_padded_loss_tokens: Number((packed.loss_tokens_per_s / padded.loss_tokens_per_s).toFixed(2)),
+      ...(peers.eager !== undefined && { pytorch_eager_tokens_per_s: peers.eager, pytorch_compile_tokens_per_s: peers.compile, packed_vs_eager: Number((packed.tokens_per_s / peers.eager).toFixed(3)), packed_vs_compile: Number((packed.tokens_per_s / peers.compile!).toFixed(3)) }),
     }) + '\n',
   );
 }
@@ -191,6 +194,23 @@ async function agreement(): Promise<void> {
   );
 }
 
+/**
+ * Tokens/s of PyTorch's training step (transformers' Qwen2 with this config, bf16 autocast, AdamW)
+ * on B rows of T tokens, eager and torch.compile, in this run; none on the CPU or with --no-peer.
+ */
+function pytorchPeers(k: Backend, config: ModelConfig, head: HeadKind, B: number, T: number, steps: number): { eager?: number; compile?: number } {
+  if (args.includes('--no-peer') || k.kind === 'cpu') return {};
+  const dir = mkdtempSync(join(tmpdir(), 'loom-bench-peer-'));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(huggingFaceConfig(config, { vocab_hash: '', vocab: '', vocab_ids: config.vocabSize, eot: 0, nfc: true, dropout: 0, init_std: 0.02 }, head)));
+  const peers: { eager?: number; compile?: number } = {};
+  for (const mode of ['eager', 'compile'] as const) {
+    const p = spawnSync('python3', ['scripts/pytorch-reference.py', 'bench', '--config', dir, '--batch', String(B), '--seq', String(T), '--mode', mode, '--steps', String(steps)], { encoding: 'utf8' });
+    if (p.status !== 0) throw new Error(`pytorch-reference.py bench failed:\n${p.stderr.slice(-3000)}`);
+    peers[mode] = Number(JSON.parse(p.stdout.split('\n').find((l) => l.startsWith('{'))!).tokens_per_s);
+  }
+  return peers;
+}
+
 async function rmThroughput(): Promise<void> {
   const preset = flag('preset', 'bench318m');
   const T = Number(flag('seq', '2048')), B = Number(flag('batch', '8')), steps = Number(flag('steps', '5'));
@@ -223,16 +243,7 @@ async function rmThroughput(): Promise<void> {
   };
   const pretrain = measure('lm');
   const rm = measure('score');
-  const peers: Record<string, number> = {};
-  if (!args.includes('--no-peer') && k.kind !== 'cpu') {
-    const dir = mkdtempSync(join(tmpdir(), 'loom-bench-rm-peer-'));
-    writeFileSync(join(dir, 'config.json'), JSON.stringify(huggingFaceConfig(config, { vocab_hash: '', vocab: '', vocab_ids: config.vocabSize, eot: 0, nfc: true, dropout: 0, init_std: 0.02 }, 'score')));
-    for (const mode of ['eager', 'compile']) {
-      const p = spawnSync('python3', ['scripts/pytorch-reference.py', 'bench', '--config', dir, '--batch', String(B), '--seq', String(T), '--mode', mode, '--steps', String(steps)], { encoding: 'utf8' });
-      if (p.status !== 0) throw new Error(`pytorch-reference.py bench failed:\n${p.stderr.slice(-3000)}`);
-      peers[mode] = Number(JSON.parse(p.stdout.split('\n').find((l) => l.startsWith('{'))!).tokens_per_s);
-    }
-  }
+  const peers = pytorchPeers(k, config, 'score', B, T, steps);
   process.stdout.write(
     JSON.stringify({
       bench: 'rm',

@@ -28,7 +28,7 @@ export const extractCommand: CommandModule<object, ExtractArgs> = {
       .positional('inputs', { type: 'string', array: true, default: [] as string[], describe: 'WARC or WARC.gz files, HTML files, directories of them, globs, JSONL with an "html" field (and "url"), or - for stdin' })
       .option('workers', { alias: 'j', type: 'number', default: EXTRACT_DEFAULTS.workers, coerce: nonNegativeInteger('--workers'), defaultDescription: 'all cores', describe: 'Worker threads (0: in the main thread, without time and heap caps); the output is the same for any number' })
       .option('favor', { choices: ['precision', 'balanced', 'recall'] as const, default: 'balanced' as const, describe: 'precision: less boilerplate, may miss text; recall: more text, may keep some boilerplate' })
-      .option('keep-comments', { type: 'boolean', default: false, describe: 'Keep comment sections (dropped by default)' })
+      .option('keep-comments', { type: 'boolean', default: false, describe: 'Keep comment sections and a product page\'s reviews (dropped by default)' })
       .option('min-chars', { type: 'number', default: EXTRACT_DEFAULTS.minChars, coerce: nonNegativeInteger('--min-chars'), describe: 'Drop pages with fewer characters of main text' })
       .option('max-page-mb', { type: 'number', default: EXTRACT_DEFAULTS.maxPageBytes / 2 ** 20, coerce: positiveNumber('--max-page-mb'), describe: 'Skip pages larger than this (MiB, before decompression of the page body)' })
       .option('page-timeout', { type: 'number', default: EXTRACT_DEFAULTS.pageTimeoutMs / 1000, coerce: positiveNumber('--page-timeout'), describe: 'Seconds one page may take; a slower page is skipped and its worker replaced' })

@@ -145,6 +145,8 @@ export class Trunk {
   private readonly C: number;
   private readonly D: number;
   private readonly rope: { base: number };
+  /** Per layer, q/k/v's and gate/up's weights each as one matrix, where they are adjacent (they are in loom's layout). */
+  private readonly joined: ({ qkvWeight: Tensor; qkvBias: Tensor; gateUp: Tensor } | null)[];
   /**
    * Long-context inference applied to every forward that does not say otherwise (eval at lengths
    * beyond training). Null for training: a backward refuses a pass that applied it.
@@ -162,6 +164,13 @@ export class Trunk {
     this.C = config.hiddenSize;
     this.D = headDim(config);
     this.rope = { base: config.ropeTheta };
+    this.joined = Array.from({ length: config.layers }, (_, l) => {
+      const name = (suffix: string) => layerPrefix(l) + suffix;
+      const qkvWeight = weights.joined(['self_attn.q_proj.weight', 'self_attn.k_proj.weight', 'self_attn.v_proj.weight'].map(name));
+      const qkvBias = weights.joined(['self_attn.q_proj.bias', 'self_attn.k_proj.bias', 'self_attn.v_proj.bias'].map(name));
+      const gateUp = weights.joined(['mlp.gate_proj.weight', 'mlp.up_proj.weight'].map(name));
+      return qkvWeight && qkvBias && gateUp ? { qkvWeight, qkvBias, gateUp } : null;
+    });
   }
 
   get dtype(): DType {
@@ -247,10 +256,22 @@ export class Trunk {
       const xin = x;
       const h1 = act([N, C]), r1 = act([N], 'f32');
       k.rmsnorm(h1, r1, xin, w('input_layernorm.weight'), c.rmsEps);
-      const q = act([B, T, c.heads, this.D]), kk = act([B, T, c.kvHeads, this.D]), v = act([B, T, c.kvHeads, this.D]);
-      k.linear(q, h1, w('self_attn.q_proj.weight'), w('self_attn.q_proj.bias'));
-      k.linear(kk, h1, w('self_attn.k_proj.weight'), w('self_attn.k_proj.bias'));
-      k.linear(v, h1, w('self_attn.v_proj.weight'), w('self_attn.v_proj.bias'));
+      // A pass of one token (a batch-1 decode step) reads q/k/v's adjacent weights in one product
+      // and gate/up's in another: its outputs are contiguous parts of one row, and each column's
+      // sum is the one the separate products make.
+      const joined = N === 1 ? this.joined[l] : null;
+      const kv = c.kvHeads * this.D;
+      let q: Tensor, kk: Tensor, v: Tensor;
+      if (joined) {
+        const qkv = act([C + 2 * kv]);
+        k.linear(qkv.view([1, C + 2 * kv]), h1, joined.qkvWeight, joined.qkvBias);
+        [q, kk, v] = [qkv.rows(0, C).view([B, T, c.heads, this.D]), qkv.rows(C, C + kv).view([B, T, c.kvHeads, this.D]), qkv.rows(C + kv, C + 2 * kv).view([B, T, c.kvHeads, this.D])];
+      } else {
+        [q, kk, v] = [act([B, T, c.heads, this.D]), act([B, T, c.kvHeads, this.D]), act([B, T, c.kvHeads, this.D])];
+        k.linear(q, h1, w('self_attn.q_proj.weight'), w('self_attn.q_proj.bias'));
+        k.linear(kk, h1, w('self_attn.k_proj.weight'), w('self_attn.k_proj.bias'));
+        k.linear(v, h1, w('self_attn.v_proj.weight'), w('self_attn.v_proj.bias'));
+      }
       k.rope(q, q, positions, ropeQ);
       k.rope(kk, kk, positions, ropeK);
       const att = act([B, T, c.heads, this.D]), lse = act([B, c.heads, T], 'f32');
@@ -267,9 +288,17 @@ export class Trunk {
       const h2 = act([N, C]), r2 = act([N], 'f32');
       k.rmsnorm(h2, r2, x2, w('post_attention_layernorm.weight'), c.rmsEps);
       const F = c.intermediateSize;
-      const gate = act([N, F]), up = act([N, F]), a = act([N, F]);
-      k.linear(gate, h2, w('mlp.gate_proj.weight'));
-      k.linear(up, h2, w('mlp.up_proj.weight'));
+      let gate: Tensor, up: Tensor;
+      if (joined) {
+        const gateUp = act([2 * F]);
+        k.linear(gateUp.view([1, 2 * F]), h2, joined.gateUp);
+        [gate, up] = [gateUp.rows(0, F).view([N, F]), gateUp.rows(F, 2 * F).view([N, F])];
+      } else {
+        [gate, up] = [act([N, F]), act([N, F])];
+        k.linear(gate, h2, w('mlp.gate_proj.weight'));
+        k.linear(up, h2, w('mlp.up_proj.weight'));
+      }
+      const a = act([N, F]);
       k.swiglu(a, gate, up);
       const d = this.dropped(act([N, C]), drop, seed + 2 * l + 1, (out) => k.linear(out, a, w('mlp.down_proj.weight')));
       x = act([N, C]);

@@ -42,6 +42,25 @@ export class Weights implements WeightTarget, WeightSource {
     return flat.rows(p.offset, p.offset + numel(p.spec.shape)).view(p.spec.shape);
   }
 
+  /**
+   * Parameters that lie one after another in one group with the same row width (q/k/v, gate/up in
+   * this layout), as one [sum of rows, width] tensor: one product reads them all. Null otherwise.
+   */
+  joined(names: readonly string[]): Tensor | null {
+    const parts = names.map((name) => this.placements.find((p) => namesOf(p.spec).includes(name)));
+    const first = parts[0];
+    if (!first || parts.some((p) => !p)) return null;
+    const width = numel(first.spec.shape.slice(1));
+    let end = first.offset, rows = 0;
+    for (const p of parts as Placement[]) {
+      if (p.group !== first.group || p.offset !== end || numel(p.spec.shape.slice(1)) !== width) return null;
+      end += numel(p.spec.shape);
+      rows += p.spec.shape[0]!;
+    }
+    const joined = this.buffers[first.group]!.rows(first.offset, end);
+    return first.spec.shape.length === 1 ? joined : joined.view([rows, width]);
+  }
+
   /** The forward's tensor of a parameter (by its name or an alias: `lm_head.weight` when tied). */
   w(name: string): Tensor {
     const t = this.views.get(name);

@@ -100,3 +100,19 @@ test('checkpoint: Qwen2 tensor names and shapes, config.json for transformers, e
   assert.deepEqual(readTensor(file, 'model.norm.weight'), new Float32Array(16).fill(1));
   assert.equal(parameterSpecs(small).length, names.length);
 });
+
+test('a one-token pass reads q/k/v and gate/up in one product each, with the bits of the separate products', () => {
+  const k = openBackend('cpu');
+  const weights = new Weights(k, parameterSpecs(small), 'f32');
+  weights.assign(initialValues(small, weights.specs, 7));
+  const qkv = weights.joined(['q_proj.weight', 'k_proj.weight', 'v_proj.weight'].map((n) => `model.layers.1.self_attn.${n}`))!;
+  assert.deepEqual(qkv.shape, [16 + 2 * 8, 16], 'q, k and v weights lie one after another');
+  assert.equal(weights.joined(['model.layers.1.mlp.up_proj.weight', 'model.layers.1.mlp.gate_proj.weight']), null, 'not in that order');
+  const trunk = new Trunk(k, small, weights, 8);
+  const last = (ids: number[], rows: number, seqLen: number) => {
+    const h = trunk.forward({ ids: Int32Array.from(ids), rows, seqLen }).h;
+    return (k.download(h) as Float32Array).slice(0, 16);
+  };
+  // the token alone (joined products) and as the first of two rows (separate products)
+  assert.deepEqual(last([5], 1, 1), last([5, 9], 2, 1));
+});

@@ -71,11 +71,11 @@ function removeNoise(document: Root, keepComments: boolean, product: boolean, is
   };
   for (const el of Array.from(document.querySelectorAll('[id],[class],[style],[hidden],[aria-hidden],[role]'))) {
     if (WRAPPERS.has(el.localName ?? '')) continue;
-    if (isHidden(el) || COOKIE.test(marks(el)) || OVERLAY.test(marks(el)) || isDialog(el)) {
-      if (isHidden(el) && isClosedPanel(el)) reveal(el);
-      else if (!holdsMainContent(el, lengthOf)) {
-        if (isSmall(el)) remove(el);
-      } else if (isHidden(el)) reveal(el);
+    const hidden = isHidden(el);
+    if (hidden || COOKIE.test(marks(el)) || OVERLAY.test(marks(el)) || isDialog(el)) {
+      const holds = holdsMainContent(el, lengthOf);
+      if (hidden && (holds || isClosedPanel(el))) reveal(el);
+      else if (!holds && isSmall(el)) remove(el);
     } else if (isComments(el, product) && isSmall(el) && !comments.some((outer) => outer.contains(el))) comments.push(el);
   }
   if (keepComments) return comments;

@@ -14,6 +14,7 @@
 // kills the whole group on the wall-clock limit, on too much output, or on abort. Where namespaces
 // are refused (containers without the privilege), the same runs without the unshare layer, and
 // isolation() says what that leaves unenforced; docs/tools.md has the full account.
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +54,8 @@ export interface SandboxResult {
   /** The signal that ended Python (end 'signal'), e.g. SIGXCPU for the CPU cap. */
   signal?: string;
   ms: number;
+  /** The run's process group; none of its processes is alive once the result is returned. */
+  processGroup: number;
 }
 
 /** How runs are isolated on this machine, found once by trying. */
@@ -70,6 +73,8 @@ const PATH = '/usr/local/bin:/usr/bin:/bin';
 const NOBODY = 65534;
 /** How long output may still arrive after the wrapper exited. */
 const OUTPUT_GRACE_MS = 200;
+/** How long the killed group's processes may take to die (SIGKILL lands asynchronously, a fork bomb's hundreds at a time). */
+const GROUP_END_MS = 5000;
 /** Mount points the sandbox cannot make read-only (mountinfo escapes spaces as \040): skipped. */
 const REMOUNT_ALL_READ_ONLY = `awk '{print $5}' /proc/self/mountinfo | grep -v '\\\\' | while read -r m; do mount -o remount,bind,ro "$m" 2>/dev/null || true; done`;
 
@@ -158,13 +163,14 @@ async function run(code: string, limits: SandboxLimits, how: Isolation, python: 
     signal?.removeEventListener('abort', onAbort);
     // Whatever the code left running in its group goes with it.
     killGroup(group);
+    await groupEnd(group, GROUP_END_MS);
     running.delete(group);
     if (running.size === 0) process.off('exit', killRunning);
     await outputEnd(child.all!, OUTPUT_GRACE_MS);
     child.all!.destroy();
     await child.catch(() => undefined);
     const status = exitStatus(exitCode ?? undefined, killedBy ?? undefined);
-    return { output: Buffer.concat(chunks).toString('utf8'), end: end ?? (status.signal ? 'signal' : 'exited'), ...status, ms: performance.now() - started };
+    return { output: Buffer.concat(chunks).toString('utf8'), end: end ?? (status.signal ? 'signal' : 'exited'), ...status, ms: performance.now() - started, processGroup: group };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -179,6 +185,28 @@ function outputEnd(stream: NodeJS.ReadableStream, ms: number): Promise<void> {
       resolve();
     });
   });
+}
+
+/** Resolves once no live process is left in the group (zombies no longer run), or after `ms`. */
+async function groupEnd(group: number, ms: number): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (groupAlive(group) && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+function groupAlive(group: number): boolean {
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // After the command name's closing parenthesis: state, ppid, pgrp.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === group && state !== 'Z' && state !== 'X') return true;
+  }
+  return false;
 }
 
 /** The wrapper's command line; the working directory comes last (the shell's $1). */

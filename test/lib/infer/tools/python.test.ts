@@ -15,7 +15,7 @@ test('python tool: what the program prints, a traceback as it came, a note when 
 });
 
 test('observation notes each way a run can end', () => {
-  const run = { output: 'partial\n', ms: 1 };
+  const run = { output: 'partial\n', ms: 1, processGroup: 1 };
   assert.equal(observation({ ...run, end: 'output' }, DEFAULT_LIMITS), 'partial\n[stopped: more than 8192 bytes of output]');
   assert.equal(observation({ ...run, end: 'signal', signal: 'SIGXCPU' }, DEFAULT_LIMITS), 'partial\n[stopped: over the 10 s CPU time limit]');
   assert.equal(observation({ ...run, output: '', end: 'signal', signal: 'SIGSEGV' }, DEFAULT_LIMITS), '[killed by SIGSEGV]');

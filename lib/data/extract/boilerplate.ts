@@ -1,8 +1,8 @@
 // Signals that an element is page furniture rather than content, after trafilatura's and
 // Readability's: its tag and ARIA role, its class/id words, and for a short block its words
-// (teaser, dateline, byline, copyright and footer-link lines, in several languages) and its links
-// (link density, "read more" cards). Each predicate looks at one element or line;
-// main-content.ts decides where they apply.
+// (teaser, dateline, byline, copyright, footer-link and member-statistics lines, in several
+// languages) and its links (link density, "read more" cards). Each predicate looks at one
+// element or line; main-content.ts decides where they apply.
 import type { TextNode } from './html-text.js';
 
 export interface Element extends TextNode {
@@ -11,6 +11,7 @@ export interface Element extends TextNode {
   textContent: string | null;
   parentElement: Element | null;
   nextElementSibling: Element | null;
+  previousElementSibling: Element | null;
   remove(): void;
   replaceWith(...nodes: TextNode[]): void;
   closest(selector: string): Element | null;
@@ -86,6 +87,16 @@ function isInsideArticle(el: Element): boolean {
     if (node.localName === 'article' || node.localName === 'main') return true;
   }
   return false;
+}
+
+/**
+ * A form control's label, also outside a <form>: a product's size and colour pickers, a contact
+ * form's fields. A checkbox's label is kept: recipes and checklists tick off their lines. Read
+ * before Readability runs, which removes the inputs.
+ */
+export function isControlLabel(el: Element): boolean {
+  const isCheckbox = (input: Element | null) => input?.localName === 'input' && input.getAttribute('type')?.toLowerCase() === 'checkbox';
+  return !isCheckbox(el.previousElementSibling) && !isCheckbox(el.nextElementSibling) && !Array.from(el.getElementsByTagName('input')).some(isCheckbox);
 }
 
 /** Furniture by tag, role or class: navigation, footers, sidebars, banners, comments. */
@@ -175,6 +186,25 @@ export function isLegalLine(line: string): boolean {
   return found.size >= 2;
 }
 
+// A forum member's statistics beside each post ("Posts: 4958", "Joined: Mon Jul 24, 2017 9:28 am",
+// "Registered: 2024-01-27", "1,430 posts · Joined 2022"): a label, then a count or a date.
+const MEMBER_STATS = /^(posts|messages|joined|registered|member since|reputation|reaction score|points|likes received|beiträge|registriert|mitglied seit|dabei seit|inscrit le|inscription|publications|wiadomości|dołączył|posty|mensajes|registrado)(\s*:\s*|\s+)(.+)$/iu;
+const POSTS_AND_JOINED = /^[\d.,]+k?\s+(posts|messages)\s*[·•|,-]\s*joined\s+\d{4}$/iu;
+const COUNT = /^[\d.,]+k?$/i;
+const MEMBER_STATS_MAX_CHARS = 60;
+
+/** A forum member's statistics line ("Posts: 4958", "Joined: Jul 2012"). */
+export function isMemberStatsLine(line: string): boolean {
+  // every such line has a count or a date in it
+  if (line.length > MEMBER_STATS_MAX_CHARS || !/\d/.test(line)) return false;
+  if (POSTS_AND_JOINED.test(line)) return true;
+  const stats = MEMBER_STATS.exec(line);
+  if (!stats) return false;
+  const value = stats[3]!;
+  // "Posts 12" or "Posts: 12"; a date only after a colon ("Joined: 4. Jul 2012")
+  return COUNT.test(value) || (stats[2]!.includes(':') && DATE.test(value));
+}
+
 const READ_MORE = /^(read (more|on|the full (story|article))|continue reading|more|weiterlesen|mehr( lesen| erfahren)?|zum (artikel|beitrag)|lire (la suite|plus)|en savoir plus|czytaj (dalej|więcej)|więcej|leer más|seguir leyendo|continua a leggere|leggi (tutto|di più))\W*$/iu;
 const TEASER_CARD_TAGS = new Set(['div', 'li', 'article', 'section', 'p']);
 
@@ -213,9 +243,23 @@ function isLinkList(name: string, length: number, linked: number): boolean {
   return LINK_LIST_TAGS.has(name) && length <= LINK_LIST_MAX_CHARS && linked > LINK_LIST_DENSITY * length;
 }
 
-// Furniture is small: an element with more than this share of the text around it is content.
+const SIDEBAR_NAMES = /^(sidebar|side-?bar|secondary|aside)$/i;
+
+/**
+ * A block named the sidebar and nothing else (`id="sidebar"`, WordPress's `id="secondary"`): it sits
+ * beside the content, so it is furniture however much text it holds, unless it holds the page's
+ * heading or article. `<aside>` does not count: some sites wrap the whole thread in one.
+ */
+function isSidebar(el: Element): boolean {
+  const named = SIDEBAR_NAMES.test(el.getAttribute('id') ?? '') || SIDEBAR_NAMES.test((el.getAttribute('class') ?? '').trim());
+  return named && el.getElementsByTagName('h1').length === 0 && el.getElementsByTagName('main').length === 0 && el.getElementsByTagName('article').length === 0;
+}
+
+// Furniture is small: an element with more than this share of the text around it is content
+// (a block named the sidebar excepted, see isSidebar).
 export const MAX_FURNITURE_SHARE = 0.4;
-const LINE_TAGS = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'div', 'span', 'strong', 'b', 'small', 'li', 'section', 'aside', 'time', 'address']);
+// `dd`: forum software lists a member's statistics as a definition list.
+const LINE_TAGS = new Set(['p', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'div', 'span', 'strong', 'b', 'small', 'li', 'section', 'aside', 'time', 'address', 'dd']);
 // The line and link rules are for short blocks; longer ones are not read further. The first
 // bound is on the raw text, which has the source's indentation in it.
 const SHORT_BLOCK_CHARS = 500;
@@ -246,11 +290,11 @@ export function isFurniture(el: Element, opts: FurnitureOptions): boolean {
   // Reading an element's text costs a walk of its subtree: only for candidates.
   if (!boilerplate && !SHORT_BLOCK_TAGS.has(name)) return false;
   const raw = el.textContent ?? '';
-  if (boilerplate && raw.length <= MAX_FURNITURE_SHARE * opts.scopeLength) return true;
+  if (boilerplate && (raw.length <= MAX_FURNITURE_SHARE * opts.scopeLength || isSidebar(el))) return true;
   if (!opts.shortBlocks || raw.length > SHORT_BLOCK_RAW_CHARS) return false;
   const text = squash(raw);
   if (text.length === 0 || text.length > SHORT_BLOCK_CHARS) return false;
-  if (LINE_TAGS.has(name) && (isTeaserLine(text) || isDateLine(text) || isBylineLine(text) || isCopyrightLine(text) || isLegalLine(text))) return true;
+  if (LINE_TAGS.has(name) && (isTeaserLine(text) || isDateLine(text) || isBylineLine(text) || isCopyrightLine(text) || isLegalLine(text) || isMemberStatsLine(text))) return true;
   // By tag name: a selector is compiled on every call, and this runs for every short block.
   const links = el.getElementsByTagName('a');
   if (links.length === 0) return false;

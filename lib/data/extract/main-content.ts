@@ -5,7 +5,7 @@
 // container, the article's lead paragraph is put back when Readability left it out, and `favor`
 // trades recall for precision, as trafilatura's switches do.
 import { parseHTML } from 'linkedom';
-import { COOKIE, MAX_FURNITURE_SHARE, OVERLAY, WRAPPERS, isArticleFurniture, isBoilerplate, isComments, isDialog, isFurniture, isHidden, marks, type Element, type Root } from './boilerplate.js';
+import { COOKIE, MAX_FURNITURE_SHARE, OVERLAY, WRAPPERS, isArticleFurniture, isBoilerplate, isComments, isControlLabel, isDialog, isFurniture, isHidden, marks, type Element, type Root } from './boilerplate.js';
 import { findLead, findMainContainer } from './container.js';
 import { elementText, type TextNode } from './html-text.js';
 import { LinkedomReadability } from './readability.js';
@@ -25,18 +25,23 @@ export interface MainContent {
   method: 'readability' | 'container' | 'fallback' | 'items' | 'deep-fallback' | 'whole-page';
 }
 
+/** A text with its runs of white space as one space. */
+const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
+
 const DATE_META = ['article:published_time', 'og:published_time', 'datePublished', 'date', 'dc.date', 'DC.date.issued', 'pubdate', 'publish-date', 'sailthru.date', 'parsely-pub-date'];
 
 /**
- * Whether `el` holds most of the page's `<main>` or `<article>`: such an element, hidden or
- * named like a banner, is the content a script reveals (a store's password gate, a fade-in).
+ * Whether `el` holds most of the page's `<main>` or `<article>` (two thirds of its text): such an
+ * element, hidden or named like a banner, is the content a script reveals (a store's password
+ * gate, a fade-in). Half is not enough: a hidden copy of the visible article (its raw markdown,
+ * kept for a "copy" button) holds about half.
  */
 function holdsMainContent(el: Element, lengthOf: (scope: Element) => number): boolean {
   // The nearest <main>, <article> or role=main above it, found without compiling a selector.
   if (el.getAttribute('role') === 'main') return false;
   let scope = el.parentElement;
   while (scope && scope.localName !== 'main' && scope.localName !== 'article' && scope.getAttribute('role') !== 'main') scope = scope.parentElement;
-  return scope !== null && (el.textContent ?? '').length > 0.5 * lengthOf(scope);
+  return scope !== null && (el.textContent ?? '').length > (2 / 3) * lengthOf(scope);
 }
 
 // A tab or accordion panel a click opens (product details, FAQ answers, documentation tabs): hidden
@@ -85,12 +90,73 @@ function removeNoise(document: Root, keepComments: boolean, product: boolean, is
 
 /**
  * Removed before Readability runs, which rewrites phrasing-only `<div>`s as bare `<p>`s and so
- * loses the class that marks them.
+ * loses the class that marks them, and drops the inputs that tell a control's label from a
+ * checklist's line.
  */
 function removeArticleFurniture(document: Root): void {
   for (const el of Array.from(document.querySelectorAll('figcaption,[id],[class]'))) {
     if (isArticleFurniture(el)) el.remove();
   }
+  for (const el of Array.from(document.querySelectorAll('label'))) {
+    if (isControlLabel(el)) el.remove();
+  }
+}
+
+// A quotation by its markup: `<blockquote>`, or a block whose class names a quote (forum software's
+// `bbcode_quote`, `ipsQuote`, `bbCodeBlock--quote`); not a post that can be quoted (`js-selectToQuote`).
+const QUOTE_MARKS = /(?<!to-?)quote/i;
+const PULL_QUOTE = /pull-?quote/i;
+// A quoted line shorter than this is not evidence either way ("Thanks!", a name).
+const QUOTE_LINE_MIN_CHARS = 20;
+
+/**
+ * Removes quotations of text the page holds elsewhere: a forum reply quotes the post it answers,
+ * which is on the page already, and keeping both counts the post twice. A quotation counts as
+ * such when most of its lines appear at least twice in the page (once in it, once elsewhere); a
+ * quotation of words the page has nowhere else (a cited source, a pull quote of a speech) stays.
+ * Quotations are read last to first, inner before outer, and the page's count of a line drops as
+ * a quotation holding it goes: so the first copy stays, and a post wrapped in a `<blockquote>`
+ * (vBulletin) loses the quotation inside it, not itself.
+ */
+function removeRepeatedQuotes(doc: Root, body: Element): void {
+  const quotes = Array.from(doc.querySelectorAll('blockquote,[class*=quote],[class*=Quote]')).filter((el) => el.localName === 'blockquote' || QUOTE_MARKS.test(el.getAttribute('class') ?? ''));
+  if (quotes.length === 0) return;
+  // The page's text is read once, and only when a quotation has lines long enough to test.
+  let pageText: string | undefined;
+  const copies = new Map<string, number>();
+  const copiesOf = (line: string) => copies.get(line) ?? copies.set(line, countCopies((pageText ??= squash(body.textContent ?? '')), line)).get(line)!;
+  for (const quote of quotes.reverse()) {
+    const lines = quotedLines(quote);
+    if (lines.length === 0 || isPullQuote(quote, lines)) continue;
+    const total = lines.reduce((sum, line) => sum + line.length, 0);
+    const repeated = lines.reduce((sum, line) => sum + (copiesOf(line) >= 2 ? line.length : 0), 0);
+    if (total === 0 || repeated <= total / 2) continue;
+    for (const line of lines) copies.set(line, copiesOf(line) - 1);
+    quote.remove();
+  }
+}
+
+/**
+ * A pull quote: an article repeating one of its sentences beside the paragraph that holds it,
+ * which references keep as part of the article.
+ */
+function isPullQuote(quote: Element, lines: string[]): boolean {
+  if (PULL_QUOTE.test(marks(quote))) return true;
+  // A quotation with a caption sits in a <figure>, which is the block beside the paragraph.
+  const block = quote.parentElement?.localName === 'figure' ? quote.parentElement : quote;
+  const neighbours = [block.previousElementSibling, block.nextElementSibling].map((el) => squash(el?.textContent ?? ''));
+  return lines.some((line) => neighbours.some((text) => text.includes(line)));
+}
+
+/** The quotation's lines long enough to tell a copy from a coincidence. */
+function quotedLines(quote: Element): string[] {
+  return elementText(quote).split('\n').map(squash).filter((line) => line.length >= QUOTE_LINE_MIN_CHARS);
+}
+
+function countCopies(text: string, line: string): number {
+  let count = 0;
+  for (let at = text.indexOf(line); at >= 0; at = text.indexOf(line, at + line.length)) count++;
+  return count;
 }
 
 function pageDate(document: Root): string | undefined {
@@ -171,7 +237,55 @@ function chooseCandidate(readable: number, container: number, page: number, item
   return choice;
 }
 
-const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
+// Below this share of the pruned page, a chosen text may be one section of a page made of many.
+const SECTION_SHARE = 0.7;
+// A line this long is a sentence or a paragraph rather than a label, a price or a link.
+const PROSE_LINE_CHARS = 80;
+// The pruned page's lines left out of the chosen text are the page's other sections when at least
+// this share of their characters is in prose lines (and the page's menus and labels when less).
+const LEFT_OUT_PROSE_SHARE = 0.4;
+
+/**
+ * Whether the chosen text is one section of a page made of several (a service page's feature
+ * sections, a thread's posts): it holds under 70 % of the pruned page, and what it leaves out is
+ * mostly prose, as the sections it holds are. What Readability rightly leaves out of a
+ * documentation page or a store is mostly short lines: navigation, labels, prices.
+ */
+function settledOnOneSection(chosen: string, page: string): boolean {
+  if (chosen.trim().length >= SECTION_SHARE * page.trim().length) return false;
+  const kept = new Set(chosen.split('\n').map(squash));
+  let leftOut = 0;
+  let prose = 0;
+  for (const line of page.split('\n')) {
+    const words = squash(line);
+    if (words === '' || kept.has(words)) continue;
+    leftOut += words.length;
+    if (words.length >= PROSE_LINE_CHARS) prose += words.length;
+  }
+  return prose > 0 && prose >= LEFT_OUT_PROSE_SHARE * leftOut;
+}
+
+// A line of the lead shorter than this is not evidence either way (a price, a label).
+const LEAD_LINE_MIN_CHARS = 20;
+
+/**
+ * Whether the chosen text already holds the lead: all of it, or most of its lines. A block named
+ * "summary" or "description" on a product page wraps the product's title, price and blurb, which
+ * the chosen text has with other lines around them; put back, it would repeat the product.
+ */
+function alreadyHolds(text: string, lead: string): boolean {
+  const flat = squash(text);
+  if (flat.includes(squash(lead))) return true;
+  let found = 0;
+  let all = 0;
+  for (const line of lead.split('\n')) {
+    const words = squash(line);
+    if (words.length < LEAD_LINE_MIN_CHARS) continue;
+    all += words.length;
+    if (flat.includes(words)) found += words.length;
+  }
+  return all > 0 && found > all / 2;
+}
 
 function exceedsDepth(root: TextNode, limit: number): boolean {
   const stack: [TextNode, number][] = [[root, 0]];
@@ -260,6 +374,7 @@ export function extractMainContent(html: string, opts: MainContentOptions): Main
   // broken or hostile pages have; for those the pruned text is the answer. The in-article rules
   // below read each candidate's text, which is quadratic on such trees, so they are skipped too.
   if (exceedsDepth(body, MAX_READABILITY_DEPTH)) return { text: elementText(body, { skip: isPageFurniture }), title, date, method: 'deep-fallback' };
+  removeRepeatedQuotes(doc, body);
   removeArticleFurniture(doc);
   const furnitureIn = (scope: Element, shortBlocks = true) => {
     const options = { keepComments, linkLists: opts.favor === 'precision', shortBlocks, scopeLength: (scope.textContent ?? '').length };
@@ -299,9 +414,13 @@ export function extractMainContent(html: string, opts: MainContentOptions): Main
   }).parse();
   // Readability keeps some furniture inside the article (share bars, related links, tag lists).
   const readable = article?.content ? elementText(article.content, { skip: furnitureIn(article.content) }) : '';
-  const method = chooseCandidate(readable.trim().length, containerText.trim().length, fallback.trim().length, items.trim().length, declaredArticle, opts.favor);
+  let method = chooseCandidate(readable.trim().length, containerText.trim().length, fallback.trim().length, items.trim().length, declaredArticle, opts.favor);
+  // On a page that is not one article, the pruned page also wins when Readability or the container
+  // settled on one of its sections of text.
+  const onePart = method === 'container' ? containerText : readable;
+  if ((method === 'readability' || method === 'container') && !declaredArticle && opts.favor !== 'precision' && settledOnOneSection(onePart, fallback)) method = 'fallback';
   let text = method === 'container' ? containerText : method === 'fallback' ? fallback : method === 'items' ? items : readable;
-  if (lead && !squash(text).includes(squash(lead))) text = `${lead}\n\n${text}`;
+  if (lead && !alreadyHolds(text, lead)) text = `${lead}\n\n${text}`;
   if (opts.keepComments && method === 'readability') {
     for (const el of comments) text += `\n\n${elementText(el)}`;
   }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseHTML } from 'linkedom';
-import { isBoilerplate, isBylineLine, isCopyrightLine, isDateLine, isFurniture, isLegalLine, isTeaserLine, marks, type Element } from '../../../../lib/data/extract/boilerplate.js';
+import { isBoilerplate, isBylineLine, isCopyrightLine, isDateLine, isFurniture, isLegalLine, isMemberStatsLine, isTeaserLine, marks, type Element } from '../../../../lib/data/extract/boilerplate.js';
 
 const element = (html: string, selector = 'body > *') => (parseHTML(`<html><body>${html}</body></html>`).document as unknown as { querySelector(s: string): Element }).querySelector(selector);
 const options = { keepComments: false, linkLists: false, shortBlocks: true, scopeLength: 10_000 };
@@ -53,4 +53,10 @@ test('boilerplate by class is dropped only when it is a small share of the text 
   const wrapper = element('<div class="has-sidebar"><p>All of the article.</p></div>');
   assert.ok(isFurniture(wrapper, { ...options, scopeLength: 1000 }));
   assert.ok(!isFurniture(wrapper, { ...options, scopeLength: 20 }));
+});
+
+test("a forum member's statistics lines are dropped (in a <dd> too), sentences that start alike are kept", () => {
+  for (const line of ['Posts: 4958', 'Joined: Mon Jul 24, 2017 9:28 am', 'Registered: 2024-01-27', '1,430 posts · Joined 2022', 'Beiträge: 1.204', 'Messages 87']) assert.ok(isMemberStatsLine(line), line);
+  for (const line of ['Posts about the 2020 elections', 'Posts: the best of 2020', 'Location: Kooskia, ID', 'Joined the company in 2019 as an engineer.']) assert.ok(!isMemberStatsLine(line), line);
+  assert.ok(isFurniture(element('<dl><dd><strong>Posts:</strong> <a href="/u/1">524</a></dd></dl>', 'dd'), options));
 });

@@ -155,3 +155,80 @@ test('a closed tab or accordion panel (hidden until clicked) is content; a hidde
     assert.ok(!text.includes(hiddenNote), 'the hidden note is revealed');
   }
 });
+
+test("a reply's quotation of an earlier post is left out, so the post counts once; a quotation of words found nowhere else and a pull quote stay", () => {
+  // vBulletin wraps every post in a <blockquote>; the reply's quotation sits inside its own post.
+  const quoted = (i: number, quote: string, reply: string) => `<blockquote class="postcontent" id="post-${i}"><div class="bbcode_quote"><div class="quote_container"><div class="bbcode_postedby">Originally Posted by user0</div><div class="message">${quote}</div></div></div>${reply}</blockquote>`;
+  const source = 'The vendor notes say the evening drops come from a scheduled channel scan that the firmware runs at eight o’clock sharp.';
+  const html = page(`${nav}<div class="thread"><h1>Router drops every evening</h1><blockquote class="postcontent" id="post-0"><p>${posts[0]}</p></blockquote>${quoted(1, posts[0]!, `<p>${posts[1]}</p>`)}<blockquote class="postcontent" id="post-2"><blockquote><p>${source}</p></blockquote><p>${posts[2]}</p></blockquote>${replies.map((r, i) => `<blockquote class="postcontent" id="post-${i + 3}"><p>${r}</p></blockquote>`).join('')}</div>${footer}`);
+  const text = extract(html);
+  assert.equal(text.split(posts[0]!).length - 1, 1, 'the first post once, not again in the reply that quotes it');
+  assert.ok(!text.includes('Originally Posted by'));
+  for (const post of [posts[1]!, posts[2]!, source, ...replies]) assert.ok(text.includes(post), `missing: ${post.slice(0, 40)}`);
+  // XenForo marks every post as one that can be quoted (`js-selectToQuote`): a post, not a quotation,
+  // even where the page shows it twice (here again in a summary of the thread below it)
+  const xf = (i: number, body: string) => `<article class="message-body js-selectToQuote" id="m${i}">${body}</article>`;
+  const xenforo = extract(page(`${nav}<div class="thread">${xf(0, `<p>${posts[0]}</p>`)}${xf(1, `<blockquote class="bbCodeBlock bbCodeBlock--quote"><div class="bbCodeBlock-content">${posts[0]}</div></blockquote><p>${posts[1]}</p>`)}${replies.map((r, i) => xf(i + 2, `<p>${r}</p>`)).join('')}<div class="thread-summary"><p>${posts[0]}</p></div></div>${footer}`));
+  assert.ok(xenforo.includes(posts[0]!) && xenforo.indexOf(posts[0]!) < xenforo.indexOf(posts[1]!), 'the opening post stays in its place');
+  // an article's pull quote repeats a sentence of the paragraph beside it, and is part of the article
+  const sentence = 'The right tool should match how people actually work, not how a demo was presented.';
+  const article = extract(page(`${nav}<main><h1>Choosing a tool</h1><p>${posts[0]}</p><p>Most teams regret the choice within a year, she adds. “${sentence}”</p><figure><blockquote>${sentence}</blockquote><figcaption>Jane Roe</figcaption></figure><p>${posts[1]}</p><p>${posts[2]}</p></main>${footer}`));
+  assert.equal(article.split(sentence).length - 1, 2, 'the pull quote is kept');
+});
+
+test("a product's summary block (title, price, blurb) is not put back as a lead paragraph when the text already has most of it", () => {
+  const blurb = 'Our colour powders come from concentrated vegetables and spices rather than coal tar, and hold their hue through baking.';
+  const bullets = ['Colours from plants and spices', 'Tested for heavy metals and pesticides', 'Four packets: red, yellow, orange and blue'];
+  const summary = `<section class="product-summary"><h1>Plant-based food colours</h1><div class="price">$9.99</div><div class="product-excerpt"><p>${blurb}</p><ul>${bullets.map((b) => `<li>${b}</li>`).join('')}</ul></div><p><a href="/how-to">Use your colours like a pro with our how-to guide!</a></p></section>`;
+  const description = `<section class="product-description"><h2>Details</h2><p>${posts[0]}</p><p>${posts[1]}</p></section>`;
+  const text = extract(page(`${bigMenu}<main><article class="product">${summary}${description}</article></main>${footer}`));
+  assert.equal(text.split(blurb).length - 1, 1, 'the blurb once');
+  for (const b of bullets) assert.equal(text.split(b).length - 1, 1, `once: ${b}`);
+});
+
+test('a service page made of sections keeps them all when Readability settles on one; a page whose left-out lines are short (menus, labels) keeps Readability’s text', () => {
+  const features = [
+    ['Contact management', 'Every contact gets a timeline of calls, emails, meetings and notes, so that anyone on the team can pick up a conversation where a colleague left it.'],
+    ['Marketing automation', 'A drag-and-drop designer builds campaigns that send the right email at the right time, and stops them when a customer replies or buys.'],
+    ['Reports by email', 'Set up a weekly report on pipeline, revenue and activity in a few clicks, and have it land in the inbox of everyone who needs it every Monday.'],
+    ['Integrations', 'Connect the tools the team already uses for calls, chat, billing and support, with no code, and see everything about a customer in one place.'],
+    ['Mobile apps', 'Apps for phones and tablets keep the whole contact list, the pipeline and the calendar in your pocket, and work offline on the road as well.'],
+  ];
+  const intro = ['Grow faster with a complete set of sales and marketing features for up to ten users, free forever, with no credit card and no time limit on the plan. ', 'Customize your dashboard, automate follow-ups and see your whole pipeline at a glance from the first day you sign up for the free plan. '];
+  const hero = `<section class="hero"><div class="container"><div class="hero-text"><h1>Free CRM for small teams</h1>${intro.map((p) => `<p>${p.repeat(3)}</p>`).join('')}</div></div></section>`;
+  const grid = (rows: string[][]) => `<section class="features"><div class="container"><div class="grid">${rows.map(([h, p], i) => `<div class="row row-${i}"><div class="col"><h3>${h}</h3></div><div class="col"><p>${p}</p></div></div>`).join('')}</div></div></section>`;
+  const text = extract(page(`${nav}${hero}${grid(features)}${footer}`));
+  for (const [heading, blurb] of features) assert.ok(text.includes(heading!) && text.includes(blurb!), `missing section: ${heading}`);
+  // the same page whose other blocks are short lines: plan names and prices, not sections of text
+  const plans = Array.from({ length: 30 }, (_, i) => [`Plan ${i + 1}`, `$${(i + 1) * 9} a month`]);
+  const short = extract(page(`${nav}${hero}${grid(plans)}${footer}`));
+  assert.ok(!short.includes('Plan 3'), 'the short lines stay out');
+});
+
+test('a block named the sidebar is furniture even when it holds more than 40 % of the main container', () => {
+  const description = ['A 65-litre pack with a ventilated mesh back panel that carries heavy loads comfortably over long days on the trail.', 'The lid comes off to save weight, and a zippered front panel opens the main compartment without unpacking from the top.'];
+  const reviews = posts.map((p) => `<div class="review-card"><p>${p}</p></div>`).join('');
+  const text = extract(page(`${nav}<div id="main-content"><div class="product"><h1>Trail pack 65</h1><div class="product-description">${description.map((p) => `<p>${p}</p>`).join('')}</div></div><div id="sidebar"><h4>What our customers say</h4>${reviews}</div></div>${footer}`));
+  for (const p of description) assert.ok(text.includes(p), 'the description is kept');
+  for (const p of posts) assert.ok(!text.includes(p), `sidebar kept: ${p.slice(0, 40)}`);
+});
+
+test("a product's option pickers (labels of radio buttons) are controls, not text; a recipe's checklist of ingredients is text", () => {
+  const description = ['A heavy, smooth dark roast with notes of baker’s chocolate and cherry, roasted in small batches every Monday.', 'Ground for drip brewers or sold as whole beans; every bag is sealed on the day it is roasted and ships the next morning.'];
+  const picker = (legend: string, options: string[]) => `<fieldset><legend>${legend}</legend>${options.map((o, i) => `<input type="radio" id="${legend}-${i}" name="${legend}"><label for="${legend}-${i}">${o} (variant sold out or unavailable)</label>`).join('')}</fieldset>`;
+  const text = extract(page(`${nav}<main><h1>Dark roast coffee</h1><variant-picker>${picker('Grind', ['Ground', 'Whole bean'])}${picker('Size', ['1 lb', '2 lbs', '5 lbs'])}</variant-picker>${description.map((p) => `<p>${p}</p>`).join('')}</main>${footer}`));
+  for (const p of description) assert.ok(text.includes(p));
+  assert.ok(!text.includes('sold out or unavailable'), text);
+  const ingredients = ['400 g pumpkin, diced', '1 onion, chopped', '50 g grated parmesan'];
+  const checklist = `<ul class="ingredients">${ingredients.map((i) => `<li><label class="label-checkbox"><input type="checkbox"><span>${i}</span></label></li>`).join('')}</ul>`;
+  const recipe = extract(page(`${nav}<main><h1>Pumpkin dumplings</h1>${checklist}${description.map((p) => `<p>${p}</p>`).join('')}</main>${footer}`));
+  for (const i of ingredients) assert.ok(recipe.includes(i), `missing ingredient: ${i}`);
+});
+
+test('a hidden copy of the visible article (its raw markdown) stays hidden, as long as the visible text is a third of <main> or more', () => {
+  const article = `<div class="body"><h1>Choosing a tool</h1>${posts.map((p) => `<p>${p}</p>`).join('')}</div>`;
+  const raw = `<pre id="raw-markdown" hidden aria-hidden="true"># Choosing a tool\n\n${posts.map((p) => `> ${p}`).join('\n\n')}</pre>`;
+  const text = extract(page(`${bigMenu}<main>${article}${raw}</main>${footer}`));
+  assert.ok(posts.every((p) => text.includes(p)));
+  assert.ok(!text.includes('> I bought'), 'the markdown copy is not revealed');
+});

@@ -21,7 +21,9 @@ const flag = (name: string, fallback: string) => (args.includes(`--${name}`) ? a
 const preset = flag('preset', 'bench318m');
 const mixedCount = Number(flag('prompts', '1000'));
 const k = openBackend(flag('device', 'auto'));
-const config = resolveConfig(preset, {}, 151_851);
+// the ids of Qwen's tokenizer: a loom checkpoint's engine draws from these rows of the padded head
+const QWEN_IDS = 151_851;
+const config = resolveConfig(preset, {}, QWEN_IDS);
 const weights = new Weights(k, parameterSpecs(config), k.kind === 'cpu' ? 'f32' : 'bf16');
 weights.assign(initialValues(config, weights.specs, 1));
 const random = createRandom(7);
@@ -31,7 +33,7 @@ const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
 /** New tokens/s decoding `batch` sequences of `prompt` + `fresh` tokens (greedy, no stop); and the whole run's time. */
 async function decodeRate(batch: number, prompt: number, fresh: number): Promise<{ decode: number; total: number }> {
-  const engine = createEngine({ k, weights, trunk: new Trunk(k, config, weights, Math.max(batch * prompt, batch)) }, { maxBatch: batch, contextLength: prompt + fresh + 1 });
+  const engine = createEngine({ k, weights, trunk: new Trunk(k, config, weights, Math.max(batch * prompt, batch)) }, { maxBatch: batch, contextLength: prompt + fresh + 1, vocabIds: QWEN_IDS });
   const params = { ...DEFAULT_SAMPLING, temperature: 0, maxNew: fresh };
   const run = async () => {
     let first = 0;
@@ -79,7 +81,7 @@ function prefillRate(T: number): number {
 
 /** Milliseconds of one sampling call over [batch, vocab] logits, with top-p 0.9 / temperature 0.7 and plain. */
 function samplingMs(batch: number, topP: number): number {
-  const V = config.vocabSize;
+  const V = QWEN_IDS;
   const logits = k.alloc([batch, V]);
   k.upload(logits, Float32Array.from({ length: batch * V }, () => 4 * (random.next() - 0.5)));
   const rows = k.alloc([batch * SAMPLE_ROW_WORDS], 'i32');
@@ -95,7 +97,7 @@ function samplingMs(batch: number, topP: number): number {
 
 async function mixed(count: number): Promise<{ prompts: number; seconds: number; new_tokens_per_s: number }> {
   const maxBatch = 256;
-  const engine = createEngine({ k, weights, trunk: new Trunk(k, config, weights, 16_384) }, { maxBatch, contextLength: 1024 + 257 });
+  const engine = createEngine({ k, weights, trunk: new Trunk(k, config, weights, 16_384) }, { maxBatch, contextLength: 1024 + 257, vocabIds: QWEN_IDS });
   const lengths = Array.from({ length: count }, () => 32 + Math.floor(random.next() * 993));
   const params = { ...DEFAULT_SAMPLING, temperature: 0, maxNew: 256 };
   await Promise.all(lengths.slice(0, maxBatch).map((n) => engine.submit({ prompt: promptOf(n), params: { ...params, maxNew: 4 } })));

@@ -134,7 +134,7 @@ export function flagSampling(argv: SamplingFlags, checkpointDir: string): Pick<S
 export function openEngine(ckpt: LoadedCheckpoint, o: { device: string; maxBatch: number; contextLength: number; longContext?: LongContextSwitches }): Engine {
   const capacity = Math.max(o.maxBatch, Math.min(o.maxBatch * o.contextLength, PREFILL_TOKENS));
   const longContext = activeLongContext(ckpt.config, o.contextLength, o.longContext);
-  return createEngine(loadModel(ckpt, { device: o.device, capacity }), { maxBatch: o.maxBatch, contextLength: o.contextLength, longContext });
+  return createEngine(loadModel(ckpt, { device: o.device, capacity }), { maxBatch: o.maxBatch, contextLength: o.contextLength, longContext, vocabIds: ckpt.info.vocab_ids });
 }
 
 /** The long-context flags as switches. */

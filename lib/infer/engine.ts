@@ -33,6 +33,12 @@ export interface EngineOptions {
    * each new token takes the base of its sequence's length (cached keys keep theirs), LogN, windows.
    */
   longContext?: LongContext | null;
+  /**
+   * Tokens are drawn from the first `vocabIds` rows of the LM head only (default: all of them): a
+   * table padded past its tokenizer (Qwen's 151,936 rows for 151,851 ids) has rows that are no token,
+   * and a weakly trained model draws them.
+   */
+  vocabIds?: number;
 }
 
 interface Sequence {
@@ -70,6 +76,8 @@ export class Engine implements GenerateEngine {
   private readonly stepHost: Int32Array<ArrayBuffer>;
   /** int32 prefill inputs, allocated once: each token's slot and position, a chunk's row slot and start, sample rows. */
   private readonly prefillIn: { slot: Tensor; position: Tensor; rowSlot: Tensor; rowStart: Tensor; rows: Tensor };
+  /** The LM head's rows of the ids a token can be drawn from. */
+  private readonly head: Tensor;
   private readonly drawn: Tensor;
   private readonly logprobs: Tensor;
   private readonly graphs = new Map<number, Graph>();
@@ -90,8 +98,11 @@ export class Engine implements GenerateEngine {
     if (!(Number.isInteger(o.maxBatch) && o.maxBatch >= 1)) throw new Error(`generate: the batch must be a positive integer, got ${o.maxBatch}`);
     if (!(Number.isInteger(o.contextLength) && o.contextLength >= 2)) throw new Error(`generate: the context must be at least 2 tokens, got ${o.contextLength}`);
     if (trunk.capacity < o.maxBatch) throw new Error(`generate: the model's pass holds ${trunk.capacity} tokens, fewer than the ${o.maxBatch} sequences of a decode step`);
+    const vocabIds = o.vocabIds ?? c.vocabSize;
+    if (!(Number.isInteger(vocabIds) && vocabIds >= 1 && vocabIds <= c.vocabSize)) throw new Error(`generate: ${vocabIds} token ids do not fit the model's ${c.vocabSize} rows`);
     this.k = k;
     this.config = c;
+    this.head = trunk.weights.w(HEAD).rows(0, vocabIds);
     this.trunk = trunk;
     this.slots = o.maxBatch;
     this.contextLength = o.contextLength;
@@ -132,7 +143,7 @@ export class Engine implements GenerateEngine {
     if (P >= this.contextLength)
       return Promise.reject(new DataError(`generate: the prompt has ${P} tokens; the context holds ${this.contextLength} (prompt and at least one new token)`));
     for (const t of request.prompt)
-      if (!(t >= 0 && t < this.config.vocabSize)) return Promise.reject(new DataError(`generate: token id ${t} is outside the model's ${this.config.vocabSize} rows`));
+      if (!(t >= 0 && t < this.head.shape[0]!)) return Promise.reject(new DataError(`generate: token id ${t} is outside the model's ${this.head.shape[0]} token ids`));
     if (request.params.maxNew < 1) return Promise.resolve({ tokens: [], logprobs: [], finish: 'length', promptTokens: P, cachedTokens: 0 });
     return new Promise<Generation>((resolve, reject) => {
       this.waiting.push({ request, resolve, reject, slot: -1, length: P, last: -1, out: { tokens: [], logprobs: [], finish: 'length', promptTokens: P, cachedTokens: 0 } });
@@ -284,13 +295,19 @@ export class Engine implements GenerateEngine {
     const { k } = this;
     const flat = this.history.view([this.slots * this.contextLength]);
     for (const s of seqs) k.upload(flat.rows(s.slot * this.contextLength, s.slot * this.contextLength + s.length), s.request.prompt);
-    const logits = this.trunk.tensor([seqs.length, this.config.vocabSize], 'f32');
-    k.gemm(logits, h, this.trunk.weights.w(HEAD), { transB: true });
+    const logits = this.logits(h, seqs.length);
     const rows = this.prefillIn.rows.rows(0, seqs.length * SAMPLE_ROW_WORDS);
     k.upload(rows, packSampleRows(seqs.map((s) => this.sampleRow(s))));
     const drawn = this.drawn.rows(0, seqs.length), logprobs = this.logprobs.rows(0, seqs.length);
     k.sample(drawn, logits, rows, { logprobs, history: this.history });
     this.collect(seqs, drawn, logprobs);
+  }
+
+  /** fp32 logits of the drawable ids for `rows` hidden states. */
+  private logits(h: Tensor, rows: number): Tensor {
+    const logits = this.trunk.tensor([rows, this.head.shape[0]!], 'f32');
+    this.k.gemm(logits, h, this.head, { transB: true });
+    return logits;
   }
 
   private sampleRow(s: Sequence): SampleRow {
@@ -345,8 +362,7 @@ export class Engine implements GenerateEngine {
     const rows = stepIn.rows(STEP_WORDS * S, STEP_WORDS * S + B * SAMPLE_ROW_WORDS);
     const cache = { cache: this.cache, slot, position: pos, attend: { slot, pos } };
     const hidden = trunk.forwardDevice({ ids, positions: pos, rows: B, seqLen: 1, ropeBases }, { cache, longContext: this.longContext });
-    const logits = trunk.tensor([B, this.config.vocabSize], 'f32');
-    k.gemm(logits, hidden.h, trunk.weights.w(HEAD), { transB: true });
+    const logits = this.logits(hidden.h, B);
     k.sample(this.drawn.rows(0, B), logits, rows, { logprobs: this.logprobs.rows(0, B), history: this.history });
   }
 

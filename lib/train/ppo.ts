@@ -186,7 +186,8 @@ export async function ppo(o: PpoOptions): Promise<PpoResult> {
   const ptxObjective = ptx && nextTokenObjective(policy.trunk, 0);
 
   const rolloutBatch = s.promptsPerStep * s.samplesPerPrompt;
-  const engine = createEngine({ k, weights: policy.weights, trunk: new Trunk(k, policy.config, policy.weights, Math.max(rolloutBatch, Math.min(rolloutBatch * s.maxPromptLen, capacity))) }, { maxBatch: rolloutBatch, contextLength: maxLen });
+  const vocabIds = policyFrom.info.vocab_ids || policy.config.vocabSize;
+  const engine = createEngine({ k, weights: policy.weights, trunk: new Trunk(k, policy.config, policy.weights, Math.max(rolloutBatch, Math.min(rolloutBatch * s.maxPromptLen, capacity))) }, { maxBatch: rolloutBatch, contextLength: maxLen, vocabIds });
   const sampling = { maxNew: s.maxNew, temperature: s.temperature, topP: s.topP, topK: 0, repetitionPenalty: 1, stopTokens };
   const policyOpt = new Optimizer(k, policy.params, { ...ADAMW_DEFAULTS, weightDecay: s.weightDecay, clip: s.gradClip });
   const criticOpt = new Optimizer(k, critic.params, { ...ADAMW_DEFAULTS, weightDecay: s.weightDecay, clip: s.gradClip });
@@ -278,7 +279,6 @@ export async function ppo(o: PpoOptions): Promise<PpoResult> {
         const p = update(policy.params, policyOpt, experience, s, (part, gradScale) => policyPass(policy.trunk, policy.params.grad, part, { clip: s.clip, padId, gradScale }), () => {
           if (!ptx || !ptxObjective) return;
           // the pre-training batch in micro-batches of --batch windows, its loss averaged over all of them
-          const vocabIds = policyFrom.info.vocab_ids || policy.config.vocabSize;
           const parts = Array.from({ length: Math.ceil(s.ptxBatch / s.batch) }, (_, i) => ptx.batch(state.ptx + i * s.batch, Math.min(s.batch, s.ptxBatch - i * s.batch), vocabIds));
           state.ptx += s.ptxBatch;
           const counted = parts.reduce((a, b) => a + ptxObjective.counted(b), 0);

@@ -18,6 +18,7 @@ import type { Trunk } from '../model/trunk.js';
 import { encodeChat } from '../tokenizer/chatml.js';
 import { ENDOFTEXT, IM_END } from '../tokenizer/special.js';
 import { Tokenizer } from '../tokenizer/tokenizer.js';
+import { vocabularySize } from '../tokenizer/vocabulary.js';
 import { createRandom } from '../util/random.js';
 import { ExampleSource, readExamples, splitExamples } from './examples.js';
 import { round } from './metrics.js';
@@ -152,7 +153,7 @@ async function sampleAnswers(trunk: Trunk, tokenizer: Tokenizer, prompts: readon
   const maxNew = 48;
   const longest = Math.max(...encoded.map((ids) => ids.length));
   // graphs off: the trainer's stream and arena stay as they are; the trunk's arena is reused
-  const engine = createEngine({ k: trunk.k, weights: trunk.weights, trunk }, { maxBatch: prompts.length, contextLength: longest + maxNew + 1, graphs: false });
+  const engine = createEngine({ k: trunk.k, weights: trunk.weights, trunk }, { maxBatch: prompts.length, contextLength: longest + maxNew + 1, graphs: false, vocabIds: vocabularySize(tokenizer.vocab) });
   try {
     const outs = await Promise.all(encoded.map((prompt) => engine.submit({ prompt, params: { ...DEFAULT_SAMPLING, temperature: 0, maxNew, stopTokens } })));
     return outs.map((out, i) => ({ prompt: prompts[i]!, answer: tokenizer.decode(out.tokens) }));

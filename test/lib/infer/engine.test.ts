@@ -89,6 +89,24 @@ test('a sampled sequence does not depend on the batch size or on the other promp
   assert.notDeepEqual(together[0], together[4], 'different seeds and prompts give different text');
 });
 
+test('ids past the tokenizer (the last rows of a padded LM head) are never drawn, however likely', async () => {
+  // the head's last three rows scaled up until they win: only the bound keeps them out
+  const ids = 14;
+  const padded = new Weights(k, parameterSpecs(config), 'f32');
+  padded.assign([...initialValues(config, padded.specs, 4)].map(([name, data]): [string, Float32Array] => [name, name === 'lm_head.weight' ? data.map((x, i) => (i >= ids * config.hiddenSize ? 40 * x : x)) : data]));
+  const draw = async (vocabIds?: number) => {
+    const engine = createEngine({ k, weights: padded, trunk: new Trunk(k, config, padded, 16) }, { maxBatch: 2, contextLength: 32, vocabIds });
+    const outs = await Promise.all(prompts.flatMap((prompt, i) => [0, 1].map((temperature) => engine.submit({ prompt, params: params({ temperature, seed: i }) }))));
+    engine.close();
+    return outs.flatMap((o) => o.tokens);
+  };
+  assert.ok((await draw()).some((t) => t >= ids), 'without the bound the padded rows are drawn');
+  const bounded = await draw(ids);
+  assert.equal(bounded.length, prompts.length * 2 * 8);
+  assert.ok(bounded.every((t) => t < ids), `drawn: ${bounded.filter((t) => t >= ids)}`);
+  assert.throws(() => createEngine(model(16), { maxBatch: 1, contextLength: 8, vocabIds: config.vocabSize + 1 }), /18 token ids do not fit the model's 17 rows/);
+});
+
 test('stop tokens, a caller that stops, the context limit, and prompts that do not fit', async () => {
   const engine = createEngine(model(16), { maxBatch: 2, contextLength: 12 });
   const greedy = await engine.submit({ prompt: prompts[0]!, params: params({ temperature: 0, maxNew: 4 }) });
@@ -146,7 +164,8 @@ test(`cuda: the engine (decode steps replayed as graphs) gives the CPU engine's 
   const c: ModelConfig = long ? { ...config, seqLen: 8 } : config;
   const longContext = long ? activeLongContext(c, 32, { windows: [4, 0] }) : null;
   const run = async (m: EngineModel) => {
-    const engine = createEngine(m, { maxBatch: 4, contextLength: 32, longContext });
+    // 13 of the 17 rows drawable: the LM head's products and the sampler at an odd width
+    const engine = createEngine(m, { maxBatch: 4, contextLength: 32, longContext, vocabIds: 13 });
     const outs = await Promise.all(prompts.map((prompt, i) => engine.submit({ prompt, params: params({ temperature: i % 2 ? 0 : 0.8, topP: 0.95, seed: i, maxNew: 20 }) })));
     engine.close();
     return outs;

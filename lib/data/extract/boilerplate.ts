@@ -40,7 +40,8 @@ export function marks(el: Element): string {
 }
 
 /** A text with its runs of white space as one space. */
-const squash = (s: string | null) => (s ?? '').replace(/\s+/g, ' ').trim();
+/** A text with its runs of white space as one space. */
+export const squash = (s: string | null) => (s ?? '').replace(/\s+/g, ' ').trim();
 
 const words = (alternatives: string) => new RegExp(`(^|[\\s_-])(${alternatives})($|[\\s_-])`, 'i');
 

@@ -5,7 +5,7 @@
 // container, the article's lead paragraph is put back when Readability left it out, and `favor`
 // trades recall for precision, as trafilatura's switches do.
 import { parseHTML } from 'linkedom';
-import { COOKIE, MAX_FURNITURE_SHARE, OVERLAY, WRAPPERS, isArticleFurniture, isBoilerplate, isComments, isControlLabel, isDialog, isFurniture, isHidden, marks, type Element, type Root } from './boilerplate.js';
+import { COOKIE, MAX_FURNITURE_SHARE, OVERLAY, WRAPPERS, isArticleFurniture, isBoilerplate, isComments, isControlLabel, isDialog, isFurniture, isHidden, marks, squash, type Element, type Root } from './boilerplate.js';
 import { findLead, findMainContainer } from './container.js';
 import { elementText, type TextNode } from './html-text.js';
 import { LinkedomReadability } from './readability.js';
@@ -24,9 +24,6 @@ export interface MainContent {
   /** Which pass produced the text. */
   method: 'readability' | 'container' | 'fallback' | 'items' | 'deep-fallback' | 'whole-page';
 }
-
-/** A text with its runs of white space as one space. */
-const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
 
 const DATE_META = ['article:published_time', 'og:published_time', 'datePublished', 'date', 'dc.date', 'DC.date.issued', 'pubdate', 'publish-date', 'sailthru.date', 'parsely-pub-date'];
 

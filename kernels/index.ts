@@ -467,6 +467,21 @@ export class Backend {
     this.check('rmsnorm', this.lib.lk_rmsnorm_fwd(y.ptr, rstd.ptr, x.ptr, w.ptr, N, C, eps, this.dtypes('rmsnorm', x.dtype, y, w)));
   }
 
+  /**
+   * sum = a + b, then rmsnorm(y, rstd, sum, w, eps): a residual add and the norm that reads it in
+   * one call, with the same bits as add then rmsnorm (the norm reads the sum as stored).
+   */
+  addRmsnorm(sum: Tensor, y: Tensor, rstd: Tensor, a: Tensor, b: Tensor, w: Tensor, eps: number): void {
+    this.own('addRmsnorm', sum, y, rstd, a, b, w);
+    same('addRmsnorm', 'shapes differ', a.shape, b.shape);
+    const C = last(a), N = a.numel / C;
+    if (w.numel !== C || sum.numel !== a.numel || y.numel !== a.numel || rstd.numel !== N)
+      throw new Error(`kernels.addRmsnorm: a ${a}, w ${w}, sum ${sum}, y ${y}, rstd ${rstd} do not fit`);
+    this.dtypes('addRmsnorm', 'f32', rstd);
+    const dt = this.dtypes('addRmsnorm', a.dtype, b, sum, y, w);
+    this.check('addRmsnorm', this.lib.lk_add_rmsnorm_fwd(sum.ptr, y.ptr, rstd.ptr, a.ptr, b.ptr, w.ptr, N, C, eps, dt));
+  }
+
   /** dx = overwrite; dw (fp32) += */
   /** dx = overwrite; dw (fp32) += (null skips: a frozen weight). */
   rmsnormBackward(dx: Tensor, dw: Tensor | null, dy: Tensor, x: Tensor, w: Tensor, rstd: Tensor): void {

@@ -47,6 +47,8 @@ export const SIGNATURES = {
   lk_rmsnorm_fwd: 'int lk_rmsnorm_fwd(uint64_t y, uint64_t rstd, uint64_t x, uint64_t w, int64_t N, int64_t C, float eps, int dt)',
   lk_rmsnorm_bwd:
     'int lk_rmsnorm_bwd(uint64_t dx, uint64_t dw, uint64_t dy, uint64_t x, uint64_t w, uint64_t rstd, int64_t N, int64_t C, int dt)',
+  lk_add_rmsnorm_fwd:
+    'int lk_add_rmsnorm_fwd(uint64_t sum, uint64_t y, uint64_t rstd, uint64_t a, uint64_t b, uint64_t w, int64_t N, int64_t C, float eps, int dt)',
   lk_rope:
     'int lk_rope(uint64_t out, uint64_t x, uint64_t pos, int64_t pos_len, int64_t B, int64_t T, int64_t H, int64_t D, float base, uint64_t bases, int64_t logn_len, int inverse, int dt)',
   lk_attention_fwd:

@@ -239,6 +239,7 @@ template <typename T, int DPL>
 __global__ void attn_decode(T *out, float *part, const T *q, const T *kc, const T *vc, const int32_t *slot,
                             const int32_t *pos, int64_t Tq, int64_t Tmax, int64_t Hq, int64_t Hkv, int64_t D,
                             float scale, int64_t window, int64_t chunk) {
+  pdl_wait();
   __shared__ float wm[4], wl[4], wacc[4][DPL * 32];
   const int64_t b = blockIdx.z, h = blockIdx.y % Hq, i = blockIdx.y / Hq, split = blockIdx.x, splits = gridDim.x;
   const int64_t kvh = h / (Hq / Hkv), row = (b * Tq + i) * Hq + h;
@@ -287,6 +288,7 @@ __global__ void attn_decode(T *out, float *part, const T *q, const T *kc, const 
 // out = the splits' partials merged by their maxima (rows with no keys at all: zeros)
 template <typename T>
 __global__ void decode_merge(T *out, const float *part, int64_t splits, int64_t D) {
+  pdl_wait();
   const int64_t row = blockIdx.x;
   const float *pr = part + row * splits * (D + 2);
   float M = -INFINITY;
@@ -304,6 +306,7 @@ __global__ void decode_merge(T *out, const float *part, int64_t splits, int64_t 
 template <typename T>
 __global__ void kv_append_kernel(T *kc, T *vc, const T *k, const T *v, const int32_t *slot, const int32_t *pos,
                                  int64_t N, int64_t Tmax, int64_t row) {
+  pdl_wait();
   const int64_t idx = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
   if (idx >= N * row) return;
   const int64_t n = idx / row, e = idx % row;
@@ -382,7 +385,7 @@ int lk_kv_append(lk_ptr kcache, lk_ptr vcache, lk_ptr k, lk_ptr v, lk_ptr slot, 
   (void)S;  // positions and slots are device data: the caller checks them, as the CPU backend does
   if (N == 0) return LK_OK;
   LK_DISPATCH(dt, "kv_append",
-              kv_append_kernel<T><<<blocks_for(N * Hkv * D, 256), 256, 0, g_stream>>>(
+              launch(kv_append_kernel<T>, blocks_for(N * Hkv * D, 256), 256, 0,
                   at<T>(kcache), at<T>(vcache), at<T>(k), at<T>(v), at<int32_t>(slot), at<int32_t>(pos), N, Tmax, Hkv * D));
   return launch_check("kv_append");
 }
@@ -402,7 +405,7 @@ int lk_attention_decode(lk_ptr out, lk_ptr q, lk_ptr kcache, lk_ptr vcache, lk_p
   const dim3 grid((unsigned)splits, (unsigned)(Tq * Hq), (unsigned)B);
   float *part = splits > 1 ? at<float>(workspace) : nullptr;
 #define LK_DECODE(DPL)                                                                                              \
-  attn_decode<T, DPL><<<grid, 128, 0, g_stream>>>(at<T>(out), part, at<T>(q), at<T>(kcache), at<T>(vcache),       \
+  launch(attn_decode<T, DPL>, grid, 128, 0, at<T>(out), part, at<T>(q), at<T>(kcache), at<T>(vcache),       \
                                                   slot ? at<int32_t>(slot) : nullptr, at<int32_t>(pos), Tq, Tmax, Hq, \
                                                   Hkv, D, scale, window, chunk)
   LK_DISPATCH(dt, "attention_decode", {
@@ -412,7 +415,7 @@ int lk_attention_decode(lk_ptr out, lk_ptr q, lk_ptr kcache, lk_ptr vcache, lk_p
     else if (D <= 256) LK_DECODE(8);
     else return fail(LK_ERR_UNSUPPORTED, "attention_decode: head dim %ld > 256", (long)D);
     LK_CHECK(launch_check("attention_decode"));
-    if (splits > 1) decode_merge<T><<<(unsigned)rows, 64, 0, g_stream>>>(at<T>(out), part, splits, D);
+    if (splits > 1) launch(decode_merge<T>, (unsigned)rows, 64, 0, at<T>(out), part, splits, D);
   });
 #undef LK_DECODE
   return launch_check("attention_decode");

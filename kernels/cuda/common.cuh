@@ -14,13 +14,16 @@ namespace lk {
 extern cudaStream_t g_stream;
 extern int g_sm_count;
 extern int g_cc_major;  // compute capability of the device in use
+extern bool g_pdl;      // launch() uses programmatic dependent launch (sm_90+, unless LOOM_PDL=0)
 int gemm_init();  // creates the cuBLASLt handle (gemm.cu)
 
 // Scratch owned by the library for ops whose ABI has no workspace argument; each slot only grows,
-// so steady-state calls never allocate. Work queued on one stream at a time may share a slot.
+// so steady-state calls never allocate. Work queued on one stream at a time may share a slot. A
+// slot that grows keeps its old buffer allocated: a recorded graph may still point at it.
 enum ScratchSlot {
   SCRATCH_GEMM,     // the cuBLASLt workspace
-  SCRATCH_SAMPLE,   // sampling's probabilities
+  SCRATCH_SAMPLE,   // sampling's penalised rows
+  SCRATCH_SAMPLE_ROWS,  // sampling's per-row phase state, partial results, candidates and bins
   SCRATCH_REDUCE,   // partial sums (reduce.cu) and the embedding backward's sorted positions
   SCRATCH_BAD_ID,   // the bad-token-id flag
   SCRATCH_SLOTS
@@ -70,6 +73,30 @@ __device__ __forceinline__ void store8(__nv_bfloat16 *p, const float (&v)[VEC]) 
 // Checks the last launch; the op name makes the message actionable.
 int launch_check(const char *op);
 int cuda_check(cudaError_t e, const char *op);
+
+// Programmatic dependent launch (sm_90+). A decode step is a chain of short kernels, and the gap
+// between one kernel's end and the next one's start is a large part of each. A kernel launched
+// with launch() may be scheduled while the kernel before it still runs; it must call pdl_wait()
+// before it touches memory, which returns once that kernel has finished and its writes are
+// visible, and then lets the kernel after it be scheduled in turn. Elsewhere (older cards, kernels
+// launched with <<<>>>) pdl_wait() returns at once and the stream orders kernels as usual.
+__device__ __forceinline__ void pdl_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+
+template <typename... Params, typename... Args>
+void launch(void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem, Args... args) {
+  cudaLaunchAttribute attr;
+  attr.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attr.val.programmaticStreamSerializationAllowed = 1;
+  cudaLaunchConfig_t cfg = {};
+  cfg.gridDim = grid, cfg.blockDim = block, cfg.dynamicSmemBytes = smem, cfg.stream = g_stream;
+  cfg.attrs = &attr, cfg.numAttrs = g_pdl ? 1 : 0;
+  cudaLaunchKernelEx(&cfg, kernel, static_cast<Params>(args)...);  // errors surface in launch_check
+}
 
 __device__ __forceinline__ float ld(const float *p, int64_t i) { return p[i]; }
 __device__ __forceinline__ float ld(const __nv_bfloat16 *p, int64_t i) { return __bfloat162float(p[i]); }

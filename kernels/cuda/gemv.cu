@@ -41,6 +41,7 @@ template <typename TOut, int MR>
 __global__ void __launch_bounds__(GEMV_WARPS * 32)
     gemv_kernel(TOut *y, const __nv_bfloat16 *x, const __nv_bfloat16 *w, const __nv_bfloat16 *bias, int M, int64_t K,
                 int64_t N) {
+  pdl_wait();
   const int lane = threadIdx.x & 31;
   const int64_t n = blockIdx.x * (int64_t)GEMV_WARPS + (threadIdx.x >> 5);
   if (n >= N) return;
@@ -71,10 +72,10 @@ template <typename TOut>
 void launch_gemv(TOut *y, const __nv_bfloat16 *x, const __nv_bfloat16 *w, const __nv_bfloat16 *bias, int M, int64_t K,
                  int64_t N) {
   const dim3 grid((unsigned)((N + GEMV_WARPS - 1) / GEMV_WARPS)), block(GEMV_WARPS * 32);
-  if (M == 1) gemv_kernel<TOut, 1><<<grid, block, 0, g_stream>>>(y, x, w, bias, M, K, N);
-  else if (M == 2) gemv_kernel<TOut, 2><<<grid, block, 0, g_stream>>>(y, x, w, bias, M, K, N);
-  else if (M <= 4) gemv_kernel<TOut, 4><<<grid, block, 0, g_stream>>>(y, x, w, bias, M, K, N);
-  else gemv_kernel<TOut, GEMV_MAX_ROWS><<<grid, block, 0, g_stream>>>(y, x, w, bias, M, K, N);
+  if (M == 1) launch(gemv_kernel<TOut, 1>, grid, block, 0, y, x, w, bias, M, K, N);
+  else if (M == 2) launch(gemv_kernel<TOut, 2>, grid, block, 0, y, x, w, bias, M, K, N);
+  else if (M <= 4) launch(gemv_kernel<TOut, 4>, grid, block, 0, y, x, w, bias, M, K, N);
+  else launch(gemv_kernel<TOut, GEMV_MAX_ROWS>, grid, block, 0, y, x, w, bias, M, K, N);
 }
 
 bool aligned16(const void *p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }

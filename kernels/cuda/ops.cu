@@ -41,6 +41,7 @@ struct MapArgs {
 // out[k][i] = f(in[0][i], ..., in[NI-1][i])[k]; F is a functor with operator()(const float (&)[NI], float (&)[NO])
 template <typename T, int NI, int NO, typename F>
 __global__ void map_kernel(MapArgs<T, NI, NO> a, F f) {
+  pdl_wait();
   const int64_t stride = (int64_t)gridDim.x * blockDim.x, tid = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
   const int64_t groups = a.vec ? a.n / VEC : 0;
   for (int64_t g = tid; g < groups; g += stride) {
@@ -108,6 +109,7 @@ __global__ void sum_kernel(float *partial, const T *x, int64_t n) {
 template <typename T>
 __global__ void embedding_fwd_kernel(T *out, const int32_t *ids, const T *table, int64_t N, int64_t V, int64_t C,
                                      int *bad) {
+  pdl_wait();
   const int64_t n = blockIdx.x;
   const int32_t id = ids[n];
   if (id < 0 || id >= V) {
@@ -135,17 +137,15 @@ __global__ void embedding_bwd_kernel(float *dtable, const T *dout, const int32_t
   dtable[id * C + c] += s;
 }
 
-// one warp per row
 constexpr int RMSNORM_BATCH = 8;
 
+// rstd of one row of C, for every lane of a warp: each lane sums the squares of elements lane,
+// lane + 32, ... in that order, then warp_sum. Both RMSNorm forwards use it, so the fused
+// add+RMSNorm's rstd has the bits of rmsnorm's. RMSNORM_BATCH loads are issued before any is
+// used: at decode, one row is all the GPU has to do, and a load at a time would leave the warp
+// waiting on memory latency C/32 times.
 template <typename T>
-__global__ void rmsnorm_fwd_kernel(T *y, float *rstd, const T *x, const T *w, int64_t N, int64_t C, float eps) {
-  const int64_t n = blockIdx.x * (int64_t)(blockDim.x / 32) + threadIdx.x / 32;
-  const int lane = threadIdx.x & 31;
-  if (n >= N) return;
-  const T *xr = x + n * C;
-  // RMSNORM_BATCH loads are issued before any is used: at decode, one row is all the GPU has to
-  // do, and a load at a time would leave each warp waiting on memory latency C/32 times.
+__device__ __forceinline__ float row_rstd(const T *xr, int64_t C, float eps, int lane) {
   float ss = 0.f;
   for (int64_t c0 = lane; c0 < C; c0 += 32 * RMSNORM_BATCH) {
     float v[RMSNORM_BATCH];
@@ -154,8 +154,18 @@ __global__ void rmsnorm_fwd_kernel(T *y, float *rstd, const T *x, const T *w, in
 #pragma unroll
     for (int j = 0; j < RMSNORM_BATCH; ++j) ss += v[j] * v[j];
   }
-  ss = warp_sum(ss);
-  const float r = rsqrtf(ss / C + eps);
+  return rsqrtf(warp_sum(ss) / C + eps);
+}
+
+// one warp per row
+template <typename T>
+__global__ void rmsnorm_fwd_kernel(T *y, float *rstd, const T *x, const T *w, int64_t N, int64_t C, float eps) {
+  pdl_wait();
+  const int64_t n = blockIdx.x * (int64_t)(blockDim.x / 32) + threadIdx.x / 32;
+  const int lane = threadIdx.x & 31;
+  if (n >= N) return;
+  const T *xr = x + n * C;
+  const float r = row_rstd(xr, C, eps, lane);
   if (lane == 0) rstd[n] = r;
   for (int64_t c0 = lane; c0 < C; c0 += 32 * RMSNORM_BATCH) {
     float v[RMSNORM_BATCH], g[RMSNORM_BATCH];
@@ -169,6 +179,77 @@ __global__ void rmsnorm_fwd_kernel(T *y, float *rstd, const T *x, const T *w, in
     for (int j = 0; j < RMSNORM_BATCH; ++j)
       if (c0 + 32 * j < C) st(y, n * C + c0 + 32 * j, v[j] * r * g[j]);
   }
+}
+
+// v rounded to T: what a store of it reads back as
+template <typename T>
+__device__ __forceinline__ float rounded(float v) {
+  if constexpr (std::is_same<T, __nv_bfloat16>::value) return __bfloat162float(__float2bfloat16_rn(v));
+  else return v;
+}
+
+// Rows up to this wide take one block of the fused add+RMSNorm (a thread per VEC elements).
+constexpr int ADD_RMSNORM_MAX_C = 1024 * VEC;
+
+// A thread's VEC elements of a row, c0 + e * step: one 16-byte access when VEC_IO (step 1,
+// C % VEC == 0, 16-byte aligned), else one access each; zeros past C.
+template <bool VEC_IO, typename T>
+__device__ __forceinline__ void load_part(float (&v)[VEC], const T *p, int64_t c0, int64_t step, int64_t C) {
+  if (VEC_IO && c0 < C) {
+    load8(v, p + c0);
+    return;
+  }
+#pragma unroll
+  for (int e = 0; e < VEC; ++e) v[e] = c0 + e * step < C ? ld(p, c0 + e * step) : 0.f;
+}
+template <bool VEC_IO, typename T>
+__device__ __forceinline__ void store_part(T *p, const float (&v)[VEC], int64_t c0, int64_t step, int64_t C) {
+  if (VEC_IO && c0 < C) {
+    store8(p + c0, v);
+    return;
+  }
+#pragma unroll
+  for (int e = 0; e < VEC; ++e)
+    if (c0 + e * step < C) st(p, c0 + e * step, v[e]);
+}
+
+// sum = a + b and y = rmsnorm(sum) * w: one block per row, a thread per VEC elements (adjacent
+// ones when VEC_IO, else strided ones, coalesced either way), every load of a, b and w issued
+// before any is used. At decode a row is all the GPU has to do: rmsnorm's single warp waits on
+// C/256 round trips to memory for the sum of squares and as many again for y; this block waits
+// on one, and the sum never goes back through memory. The sum of squares is rmsnorm's own
+// (row_rstd, by warp 0, over the row as stored, kept in shared memory), so rstd and y have the
+// bits of add then rmsnorm; its serial part, C/32 additions from shared memory, is short next to
+// a trip to memory, and in training (thousands of rows) other blocks fill the wait.
+template <typename T, bool VEC_IO>
+__global__ void __launch_bounds__(ADD_RMSNORM_MAX_C / VEC)
+    add_rmsnorm_fwd_kernel(T *sum, T *y, float *rstd, const T *a, const T *b, const T *w, int64_t C, float eps) {
+  pdl_wait();
+  extern __shared__ float row[];  // the row's sum, rounded to T
+  __shared__ float row_r;
+  const int64_t base = blockIdx.x * C;
+  const int64_t c0 = VEC_IO ? (int64_t)threadIdx.x * VEC : (int64_t)threadIdx.x;
+  const int64_t step = VEC_IO ? 1 : (int64_t)blockDim.x;
+  float x[VEC], s[VEC], g[VEC];
+  load_part<VEC_IO>(x, a + base, c0, step, C);
+  load_part<VEC_IO>(s, b + base, c0, step, C);
+  load_part<VEC_IO>(g, w, c0, step, C);
+#pragma unroll
+  for (int e = 0; e < VEC; ++e) {
+    s[e] = rounded<T>(x[e] + s[e]);  // as add computes and stores it
+    if (c0 + e * step < C) row[c0 + e * step] = s[e];
+  }
+  store_part<VEC_IO>(sum + base, s, c0, step, C);
+  __syncthreads();
+  if (threadIdx.x < 32) {
+    const float r = row_rstd(row, C, eps, threadIdx.x);
+    if (threadIdx.x == 0) rstd[blockIdx.x] = r, row_r = r;
+  }
+  __syncthreads();
+  const float r = row_r;
+#pragma unroll
+  for (int e = 0; e < VEC; ++e) s[e] = s[e] * r * g[e];  // as rmsnorm computes y
+  store_part<VEC_IO>(y + base, s, c0, step, C);
 }
 
 // dx: one warp per row, as the forward
@@ -206,6 +287,7 @@ __global__ void rmsnorm_dw_kernel(float *partial, const T *dy, const T *x, const
 template <typename T>
 __global__ void rope_kernel(T *out, const T *x, const int32_t *pos, int64_t pos_len, int H, int D, float base,
                             const float *bases, int64_t logn_len, int inverse) {
+  pdl_wait();
   const int64_t bt = blockIdx.x, p = pos[bt % pos_len];
   const int half = D / 2, groups = blockDim.x / half, i = threadIdx.x % half;
   const float s = lk_logn_scale(p, logn_len), sgn = inverse ? -s : s;
@@ -293,7 +375,7 @@ int map(const char *op, const lk_ptr (&in)[NI], const lk_ptr (&out)[NO], int64_t
   for (int k = 0; k < NO; ++k) a.out[k] = at<T>(out[k]), any |= out[k];
   a.n = n;
   a.vec = (any & 15) == 0;
-  map_kernel<T, NI, NO, F><<<grid(a.vec ? (n + VEC - 1) / VEC : n), TPB, 0, g_stream>>>(a, f);
+  launch(map_kernel<T, NI, NO, F>, grid(a.vec ? (n + VEC - 1) / VEC : n), TPB, 0, a, f);
   return launch_check(op);
 }
 
@@ -357,14 +439,14 @@ int lk_embedding_fwd(lk_ptr out, lk_ptr ids, lk_ptr table, int64_t N, int64_t V,
   LK_CHECK(cuda_check(cudaStreamIsCapturing(g_stream, &capturing), "embedding"));
   if (capturing != cudaStreamCaptureStatusNone) {
     LK_DISPATCH(dt, "embedding_fwd",
-                embedding_fwd_kernel<T><<<(unsigned)N, 128, 0, g_stream>>>(at<T>(out), at<int32_t>(ids), at<T>(table), N, V, C, nullptr));
+                launch(embedding_fwd_kernel<T>, (unsigned)N, 128, 0, at<T>(out), at<int32_t>(ids), at<T>(table), N, V, C, nullptr));
     return launch_check("embedding_fwd");
   }
   int *bad = static_cast<int *>(scratch(sizeof(int), SCRATCH_BAD_ID));
   if (!bad) return fail(LK_ERR_OOM, "embedding: scratch allocation failed");
   LK_CHECK(cuda_check(cudaMemsetAsync(bad, 0xff, sizeof(int), g_stream), "embedding"));
   LK_DISPATCH(dt, "embedding_fwd",
-              embedding_fwd_kernel<T><<<(unsigned)N, 128, 0, g_stream>>>(at<T>(out), at<int32_t>(ids), at<T>(table), N, V, C, bad));
+              launch(embedding_fwd_kernel<T>, (unsigned)N, 128, 0, at<T>(out), at<int32_t>(ids), at<T>(table), N, V, C, bad));
   LK_CHECK(launch_check("embedding_fwd"));
   // an out-of-range id is a data error worth a sync: report the position like the CPU backend
   int where = -1;
@@ -403,8 +485,27 @@ int lk_embedding_bwd(lk_ptr dtable, lk_ptr dout, lk_ptr ids, int64_t N, int64_t 
 
 int lk_rmsnorm_fwd(lk_ptr y, lk_ptr rstd, lk_ptr x, lk_ptr w, int64_t N, int64_t C, float eps, int dt) {
   LK_DISPATCH(dt, "rmsnorm_fwd",
-              rmsnorm_fwd_kernel<T><<<(unsigned)((N + 7) / 8), 256, 0, g_stream>>>(at<T>(y), at<float>(rstd), at<T>(x), at<T>(w), N, C, eps));
+              launch(rmsnorm_fwd_kernel<T>, (unsigned)((N + 7) / 8), 256, 0, at<T>(y), at<float>(rstd), at<T>(x), at<T>(w), N, C, eps));
   return launch_check("rmsnorm_fwd");
+}
+
+int lk_add_rmsnorm_fwd(lk_ptr sum, lk_ptr y, lk_ptr rstd, lk_ptr a, lk_ptr b, lk_ptr w, int64_t N, int64_t C,
+                       float eps, int dt) {
+  if (N == 0) return LK_OK;
+  if (C > ADD_RMSNORM_MAX_C) {  // wider than a block holds: the two kernels, same bits, one more launch
+    LK_CHECK(lk_add(sum, a, b, N * C, dt));
+    return lk_rmsnorm_fwd(y, rstd, sum, w, N, C, eps, dt);
+  }
+  const int threads = (int)((C + 32 * VEC - 1) / (32 * VEC)) * 32;  // whole warps, a thread per VEC elements
+  const size_t smem = C * sizeof(float);
+  const bool vec = C % VEC == 0 && ((sum | y | a | b | w) & 15) == 0;
+  LK_DISPATCH(dt, "add_rmsnorm_fwd", {
+    if (vec)
+      launch(add_rmsnorm_fwd_kernel<T, true>, (unsigned)N, threads, smem, at<T>(sum), at<T>(y), at<float>(rstd), at<T>(a), at<T>(b), at<T>(w), C, eps);
+    else
+      launch(add_rmsnorm_fwd_kernel<T, false>, (unsigned)N, threads, smem, at<T>(sum), at<T>(y), at<float>(rstd), at<T>(a), at<T>(b), at<T>(w), C, eps);
+  });
+  return launch_check("add_rmsnorm_fwd");
 }
 
 int lk_rmsnorm_bwd(lk_ptr dx, lk_ptr dw, lk_ptr dy, lk_ptr x, lk_ptr w, lk_ptr rstd, int64_t N, int64_t C, int dt) {
@@ -433,7 +534,7 @@ int lk_rope(lk_ptr out, lk_ptr x, lk_ptr pos, int64_t pos_len, int64_t B, int64_
   // a loop over heads waited on each head's loads in turn (4.8 us a call on an H100)
   const int half = (int)D / 2, threads = half * std::max<int>(1, std::min<int64_t>(H, 1024 / half));
   LK_DISPATCH(dt, "rope",
-              rope_kernel<T><<<(unsigned)(B * T_), threads, 0, g_stream>>>(at<T>(out), at<T>(x), at<int32_t>(pos), pos_len, (int)H, (int)D, base, bases ? at<float>(bases) : nullptr, logn_len, inverse));
+              launch(rope_kernel<T>, (unsigned)(B * T_), threads, 0, at<T>(out), at<T>(x), at<int32_t>(pos), pos_len, (int)H, (int)D, base, bases ? at<float>(bases) : nullptr, logn_len, inverse));
   return launch_check("rope");
 }
 

@@ -1,5 +1,8 @@
 // CUDA backend: lk_last_error, device selection, streams, memory, library-owned scratch.
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
 
 #include "common.cuh"
 
@@ -9,11 +12,13 @@ namespace {
 int g_device = -1;
 void *g_scratch[SCRATCH_SLOTS] = {};
 size_t g_scratch_bytes[SCRATCH_SLOTS] = {};
+std::vector<void *> g_retired;  // outgrown scratch that recorded graphs may still use
 }  // namespace
 
 cudaStream_t g_stream = nullptr;
 int g_sm_count = 132;
 int g_cc_major = 0;
+bool g_pdl = false;
 
 int cuda_check(cudaError_t e, const char *op) {
   if (e == cudaSuccess) return LK_OK;
@@ -25,7 +30,7 @@ int launch_check(const char *op) { return cuda_check(cudaGetLastError(), op); }
 
 void *scratch(size_t bytes, ScratchSlot slot) {
   if (g_scratch_bytes[slot] < bytes) {
-    if (g_scratch[slot]) cudaFree(g_scratch[slot]);
+    if (g_scratch[slot]) g_retired.push_back(g_scratch[slot]);
     g_scratch[slot] = nullptr;
     g_scratch_bytes[slot] = 0;
     if (cudaMalloc(&g_scratch[slot], bytes) != cudaSuccess) return nullptr;
@@ -71,6 +76,9 @@ int lk_init(int device) {
              p.major, p.minor);
   g_sm_count = p.multiProcessorCount;
   g_cc_major = p.major;
+  // LOOM_PDL=0 launches every kernel in plain stream order (to compare, or to rule PDL out)
+  const char *pdl = getenv("LOOM_PDL");
+  g_pdl = p.major >= 9 && !(pdl && strcmp(pdl, "0") == 0);
   LK_CHECK(gemm_init());
   g_device = device;
   return LK_OK;

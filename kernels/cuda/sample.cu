@@ -1,50 +1,141 @@
-// CUDA backend: sampling, one block per row, with the semantics of loom_kernels.h. The common
-// cases read the row a few times and sort nothing: greedy and plain sampling are one pass
-// (Gumbel-max); with top-k or top-p, the few tokens within reach of the maximum are gathered into
-// shared memory, where the thresholds are found by bisection over the order-preserving integer
-// image of floats. When the candidates cannot hold the kept set (a near-flat distribution), top-p
-// finds its bound from the row's mass in bins of distance from the maximum and the tokens of one
-// bin; only top-k, or a bin too crowded to gather, bisects over the whole row (a flat top-p row took
-// 1.47 ms on an H100 with 32 whole-row bisection steps, 0.26 ms now). A row whose width is a
-// multiple of 8 is read with 16-byte loads, several in flight; other widths (the 151,851 ids of a
-// padded Qwen head) one float at a time.
+// CUDA backend: sampling, with the semantics of loom_kernels.h. A row's work is spread over blocks
+// of CHUNK logits each, so a batch-1 draw reads its 151,936 logits with 75 blocks instead of one
+// (a block held to one SM took ~40 µs a pass over such a row on an H100). Each phase is one launch
+// over (chunks, rows): every block leaves its partial result, and the row's last block to finish
+// combines them in chunk order and moves the row on to its next phase. A thread always owns the
+// same eight logits of its chunk, whatever the row's alignment, so every sum is made in the same
+// order wherever the row sits in the batch, and the draw and its log-probability do not depend
+// on the batch.
+//
+// The phases; each launch covers every row, and a row not in that phase returns at once:
+//   stats   the raw row's max and sum of exponentials (log-probabilities) and the first maximum
+//           of the penalised row: greedy rows are done
+//   scan    plain sampling: the Gumbel-max draw, done. Top-k or top-p: how many tokens, and how
+//           much mass, lie within 1, 2, 4, ... 32 of the maximum picks the candidate set
+//   gather  the candidates are gathered, and the last block finds the thresholds by bisection
+//           over them and draws: done. Or, for top-p on a row too flat for the candidates, the
+//           row's mass in 2,048 bins of 1/128 nat below the maximum (exact fixed-point sums, so
+//           the bound does not depend on the order atomics run in) finds the bin where the kept
+//           mass reaches top-p
+//   bin     that bin's tokens are gathered; bisection over them gives the bound
+//   solo    what is left (top-k on a row too flat for the candidates, a bin too crowded to
+//           gather): one block bisects over the whole row
+//   draw    the Gumbel-max draw over the kept tokens, done
 #include "common.cuh"
 
 using namespace lk;
 
 namespace {
 
-constexpr int THREADS = 1024;
-constexpr int CAP = 4096;  // candidates gathered into shared memory
+constexpr int THREADS = 256;
+constexpr int CHUNK = THREADS * VEC;  // logits of a row per block: eight a thread
+constexpr int SOLO_THREADS = 1024;
+constexpr int CAP = 4096;  // candidates gathered for one row
 constexpr int LEVELS = 6;  // candidate sets: within 1, 2, 4, ... 32 of the maximum (after temperature)
-constexpr int BINS = 2048;        // a flat row's mass by distance from the maximum, in bins of
+constexpr int BINS = 2048;          // a flat row's mass by distance from the maximum, in bins of
 constexpr float BIN_SCALE = 128.f;  // 1/128 nat; the last bin takes everything further than 16 nats
+constexpr int PARTIAL = 2 * LEVELS + 1;  // floats a block leaves for its row's last block
 
-// Calls f(i, x[i]) for this thread's share of a row of n floats, in ascending i: two 32-byte
-// chunks are loaded before either is used, when the row is 16-byte aligned and a multiple of 8.
+enum Mode : int32_t { DONE, PLAIN, FILTERED, CANDIDATES, BINNED, SOLO, DRAW };
+
+// A row's progress between phases, in device memory.
+struct RowState {
+  uint32_t done;  // blocks of the current phase finished; the last one resets it
+  int32_t mode;
+  float rm, rz;  // the raw row's maximum and sum of exp(x - rm)
+  float xm;      // the penalised row's maximum
+  int32_t top;   // and its first index
+  float total;   // the sum of exp((x - xm) / t) over the row
+  int32_t level;
+  uint32_t ncand;
+  uint32_t pmin;  // the kept tokens are those whose scaled logit's key is >= pmin
+  int32_t bin;
+  unsigned long long above, thr;  // fixed-point masses: of the bins before `bin`; top_p of the row's
+};
+
+struct Args {
+  int32_t *out;
+  float *logprobs;
+  const float *logits;
+  const lk_sample_row *rows;
+  int32_t *history;
+  float *work;  // the penalised rows
+  RowState *states;
+  float *partials;  // [B, chunks, PARTIAL]
+  float *cand_v;    // [B, CAP]
+  int32_t *cand_i;  // [B, CAP]
+  unsigned long long *bin_mass;  // [B, BINS]
+  uint32_t *bin_count;           // [B, BINS]
+  int64_t V, P;
+  int chunks;
+};
+
+// What every phase needs of row b.
+struct Row {
+  lk_sample_row r;
+  const float *orig, *x;  // the raw logits, and the penalised ones (orig when no penalty applies)
+  int32_t *hist;
+  RowState *st;
+  float *partial;
+  float *cand_v;
+  int32_t *cand_i;
+  unsigned long long *bin_mass;
+  uint32_t *bin_count;
+};
+
+__device__ Row row_of(const Args &a, int64_t b) {
+  Row w;
+  w.r = a.rows[b];
+  w.orig = a.logits + b * a.V;
+  w.hist = a.history && w.r.history_row >= 0 ? a.history + (int64_t)w.r.history_row * a.P : nullptr;
+  const bool penalised = w.hist && w.r.history_len > 0 && w.r.repetition_penalty != 1.f;
+  w.x = penalised ? a.work + b * a.V : w.orig;
+  w.st = a.states + b;
+  w.partial = a.partials + b * a.chunks * PARTIAL;
+  w.cand_v = a.cand_v + b * CAP;
+  w.cand_i = a.cand_i + b * CAP;
+  w.bin_mass = a.bin_mass + b * BINS;
+  w.bin_count = a.bin_count + b * BINS;
+  return w;
+}
+
+// Calls f(i, x[i]) for this thread's eight logits of chunk s, in ascending i: one pair of 16-byte
+// loads where they are aligned, else eight loads; the same eight logits either way.
 template <typename F>
-__device__ __forceinline__ void row_for(const float *x, int64_t n, F f) {
-  if ((n % VEC) != 0 || (reinterpret_cast<uintptr_t>(x) & 15) != 0) {
-    for (int64_t i = threadIdx.x; i < n; i += blockDim.x) f(i, x[i]);
-    return;
-  }
-  const int64_t stride = (int64_t)blockDim.x * VEC;
-  int64_t j = (int64_t)threadIdx.x * VEC;
-  for (; j + stride < n; j += 2 * stride) {
-    float a[VEC], b[VEC];
-    load8(a, x + j);
-    load8(b, x + j + stride);
+__device__ __forceinline__ void chunk_for(const float *x, int64_t V, int s, F f) {
+  const int64_t j = (int64_t)s * CHUNK + (int64_t)threadIdx.x * VEC;
+  if (j >= V) return;
+  float a[VEC];
+  if (j + VEC <= V && (reinterpret_cast<uintptr_t>(x + j) & 15) == 0) load8(a, x + j);
+  else {
 #pragma unroll
-    for (int k = 0; k < VEC; ++k) f(j + k, a[k]);
-#pragma unroll
-    for (int k = 0; k < VEC; ++k) f(j + stride + k, b[k]);
+    for (int k = 0; k < VEC; ++k) a[k] = j + k < V ? x[j + k] : 0.f;
   }
-  if (j < n) {
-    float a[VEC];
-    load8(a, x + j);
 #pragma unroll
-    for (int k = 0; k < VEC; ++k) f(j + k, a[k]);
+  for (int k = 0; k < VEC; ++k)
+    if (j + k < V) f(j + k, a[k]);
+}
+
+// True in the last of a row's blocks to finish this phase; the others' writes are visible to it
+// (read them with __ldcg, past L1). That block resets the count for the next phase.
+__device__ bool last_block(RowState *st, int chunks) {
+  __shared__ bool last;
+  __threadfence();
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    last = atomicAdd(&st->done, 1u) == (uint32_t)chunks - 1;
+    if (last) st->done = 0;
   }
+  __syncthreads();
+  if (last) __threadfence();
+  return last;
+}
+
+// Folds (m2, z2), a maximum and the sum of exp(x - m2), into (m, z).
+__device__ __forceinline__ void merge_exp(float &m, float &z, float m2, float z2) {
+  if (m2 == -INFINITY) return;
+  if (m2 > m) z = z * __expf(m - m2) + z2, m = m2;
+  else z += z2 * __expf(m2 - m);
 }
 
 __device__ __forceinline__ uint32_t key_of(float f) {
@@ -116,69 +207,6 @@ __device__ uint64_t block_scan(uint64_t x, uint64_t *buf, uint64_t *total) {
   return before + inc - x;
 }
 
-// The nucleus bound of top-p alone, as nucleus_key defines it, from exact fixed-point masses in three
-// passes: the row's mass by bins of distance from the maximum finds the bin where the kept mass
-// reaches top_p of the total; that bin's tokens, gathered into `pool`, give the exact key by
-// bisection. False (and nothing found) when the bin holds more tokens than the pool.
-__device__ bool nucleus_by_bins(const float *x, int64_t V, float xm, float t, float top_p, unsigned char *pool,
-                                uint64_t *ubuf, float *buf, uint32_t *key) {
-  __shared__ int bin_at, ncand;
-  __shared__ uint64_t above_at;
-  uint64_t *mass = reinterpret_cast<uint64_t *>(pool);
-  uint32_t *count = reinterpret_cast<uint32_t *>(pool + BINS * sizeof(uint64_t));
-  float *cand = reinterpret_cast<float *>(pool);
-  for (int i = threadIdx.x; i < BINS; i += blockDim.x) mass[i] = 0, count[i] = 0;
-  __syncthreads();
-  row_for(x, V, [&](int64_t, float xi) {
-    const float v = (xi - xm) / t;
-    const int b = nat_bin(v);
-    atomicAdd(reinterpret_cast<unsigned long long *>(&mass[b]), (unsigned long long)mass_of(v));
-    atomicAdd(&count[b], 1u);
-  });
-  __syncthreads();
-  // bins run from the most probable down; each thread owns BINS / blockDim.x adjacent ones
-  const int per = BINS / blockDim.x, first = threadIdx.x * per;
-  uint64_t mine = 0, total = 0;
-  for (int k = 0; k < per; ++k) mine += mass[first + k];
-  uint64_t before = block_scan(mine, ubuf, &total);
-  const uint64_t thr = max((uint64_t)1, (uint64_t)((double)top_p * (double)total));
-  for (int k = 0; k < per; ++k) {
-    const uint64_t m = mass[first + k];
-    if (before < thr && thr <= before + m) bin_at = first + k, above_at = before;  // exactly one bin
-    before += m;
-  }
-  __syncthreads();
-  const int D = bin_at;
-  const uint64_t above = above_at;
-  const uint32_t n = count[D];
-  __syncthreads();  // every thread has read the bins before the pool holds candidates
-  if (n > (uint32_t)CAP) return false;
-  if (threadIdx.x == 0) ncand = 0;
-  __syncthreads();
-  float lo_v = INFINITY, hi_v = -INFINITY;
-  row_for(x, V, [&](int64_t, float xi) {
-    const float v = (xi - xm) / t;
-    if (nat_bin(v) == D) {
-      cand[atomicAdd(&ncand, 1)] = v;
-      lo_v = fminf(lo_v, v), hi_v = fmaxf(hi_v, v);
-    }
-  });
-  // the bound lies between the bin's lowest and highest keys: below the lowest the whole bin is
-  // strictly above it (>= thr); at the highest nothing of the bin is
-  uint32_t lo = key_of(-block_max(-lo_v, buf)), hi = key_of(block_max(hi_v, buf));
-  while (lo < hi) {
-    const uint32_t mid = lo + (hi - lo) / 2;
-    uint64_t s = 0, all = 0;
-    for (int i = threadIdx.x; i < (int)n; i += blockDim.x)
-      if (key_of(cand[i]) > mid) s += mass_of(cand[i]);
-    block_scan(s, ubuf, &all);
-    if (above + all < thr) hi = mid;
-    else lo = mid + 1;
-  }
-  *key = lo;
-  return true;
-}
-
 // The nucleus bound: the smallest key K whose strictly-above mass exp(v) among keys >= kmin is
 // < top_p of `total`, the kept set's mass (< 0: the mass of keys >= kmin among these n values);
 // tokens with keys >= K are kept.
@@ -204,115 +232,284 @@ __device__ uint32_t nucleus_key(int64_t n, uint32_t kmin, float top_p, float tot
   return lo;
 }
 
-__global__ void __launch_bounds__(THREADS) sample_kernel(int32_t *out, float *logprobs, const float *logits,
-                                                         const lk_sample_row *rows, int32_t *history, float *work,
-                                                         int64_t V, int64_t P) {
+// The drawn token, its log-probability and its place in the history; one thread of the row's last block.
+__device__ void finish(const Args &a, const Row &w, int64_t b, int32_t pick) {
+  a.out[b] = pick;
+  if (a.logprobs) a.logprobs[b] = w.orig[pick] - w.st->rm - logf(w.st->rz);
+  if (w.hist && w.r.history_len < a.P) w.hist[w.r.history_len] = pick;
+  w.st->mode = DONE;
+}
+
+__device__ __forceinline__ float part(const Row &w, int c, int k) { return __ldcg(w.partial + c * PARTIAL + k); }
+
+// The Gumbel-max draw of a phase whose blocks each leave their best (value, index): the last block's
+// thread 0 finishes the row. Every thread must call it.
+__device__ void draw_across(const Args &a, const Row &w, int64_t b, Best d, Best *bbuf) {
+  d = block_best(d, bbuf);
+  if (threadIdx.x == 0) w.partial[blockIdx.x * PARTIAL] = d.v, w.partial[blockIdx.x * PARTIAL + 1] = __int_as_float(d.i);
+  if (!last_block(w.st, a.chunks)) return;
+  Best e{-INFINITY, -1};
+  for (int c = threadIdx.x; c < a.chunks; c += blockDim.x) e = better(e, {part(w, c, 0), __float_as_int(part(w, c, 1))});
+  e = block_best(e, bbuf);
+  if (threadIdx.x == 0) finish(a, w, b, e.i);
+}
+
+__global__ void __launch_bounds__(THREADS) stats_kernel(Args a) {
+  pdl_wait();
+  __shared__ float buf[32];
+  __shared__ Best bbuf[32];
+  const int64_t b = blockIdx.y;
+  const int s = blockIdx.x;
+  const Row w = row_of(a, b);
+  if (w.x != w.orig) {
+    // this block's share of the penalised row: a copy of its chunk with the history's tokens in it
+    float *x = const_cast<float *>(w.x);
+    chunk_for(w.orig, a.V, s, [&](int64_t i, float o) { x[i] = o; });
+    __syncthreads();
+    const int64_t lo = (int64_t)s * CHUNK, hi = lo + CHUNK;
+    for (int64_t i = threadIdx.x; i < w.r.history_len; i += blockDim.x) {
+      const int32_t t = w.hist[i];
+      if (t >= lo && t < hi && t < a.V) x[t] = w.orig[t] > 0.f ? w.orig[t] / w.r.repetition_penalty : w.orig[t] * w.r.repetition_penalty;
+    }
+    __syncthreads();
+  }
+  float rm = -INFINITY, rz = 0.f;
+  Best top{-INFINITY, -1};
+  chunk_for(w.orig, a.V, s, [&](int64_t i, float o) {
+    merge_exp(rm, rz, o, 1.f);
+    if (w.x == w.orig) top = better(top, {o, (int32_t)i});
+  });
+  if (w.x != w.orig) chunk_for(w.x, a.V, s, [&](int64_t i, float xi) { top = better(top, {xi, (int32_t)i}); });
+  float m = block_max(rm, buf);
+  float z = block_sum(rm == -INFINITY ? 0.f : rz * __expf(rm - m), buf);
+  top = block_best(top, bbuf);
+  if (threadIdx.x == 0) {
+    float *p = w.partial + s * PARTIAL;
+    p[0] = m, p[1] = z, p[2] = top.v, p[3] = __int_as_float(top.i);
+  }
+  if (!last_block(w.st, a.chunks)) return;
+  rm = -INFINITY, rz = 0.f, top = {-INFINITY, -1};
+  for (int c = threadIdx.x; c < a.chunks; c += blockDim.x) {
+    merge_exp(rm, rz, part(w, c, 0), part(w, c, 1));
+    top = better(top, {part(w, c, 2), __float_as_int(part(w, c, 3))});
+  }
+  m = block_max(rm, buf);
+  z = block_sum(rm == -INFINITY ? 0.f : rz * __expf(rm - m), buf);
+  top = block_best(top, bbuf);
+  if (threadIdx.x == 0) {
+    RowState *st = w.st;
+    st->rm = m, st->rz = z, st->xm = top.v, st->top = top.i;
+    const bool filtered = (w.r.top_k > 0 && w.r.top_k < a.V) || w.r.top_p < 1.f;
+    if (w.r.temperature <= 0.f) finish(a, w, b, top.i);
+    else st->mode = filtered ? FILTERED : PLAIN;
+  }
+}
+
+__global__ void __launch_bounds__(THREADS) scan_kernel(Args a) {
+  pdl_wait();
+  __shared__ float buf[32];
+  __shared__ Best bbuf[32];
+  const int64_t b = blockIdx.y;
+  const int s = blockIdx.x;
+  const Row w = row_of(a, b);
+  const int32_t mode = w.st->mode;
+  if (mode != PLAIN && mode != FILTERED) return;
+  const float xm = w.st->xm, t = w.r.temperature;
+  if (mode == PLAIN) {
+    const uint64_t stream = lk_sample_stream(w.r.seed, w.r.counter);
+    Best d{-INFINITY, -1};
+    chunk_for(w.x, a.V, s, [&](int64_t i, float xi) { d = better(d, {(xi - xm) / t + lk_gumbel(stream, i), (int32_t)i}); });
+    return draw_across(a, w, b, d, bbuf);
+  }
+  // how many tokens, and how much mass, lie within 2^l of the maximum
+  float sums[PARTIAL];  // count[LEVELS], mass[LEVELS], total
+#pragma unroll
+  for (int k = 0; k < PARTIAL; ++k) sums[k] = 0.f;
+  chunk_for(w.x, a.V, s, [&](int64_t, float xi) {
+    const float v = (xi - xm) / t, e = expf(v);
+    sums[2 * LEVELS] += e;
+#pragma unroll
+    for (int l = 0; l < LEVELS; ++l)
+      if (v >= -(float)(1 << l)) sums[l] += 1.f, sums[LEVELS + l] += e;
+  });
+#pragma unroll
+  for (int k = 0; k < PARTIAL; ++k) {
+    const float v = block_sum(sums[k], buf);
+    if (threadIdx.x == 0) w.partial[s * PARTIAL + k] = v;
+  }
+  if (!last_block(w.st, a.chunks)) return;
+#pragma unroll
+  for (int k = 0; k < PARTIAL; ++k) {
+    float mine = 0.f;
+    for (int c = threadIdx.x; c < a.chunks; c += blockDim.x) mine += part(w, c, k);
+    sums[k] = block_sum(mine, buf);
+  }
+  const bool topk = w.r.top_k > 0 && w.r.top_k < a.V, topp = w.r.top_p < 1.f;
+  const float total = sums[2 * LEVELS];
+  int level = -1;
+  for (int l = 0; l < LEVELS && level < 0; ++l) {
+    const float c = sums[l], m = sums[LEVELS + l];
+    // the kept set lies inside the candidates when they hold the top k (top-k on), or the
+    // top_p share of all the mass (top-p alone)
+    const bool holds = topk ? c >= (float)w.r.top_k : m >= w.r.top_p * total;
+    if (holds && c <= (float)CAP) level = l;
+  }
+  const int32_t next = level >= 0 ? CANDIDATES : topp && !topk ? BINNED : SOLO;
+  if (next == BINNED)
+    for (int i = threadIdx.x; i < BINS; i += blockDim.x) w.bin_mass[i] = 0, w.bin_count[i] = 0;
+  if (threadIdx.x == 0) w.st->total = total, w.st->level = level, w.st->ncand = 0, w.st->mode = next;
+}
+
+__global__ void __launch_bounds__(THREADS) gather_kernel(Args a) {
+  pdl_wait();
   __shared__ float buf[32];
   __shared__ Best bbuf[32];
   __shared__ uint64_t ubuf[32];
-  // the candidates (values, then ids), or nucleus_by_bins' bins and candidates
+  // the candidates (values, then ids) in the last block, or a block's bins
   __shared__ __align__(16) unsigned char pool[CAP * (sizeof(float) + sizeof(int32_t))];
-  float *cand_v = reinterpret_cast<float *>(pool);
-  int32_t *cand_i = reinterpret_cast<int32_t *>(pool + CAP * sizeof(float));
-  __shared__ int ncand;
-  const int64_t b = blockIdx.x;
-  const lk_sample_row r = rows[b];
-  const float *orig = logits + b * V;
-  int32_t *hist = history && r.history_row >= 0 ? history + (int64_t)r.history_row * P : nullptr;
-  const float *x = orig;
-  if (hist && r.history_len > 0 && r.repetition_penalty != 1.f) {
-    float *w = work + b * V;
-    for (int64_t i = threadIdx.x; i < V; i += blockDim.x) w[i] = orig[i];
+  const int64_t b = blockIdx.y;
+  const int s = blockIdx.x;
+  const Row w = row_of(a, b);
+  const int32_t mode = w.st->mode;
+  if (mode != CANDIDATES && mode != BINNED) return;
+  RowState *st = w.st;
+  const float xm = st->xm, t = w.r.temperature;
+  if (mode == CANDIDATES) {
+    const float floor_v = -(float)(1 << st->level);
+    chunk_for(w.x, a.V, s, [&](int64_t i, float xi) {
+      const float v = (xi - xm) / t;
+      if (v >= floor_v) {
+        const uint32_t at_ = atomicAdd(&st->ncand, 1u);
+        w.cand_v[at_] = v, w.cand_i[at_] = (int32_t)i;
+      }
+    });
+    if (!last_block(st, a.chunks)) return;
+    float *cand_v = reinterpret_cast<float *>(pool);
+    int32_t *cand_i = reinterpret_cast<int32_t *>(pool + CAP * sizeof(float));
+    const int n = (int)__ldcg(&st->ncand);
+    for (int i = threadIdx.x; i < n; i += blockDim.x) cand_v[i] = __ldcg(w.cand_v + i), cand_i[i] = __ldcg(w.cand_i + i);
     __syncthreads();
-    for (int64_t i = threadIdx.x; i < r.history_len; i += blockDim.x) {
-      const int32_t t = hist[i];
-      if (t >= 0 && t < V) w[t] = orig[t] > 0.f ? orig[t] / r.repetition_penalty : orig[t] * r.repetition_penalty;
-    }
-    __syncthreads();
-    x = w;
+    const bool topk = w.r.top_k > 0 && w.r.top_k < a.V, topp = w.r.top_p < 1.f;
+    auto get = [&](int64_t i) { return cand_v[i]; };
+    const uint32_t kmin = topk ? kth_key(n, w.r.top_k, get, buf) : 0u;
+    // without top-k the kept set is the whole row, whose mass the scan summed; with it, the
+    // candidates hold the whole kept set
+    const uint32_t pmin = topp ? nucleus_key(n, kmin, w.r.top_p, topk ? -1.f : st->total, get, buf) : kmin;
+    const uint64_t stream = lk_sample_stream(w.r.seed, w.r.counter);
+    Best d{-INFINITY, -1};
+    for (int i = threadIdx.x; i < n; i += blockDim.x)
+      if (key_of(cand_v[i]) >= pmin) d = better(d, {cand_v[i] + lk_gumbel(stream, cand_i[i]), cand_i[i]});
+    d = block_best(d, bbuf);
+    if (threadIdx.x == 0) finish(a, w, b, d.i);
+    return;
   }
-  // pass 1: the raw logits' max and sum of exponentials (online), and the first maximum of x
-  float rm = -INFINITY, rz = 0.f;
-  Best top{-INFINITY, -1};
-  row_for(orig, V, [&](int64_t i, float o) {
-    if (o > rm) rz = rz * __expf(rm - o) + 1.f, rm = o;
-    else rz += __expf(o - rm);
-    top = better(top, {x == orig ? o : x[i], (int32_t)i});
+  // the chunk's mass by bins in shared memory first: a flat row's tokens crowd a few bins
+  unsigned long long *mass = reinterpret_cast<unsigned long long *>(pool);
+  uint32_t *count = reinterpret_cast<uint32_t *>(pool + BINS * sizeof(unsigned long long));
+  for (int i = threadIdx.x; i < BINS; i += blockDim.x) mass[i] = 0, count[i] = 0;
+  __syncthreads();
+  chunk_for(w.x, a.V, s, [&](int64_t, float xi) {
+    const float v = (xi - xm) / t;
+    const int k = nat_bin(v);
+    atomicAdd(&mass[k], (unsigned long long)mass_of(v));
+    atomicAdd(&count[k], 1u);
   });
-  const float RM = block_max(rm, buf);
-  const float RZ = block_sum(rm == -INFINITY ? 0.f : rz * __expf(rm - RM), buf);
-  top = block_best(top, bbuf);
-  const float xm = top.v, t = r.temperature;
-  int32_t pick = top.i;
-  if (t > 0.f) {
-    const uint64_t stream = lk_sample_stream(r.seed, r.counter);
-    const bool topk = r.top_k > 0 && r.top_k < V, topp = r.top_p < 1.f;
-    auto scaled = [&](int64_t i) { return (x[i] - xm) / t; };
-    if (!topk && !topp) {
-      Best d{-INFINITY, -1};
-      row_for(x, V, [&](int64_t i, float xi) { d = better(d, {(xi - xm) / t + lk_gumbel(stream, i), (int32_t)i}); });
-      pick = block_best(d, bbuf).i;
-    } else {
-      // pass 2: how many tokens, and how much mass, lie within 2^l of the maximum
-      float count[LEVELS], mass[LEVELS], total = 0.f;
-#pragma unroll
-      for (int l = 0; l < LEVELS; ++l) count[l] = mass[l] = 0.f;
-      row_for(x, V, [&](int64_t, float xi) {
-        const float v = (xi - xm) / t, e = expf(v);
-        total += e;
-#pragma unroll
-        for (int l = 0; l < LEVELS; ++l)
-          if (v >= -(float)(1 << l)) count[l] += 1.f, mass[l] += e;
-      });
-      total = block_sum(total, buf);
-      int level = -1;
-      for (int l = 0; l < LEVELS && level < 0; ++l) {
-        const float c = block_sum(count[l], buf), m = block_sum(mass[l], buf);
-        // the kept set lies inside the candidates when they hold the top k (top-k on), or the
-        // top_p share of all the mass (top-p alone)
-        const bool holds = topk ? c >= (float)r.top_k : m >= r.top_p * total;
-        if (holds && c <= (float)CAP) level = l;
-      }
-      if (level >= 0) {
-        if (threadIdx.x == 0) ncand = 0;
-        __syncthreads();
-        row_for(x, V, [&](int64_t i, float xi) {
-          const float v = (xi - xm) / t;
-          if (v >= -(float)(1 << level)) {
-            const int at_ = atomicAdd(&ncand, 1);
-            cand_v[at_] = v, cand_i[at_] = (int32_t)i;
-          }
-        });
-        __syncthreads();
-        const int n = ncand;
-        auto get = [&](int64_t i) { return cand_v[i]; };
-        const uint32_t kmin = topk ? kth_key(n, r.top_k, get, buf) : 0u;
-        // without top-k the kept set is the whole row, whose mass pass 2 summed; with it, the
-        // candidates hold the whole kept set
-        const uint32_t pmin = topp ? nucleus_key(n, kmin, r.top_p, topk ? -1.f : total, get, buf) : kmin;
-        Best d{-INFINITY, -1};
-        for (int i = threadIdx.x; i < n; i += blockDim.x)
-          if (key_of(cand_v[i]) >= pmin) d = better(d, {cand_v[i] + lk_gumbel(stream, cand_i[i]), cand_i[i]});
-        pick = block_best(d, bbuf).i;
-      } else {
-        const uint32_t kmin = topk ? kth_key(V, r.top_k, scaled, buf) : 0u;
-        uint32_t pmin = kmin;
-        if (topp && !(!topk && nucleus_by_bins(x, V, xm, t, r.top_p, pool, ubuf, buf, &pmin)))
-          pmin = nucleus_key(V, kmin, r.top_p, -1.f, scaled, buf);
-        Best d{-INFINITY, -1};
-        row_for(x, V, [&](int64_t i, float xi) {
-          const float v = (xi - xm) / t;
-          if (key_of(v) >= pmin) d = better(d, {v + lk_gumbel(stream, i), (int32_t)i});
-        });
-        pick = block_best(d, bbuf).i;
-      }
-    }
+  __syncthreads();
+  for (int i = threadIdx.x; i < BINS; i += blockDim.x)
+    if (count[i]) atomicAdd(&w.bin_mass[i], mass[i]), atomicAdd(&w.bin_count[i], count[i]);
+  if (!last_block(st, a.chunks)) return;
+  // bins run from the most probable down; each thread owns BINS / blockDim.x adjacent ones
+  __shared__ int bin_at;
+  __shared__ uint64_t above_at;
+  const int per = BINS / blockDim.x, first = threadIdx.x * per;
+  uint64_t mine = 0, total = 0;
+  for (int k = 0; k < per; ++k) mine += __ldcg(w.bin_mass + first + k);
+  uint64_t before = block_scan(mine, ubuf, &total);
+  const uint64_t thr = max((uint64_t)1, (uint64_t)((double)w.r.top_p * (double)total));
+  for (int k = 0; k < per; ++k) {
+    const uint64_t m = __ldcg(w.bin_mass + first + k);
+    if (before < thr && thr <= before + m) bin_at = first + k, above_at = before;  // exactly one bin
+    before += m;
   }
+  __syncthreads();
   if (threadIdx.x == 0) {
-    out[b] = pick;
-    if (logprobs) logprobs[b] = orig[pick] - RM - logf(RZ);
-    if (hist && r.history_len < P) hist[r.history_len] = pick;
+    st->bin = bin_at, st->above = above_at, st->thr = thr, st->ncand = 0;
+    if (__ldcg(w.bin_count + bin_at) > (uint32_t)CAP) st->mode = SOLO;
   }
+}
+
+__global__ void __launch_bounds__(THREADS) bin_kernel(Args a) {
+  pdl_wait();
+  __shared__ float buf[32];
+  __shared__ uint64_t ubuf[32];
+  __shared__ float cand[CAP];
+  const int64_t b = blockIdx.y;
+  const int s = blockIdx.x;
+  const Row w = row_of(a, b);
+  RowState *st = w.st;
+  if (st->mode != BINNED) return;
+  const float xm = st->xm, t = w.r.temperature;
+  const int D = st->bin;
+  chunk_for(w.x, a.V, s, [&](int64_t, float xi) {
+    const float v = (xi - xm) / t;
+    if (nat_bin(v) == D) w.cand_v[atomicAdd(&st->ncand, 1u)] = v;
+  });
+  if (!last_block(st, a.chunks)) return;
+  const int n = (int)__ldcg(&st->ncand);
+  float lo_v = INFINITY, hi_v = -INFINITY;
+  for (int i = threadIdx.x; i < n; i += blockDim.x) {
+    const float v = __ldcg(w.cand_v + i);
+    cand[i] = v, lo_v = fminf(lo_v, v), hi_v = fmaxf(hi_v, v);
+  }
+  // the bound lies between the bin's lowest and highest keys: below the lowest the whole bin is
+  // strictly above it (>= thr); at the highest nothing of the bin is
+  uint32_t lo = key_of(-block_max(-lo_v, buf)), hi = key_of(block_max(hi_v, buf));
+  const uint64_t above = st->above, thr = st->thr;
+  while (lo < hi) {
+    const uint32_t mid = lo + (hi - lo) / 2;
+    uint64_t m = 0, all = 0;
+    for (int i = threadIdx.x; i < n; i += blockDim.x)
+      if (key_of(cand[i]) > mid) m += mass_of(cand[i]);
+    block_scan(m, ubuf, &all);
+    if (above + all < thr) hi = mid;
+    else lo = mid + 1;
+  }
+  if (threadIdx.x == 0) st->pmin = lo, st->mode = DRAW;
+}
+
+// One block bisects over its whole row: top-k where the candidates near the maximum cannot hold
+// the top k (or hold too many tokens), or top-p whose bound falls in a bin too crowded to gather.
+__global__ void __launch_bounds__(SOLO_THREADS) solo_kernel(Args a) {
+  pdl_wait();
+  __shared__ float buf[32];
+  const int64_t b = blockIdx.x;
+  const Row w = row_of(a, b);
+  RowState *st = w.st;
+  if (st->mode != SOLO) return;
+  const float xm = st->xm, t = w.r.temperature;
+  auto scaled = [&](int64_t i) { return (w.x[i] - xm) / t; };
+  const bool topk = w.r.top_k > 0 && w.r.top_k < a.V, topp = w.r.top_p < 1.f;
+  const uint32_t kmin = topk ? kth_key(a.V, w.r.top_k, scaled, buf) : 0u;
+  const uint32_t pmin = topp ? nucleus_key(a.V, kmin, w.r.top_p, -1.f, scaled, buf) : kmin;
+  if (threadIdx.x == 0) st->pmin = pmin, st->mode = DRAW;
+}
+
+__global__ void __launch_bounds__(THREADS) draw_kernel(Args a) {
+  pdl_wait();
+  __shared__ Best bbuf[32];
+  const int64_t b = blockIdx.y;
+  const int s = blockIdx.x;
+  const Row w = row_of(a, b);
+  if (w.st->mode != DRAW) return;
+  const float xm = w.st->xm, t = w.r.temperature;
+  const uint32_t pmin = w.st->pmin;
+  const uint64_t stream = lk_sample_stream(w.r.seed, w.r.counter);
+  Best d{-INFINITY, -1};
+  chunk_for(w.x, a.V, s, [&](int64_t i, float xi) {
+    const float v = (xi - xm) / t;
+    if (key_of(v) >= pmin) d = better(d, {v + lk_gumbel(stream, i), (int32_t)i});
+  });
+  draw_across(a, w, b, d, bbuf);
 }
 
 }  // namespace
@@ -320,12 +517,36 @@ __global__ void __launch_bounds__(THREADS) sample_kernel(int32_t *out, float *lo
 extern "C" int lk_sample(lk_ptr out, lk_ptr logprobs, lk_ptr logits, lk_ptr rows, lk_ptr history, int64_t B, int64_t V,
                          int64_t P) {
   if (B == 0) return LK_OK;
+  if (B > 65535) return fail(LK_ERR_ARG, "sample: %ld rows; at most 65535 a call", (long)B);
+  const int chunks = (int)((V + CHUNK - 1) / CHUNK);
   // the settings live in device memory, so a bad penalty cannot be refused here: a penalty <= 0
   // makes a degenerate (but finite) draw
   float *work = static_cast<float *>(scratch((size_t)B * V * sizeof(float), SCRATCH_SAMPLE));
-  if (!work) return fail(LK_ERR_OOM, "sample: cannot allocate %ld floats of scratch", (long)(B * V));
-  sample_kernel<<<(unsigned)B, THREADS, 0, g_stream>>>(at<int32_t>(out), logprobs ? at<float>(logprobs) : nullptr,
-                                                       at<float>(logits), at<lk_sample_row>(rows),
-                                                       history ? at<int32_t>(history) : nullptr, work, V, P);
+  auto up16 = [](size_t n) { return (n + 15) & ~(size_t)15; };
+  const size_t states = up16(B * sizeof(RowState)), partials = up16((size_t)B * chunks * PARTIAL * sizeof(float)),
+               cands = up16((size_t)B * CAP * sizeof(float)), masses = up16((size_t)B * BINS * sizeof(unsigned long long)),
+               counts = up16((size_t)B * BINS * sizeof(uint32_t));
+  char *mem = static_cast<char *>(scratch(states + partials + 2 * cands + masses + counts, SCRATCH_SAMPLE_ROWS));
+  if (!work || !mem) return fail(LK_ERR_OOM, "sample: cannot allocate scratch for %ld rows of %ld", (long)B, (long)V);
+  // every call starts the rows' phase counts from zero: counting on the last call to have left them
+  // there was seen to fail (a row of a later engine never finished)
+  if (int e = cuda_check(cudaMemsetAsync(mem, 0, states, g_stream), "sample")) return e;
+  Args a;
+  a.out = at<int32_t>(out), a.logprobs = logprobs ? at<float>(logprobs) : nullptr, a.logits = at<float>(logits);
+  a.rows = at<lk_sample_row>(rows), a.history = history ? at<int32_t>(history) : nullptr, a.work = work;
+  a.states = reinterpret_cast<RowState *>(mem);
+  a.partials = reinterpret_cast<float *>(mem + states);
+  a.cand_v = reinterpret_cast<float *>(mem + states + partials);
+  a.cand_i = reinterpret_cast<int32_t *>(mem + states + partials + cands);
+  a.bin_mass = reinterpret_cast<unsigned long long *>(mem + states + partials + 2 * cands);
+  a.bin_count = reinterpret_cast<uint32_t *>(mem + states + partials + 2 * cands + masses);
+  a.V = V, a.P = P, a.chunks = chunks;
+  const dim3 grid((unsigned)chunks, (unsigned)B);
+  launch(stats_kernel, grid, THREADS, 0, a);
+  launch(scan_kernel, grid, THREADS, 0, a);
+  launch(gather_kernel, grid, THREADS, 0, a);
+  launch(bin_kernel, grid, THREADS, 0, a);
+  launch(solo_kernel, (unsigned)B, SOLO_THREADS, 0, a);
+  launch(draw_kernel, grid, THREADS, 0, a);
   return launch_check("sample");
 }

@@ -108,6 +108,11 @@ LK_API int lk_rmsnorm_fwd(lk_ptr y, lk_ptr rstd, lk_ptr x, lk_ptr w, int64_t N, 
 /* dx = overwrite; dw (fp32) += (skipped when dw == 0: a frozen weight) */
 LK_API int lk_rmsnorm_bwd(lk_ptr dx, lk_ptr dw, lk_ptr dy, lk_ptr x, lk_ptr w, lk_ptr rstd, int64_t N, int64_t C,
                           int dt);
+/* The residual add fused with the norm that reads its result: sum = a + b (rounded to dt and
+ * stored), then lk_rmsnorm_fwd(y, rstd, sum, w) over it, in one call and with the same bits as
+ * lk_add then lk_rmsnorm_fwd. */
+LK_API int lk_add_rmsnorm_fwd(lk_ptr sum, lk_ptr y, lk_ptr rstd, lk_ptr a, lk_ptr b, lk_ptr w, int64_t N, int64_t C,
+                              float eps, int dt);
 
 /* ---- RoPE (Qwen/GPT-NeoX "rotate half" layout) on x[B*T, H, D], in place allowed.
  * pos (int32) holds absolute positions: pos_len = T (shared by the batch) or B*T (one per token,

@@ -248,32 +248,43 @@ export class Trunk {
     const bases = long?.ntk ? input.ropeBases! : null;
     const ropeQ = { ...this.rope, bases, lognLength: long?.logn ? c.seqLen : 0 }, ropeK = { ...this.rope, bases };
 
+    // Each residual add runs fused with the norm that reads its result (addRmsnorm, the same bits
+    // in one launch): after attention post_attention_layernorm, after the MLP the next layer's
+    // input_layernorm, or model.norm after the last layer.
+    const normBefore = (l: number) => w0.w(l < c.layers ? layerPrefix(l) + 'input_layernorm.weight' : 'model.norm.weight');
     let x = act([N, C]);
     k.embedding(x, ids, w0.w('model.embed_tokens.weight'));
+    let h1 = act([N, C]), r1 = act([N], 'f32');
+    k.rmsnorm(h1, r1, x, normBefore(0), c.rmsEps);
     const saved: LayerActivations[] = [];
     for (let l = 0; l < c.layers; l++) {
       const w = (name: string) => w0.w(layerPrefix(l) + name);
       const xin = x;
-      const h1 = act([N, C]), r1 = act([N], 'f32');
-      k.rmsnorm(h1, r1, xin, w('input_layernorm.weight'), c.rmsEps);
       // A pass of one token (a batch-1 decode step) reads q/k/v's adjacent weights in one product
       // and gate/up's in another: its outputs are contiguous parts of one row, and each column's
       // sum is the one the separate products make.
       const joined = N === 1 ? this.joined[l] : null;
       const kv = c.kvHeads * this.D;
       let q: Tensor, kk: Tensor, v: Tensor;
+      let qk: Tensor | null = null;
       if (joined) {
         const qkv = act([C + 2 * kv]);
         k.linear(qkv.view([1, C + 2 * kv]), h1, joined.qkvWeight, joined.qkvBias);
         [q, kk, v] = [qkv.rows(0, C).view([B, T, c.heads, this.D]), qkv.rows(C, C + kv).view([B, T, c.kvHeads, this.D]), qkv.rows(C + kv, C + 2 * kv).view([B, T, c.kvHeads, this.D])];
+        qk = qkv.rows(0, C + kv).view([B, T, c.heads + c.kvHeads, this.D]);
       } else {
         [q, kk, v] = [act([B, T, c.heads, this.D]), act([B, T, c.kvHeads, this.D]), act([B, T, c.kvHeads, this.D])];
         k.linear(q, h1, w('self_attn.q_proj.weight'), w('self_attn.q_proj.bias'));
         k.linear(kk, h1, w('self_attn.k_proj.weight'), w('self_attn.k_proj.bias'));
         k.linear(v, h1, w('self_attn.v_proj.weight'), w('self_attn.v_proj.bias'));
       }
-      k.rope(q, q, positions, ropeQ);
-      k.rope(kk, kk, positions, ropeK);
+      // the joined row's queries and keys are adjacent heads: one launch rotates both, unless LogN
+      // scales the queries alone
+      if (qk && !ropeQ.lognLength) k.rope(qk, qk, positions, ropeK);
+      else {
+        k.rope(q, q, positions, ropeQ);
+        k.rope(kk, kk, positions, ropeK);
+      }
       const att = act([B, T, c.heads, this.D]), lse = act([B, c.heads, T], 'f32');
       const window = long?.windows?.[l] ?? 0;
       if (cache) {
@@ -283,10 +294,8 @@ export class Trunk {
         else k.attention(att, lse, q, kk, v, { sequences, window });
       } else k.attention(att, lse, q, kk, v, { sequences, window });
       const o = this.dropped(act([N, C]), drop, seed + 2 * l, (out) => k.linear(out, att, w('self_attn.o_proj.weight')));
-      const x2 = act([N, C]);
-      k.add(x2, xin, o);
-      const h2 = act([N, C]), r2 = act([N], 'f32');
-      k.rmsnorm(h2, r2, x2, w('post_attention_layernorm.weight'), c.rmsEps);
+      const x2 = act([N, C]), h2 = act([N, C]), r2 = act([N], 'f32');
+      k.addRmsnorm(x2, h2, r2, xin, o, w('post_attention_layernorm.weight'), c.rmsEps);
       const F = c.intermediateSize;
       let gate: Tensor, up: Tensor;
       if (joined) {
@@ -302,11 +311,12 @@ export class Trunk {
       k.swiglu(a, gate, up);
       const d = this.dropped(act([N, C]), drop, seed + 2 * l + 1, (out) => k.linear(out, a, w('mlp.down_proj.weight')));
       x = act([N, C]);
-      k.add(x, x2, d);
+      const hNext = act([N, C]), rNext = act([N], 'f32');
+      k.addRmsnorm(x, hNext, rNext, x2, d, normBefore(l + 1), c.rmsEps);
       saved.push({ xin, h1, r1, q, k: kk, v, att, lse, x2, h2, r2, gate, up, act: a });
+      [h1, r1] = [hNext, rNext];
     }
-    const h = act([N, C]), rf = act([N], 'f32');
-    k.rmsnorm(h, rf, x, w0.w('model.norm.weight'), c.rmsEps);
+    const [h, rf] = [h1, r1]; // model.norm's
     return { h, rows: B, seqLen: T, pass: { ids, positions, x, rf, saved, drop, seed, sequences, longContext: long } };
   }
 

@@ -253,6 +253,30 @@ for (const dt of ['f32', 'bf16'] as DType[]) {
     assert.deepEqual(g[1], g[0], 'dx does not depend on dw being computed');
   });
 
+  // N = 1 is a decode step; C = 1001 takes the one-element path, C = 9000 (wider than a block) add then rmsnorm
+  test(`cuda ${dt}: addRmsnorm matches the CPU and has the bits of add then rmsnorm (N 1, 3, 1000; C 768, 1000, 1001, 9000)`, { skip }, () => {
+    const shapes = [1, 3, 1000].flatMap((N) => [768, 1000].map((C) => [N, C])).concat([[3, 1001], [3, 9000]]);
+    for (const [N, C] of shapes) {
+      const a = r(randn(N * C, 60)), b = r(randn(N * C, 61)), w = r(randn(C, 62));
+      const run = (k: Backend, t: DType, fused: boolean): Tensor[] => {
+        const A = dev(k, [N, C], a, t), B = dev(k, [N, C], b, t), W = dev(k, [C], w, t);
+        const out = [k.alloc([N, C], t), k.alloc([N, C], t), k.alloc([N])];
+        if (fused) k.addRmsnorm(out[0]!, out[1]!, out[2]!, A, B, W, 1e-6);
+        else {
+          k.add(out[0]!, A, B);
+          k.rmsnorm(out[1]!, out[2]!, out[0]!, W, 1e-6);
+        }
+        return out;
+      };
+      const got = run(gpu!, dt, true), apart = run(gpu!, dt, false), want = run(cpu, 'f32', true);
+      ['sum', 'y', 'rstd'].forEach((n, i) => {
+        close(`N=${N} C=${C} ${n}`, gpu!.toFloat32(got[i]!), cpu.toFloat32(want[i]!), tolOf(dt, 2e-4));
+        const bits = (t: Tensor) => Buffer.from(gpu!.download(t).buffer);
+        assert.ok(bits(got[i]!).equals(bits(apart[i]!)), `N=${N} C=${C} ${n}: not the bits of add then rmsnorm`);
+      });
+    }
+  });
+
   test(`cuda ${dt}: elementwise ops on odd lengths at unaligned addresses (the one-element path)`, { skip }, () => {
     const n = 1001, x = r(randn(n + 1, 40)), y = r(randn(n + 1, 41)), d = r(randn(n + 1, 42));
     const [g, c] = both(dt, (k, t) => {

@@ -100,6 +100,26 @@ test('rmsnorm matches the reference and its backward matches finite differences'
   checkGradient('dw', w, get(k, dW), loss);
 });
 
+test('addRmsnorm has the bits of add then rmsnorm (odd widths) and refuses bf16 on the CPU', () => {
+  const eps = 1e-6;
+  for (const [N, C] of [[1, 37], [5, 37], [3, 1001]]) {
+    const a = randn(N * C, 14), b = randn(N * C, 15, 3), w = randn(C, 16);
+    const A = put(k, [N, C], a), B = put(k, [N, C], b), W = put(k, [C], w);
+    const fused = [k.alloc([N, C]), k.alloc([N, C]), k.alloc([N])];
+    k.addRmsnorm(fused[0], fused[1], fused[2], A, B, W, eps);
+    const apart = [k.alloc([N, C]), k.alloc([N, C]), k.alloc([N])];
+    k.add(apart[0], A, B);
+    k.rmsnorm(apart[1], apart[2], apart[0], W, eps);
+    ['sum', 'y', 'rstd'].forEach((what, i) =>
+      assert.ok(Buffer.from(k.download(fused[i]!).buffer).equals(Buffer.from(k.download(apart[i]!).buffer)), `N=${N} C=${C}: ${what} differs from add then rmsnorm`),
+    );
+    assertClose(get(k, fused[1]!), rmsnormRef(Float32Array.from(a, (x, i) => x + b[i]!), w, N, C, eps), `N=${N} C=${C}: y`);
+  }
+  const h = (shape: number[]) => k.alloc(shape, 'bf16');
+  assert.throws(() => k.addRmsnorm(h([2, 8]), h([2, 8]), k.alloc([2]), h([2, 8]), h([2, 8]), h([8]), eps), /fp32 only/);
+  assert.throws(() => k.addRmsnorm(k.alloc([2, 8]), k.alloc([2, 8]), k.alloc([2]), k.alloc([2, 8]), k.alloc([2, 8]), k.alloc([7]), eps), /do not fit/);
+});
+
 test('rope rotates halves with fp32 inverse frequencies, LogN beyond the training length, and inverts', () => {
   const B = 2, T = 5, H = 3, D = 8, base = 10000;
   const x = randn(B * T * H * D, 13), pos = Int32Array.from([0, 1, 2, 7, 9]);

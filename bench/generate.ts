@@ -6,6 +6,9 @@
 //     prefill tokens/s at 2048, the share of a decode step spent sampling, and mixed-length prompts
 //     (32–1024 tokens → 256 new each) end to end; with --peer, scripts/generate-reference.py's
 //     transformers figures (eager; static cache + torch.compile; padded batched generate) and the ratios.
+//   LOOM_PROFILE=1 node --import tsx bench/generate.ts --device cuda
+//     instead, where a decode step's time goes at batch 1 and 32: per-op device time a step, with
+//     graphs off and a synchronize after every op (see kernels/profile.ts)
 import { spawnSync } from 'node:child_process';
 import { openBackend, packSampleRows, SAMPLE_ROW_WORDS } from '../kernels/index.js';
 import { createEngine } from '../lib/infer/engine.js';
@@ -107,6 +110,27 @@ async function mixed(count: number): Promise<{ prompts: number; seconds: number;
   engine.close();
   const fresh = outs.reduce((a, o) => a + o.tokens.length, 0);
   return { prompts: count, seconds: round(seconds, 2), new_tokens_per_s: Math.round(fresh / seconds) };
+}
+
+/** Per-op device time of one decode step at `batch` (graphs off: each op is launched, timed and synchronized). */
+async function decodeProfile(batch: number, steps: number): Promise<{ batch: number; ms_per_step: number; ops: { op: string; calls: number; ms: number }[] }> {
+  const profile = k.profile!;
+  const engine = createEngine({ k, weights, trunk: new Trunk(k, config, weights, batch * 128) }, { maxBatch: batch, contextLength: 128 + steps + 2, vocabIds: QWEN_IDS, graphs: false });
+  const params = { ...DEFAULT_SAMPLING, temperature: 0, maxNew: steps + 1 };
+  await engine.submit({ prompt: promptOf(128), params: { ...params, maxNew: 4 } });
+  // counted from the first drawn token on: the prompts' prefill is left out
+  let counting = false;
+  const start = () => void (!counting && (counting = true, profile.reset()));
+  await Promise.all(Array.from({ length: batch }, (_, i) => engine.submit({ prompt: promptOf(128), params, onToken: i === 0 ? start : undefined })));
+  engine.close();
+  const report = profile.report();
+  const ms = report.reduce((a, o) => a + o.ms, 0) / steps;
+  return { batch, ms_per_step: round(ms, 3), ops: report.map((o) => ({ op: o.op, calls: round(o.calls / steps, 2), ms: round(o.ms / steps, 4) })) };
+}
+
+if (k.profile) {
+  console.log(JSON.stringify({ bench: 'generate-profile', preset, device: k.name, decode: [await decodeProfile(1, 32), await decodeProfile(32, 32)] }));
+  process.exit(0);
 }
 
 const b1 = await decodeRate(1, 128, 256);

@@ -563,6 +563,30 @@ export class Backend {
   }
 
   /** kcache/vcache[S, Tmax, Hkv, D] at (slot[n], pos[n]) = k/v[N, Hkv, D] row n; slot < 0 skips. */
+  /**
+   * A decode step's RoPE and KV append in one launch: qkv [N, (Hq + 2·Hkv)·D] holds each token's
+   * query, key and value heads side by side; the rotated queries go to q [N, Hq, D] (LogN from
+   * `opts.lognLength`), the rotated keys and the values to the cache at (slot, pos). The bits of
+   * rope on q and k, then kvAppend.
+   */
+  ropeAppend(q: Tensor, kcache: Tensor, vcache: Tensor, qkv: Tensor, pos: Tensor, slot: Tensor, opts: RopeOptions): void {
+    this.own('ropeAppend', q, kcache, vcache, qkv, pos, slot);
+    const [S, Tmax, Hkv, D] = kcache.shape as [number, number, number, number];
+    same('ropeAppend', 'kcache vs vcache', kcache.shape, vcache.shape);
+    const N = pos.numel, Hq = q.numel / (N * D);
+    if (kcache.shape.length !== 4 || !Number.isInteger(Hq) || slot.numel !== N || qkv.numel !== N * (Hq + 2 * Hkv) * D)
+      throw new Error(`kernels.ropeAppend: q ${q}, qkv ${qkv}, cache ${kcache}, slot ${slot}, pos ${pos} do not fit`);
+    this.dtypes('ropeAppend', 'i32', pos, slot);
+    const bases = opts.bases ?? null;
+    if (bases) {
+      this.own('ropeAppend', bases);
+      this.dtypes('ropeAppend', 'f32', bases);
+      if (bases.numel !== N) throw new Error(`kernels.ropeAppend: bases ${bases} must hold one base per token (${N})`);
+    }
+    const dt = this.dtypes('ropeAppend', q.dtype, qkv, kcache, vcache);
+    this.check('ropeAppend', this.lib.lk_rope_append(q.ptr, kcache.ptr, vcache.ptr, qkv.ptr, pos.ptr, slot.ptr, N, S, Tmax, Hq, Hkv, D, opts.base, bases?.ptr ?? 0, opts.lognLength ?? 0, dt));
+  }
+
   kvAppend(kcache: Tensor, vcache: Tensor, k: Tensor, v: Tensor, slot: Tensor, pos: Tensor): void {
     this.own('kvAppend', kcache, vcache, k, v, slot, pos);
     const [S, Tmax, Hkv, D] = kcache.shape as [number, number, number, number];

@@ -55,6 +55,8 @@ export const SIGNATURES = {
     'int lk_attention_fwd(uint64_t out, uint64_t lse, uint64_t q, uint64_t k, uint64_t v, int64_t B, int64_t T, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, uint64_t seq_start, uint64_t seq_end, int dt)',
   lk_attention_bwd:
     'int lk_attention_bwd(uint64_t dq, uint64_t dk, uint64_t dv, uint64_t dout, uint64_t out, uint64_t lse, uint64_t q, uint64_t k, uint64_t v, uint64_t scratch, int64_t B, int64_t T, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, uint64_t seq_start, uint64_t seq_end, int dt)',
+  lk_rope_append:
+    'int lk_rope_append(uint64_t q, uint64_t kc, uint64_t vc, uint64_t qkv, uint64_t pos, uint64_t slot, int64_t N, int64_t S, int64_t Tmax, int64_t Hq, int64_t Hkv, int64_t D, float base, uint64_t bases, int64_t logn_len, int dt)',
   lk_kv_append:
     'int lk_kv_append(uint64_t kc, uint64_t vc, uint64_t k, uint64_t v, uint64_t slot, uint64_t pos, int64_t N, int64_t S, int64_t Tmax, int64_t Hkv, int64_t D, int dt)',
   lk_attention_decode:

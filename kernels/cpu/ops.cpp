@@ -1,5 +1,6 @@
 // CPU backend: elementwise ops, reductions, embedding, RMSNorm, RoPE, SwiGLU, dropout, AdamW.
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "common.h"
@@ -217,44 +218,81 @@ int lk_rmsnorm_bwd(lk_ptr dx, lk_ptr dw, lk_ptr dy, lk_ptr x, lk_ptr w, lk_ptr r
   return LK_OK;
 }
 
+// Rotates the H heads of one token at position p: x to out (in place allowed), each scaled by s.
+// lk_rope and lk_rope_append share it, so their bits agree.
+static void rotate_token(float *out, const float *x, int64_t H, int64_t D, const float *inv, int64_t p, float s,
+                         bool inverse) {
+  const int64_t half = D / 2;
+  for (int64_t i = 0; i < half; ++i) {
+    const float ang = (float)p * inv[i];  // fp32 product, as HF computes t * inv_freq
+    const float c = std::cos(ang) * s, sn = (inverse ? -std::sin(ang) : std::sin(ang)) * s;
+    for (int64_t h = 0; h < H; ++h) {
+      const float a = x[h * D + i], b = x[h * D + i + half];
+      out[h * D + i] = a * c - b * sn;
+      out[h * D + i + half] = b * c + a * sn;
+    }
+  }
+}
+
+// The inverse frequencies of one token: the shared table, or its own base's in `own`.
+static const float *inv_freqs(const std::vector<float> &shared, std::vector<float> &own, const float *bases,
+                              int64_t at_, int64_t D) {
+  if (!bases) return shared.data();
+  for (int64_t i = 0; i < D / 2; ++i) own[i] = lk_rope_inv_freq(bases[at_], i, D);
+  return own.data();
+}
+
+static std::vector<float> shared_inv_freqs(float base, int64_t D) {
+  std::vector<float> table(D / 2);
+  for (int64_t i = 0; i < D / 2; ++i) table[i] = lk_rope_inv_freq(base, i, D);
+  return table;
+}
+
 int lk_rope(lk_ptr out, lk_ptr x, lk_ptr pos, int64_t pos_len, int64_t B, int64_t T, int64_t H, int64_t D, float base,
             lk_ptr bases, int64_t logn_len, int inverse, int dt) {
   LK_CHECK(require_f32(dt, "rope"));
   LK_REQUIRE(D % 2 == 0, "rope: head dim %ld must be even", (long)D);
   LK_REQUIRE(pos_len == T || pos_len == B * T, "rope: %ld positions for B=%ld T=%ld (need T or B*T)", (long)pos_len,
              (long)B, (long)T);
-  const int64_t half = D / 2;
   const float *Bases = bases ? at<float>(bases) : nullptr;
-  // one table for a shared base; per-token bases compute theirs in the loop
-  std::vector<float> shared(half);
-  for (int64_t i = 0; i < half; ++i) shared[i] = lk_rope_inv_freq(base, i, D);
+  const std::vector<float> shared = shared_inv_freqs(base, D);
   const int32_t *P = at<int32_t>(pos);
   const float *X = at<float>(x);
   float *O = at<float>(out);
 #pragma omp parallel
   {
-    std::vector<float> own(Bases ? half : 0);
+    std::vector<float> own(Bases ? D / 2 : 0);
 #pragma omp for schedule(static)
     for (int64_t bt = 0; bt < B * T; ++bt) {
       const int64_t p = P[bt % pos_len];
-      const float s = lk_logn_scale(p, logn_len);
-      const float *inv = shared.data();
-      if (Bases) {
-        for (int64_t i = 0; i < half; ++i) own[i] = lk_rope_inv_freq(Bases[bt % pos_len], i, D);
-        inv = own.data();
-      }
-      for (int64_t i = 0; i < half; ++i) {
-        const float ang = (float)p * inv[i];  // fp32 product, as HF computes t * inv_freq
-        const float c = std::cos(ang) * s, sn = (inverse ? -std::sin(ang) : std::sin(ang)) * s;
-        for (int64_t h = 0; h < H; ++h) {
-          const float *xr = X + (bt * H + h) * D;
-          float *orow = O + (bt * H + h) * D;
-          const float a = xr[i], b = xr[i + half];
-          orow[i] = a * c - b * sn;
-          orow[i + half] = b * c + a * sn;
-        }
-      }
+      rotate_token(O + bt * H * D, X + bt * H * D, H, D, inv_freqs(shared, own, Bases, bt % pos_len, D), p,
+                   lk_logn_scale(p, logn_len), inverse != 0);
     }
+  }
+  return LK_OK;
+}
+
+int lk_rope_append(lk_ptr q, lk_ptr kcache, lk_ptr vcache, lk_ptr qkv, lk_ptr pos, lk_ptr slot, int64_t N, int64_t S,
+                   int64_t Tmax, int64_t Hq, int64_t Hkv, int64_t D, float base, lk_ptr bases, int64_t logn_len, int dt) {
+  LK_CHECK(require_f32(dt, "rope_append"));
+  LK_REQUIRE(D % 2 == 0, "rope_append: head dim %ld must be even", (long)D);
+  const int32_t *Sl = at<int32_t>(slot), *P = at<int32_t>(pos);
+  for (int64_t n = 0; n < N; ++n)
+    LK_REQUIRE(Sl[n] < S && (Sl[n] < 0 || (P[n] >= 0 && P[n] < Tmax)),
+               "rope_append: token %ld goes to slot %d position %d, outside [%ld slots, %ld positions]", (long)n, Sl[n],
+               P[n], (long)S, (long)Tmax);
+  const float *Bases = bases ? at<float>(bases) : nullptr;
+  const std::vector<float> shared = shared_inv_freqs(base, D);
+  std::vector<float> own(Bases ? D / 2 : 0);
+  const int64_t width = (Hq + 2 * Hkv) * D, kv = Hkv * D;
+  for (int64_t n = 0; n < N; ++n) {
+    const int64_t p = P[n];
+    const float *row = at<float>(qkv) + n * width, *inv = inv_freqs(shared, own, Bases, n, D);
+    rotate_token(at<float>(q) + n * Hq * D, row, Hq, D, inv, p, lk_logn_scale(p, logn_len), false);
+    if (Sl[n] < 0) continue;
+    const int64_t to = ((int64_t)Sl[n] * Tmax + p) * kv;
+    rotate_token(at<float>(kcache) + to, row + Hq * D, Hkv, D, inv, p, lk_logn_scale(p, 0), false);
+    std::memcpy(at<float>(vcache) + to, row + (Hq + Hkv) * D, kv * sizeof(float));
   }
   return LK_OK;
 }

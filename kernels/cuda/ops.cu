@@ -305,6 +305,33 @@ __global__ void rope_kernel(T *out, const T *x, const int32_t *pos, int64_t pos_
   }
 }
 
+// lk_rope_append: one block per token, a thread per (head, pair) of its query and key heads, as
+// rope_kernel computes them (the same bits); then the block copies the values.
+template <typename T>
+__global__ void rope_append_kernel(T *q, T *kc, T *vc, const T *qkv, const int32_t *pos, const int32_t *slot, int Tmax,
+                                   int Hq, int Hkv, int D, float base, const float *bases, int64_t logn_len) {
+  pdl_wait();
+  const int64_t n = blockIdx.x, p = pos[n], sl = slot[n];
+  const int half = D / 2, groups = blockDim.x / half, i = threadIdx.x % half;
+  float sn0, c0;
+  sincosf((float)p * lk_rope_inv_freq(bases ? bases[n] : base, i, D), &sn0, &c0);
+  const float sq = lk_logn_scale(p, logn_len), sk = lk_logn_scale(p, 0);
+  const T *row = qkv + n * (int64_t)(Hq + 2 * Hkv) * D;
+  const int64_t to = (sl * Tmax + p) * (int64_t)Hkv * D;
+  for (int h = threadIdx.x / half; h < Hq + Hkv; h += groups) {
+    const bool query = h < Hq;
+    if (!query && sl < 0) break;
+    const float s = query ? sq : sk, c = c0 * s, sn = sn0 * s;
+    T *orow = query ? q + (n * Hq + h) * (int64_t)D : kc + to + (int64_t)(h - Hq) * D;
+    const int o = h * D + i;
+    const float a = ld(row, o), b = ld(row, o + half);
+    st(orow, i, a * c - b * sn);
+    st(orow, i + half, b * c + a * sn);
+  }
+  if (sl < 0) return;
+  for (int e = threadIdx.x; e < Hkv * D; e += blockDim.x) vc[to + e] = row[(Hq + Hkv) * D + e];
+}
+
 template <typename T>
 __global__ void dropout_kernel(T *out, const T *x, int64_t n, float p, uint64_t seed) {
   const float k = 1.f / (1.f - p);
@@ -536,6 +563,21 @@ int lk_rope(lk_ptr out, lk_ptr x, lk_ptr pos, int64_t pos_len, int64_t B, int64_
   LK_DISPATCH(dt, "rope",
               launch(rope_kernel<T>, (unsigned)(B * T_), threads, 0, at<T>(out), at<T>(x), at<int32_t>(pos), pos_len, (int)H, (int)D, base, bases ? at<float>(bases) : nullptr, logn_len, inverse));
   return launch_check("rope");
+}
+
+int lk_rope_append(lk_ptr q, lk_ptr kcache, lk_ptr vcache, lk_ptr qkv, lk_ptr pos, lk_ptr slot, int64_t N, int64_t S,
+                   int64_t Tmax, int64_t Hq, int64_t Hkv, int64_t D, float base, lk_ptr bases, int64_t logn_len, int dt) {
+  (void)S;  // slots and positions are device data: the caller checks them, as for kv_append
+  LK_REQUIRE(D % 2 == 0 && D <= 2048, "rope_append: head dim %ld must be even and at most 2048", (long)D);
+  LK_REQUIRE((Hq + 2 * Hkv) * D < (1 << 30) && Tmax < (1 << 30), "rope_append: %ld heads of %ld are too wide",
+             (long)(Hq + 2 * Hkv), (long)D);
+  if (N == 0) return LK_OK;
+  const int half = (int)D / 2, threads = half * std::max<int>(1, std::min<int64_t>(Hq + Hkv, 1024 / half));
+  LK_DISPATCH(dt, "rope_append",
+              launch(rope_append_kernel<T>, (unsigned)N, threads, 0, at<T>(q), at<T>(kcache), at<T>(vcache), at<T>(qkv),
+                     at<int32_t>(pos), at<int32_t>(slot), (int)Tmax, (int)Hq, (int)Hkv, (int)D, base,
+                     bases ? at<float>(bases) : nullptr, logn_len));
+  return launch_check("rope_append");
 }
 
 int lk_swiglu_fwd(lk_ptr out, lk_ptr gate, lk_ptr up, int64_t n, int dt) {

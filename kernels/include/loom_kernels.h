@@ -124,6 +124,15 @@ LK_API int lk_add_rmsnorm_fwd(lk_ptr sum, lk_ptr y, lk_ptr rstd, lk_ptr a, lk_pt
  * attention scaling; pass it for queries only). The backward is the same call with inverse = 1. ---- */
 LK_API int lk_rope(lk_ptr out, lk_ptr x, lk_ptr pos, int64_t pos_len, int64_t B, int64_t T, int64_t H, int64_t D,
                    float base, lk_ptr bases, int64_t logn_len, int inverse, int dt);
+/* A decode step's RoPE and KV append in one: qkv[N, (Hq + 2*Hkv)*D] holds each token's query,
+ * key and value heads side by side (as one product with the joined weights writes them). The
+ * queries are rotated (with LogN when logn_len > 0) into q[N, Hq, D]; the keys, rotated, and the
+ * values go to kcache/vcache [S, Tmax, Hkv, D] at slot[n], position pos[n] (slot < 0: skipped).
+ * pos is also the rotation position; bases (fp32 [N], may be 0) as lk_rope's. The same bits as
+ * lk_rope of q and of k, then lk_kv_append. */
+LK_API int lk_rope_append(lk_ptr q, lk_ptr kcache, lk_ptr vcache, lk_ptr qkv, lk_ptr pos, lk_ptr slot, int64_t N,
+                          int64_t S, int64_t Tmax, int64_t Hq, int64_t Hkv, int64_t D, float base, lk_ptr bases,
+                          int64_t logn_len, int dt);
 
 /* ---- causal attention (flash-style, online softmax), GQA: q[B,T,Hq,D], k,v[B,T,Hkv,D],
  * out[B,T,Hq,D], lse[B,Hq,T] fp32. window > 0 keeps keys with i - j < window. Packed rows (several

@@ -262,43 +262,57 @@ export class Trunk {
       const xin = x;
       // A pass of one token (a batch-1 decode step) reads q/k/v's adjacent weights in one product
       // and gate/up's in another: its outputs are contiguous parts of one row, and each column's
-      // sum is the one the separate products make.
-      const joined = N === 1 ? this.joined[l] : null;
+      // sum is the one the separate products make. A decode step of any batch (one token a
+      // sequence, stored in the cache where it is rotated) reads q/k/v's in one product too, and
+      // rotates and stores the rows it makes in one launch.
+      const fusedDecode = !!(this.joined[l] && cache?.attend && T === 1 && cache.position === positions);
+      const joined = N === 1 || fusedDecode ? this.joined[l] : null;
       const kv = c.kvHeads * this.D;
-      let q: Tensor, kk: Tensor, v: Tensor;
-      let qk: Tensor | null = null;
-      if (joined) {
-        const qkv = act([C + 2 * kv]);
-        k.linear(qkv.view([1, C + 2 * kv]), h1, joined.qkvWeight, joined.qkvBias);
-        [q, kk, v] = [qkv.rows(0, C).view([B, T, c.heads, this.D]), qkv.rows(C, C + kv).view([B, T, c.kvHeads, this.D]), qkv.rows(C + kv, C + 2 * kv).view([B, T, c.kvHeads, this.D])];
-        qk = qkv.rows(0, C + kv).view([B, T, c.heads + c.kvHeads, this.D]);
-      } else {
-        [q, kk, v] = [act([B, T, c.heads, this.D]), act([B, T, c.kvHeads, this.D]), act([B, T, c.kvHeads, this.D])];
-        k.linear(q, h1, w('self_attn.q_proj.weight'), w('self_attn.q_proj.bias'));
-        k.linear(kk, h1, w('self_attn.k_proj.weight'), w('self_attn.k_proj.bias'));
-        k.linear(v, h1, w('self_attn.v_proj.weight'), w('self_attn.v_proj.bias'));
-      }
-      // the joined row's queries and keys are adjacent heads: one launch rotates both, unless LogN
-      // scales the queries alone
-      if (qk && !ropeQ.lognLength) k.rope(qk, qk, positions, ropeK);
-      else {
-        k.rope(q, q, positions, ropeQ);
-        k.rope(kk, kk, positions, ropeK);
-      }
       const att = act([B, T, c.heads, this.D]), lse = act([B, c.heads, T], 'f32');
       const window = long?.windows?.[l] ?? 0;
-      if (cache) {
-        const [kc, vc] = [cache.cache.k[l]!, cache.cache.v[l]!];
-        k.kvAppend(kc, vc, kk.view([N, c.kvHeads, this.D]), v.view([N, c.kvHeads, this.D]), cache.slot, cache.position);
-        if (cache.attend) k.attentionDecode(att, q, kc, vc, cache.attend.pos, { slot: cache.attend.slot, workspace: decodeScratch, window });
-        else k.attention(att, lse, q, kk, v, { sequences, window });
-      } else k.attention(att, lse, q, kk, v, { sequences, window });
+      let q: Tensor, kk: Tensor, v: Tensor;
+      if (fusedDecode) {
+        const [kc, vc] = [cache!.cache.k[l]!, cache!.cache.v[l]!];
+        const qkv = act([N, C + 2 * kv]);
+        k.linear(qkv, h1, joined!.qkvWeight, joined!.qkvBias);
+        q = act([B, T, c.heads, this.D]);
+        k.ropeAppend(q, kc, vc, qkv, positions, cache!.slot, ropeQ);
+        // a decode pass is never differentiated: its keys and values live in the cache alone
+        [kk, v] = [qkv, qkv];
+        k.attentionDecode(att, q, kc, vc, cache!.attend!.pos, { slot: cache!.attend!.slot, workspace: decodeScratch, window });
+      } else {
+        let qk: Tensor | null = null;
+        if (joined) {
+          const qkv = act([C + 2 * kv]);
+          k.linear(qkv.view([1, C + 2 * kv]), h1, joined.qkvWeight, joined.qkvBias);
+          [q, kk, v] = [qkv.rows(0, C).view([B, T, c.heads, this.D]), qkv.rows(C, C + kv).view([B, T, c.kvHeads, this.D]), qkv.rows(C + kv, C + 2 * kv).view([B, T, c.kvHeads, this.D])];
+          qk = qkv.rows(0, C + kv).view([B, T, c.heads + c.kvHeads, this.D]);
+        } else {
+          [q, kk, v] = [act([B, T, c.heads, this.D]), act([B, T, c.kvHeads, this.D]), act([B, T, c.kvHeads, this.D])];
+          k.linear(q, h1, w('self_attn.q_proj.weight'), w('self_attn.q_proj.bias'));
+          k.linear(kk, h1, w('self_attn.k_proj.weight'), w('self_attn.k_proj.bias'));
+          k.linear(v, h1, w('self_attn.v_proj.weight'), w('self_attn.v_proj.bias'));
+        }
+        // the joined row's queries and keys are adjacent heads: one launch rotates both, unless LogN
+        // scales the queries alone
+        if (qk && !ropeQ.lognLength) k.rope(qk, qk, positions, ropeK);
+        else {
+          k.rope(q, q, positions, ropeQ);
+          k.rope(kk, kk, positions, ropeK);
+        }
+        if (cache) {
+          const [kc, vc] = [cache.cache.k[l]!, cache.cache.v[l]!];
+          k.kvAppend(kc, vc, kk.view([N, c.kvHeads, this.D]), v.view([N, c.kvHeads, this.D]), cache.slot, cache.position);
+          if (cache.attend) k.attentionDecode(att, q, kc, vc, cache.attend.pos, { slot: cache.attend.slot, workspace: decodeScratch, window });
+          else k.attention(att, lse, q, kk, v, { sequences, window });
+        } else k.attention(att, lse, q, kk, v, { sequences, window });
+      }
       const o = this.dropped(act([N, C]), drop, seed + 2 * l, (out) => k.linear(out, att, w('self_attn.o_proj.weight')));
       const x2 = act([N, C]), h2 = act([N, C]), r2 = act([N], 'f32');
       k.addRmsnorm(x2, h2, r2, xin, o, w('post_attention_layernorm.weight'), c.rmsEps);
       const F = c.intermediateSize;
       let gate: Tensor, up: Tensor;
-      if (joined) {
+      if (joined && N === 1) {
         const gateUp = act([2 * F]);
         k.linear(gateUp.view([1, 2 * F]), h2, joined.gateUp);
         [gate, up] = [gateUp.rows(0, F).view([N, F]), gateUp.rows(F, 2 * F).view([N, F])];

@@ -277,6 +277,42 @@ for (const dt of ['f32', 'bf16'] as DType[]) {
     }
   });
 
+  test(`cuda ${dt}: ropeAppend matches the CPU and has the bits of rope then kvAppend (Qwen-0.5B heads, LogN, per-token bases, a skipped slot)`, { skip }, () => {
+    const N = 5, Hq = 14, Hkv = 2, D = 64, S = 4, Tmax = 300, W = (Hq + 2 * Hkv) * D;
+    const qkv = r(randn(N * W, 70)), pos = Int32Array.from([0, 7, 299, 150, 42]), slot = Int32Array.from([3, 0, 1, -1, 2]);
+    const bases = Float32Array.from([1e6, 1e6, 3.1e6, 1e6, 2e6]);
+    const run = (k: Backend, t: DType, fused: boolean): Tensor[] => {
+      const opts = (logn: number) => ({ base: 1e6, bases: dev(k, [N], bases), lognLength: logn });
+      const cache = () => {
+        const c = k.alloc([S, Tmax, Hkv, D], t);
+        k.zero(c);
+        return c;
+      };
+      const out = [k.alloc([N, 1, Hq, D], t), cache(), cache()];
+      const X = dev(k, [N, W], qkv, t), P = dev(k, [N], pos), Sl = dev(k, [N], slot);
+      if (fused) k.ropeAppend(out[0]!, out[1]!, out[2]!, X, P, Sl, opts(100));
+      else {
+        const part = (from: number, heads: number) => {
+          const h = new Float32Array(N * heads * D);
+          for (let n = 0; n < N; n++) h.set(qkv.subarray(n * W + from * D, n * W + (from + heads) * D), n * heads * D);
+          return dev(k, [N, 1, heads, D], h, t);
+        };
+        const q = part(0, Hq), kk = part(Hq, Hkv), v = part(Hq + Hkv, Hkv);
+        k.rope(q, q, P, opts(100));
+        k.rope(kk, kk, P, opts(0));
+        k.copy(out[0]!, q);
+        k.kvAppend(out[1]!, out[2]!, kk.view([N, Hkv, D]), v.view([N, Hkv, D]), Sl, P);
+      }
+      return out;
+    };
+    const got = run(gpu!, dt, true), apart = run(gpu!, dt, false), want = run(cpu, 'f32', true);
+    ['queries', 'key cache', 'value cache'].forEach((n, i) => {
+      close(n, gpu!.toFloat32(got[i]!), cpu.toFloat32(want[i]!), tolOf(dt, 1e-5));
+      const bits = (t: Tensor) => Buffer.from(gpu!.download(t).buffer);
+      assert.ok(bits(got[i]!).equals(bits(apart[i]!)), `${n}: not the bits of rope then kvAppend`);
+    });
+  });
+
   test(`cuda ${dt}: elementwise ops on odd lengths at unaligned addresses (the one-element path)`, { skip }, () => {
     const n = 1001, x = r(randn(n + 1, 40)), y = r(randn(n + 1, 41)), d = r(randn(n + 1, 42));
     const [g, c] = both(dt, (k, t) => {

@@ -288,6 +288,41 @@ test('KV cache: appended keys and values, decoded one query or several, equal fu
   assert.throws(() => k.attentionDecode(k.alloc([1, 1, Hq, D]), k.alloc([1, 1, Hq, D]), K, Vc, put(k, [1], Int32Array.of(Tmax))), /outside/);
 });
 
+test("ropeAppend has the bits of rope on a decode step's queries and keys, then kvAppend (LogN, per-token bases, GQA, a skipped slot)", () => {
+  const N = 3, Hq = 4, Hkv = 2, D = 8, S = 3, Tmax = 40, W = (Hq + 2 * Hkv) * D;
+  const qkv = randn(N * W, 31), pos = Int32Array.from([5, 37, 12]), slot = Int32Array.from([2, 0, -1]);
+  const bases = Float32Array.from([1e4, 2.5e4, 1e4]);
+  const opts = (logn: number) => ({ base: 1e4, bases: put(k, [N], bases), lognLength: logn });
+  const cache = () => {
+    const t = k.alloc([S, Tmax, Hkv, D]);
+    k.zero(t);
+    return t;
+  };
+  const fused = () => {
+    const q = k.alloc([N, 1, Hq, D]), kc = cache(), vc = cache();
+    k.ropeAppend(q, kc, vc, put(k, [N, W], qkv), put(k, [N], pos), put(k, [N], slot), opts(16));
+    return [q, kc, vc].map((t) => get(k, t));
+  };
+  const apart = () => {
+    const part = (from: number, heads: number) => {
+      const out = new Float32Array(N * heads * D);
+      for (let n = 0; n < N; n++) out.set(qkv.subarray(n * W + from * D, n * W + (from + heads) * D), n * heads * D);
+      return out;
+    };
+    const q = put(k, [N, 1, Hq, D], part(0, Hq)), kk = put(k, [N, 1, Hkv, D], part(Hq, Hkv)), v = put(k, [N, 1, Hkv, D], part(Hq + Hkv, Hkv));
+    const P = put(k, [N], pos);
+    k.rope(q, q, P, opts(16));
+    k.rope(kk, kk, P, opts(0));
+    const kc = cache(), vc = cache();
+    k.kvAppend(kc, vc, kk.view([N, Hkv, D]), v.view([N, Hkv, D]), put(k, [N], slot), P);
+    return [q, kc, vc].map((t) => get(k, t));
+  };
+  const [a, b] = [fused(), apart()];
+  ['queries', 'key cache', 'value cache'].forEach((what, i) => assert.ok(Buffer.from(a[i]!.buffer).equals(Buffer.from(b[i]!.buffer)), what));
+  assert.ok(a[0]!.some((x, i) => x !== qkv[Math.floor(i / (Hq * D)) * W + (i % (Hq * D))]), 'the queries were rotated');
+  assert.throws(() => k.ropeAppend(k.alloc([N, 1, Hq, D]), k.alloc([S, Tmax, Hkv, D]), k.alloc([S, Tmax, Hkv, D]), k.alloc([N, W - D]), put(k, [N], pos), put(k, [N], slot), opts(0)), /do not fit/);
+});
+
 test('swiglu, residual add, scale, axpy, fill and reductions', () => {
   const n = 37, g = randn(n, 22), u = randn(n, 23), r = randn(n, 24);
   const G = put(k, [n], g), U = put(k, [n], u), O = k.alloc([n]);

@@ -147,6 +147,9 @@ export class Trunk {
   private readonly rope: { base: number };
   /** Per layer, q/k/v's and gate/up's weights each as one matrix, where they are adjacent (they are in loom's layout). */
   private readonly joined: ({ qkvWeight: Tensor; qkvBias: Tensor; gateUp: Tensor } | null)[];
+  // ropeAppend's CUDA kernel has not yet run on a GPU: there the decode step keeps rope then
+  // kvAppend unless LOOM_ROPE_APPEND=1
+  private readonly ropeAppend: boolean;
   /**
    * Long-context inference applied to every forward that does not say otherwise (eval at lengths
    * beyond training). Null for training: a backward refuses a pass that applied it.
@@ -164,6 +167,7 @@ export class Trunk {
     this.C = config.hiddenSize;
     this.D = headDim(config);
     this.rope = { base: config.ropeTheta };
+    this.ropeAppend = k.kind !== 'cuda' || process.env.LOOM_ROPE_APPEND === '1';
     this.joined = Array.from({ length: config.layers }, (_, l) => {
       const name = (suffix: string) => layerPrefix(l) + suffix;
       const qkvWeight = weights.joined(['self_attn.q_proj.weight', 'self_attn.k_proj.weight', 'self_attn.v_proj.weight'].map(name));
@@ -265,7 +269,7 @@ export class Trunk {
       // sum is the one the separate products make. A decode step of any batch (one token a
       // sequence, stored in the cache where it is rotated) reads q/k/v's in one product too, and
       // rotates and stores the rows it makes in one launch.
-      const fusedDecode = !!(this.joined[l] && cache?.attend && T === 1 && cache.position === positions);
+      const fusedDecode = !!(this.ropeAppend && this.joined[l] && cache?.attend && T === 1 && cache.position === positions);
       const joined = N === 1 || fusedDecode ? this.joined[l] : null;
       const kv = c.kvHeads * this.D;
       const att = act([B, T, c.heads, this.D]), lse = act([B, c.heads, T], 'f32');

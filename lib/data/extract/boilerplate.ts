@@ -20,6 +20,7 @@ export interface Element extends TextNode {
   querySelectorAll(selector: string): ArrayLike<Element>;
   getElementsByTagName(name: string): ArrayLike<Element>;
   getAttribute(name: string): string | null;
+  getAttributeNode(name: string): { value: string } | null;
   removeAttribute(name: string): void;
 }
 
@@ -31,15 +32,19 @@ export interface Root {
 const CAMEL_CASE = /([a-z])([A-Z])/g;
 
 /**
- * An element's id and class words; camelCase is split (`recipeCopyright` → `recipe-Copyright`).
- * The class attribute is read as it is: linkedom's `className` builds a token set on every call.
+ * The class attribute as written: linkedom's `className`, and its `getAttribute('class')` too,
+ * build a token set on every call.
  */
+export function classOf(el: Element): string {
+  return el.getAttributeNode('class')?.value ?? '';
+}
+
+/** An element's id and class words; camelCase is split (`recipeCopyright` → `recipe-Copyright`). */
 export function marks(el: Element): string {
-  const text = `${el.getAttribute('id') ?? ''} ${el.getAttribute('class') ?? ''}`;
+  const text = `${el.getAttribute('id') ?? ''} ${classOf(el)}`;
   return /[A-Z]/.test(text) ? text.replace(CAMEL_CASE, '$1-$2') : text;
 }
 
-/** A text with its runs of white space as one space. */
 /** A text with its runs of white space as one space. */
 export const squash = (s: string | null) => (s ?? '').replace(/\s+/g, ' ').trim();
 
@@ -252,7 +257,7 @@ const SIDEBAR_NAMES = /^(sidebar|side-?bar|secondary|aside)$/i;
  * heading or article. `<aside>` does not count: some sites wrap the whole thread in one.
  */
 function isSidebar(el: Element): boolean {
-  const named = SIDEBAR_NAMES.test(el.getAttribute('id') ?? '') || SIDEBAR_NAMES.test((el.getAttribute('class') ?? '').trim());
+  const named = SIDEBAR_NAMES.test(el.getAttribute('id') ?? '') || SIDEBAR_NAMES.test(classOf(el).trim());
   return named && el.getElementsByTagName('h1').length === 0 && el.getElementsByTagName('main').length === 0 && el.getElementsByTagName('article').length === 0;
 }
 

@@ -4,7 +4,7 @@
 // `<main>` or the element named content/main. Readability scores paragraphs instead, and can
 // settle on one block of a body split in several (a recipe's ingredients beside its steps, a lead
 // paragraph above the article element); the container catches those.
-import { isBoilerplate, marks, type Element, type Root } from './boilerplate.js';
+import { classOf, isBoilerplate, marks, type Element, type Root } from './boilerplate.js';
 
 const BODY_WORDS = /(^|[\s_-])((entry|post|article|story|blog|single|text|body|page|field|news|content)-?(content|body|text|entry|inner|copy|item-?body)|articlebody|postbody|fulltext|full-?text|article-?(container|main)|rte|richtext|rich-?text|content-?main|main-?content)($|[\s_-])/i;
 const CONTAINER_TAGS = new Set(['article', 'div', 'main', 'section', 'td']);
@@ -30,7 +30,7 @@ export function findMainContainer(doc: Root, minChars: number): Element | undefi
   if (marked) return marked;
   const articles = Array.from(doc.querySelectorAll('article')).filter((el) => textLength(el) >= minChars);
   if (articles.length === 1) return articles[0];
-  const mains = Array.from(doc.querySelectorAll('main,[role="main"],[id],[class]')).filter((el) => isCandidate(el) && (el.localName === 'main' || el.getAttribute('role') === 'main' || MAIN_WORDS.test(el.id ?? '') || MAIN_WORDS.test(typeof el.className === 'string' ? el.className.trim() : '')));
+  const mains = Array.from(doc.querySelectorAll('main,[role="main"],[id],[class]')).filter((el) => isCandidate(el) && (el.localName === 'main' || el.getAttribute('role') === 'main' || MAIN_WORDS.test(el.id ?? '') || MAIN_WORDS.test(classOf(el).trim())));
   return longest(mains.filter((el) => textLength(el) >= minChars));
 }
 

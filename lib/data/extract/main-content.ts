@@ -5,9 +5,10 @@
 // container, the article's lead paragraph is put back when Readability left it out, and `favor`
 // trades recall for precision, as trafilatura's switches do.
 import { parseHTML } from 'linkedom';
-import { COOKIE, MAX_FURNITURE_SHARE, OVERLAY, WRAPPERS, isArticleFurniture, isBoilerplate, isComments, isControlLabel, isDialog, isFurniture, isHidden, marks, squash, type Element, type Root } from './boilerplate.js';
+import { COOKIE, MAX_FURNITURE_SHARE, OVERLAY, WRAPPERS, classOf, isArticleFurniture, isBoilerplate, isComments, isControlLabel, isDialog, isFurniture, isHidden, marks, squash, type Element, type Root } from './boilerplate.js';
 import { findLead, findMainContainer } from './container.js';
 import { elementText, type TextNode } from './html-text.js';
+import { findItems, lacksItemTitles } from './items.js';
 import { LinkedomReadability } from './readability.js';
 
 export type Favor = 'precision' | 'balanced' | 'recall';
@@ -116,7 +117,7 @@ const QUOTE_LINE_MIN_CHARS = 20;
  * (vBulletin) loses the quotation inside it, not itself.
  */
 function removeRepeatedQuotes(doc: Root, body: Element): void {
-  const quotes = Array.from(doc.querySelectorAll('blockquote,[class*=quote],[class*=Quote]')).filter((el) => el.localName === 'blockquote' || QUOTE_MARKS.test(el.getAttribute('class') ?? ''));
+  const quotes = Array.from(doc.querySelectorAll('blockquote,[class*=quote],[class*=Quote]')).filter((el) => el.localName === 'blockquote' || QUOTE_MARKS.test(classOf(el)));
   if (quotes.length === 0) return;
   // The page's text is read once, and only when a quotation has lines long enough to test.
   let pageText: string | undefined;
@@ -208,6 +209,21 @@ const DECLARED_THREAD = /"@type"\s*:\s*\[?\s*"(DiscussionForumPosting|QAPage)"|i
 
 function declaresThread(html: string): boolean {
   return DECLARED_THREAD.test(html);
+}
+
+// A question-and-answer page (schema.org QAPage) that is not a forum thread: a forum types its
+// replies as schema.org Comment too (Discourse, XenForo, NodeBB), a Q&A site only the remarks
+// under the question and each answer (Stack Exchange), which are its comments. The page's markup
+// is searched for the two type names, wherever they are declared.
+const FORUM_POSTING = /DiscussionForumPosting/;
+const QA_PAGE = /QAPage/;
+const TYPED_COMMENT = /^https?:\/\/schema\.org\/Comment$/;
+
+function removeQaComments(doc: Root, html: string): void {
+  if (!QA_PAGE.test(html) || FORUM_POSTING.test(html)) return;
+  for (const el of Array.from(doc.querySelectorAll('[itemtype]'))) {
+    if (TYPED_COMMENT.test(el.getAttribute('itemtype') ?? '')) el.remove();
+  }
 }
 
 // A page that says it sells one product (schema.org Product, Open Graph product): its reviews are
@@ -366,6 +382,7 @@ export function extractMainContent(html: string, opts: MainContentOptions): Main
   // on a page that declares a forum thread, the "comments" are the thread's posts
   const keepComments = opts.keepComments || declaresThread(html);
   const comments = removeNoise(doc, keepComments, declaresProduct(html), isSmall);
+  if (!opts.keepComments) removeQaComments(doc, html);
   const isPageFurniture = (el: TextNode) => isBoilerplate(el as Element, keepComments) && isSmall(el as Element);
   // Readability walks the tree recursively and slows down sharply on very deep trees, which only
   // broken or hostile pages have; for those the pruned text is the answer. The in-article rules
@@ -403,6 +420,8 @@ export function extractMainContent(html: string, opts: MainContentOptions): Main
   const leadElement = leadScope ? findLead(leadScope) : undefined;
   const lead = leadElement ? elementText(leadElement) : '';
 
+  // The items are read before Readability, which takes the page apart.
+  const listItems = declaredArticle || opts.favor === 'precision' ? [] : findItems(body);
   for (const el of pruned) el.remove();
   const article = new LinkedomReadability(document, {
     // Readability retries with looser rules below this many characters; 250 (default 500) scored best on the tuning half of extract-dev.
@@ -417,6 +436,11 @@ export function extractMainContent(html: string, opts: MainContentOptions): Main
   const onePart = method === 'container' ? containerText : readable;
   if ((method === 'readability' || method === 'container') && !declaredArticle && opts.favor !== 'precision' && settledOnOneSection(onePart, fallback)) method = 'fallback';
   let text = method === 'container' ? containerText : method === 'fallback' ? fallback : method === 'items' ? items : readable;
+  // A listing whose chosen text kept its items' prices or blurbs and lost their linked titles.
+  if (method !== 'items' && lacksItemTitles(text, items, listItems)) {
+    method = 'items';
+    text = items;
+  }
   if (lead && !alreadyHolds(text, lead)) text = `${lead}\n\n${text}`;
   if (opts.keepComments && method === 'readability') {
     for (const el of comments) text += `\n\n${elementText(el)}`;

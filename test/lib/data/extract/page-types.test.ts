@@ -232,3 +232,18 @@ test('a hidden copy of the visible article (its raw markdown) stays hidden, as l
   assert.ok(posts.every((p) => text.includes(p)));
   assert.ok(!text.includes('> I bought'), 'the markdown copy is not revealed');
 });
+
+test("a Q&A page (schema.org QAPage) drops the comments typed schema.org Comment under its question and answers; a forum thread keeps its replies typed so", () => {
+  const remarks = ['Which firmware version are you running on it exactly? The release notes of the last two list a fix for evening drops.', 'Did you try a factory reset before rolling back the firmware? It cleared the same fault on my older unit last spring.'];
+  const typed = (type: string, text: string) => `<div itemscope itemtype="https://schema.org/${type}"><div class="post-text"><p>${text}</p></div></div>`;
+  const comments = `<ul class="comments-list">${remarks.map((r, i) => `<li class="comment js-comment" id="c${i}" itemprop="comment" itemscope itemtype="https://schema.org/Comment"><span class="comment-copy">${r}</span> – <a href="/u/${i}">member${i}</a></li>`).join('')}</ul>`;
+  const answers = posts.slice(1).map((p) => `${typed('Answer', p)}${comments}`).join('');
+  const declared = (type: string) => `<script type="application/ld+json">{"@context":"https://schema.org","@type":"${type}"}</script>`;
+  const html = (type: string) => page(`${nav}<main><h1>Router drops every evening</h1><div class="question">${typed('Question', posts[0]!)}${comments}</div>${answers}</main>${footer}`, declared(type));
+  const qa = extract(html('QAPage'));
+  for (const post of posts) assert.ok(qa.includes(post), `missing post: ${post.slice(0, 40)}`);
+  for (const remark of remarks) assert.ok(!qa.includes(remark), `comment kept: ${remark}`);
+  const forum = extract(html('DiscussionForumPosting'));
+  for (const remark of remarks) assert.ok(forum.includes(remark), `reply lost: ${remark}`);
+  assert.ok(extractMainContent(html('QAPage'), { favor: 'balanced', keepComments: true }).text.includes(remarks[0]!), '--keep-comments keeps them');
+});

@@ -117,8 +117,10 @@ export function isBoilerplate(el: Element, keepComments: boolean): boolean {
   return !keepComments && COMMENTS.test(m);
 }
 
-// Inside an article: captions and photo credits, bylines and post metadata, author boxes.
-const ARTICLE_FURNITURE = words('wp-caption-text|captions?|credits?|byline|postmetadata|post-?meta|entry-?meta|entry-utility|article-?meta|meta-?data|author|author-?box|author-?info|author-?description|about-?author|sabox\\w*|post-?ratings?|likes|sources|paywall|read-?more|more-?link|next-?post|nextstory|prev-?next|alerts?|notices?|cta|copyright|disclaimer|loading|wishlist|cart');
+// Inside an article: captions and photo credits, bylines and post metadata, author boxes; a Q&A
+// post's signature and user card (Stack Exchange's `post-signature`, `user-info`: "asked …", name,
+// reputation and badge counts, which references leave out).
+const ARTICLE_FURNITURE = words('wp-caption-text|captions?|credits?|byline|postmetadata|post-?meta|entry-?meta|entry-utility|article-?meta|meta-?data|author|author-?box|author-?info|author-?description|about-?author|sabox\\w*|post-?ratings?|likes|sources|paywall|read-?more|more-?link|next-?post|nextstory|prev-?next|alerts?|notices?|cta|copyright|disclaimer|loading|wishlist|cart|post-?signature|user-?info');
 // The same, matched anywhere in a class or id (`postauthor`, `article-byline-name`, `shareButtons`).
 const ARTICLE_FURNITURE_STEMS = /author|byline|dateline|timestamp|caption|credit|copyright|disclaimer|paywall|rating|share|social|button|breadcrumb|newsletter|subscri|signup|sign-up|login|advert|sponsor|promo|tags|tag-?list/i;
 const ARTICLE_FURNITURE_TAGS = new Set(['figcaption']);
@@ -261,6 +263,22 @@ function isSidebar(el: Element): boolean {
   return named && el.getElementsByTagName('h1').length === 0 && el.getElementsByTagName('main').length === 0 && el.getElementsByTagName('article').length === 0;
 }
 
+const LANDMARK_ROLES = /^(navigation|banner|contentinfo)$/i;
+
+/**
+ * The page's navigation, header or footer by its tag or ARIA role (`<nav>`, a `<header>` or
+ * `<footer>` outside the article, `role="navigation"`): a store's mega menu or a footer listing
+ * every city served can hold more text than the product grid or the listing beside it, yet it is
+ * furniture whatever its share, unless it holds the page's heading, `<main>` or `<article>` (a
+ * page wrapped whole in one).
+ */
+function isPageLandmark(el: Element): boolean {
+  const name = el.localName ?? '';
+  const role = el.getAttribute('role');
+  const landmark = name === 'nav' || ((name === 'header' || name === 'footer') && !isInsideArticle(el)) || (role !== null && LANDMARK_ROLES.test(role));
+  return landmark && el.getElementsByTagName('h1').length === 0 && el.getElementsByTagName('main').length === 0 && el.getElementsByTagName('article').length === 0;
+}
+
 // Furniture is small: an element with more than this share of the text around it is content
 // (a block named the sidebar excepted, see isSidebar).
 export const MAX_FURNITURE_SHARE = 0.4;
@@ -296,7 +314,7 @@ export function isFurniture(el: Element, opts: FurnitureOptions): boolean {
   // Reading an element's text costs a walk of its subtree: only for candidates.
   if (!boilerplate && !SHORT_BLOCK_TAGS.has(name)) return false;
   const raw = el.textContent ?? '';
-  if (boilerplate && (raw.length <= MAX_FURNITURE_SHARE * opts.scopeLength || isSidebar(el))) return true;
+  if (boilerplate && (raw.length <= MAX_FURNITURE_SHARE * opts.scopeLength || isSidebar(el) || isPageLandmark(el))) return true;
   if (!opts.shortBlocks || raw.length > SHORT_BLOCK_RAW_CHARS) return false;
   const text = squash(raw);
   if (text.length === 0 || text.length > SHORT_BLOCK_CHARS) return false;

@@ -200,8 +200,14 @@ const PAGE_SHARE = 0.3;
 // counted: documentation pages are often made of many sections.
 const DECLARED_ARTICLE = /<meta[^>]+(property|name)=["']og:type["'][^>]+content=["']article|<meta[^>]+content=["']article["'][^>]+(property|name)=["']og:type["']|"@type"\s*:\s*\[?\s*"(Article|NewsArticle|BlogPosting|Report|ScholarlyArticle|OpinionNewsArticle|AnalysisNewsArticle|ReportageNewsArticle|LiveBlogPosting)"/i;
 
+// WordPress names what a page is in the body's classes: `archive` (a category, tag, date or author
+// archive), `blog` (the posts index), `search` (search results). Its SEO plugins stamp `og:type
+// article` on every page, these indexes included: a page so named is a list of posts, not one.
+const INDEX_BODY = /<body[^>]*\sclass=["'](?:[^"']*\s)?(archive|blog|search)(?:\s[^"']*)?["']/i;
+
+/** A page that says it is one article, and whose body does not say it is an index of posts. */
 export function declaresArticle(html: string): boolean {
-  return DECLARED_ARTICLE.test(html);
+  return DECLARED_ARTICLE.test(html) && !INDEX_BODY.test(html);
 }
 
 // A page that says it is a discussion (schema.org DiscussionForumPosting, QAPage).

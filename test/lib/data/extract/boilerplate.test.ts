@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseHTML } from 'linkedom';
-import { isBoilerplate, isBylineLine, isCopyrightLine, isDateLine, isFurniture, isLegalLine, isMemberStatsLine, isTeaserLine, marks, type Element } from '../../../../lib/data/extract/boilerplate.js';
+import { isArticleFurniture, isBoilerplate, isBylineLine, isCopyrightLine, isDateLine, isFurniture, isLegalLine, isMemberStatsLine, isTeaserLine, marks, type Element } from '../../../../lib/data/extract/boilerplate.js';
 
 const element = (html: string, selector = 'body > *') => (parseHTML(`<html><body>${html}</body></html>`).document as unknown as { querySelector(s: string): Element }).querySelector(selector);
 const options = { keepComments: false, linkLists: false, shortBlocks: true, scopeLength: 10_000 };
@@ -59,4 +59,27 @@ test("a forum member's statistics lines are dropped (in a <dd> too), sentences t
   for (const line of ['Posts: 4958', 'Joined: Mon Jul 24, 2017 9:28 am', 'Registered: 2024-01-27', '1,430 posts · Joined 2022', 'Beiträge: 1.204', 'Messages 87']) assert.ok(isMemberStatsLine(line), line);
   for (const line of ['Posts about the 2020 elections', 'Posts: the best of 2020', 'Location: Kooskia, ID', 'Joined the company in 2019 as an engineer.']) assert.ok(!isMemberStatsLine(line), line);
   assert.ok(isFurniture(element('<dl><dd><strong>Posts:</strong> <a href="/u/1">524</a></dd></dl>', 'dd'), options));
+});
+
+test("the page's <nav>, <header> and <footer> are furniture even when they hold more than 40 % of the text, unless they wrap the page's heading", () => {
+  const footer = element(`<footer><div class="zipcodes">${'Beverly Hills 90212 Los Angeles 90015 Irvine 92606 '.repeat(20)}</div></footer>`);
+  const length = (footer.textContent ?? '').length;
+  assert.ok(isFurniture(footer, { ...options, scopeLength: length + 100 }), 'a footer listing every city served');
+  const menu = element(`<nav><ul>${'<li><a href="/c">A category of the store</a></li>'.repeat(40)}</ul></nav>`);
+  assert.ok(isFurniture(menu, { ...options, scopeLength: (menu.textContent ?? '').length + 100 }), 'a mega menu');
+  const roleMenu = element(`<div role="navigation">${'<a href="/c">A category of the store</a> '.repeat(40)}</div>`);
+  assert.ok(isFurniture(roleMenu, { ...options, scopeLength: (roleMenu.textContent ?? '').length + 100 }), 'a block with the navigation role');
+  const wrapper = element(`<header><h1>The whole page</h1><p>${'Every word of the page sits in this one header element. '.repeat(10)}</p></header>`);
+  assert.ok(!isFurniture(wrapper, { ...options, scopeLength: (wrapper.textContent ?? '').length + 100 }), 'a header wrapping the page');
+  // inside the article, a <header> is the article's own (its title, its lead), and the share rule holds
+  const articleHeader = element(`<article><header><p>${'The article opens with a long standfirst that sets out what follows. '.repeat(6)}</p></header><p>Short body.</p></article>`, 'article > header');
+  assert.ok(!isFurniture(articleHeader, { ...options, scopeLength: (articleHeader.textContent ?? '').length + 50 }));
+});
+
+test("a post's signature and user card (Stack Exchange's user-info, post-signature) are furniture inside the post", () => {
+  const card = element('<div class="post-signature owner"><div class="user-info"><div class="user-action-time">asked Jun 8, 2018 at 8:51</div><div class="user-details"><a href="/u/1">legends2k</a><div class="-flair">33.4k28 gold badges132 silver badges239 bronze badges</div></div></div></div>');
+  assert.ok(isArticleFurniture(card));
+  assert.ok(isArticleFurniture(element('<div class="user-info user-hover"><a href="/u/2">Levon</a> 12.4k5 gold badges</div>')));
+  // a post's text is not: the class words must name the card
+  assert.ok(!isArticleFurniture(element('<div class="post-text"><p>The neutral wire carries current.</p></div>')));
 });

@@ -247,3 +247,18 @@ test("a Q&A page (schema.org QAPage) drops the comments typed schema.org Comment
   for (const remark of remarks) assert.ok(forum.includes(remark), `reply lost: ${remark}`);
   assert.ok(extractMainContent(html('QAPage'), { favor: 'balanced', keepComments: true }).text.includes(remarks[0]!), '--keep-comments keeps them');
 });
+
+test("a WordPress index (body class archive, blog or search) is read as a list even when its SEO plugin stamps og:type article on it; a single post stays one article", () => {
+  const recipes = Array.from({ length: 12 }, (_, i) => `Roasted vegetable dish number ${i + 1}`);
+  // each title is a paragraph that is all link, which the link-density rule drops beside its blurb
+  const card = (title: string, i: number) => `<article class="post-${i} post type-post"><h3><a href="/r/${i}">${title}</a></h3><p>${20 + i} reviews, rated 4.${i % 10} on average by readers</p></article>`;
+  const og = '<meta property="og:type" content="article">';
+  const intro = '<div class="intro"><p>These recipes come out of the oven crisp and golden, and every one of them is ready in under an hour on a busy weeknight.</p></div>';
+  const grid = `<section class="grid">${recipes.map(card).join('')}</section>`;
+  const html = (bodyClass: string) => `<!doctype html><html><head><title>T</title>${og}</head><body class="${bodyClass}">${nav}<main><h1>Oven recipes</h1>${intro}${grid}</main>${footer}</body></html>`;
+  const archive = extract(html('archive category category-oven-recipes'));
+  for (const title of recipes) assert.ok(archive.includes(title), `missing item title: ${title}`);
+  assert.equal(extractMainContent(html('archive category'), { favor: 'balanced', keepComments: false }).method, 'items');
+  const single = extractMainContent(html('single single-post postid-12'), { favor: 'balanced', keepComments: false });
+  assert.notEqual(single.method, 'items', 'a single post that declares an article is never read as a list');
+});

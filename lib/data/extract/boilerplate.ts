@@ -61,6 +61,18 @@ export const COOKIE = /cookie|consent|gdpr|cmp-?(box|banner|dialog|popup|modal|w
 // Boxes drawn over the page or pushed into it: pop-ups, modals, newsletter and paywall prompts.
 // They can hold more text than one forum post or product blurb, and Readability then picks them.
 export const OVERLAY = /(^|[\s_-])(pop-?up|modal|overlay|lightbox|interstitial)s?($|[\s_-])|newsletter|paywall|subscribe-?(box|form|modal|prompt|wall)|signup-?(box|form|modal)|exit-?intent/i;
+// A box drawn over the whole viewport by utility classes (Tailwind's `fixed inset-0`, or `fixed`
+// with `top-0 right-0 bottom-0 left-0`): a dialog, a drawer or a "takeover" (a size chart, a
+// back-in-stock form, a mobile menu, a policy shown on click) that names itself by position only.
+const FIXED = /(^|\s)fixed(\s|$)/;
+const INSET_0 = /(^|\s)inset-0(\s|$)/;
+const EDGES_0 = [/(^|\s)top-0(\s|$)/, /(^|\s)right-0(\s|$)/, /(^|\s)bottom-0(\s|$)/, /(^|\s)left-0(\s|$)/];
+
+/** A full-viewport overlay by its utility classes (`fixed inset-0`): removed with the pop-ups. */
+export function isViewportOverlay(el: Element): boolean {
+  const c = classOf(el);
+  return FIXED.test(c) && (INSET_0.test(c) || EDGES_0.every((edge) => edge.test(c)));
+}
 const COMMENTS = words('comments?|comment-?list|commentlist|disqus|discussion|respond|replies|reply');
 const BOILERPLATE_TAGS = new Set(['nav', 'footer', 'aside', 'form', 'menu', 'dialog']);
 const BOILERPLATE_ROLES = /^(navigation|banner|contentinfo|complementary|search|dialog|alertdialog|menu|menubar)$/i;
@@ -158,6 +170,29 @@ const DATELINE_MAX_CHARS = 80;
 export function isDateLine(line: string): boolean {
   if (line.length > DATELINE_MAX_CHARS || !DATE.test(line)) return false;
   return line.replace(DATELINE_WORDS, '').replace(/[^\p{L}]+/gu, '').length <= 2;
+}
+
+// A relative age: "3 hrs ago", "a year ago", "11 years, 9 months ago".
+const AGE_UNIT = '(sec(ond)?|min(ute)?|h(ou)?r|day|week|wk|month|mo|year|yr)s?';
+const RELATIVE_AGE = new RegExp(`(?<!\\p{L})(\\d+|an?|one) ${AGE_UNIT}(,? (and )?\\d+ ${AGE_UNIT})* ago(?!\\p{L})`, 'giu');
+// Words that go with an age in a post's or an item's metadata line: "Asked 7 years ago",
+// "Modified 1 year ago", "posted 6 years ago", "Active 3 days ago", "Updated an hour ago".
+const AGE_LINE_WORDS = /(?<!\p{L})(asked|modified|posted|published|updated|edited|active|viewed|submitted|answered|created|last|seen|joined)(?!\p{L})/giu;
+// A link aggregator's line under each item: score, submitter, age and actions ("1 point by breve
+// 0 minutes ago | hide | past | discuss", "12 votes by jane 3 hours ago").
+const VOTE_LINE = new RegExp(`^\\d[\\d,]* (points?|votes?) by \\S+ (\\d+|an?|one) ${AGE_UNIT} ago\\b`, 'iu');
+
+/**
+ * A line that is only how long ago something was posted ("3 hrs ago", "Asked 11 years, 9 months
+ * ago"), or a link aggregator's score-submitter-age line: item and post metadata that listing
+ * and thread references leave out, as the dateline rule leaves out absolute dates.
+ */
+export function isAgeLine(line: string): boolean {
+  if (line.length > DATELINE_MAX_CHARS || !/ ago\b/i.test(line)) return false;
+  if (VOTE_LINE.test(line)) return true;
+  const rest = line.replace(RELATIVE_AGE, '\u0000');
+  if (!rest.includes('\u0000')) return false;
+  return rest.replace(AGE_LINE_WORDS, '').replace(/[^\p{L}]+/gu, '').length <= 2;
 }
 
 // "By Jane Doe", "Von Max Muster und Erika Muster", "Foto: dpa": a short line naming who wrote or
@@ -315,10 +350,12 @@ export function isFurniture(el: Element, opts: FurnitureOptions): boolean {
   if (!boilerplate && !SHORT_BLOCK_TAGS.has(name)) return false;
   const raw = el.textContent ?? '';
   if (boilerplate && (raw.length <= MAX_FURNITURE_SHARE * opts.scopeLength || isSidebar(el) || isPageLandmark(el))) return true;
-  if (!opts.shortBlocks || raw.length > SHORT_BLOCK_RAW_CHARS) return false;
+  // An age line is no item's title or blurb: it goes from the list reading too.
+  if (!opts.shortBlocks) return LINE_TAGS.has(name) && raw.length <= SHORT_BLOCK_RAW_CHARS && raw.includes(' ago') && isAgeLine(squash(raw));
+  if (raw.length > SHORT_BLOCK_RAW_CHARS) return false;
   const text = squash(raw);
   if (text.length === 0 || text.length > SHORT_BLOCK_CHARS) return false;
-  if (LINE_TAGS.has(name) && (isTeaserLine(text) || isDateLine(text) || isBylineLine(text) || isCopyrightLine(text) || isLegalLine(text) || isMemberStatsLine(text))) return true;
+  if (LINE_TAGS.has(name) && (isTeaserLine(text) || isDateLine(text) || isAgeLine(text) || isBylineLine(text) || isCopyrightLine(text) || isLegalLine(text) || isMemberStatsLine(text))) return true;
   // By tag name: a selector is compiled on every call, and this runs for every short block.
   const links = el.getElementsByTagName('a');
   if (links.length === 0) return false;

@@ -122,3 +122,22 @@ export function lacksItemTitles(chosen: string, listed: string, items: Item[]): 
   const added = flatListed.length - flatChosen.length;
   return added > 0 && inChosen.total - inChosen.held >= TITLES_SHARE_OF_ADDED * added;
 }
+
+/**
+ * Whether the chosen text (Readability's) left out the items of the wider, marked container: the
+ * container (`<main>`, the element named content) holds ten item titles or more, the chosen text
+ * under half of them, and the missing titles are at least a quarter of what the container adds.
+ * Readability then settled on the block above a store's product grid (its filters, a banner, a
+ * category blurb) and dropped the grid as link-dense; the container is the page. Unlike
+ * `lacksItemTitles`, no blurb need be in the chosen text: the whole grid went, prices too.
+ */
+export function leavesOutItems(chosen: string, container: string, items: Item[]): boolean {
+  const flatContainer = squash(container);
+  const titles = new Set(items.filter((item) => flatContainer.includes(item.title)).map((item) => item.title));
+  if (titles.size < MIN_LISTED_TITLES) return false;
+  const flatChosen = squash(chosen);
+  const inChosen = heldChars(flatChosen, titles);
+  if (inChosen.held >= HELD_SHARE * inChosen.total) return false;
+  const added = flatContainer.length - flatChosen.length;
+  return added > 0 && inChosen.total - inChosen.held >= TITLES_SHARE_OF_ADDED * added;
+}

@@ -5,10 +5,10 @@
 // container, the article's lead paragraph is put back when Readability left it out, and `favor`
 // trades recall for precision, as trafilatura's switches do.
 import { parseHTML } from 'linkedom';
-import { COOKIE, MAX_FURNITURE_SHARE, OVERLAY, WRAPPERS, classOf, isArticleFurniture, isBoilerplate, isComments, isControlLabel, isDialog, isFurniture, isHidden, marks, squash, type Element, type Root } from './boilerplate.js';
+import { COOKIE, MAX_FURNITURE_SHARE, OVERLAY, WRAPPERS, classOf, isArticleFurniture, isBoilerplate, isComments, isControlLabel, isDialog, isFurniture, isHidden, isViewportOverlay, marks, squash, type Element, type Root } from './boilerplate.js';
 import { findLead, findMainContainer } from './container.js';
 import { elementText, type TextNode } from './html-text.js';
-import { findItems, lacksItemTitles } from './items.js';
+import { findItems, lacksItemTitles, leavesOutItems } from './items.js';
 import { LinkedomReadability } from './readability.js';
 
 export type Favor = 'precision' | 'balanced' | 'recall';
@@ -75,7 +75,7 @@ function removeNoise(document: Root, keepComments: boolean, product: boolean, is
   for (const el of Array.from(document.querySelectorAll('[id],[class],[style],[hidden],[aria-hidden],[role]'))) {
     if (WRAPPERS.has(el.localName ?? '')) continue;
     const hidden = isHidden(el);
-    if (hidden || COOKIE.test(marks(el)) || OVERLAY.test(marks(el)) || isDialog(el)) {
+    if (hidden || COOKIE.test(marks(el)) || OVERLAY.test(marks(el)) || isDialog(el) || isViewportOverlay(el)) {
       const holds = holdsMainContent(el, lengthOf);
       if (hidden && (holds || isClosedPanel(el))) reveal(el);
       else if (!holds && isSmall(el)) remove(el);
@@ -441,6 +441,8 @@ export function extractMainContent(html: string, opts: MainContentOptions): Main
   // settled on one of its sections of text.
   const onePart = method === 'container' ? containerText : readable;
   if ((method === 'readability' || method === 'container') && !declaredArticle && opts.favor !== 'precision' && settledOnOneSection(onePart, fallback)) method = 'fallback';
+  // A store's category page whose product grid Readability dropped, and the container holds.
+  if (method === 'readability' && !declaredArticle && opts.favor !== 'precision' && leavesOutItems(readable, containerText, listItems)) method = 'container';
   let text = method === 'container' ? containerText : method === 'fallback' ? fallback : method === 'items' ? items : readable;
   // A listing whose chosen text kept its items' prices or blurbs and lost their linked titles.
   if (method !== 'items' && lacksItemTitles(text, items, listItems)) {

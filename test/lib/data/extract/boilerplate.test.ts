@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseHTML } from 'linkedom';
-import { isArticleFurniture, isBoilerplate, isBylineLine, isCopyrightLine, isDateLine, isFurniture, isLegalLine, isMemberStatsLine, isTeaserLine, marks, type Element } from '../../../../lib/data/extract/boilerplate.js';
+import { isAgeLine, isArticleFurniture, isBoilerplate, isBylineLine, isCopyrightLine, isDateLine, isFurniture, isViewportOverlay, isLegalLine, isMemberStatsLine, isTeaserLine, marks, type Element } from '../../../../lib/data/extract/boilerplate.js';
 
 const element = (html: string, selector = 'body > *') => (parseHTML(`<html><body>${html}</body></html>`).document as unknown as { querySelector(s: string): Element }).querySelector(selector);
 const options = { keepComments: false, linkLists: false, shortBlocks: true, scopeLength: 10_000 };
@@ -82,4 +82,20 @@ test("a post's signature and user card (Stack Exchange's user-info, post-signatu
   assert.ok(isArticleFurniture(element('<div class="user-info user-hover"><a href="/u/2">Levon</a> 12.4k5 gold badges</div>')));
   // a post's text is not: the class words must name the card
   assert.ok(!isArticleFurniture(element('<div class="post-text"><p>The neutral wire carries current.</p></div>')));
+});
+
+test('age lines (how long ago, a score-submitter-age line) are dropped, in the list reading too; sentences and quotation headers that hold an age are kept', () => {
+  for (const line of ['9 hrs ago', 'a year ago', 'Asked 11 years, 9 months ago', 'Modified 1 year ago', 'posted 6 years ago', '1 point by breve 0 minutes ago | hide | past | discuss', '12 points by jane_doe 3 hours ago | 4 comments']) assert.ok(isAgeLine(line), line);
+  for (const line of ['He left 3 years ago.', '14 hours ago, Joe Root said:', 'Ten years ago the city had no tram.', 'Posted on 3 May 2020']) assert.ok(!isAgeLine(line), line);
+  assert.ok(isFurniture(element('<span class="age">3 hrs ago</span>'), options));
+  assert.ok(isFurniture(element('<span class="age">3 hrs ago</span>'), { ...options, shortBlocks: false }), 'the list reading drops it too');
+  assert.ok(!isFurniture(element('<p>He left the band 3 years ago and never came back.</p>'), options));
+});
+
+test('a full-viewport overlay by its utility classes (fixed inset-0, or fixed with all four edges at 0) is a pop-up; a fixed bar is not', () => {
+  assert.ok(isViewportOverlay(element('<div class="z-takeover fixed inset-0 overflow-y-auto">Notify me</div>')));
+  assert.ok(isViewportOverlay(element('<div class="bg-grey fixed top-0 left-0 right-0 bottom-0">Menu</div>')));
+  assert.ok(!isViewportOverlay(element('<div class="fixed top-0 left-0 right-0">Header bar</div>')), 'a bar along one edge');
+  assert.ok(!isViewportOverlay(element('<div class="inset-0 absolute">Image overlay</div>')), 'not fixed');
+  assert.ok(!isViewportOverlay(element('<div class="fixed-width inset-0">Content</div>')));
 });

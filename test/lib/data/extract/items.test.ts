@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseHTML } from 'linkedom';
 import type { Element } from '../../../../lib/data/extract/boilerplate.js';
-import { findItems, lacksItemTitles, type Item } from '../../../../lib/data/extract/items.js';
+import { findItems, lacksItemTitles, leavesOutItems, type Item } from '../../../../lib/data/extract/items.js';
 import { extractMainContent } from '../../../../lib/data/extract/main-content.js';
 import { normalizeText } from '../../../../lib/text/normalize.js';
 
@@ -61,4 +61,19 @@ test('an article followed by a grid of related-story cards is not read as a list
   const result = run(page(`${nav}<div class="wrap"><h1>The new bridge</h1>${Array.from({ length: 10 }, (_, i) => para(i)).join('')}<div class="grid">${related}</div></div>${footer}`));
   assert.equal(result.method, 'readability');
   assert.ok(!normalizeText(result.text).includes('Another story about bridges'));
+});
+
+test('the marked container wins when Readability left out its whole product grid (titles and prices); a chosen text that holds the titles stays', () => {
+  const guide = '<div class="category-intro"><h1>Cast iron</h1><p>Cast iron holds heat like nothing else in the kitchen: sear a steak, bake cornbread, and pass the pan on to your grandchildren. Season it after every wash and it only gets better with age.</p></div>';
+  const html = page(`${nav}<main>${guide}<div class="grid">${cards}</div></main>${footer}`);
+  const items = findItems(bodyOf(html));
+  const intro = 'Cast iron\n\nCast iron holds heat like nothing else in the kitchen: sear a steak, bake cornbread, and pass the pan on to your grandchildren. Season it after every wash and it only gets better with age.';
+  const container = `${intro}\n\n${skillets.map((s) => `${s.title}\n${s.stock}\n${s.price}`).join('\n')}`;
+  // Readability's text is the category's blurb alone: neither the titles nor the prices
+  assert.ok(leavesOutItems(intro, container, items));
+  assert.ok(!lacksItemTitles(intro, container, items), 'the torn-title rule needs the blurbs, which went too');
+  // a chosen text that holds the titles did not leave the grid out
+  assert.ok(!leavesOutItems(container, container, items));
+  // teasers beside an article: fewer than ten titles are no grid
+  assert.ok(!leavesOutItems(intro, container, items.slice(0, 8)));
 });

@@ -262,3 +262,14 @@ test("a WordPress index (body class archive, blog or search) is read as a list e
   const single = extractMainContent(html('single single-post postid-12'), { favor: 'balanced', keepComments: false });
   assert.notEqual(single.method, 'items', 'a single post that declares an article is never read as a list');
 });
+
+test("a product page's full-viewport takeovers (a back-in-stock form, a size chart: Tailwind's fixed inset-0) are not its text", () => {
+  const description = '<section class="details"><h2>The details</h2><p>A true original: our runner combines soft merino wool with a cushioned sole, and it goes in the washing machine when the weekend is over.</p><p>Superfine fibres feel luxurious and help regulate temperature, while the sugarcane-based midsole is both sturdy and soft underfoot.</p></section>';
+  const takeover = '<div class="z-takeover fixed inset-0 overflow-y-auto"><div class="p-6"><h3>Notify me when back in stock</h3><p>Once limited edition colors sell out, they are gone for good. But on the upside, new colors are not far behind. Sign up and we will let you know when they land.</p><p>You can opt out any time.</p></div></div>';
+  const sizes = '<div class="fixed top-0 right-0 bottom-0 left-0 z-50"><p>The runner fits true to size for most customers.</p><p>US 8 9 10 11 12 13 14</p></div>';
+  const html = `<!doctype html><html><head><title>Runner</title></head><body>${nav}<main><h1>Wool Runner</h1><p>$110</p>${description}${takeover}${sizes}</main>${footer}</body></html>`;
+  const text = extract(html);
+  assert.ok(text.includes('sugarcane-based midsole'), text);
+  assert.ok(!text.includes('Notify me when back in stock'), text);
+  assert.ok(!text.includes('fits true to size'), text);
+});

@@ -633,6 +633,15 @@ export class Backend {
     this.check('swiglu', this.lib.lk_swiglu_fwd(out.ptr, gate.ptr, up.ptr, gate.numel, this.dtypes('swiglu', gate.dtype, up, out)));
   }
 
+  /** out[N, F] = silu(gateUp[:, :F]) * gateUp[:, F:]: the rows of one joined gate/up product, the bits of swiglu on its halves */
+  swigluJoined(out: Tensor, gateUp: Tensor): void {
+    this.own('swigluJoined', out, gateUp);
+    const [N, F] = out.shape as [number, number];
+    if (out.shape.length !== 2 || gateUp.shape.length !== 2 || gateUp.shape[0] !== N || gateUp.shape[1] !== 2 * F)
+      throw new Error(`kernels.swigluJoined: ${out} vs ${gateUp}`);
+    this.check('swigluJoined', this.lib.lk_swiglu_joined_fwd(out.ptr, gateUp.ptr, N, F, this.dtypes('swigluJoined', gateUp.dtype, out)));
+  }
+
   swigluBackward(dgate: Tensor, dup: Tensor, dout: Tensor, gate: Tensor, up: Tensor): void {
     this.own('swigluBackward', dgate, dup, dout, gate, up);
     for (const t of [dgate, dup, dout, up]) if (t.numel !== gate.numel) throw new Error(`kernels.swigluBackward: ${t} vs ${gate}`);

@@ -62,6 +62,7 @@ export const SIGNATURES = {
   lk_attention_decode:
     'int lk_attention_decode(uint64_t out, uint64_t q, uint64_t kc, uint64_t vc, uint64_t slot, uint64_t pos, int64_t B, int64_t Tq, int64_t S, int64_t Tmax, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, uint64_t workspace, int dt)',
   lk_swiglu_fwd: 'int lk_swiglu_fwd(uint64_t out, uint64_t gate, uint64_t up, int64_t n, int dt)',
+  lk_swiglu_joined_fwd: 'int lk_swiglu_joined_fwd(uint64_t out, uint64_t gate_up, int64_t rows, int64_t F, int dt)',
   lk_swiglu_bwd: 'int lk_swiglu_bwd(uint64_t dgate, uint64_t dup, uint64_t dout, uint64_t gate, uint64_t up, int64_t n, int dt)',
   lk_dropout_fwd: 'int lk_dropout_fwd(uint64_t out, uint64_t x, int64_t n, float p, uint64_t seed, int dt)',
   lk_dropout_bwd: 'int lk_dropout_bwd(uint64_t dx, uint64_t dout, int64_t n, float p, uint64_t seed, int dt)',

@@ -306,6 +306,12 @@ int lk_swiglu_fwd(lk_ptr out, lk_ptr gate, lk_ptr up, int64_t n, int dt) {
   return LK_OK;
 }
 
+int lk_swiglu_joined_fwd(lk_ptr out, lk_ptr gate_up, int64_t rows, int64_t F, int dt) {
+  LK_CHECK(require_f32(dt, "swiglu_joined_fwd"));
+  for (int64_t r = 0; r < rows; ++r) LK_CHECK(lk_swiglu_fwd(out + r * F * 4, gate_up + 2 * r * F * 4, gate_up + (2 * r + 1) * F * 4, F, dt));
+  return LK_OK;
+}
+
 int lk_swiglu_bwd(lk_ptr dgate, lk_ptr dup, lk_ptr dout, lk_ptr gate, lk_ptr up, int64_t n, int dt) {
   LK_CHECK(require_f32(dt, "swiglu_bwd"));
   float *DG = at<float>(dgate), *DU = at<float>(dup);

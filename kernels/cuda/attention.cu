@@ -233,12 +233,17 @@ __global__ void __launch_bounds__(THREADS) attn_bwd_dkv(T *dk, T *dv, const T *d
 }
 
 // decode over the cache, flash-decoding: a block (4 warps) per (key split, query, head); warps take
-// the split's keys in turn, lanes split the head dim. One split writes the output; several write
-// (max, sum, acc) partials that decode_merge combines.
+// the split's keys DECODE_KEYS_IN_FLIGHT at a time in turn, lanes split the head dim. A warp loads
+// its keys' and values' rows before it reduces any score, so their latencies overlap (one key at
+// a time, a warp waited on a load and a five-shuffle reduction per key). One split writes the
+// output; several write (max, sum, acc) partials that decode_merge combines.
+constexpr int DECODE_KEYS_IN_FLIGHT = 4;
+
 template <typename T, int DPL>
 __global__ void attn_decode(T *out, float *part, const T *q, const T *kc, const T *vc, const int32_t *slot,
                             const int32_t *pos, int64_t Tq, int64_t Tmax, int64_t Hq, int64_t Hkv, int64_t D,
                             float scale, int64_t window, int64_t chunk) {
+  constexpr int U = DECODE_KEYS_IN_FLIGHT;
   pdl_wait();
   __shared__ float wm[4], wl[4], wacc[4][DPL * 32];
   const int64_t b = blockIdx.z, h = blockIdx.y % Hq, i = blockIdx.y / Hq, split = blockIdx.x, splits = gridDim.x;
@@ -255,17 +260,47 @@ __global__ void attn_decode(T *out, float *part, const T *q, const T *kc, const 
     acc[t] = 0.f;
   }
   float m = -INFINITY, lsum = 0.f;
-  for (int64_t j = j0 + warp; j < j1; j += 4) {
-    const int64_t base = ((s * Tmax + j) * Hkv + kvh) * D;
-    float sc = 0.f;
+  // the group's first key is always visible, so the running max is finite after the first group
+  for (int64_t g = j0 + (int64_t)warp * U; g < j1; g += 4 * U) {
+    float kr[U][DPL], vr[U][DPL], sc[U];
 #pragma unroll
-    for (int t = 0; t < DPL; ++t)
-      if (t * 32 + lane < D) sc += qr[t] * ld(kc, base + t * 32 + lane);
-    sc = warp_sum(sc);
-    const float mn = fmaxf(m, sc), corr = __expf(m - mn), e = __expf(sc - mn);
-    lsum = lsum * corr + e;
+    for (int u = 0; u < U; ++u) {
+      const bool ok = g + u < j1;
+      const int64_t base = ((s * Tmax + g + u) * Hkv + kvh) * D;
 #pragma unroll
-    for (int t = 0; t < DPL; ++t) acc[t] = acc[t] * corr + (t * 32 + lane < D ? e * ld(vc, base + t * 32 + lane) : 0.f);
+      for (int t = 0; t < DPL; ++t) {
+        const bool in = ok && t * 32 + lane < D;
+        kr[u][t] = in ? ld(kc, base + t * 32 + lane) : 0.f;
+        vr[u][t] = in ? ld(vc, base + t * 32 + lane) : 0.f;
+      }
+    }
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+      sc[u] = 0.f;
+#pragma unroll
+      for (int t = 0; t < DPL; ++t) sc[u] += qr[t] * kr[u][t];
+    }
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1)
+#pragma unroll
+      for (int u = 0; u < U; ++u) sc[u] += __shfl_xor_sync(0xffffffffu, sc[u], o);
+    float mx = sc[0];
+#pragma unroll
+    for (int u = 1; u < U; ++u) {
+      if (g + u >= j1) sc[u] = -INFINITY;
+      mx = fmaxf(mx, sc[u]);
+    }
+    const float mn = fmaxf(m, mx), corr = __expf(m - mn);
+    lsum *= corr;
+#pragma unroll
+    for (int t = 0; t < DPL; ++t) acc[t] *= corr;
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+      const float e = __expf(sc[u] - mn);
+      lsum += e;
+#pragma unroll
+      for (int t = 0; t < DPL; ++t) acc[t] += e * vr[u][t];
+    }
     m = mn;
   }
   if (lane == 0) wm[warp] = m, wl[warp] = lsum;
@@ -395,10 +430,12 @@ int lk_attention_decode(lk_ptr out, lk_ptr q, lk_ptr kcache, lk_ptr vcache, lk_p
                         int64_t window, lk_ptr workspace, int dt) {
   (void)S;
   LK_REQUIRE(Hkv > 0 && Hq % Hkv == 0, "attention: %ld query heads are not a multiple of %ld kv heads", (long)Hq, (long)Hkv);
-  // Enough splits for about two blocks per SM, each of at least LK_DECODE_KEYS keys; fixed by the
-  // shapes alone, so a captured graph stays valid as the sequences grow.
+  // Enough splits for about LOOM_DECODE_BLOCKS_PER_SM blocks per SM, each of at least
+  // LK_DECODE_KEYS keys; fixed by the shapes alone, so a captured graph stays valid as the
+  // sequences grow.
+  static const int64_t per_sm = getenv("LOOM_DECODE_BLOCKS_PER_SM") ? std::max(1, atoi(getenv("LOOM_DECODE_BLOCKS_PER_SM"))) : 2;
   const int64_t rows = B * Tq * Hq, most = (Tmax + LK_DECODE_KEYS - 1) / LK_DECODE_KEYS;
-  int64_t splits = std::min(most, std::max<int64_t>(1, (2 * g_sm_count + rows - 1) / rows));
+  int64_t splits = std::min(most, std::max<int64_t>(1, (per_sm * g_sm_count + rows - 1) / rows));
   if (splits > 1 && !workspace) splits = 1;
   const int64_t chunk = ((Tmax + splits - 1) / splits + LK_DECODE_KEYS - 1) / LK_DECODE_KEYS * LK_DECODE_KEYS;
   splits = (Tmax + chunk - 1) / chunk;

@@ -88,6 +88,19 @@ struct SwigluBackOp {  // (dout, gate, up) -> (dgate, dup)
   }
 };
 
+// SwigluOp over the rows of a joined [rows, 2F] gate/up product: the same bits as swiglu on the
+// two halves apart, in one launch
+template <typename T>
+__global__ void swiglu_joined_kernel(T *out, const T *gate_up, int64_t rows, int64_t F) {
+  pdl_wait();
+  GRID_STRIDE(i, rows * F) {
+    const int64_t r = i / F, f = i % F;
+    float y[1];
+    SwigluOp{}({ld(gate_up, 2 * r * F + f), ld(gate_up, (2 * r + 1) * F + f)}, y);
+    st(out, i, y[0]);
+  }
+}
+
 template <typename T>
 __global__ void scale_kernel(T *x, float alpha, int64_t n) {
   GRID_STRIDE(i, n) st(x, i, ld(x, i) * alpha);
@@ -583,6 +596,12 @@ int lk_rope_append(lk_ptr q, lk_ptr kcache, lk_ptr vcache, lk_ptr qkv, lk_ptr po
 int lk_swiglu_fwd(lk_ptr out, lk_ptr gate, lk_ptr up, int64_t n, int dt) {
   LK_DISPATCH(dt, "swiglu_fwd", return map<T>("swiglu_fwd", {gate, up}, {out}, n, SwigluOp{}));
   return LK_OK;
+}
+
+int lk_swiglu_joined_fwd(lk_ptr out, lk_ptr gate_up, int64_t rows, int64_t F, int dt) {
+  LK_DISPATCH(dt, "swiglu_joined_fwd",
+              launch(swiglu_joined_kernel<T>, grid(rows * F), TPB, 0, at<T>(out), at<T>(gate_up), rows, F));
+  return launch_check("swiglu_joined_fwd");
 }
 
 int lk_swiglu_bwd(lk_ptr dgate, lk_ptr dup, lk_ptr dout, lk_ptr gate, lk_ptr up, int64_t n, int dt) {

@@ -168,6 +168,8 @@ LK_API int lk_attention_decode(lk_ptr out, lk_ptr q, lk_ptr kcache, lk_ptr vcach
 
 /* ---- SwiGLU: out = silu(gate) * up ---- */
 LK_API int lk_swiglu_fwd(lk_ptr out, lk_ptr gate, lk_ptr up, int64_t n, int dt);
+/* out[r, f] = silu(gate_up[r, f]) * gate_up[r, F + f]: the rows of one joined gate/up product */
+LK_API int lk_swiglu_joined_fwd(lk_ptr out, lk_ptr gate_up, int64_t rows, int64_t F, int dt);
 LK_API int lk_swiglu_bwd(lk_ptr dgate, lk_ptr dup, lk_ptr dout, lk_ptr gate, lk_ptr up, int64_t n, int dt);
 
 /* ---- dropout: keep with probability 1-p, scale by 1/(1-p). The mask is a hash of

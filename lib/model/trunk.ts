@@ -147,9 +147,6 @@ export class Trunk {
   private readonly rope: { base: number };
   /** Per layer, q/k/v's and gate/up's weights each as one matrix, where they are adjacent (they are in loom's layout). */
   private readonly joined: ({ qkvWeight: Tensor; qkvBias: Tensor; gateUp: Tensor } | null)[];
-  // ropeAppend's CUDA kernel has not yet run on a GPU: there the decode step keeps rope then
-  // kvAppend unless LOOM_ROPE_APPEND=1
-  private readonly ropeAppend: boolean;
   /**
    * Long-context inference applied to every forward that does not say otherwise (eval at lengths
    * beyond training). Null for training: a backward refuses a pass that applied it.
@@ -167,7 +164,6 @@ export class Trunk {
     this.C = config.hiddenSize;
     this.D = headDim(config);
     this.rope = { base: config.ropeTheta };
-    this.ropeAppend = k.kind !== 'cuda' || process.env.LOOM_ROPE_APPEND === '1';
     this.joined = Array.from({ length: config.layers }, (_, l) => {
       const name = (suffix: string) => layerPrefix(l) + suffix;
       const qkvWeight = weights.joined(['self_attn.q_proj.weight', 'self_attn.k_proj.weight', 'self_attn.v_proj.weight'].map(name));
@@ -265,11 +261,11 @@ export class Trunk {
       const w = (name: string) => w0.w(layerPrefix(l) + name);
       const xin = x;
       // A pass of one token (a batch-1 decode step) reads q/k/v's adjacent weights in one product
-      // and gate/up's in another: its outputs are contiguous parts of one row, and each column's
-      // sum is the one the separate products make. A decode step of any batch (one token a
-      // sequence, stored in the cache where it is rotated) reads q/k/v's in one product too, and
-      // rotates and stores the rows it makes in one launch.
-      const fusedDecode = !!(this.ropeAppend && this.joined[l] && cache?.attend && T === 1 && cache.position === positions);
+      // and gate/up's in another: each column's sum is the one the separate products make. A
+      // decode step of any batch (one token a sequence, stored in the cache where it is rotated)
+      // does too: it rotates and stores the q/k/v rows in one launch, and swigluJoined reads the
+      // gate/up rows.
+      const fusedDecode = !!(this.joined[l] && cache?.attend && T === 1 && cache.position === positions);
       const joined = N === 1 || fusedDecode ? this.joined[l] : null;
       const kv = c.kvHeads * this.D;
       const att = act([B, T, c.heads, this.D]), lse = act([B, c.heads, T], 'f32');
@@ -316,17 +312,19 @@ export class Trunk {
       k.addRmsnorm(x2, h2, r2, xin, o, w('post_attention_layernorm.weight'), c.rmsEps);
       const F = c.intermediateSize;
       let gate: Tensor, up: Tensor;
-      if (joined && N === 1) {
-        const gateUp = act([2 * F]);
-        k.linear(gateUp.view([1, 2 * F]), h2, joined.gateUp);
-        [gate, up] = [gateUp.rows(0, F).view([N, F]), gateUp.rows(F, 2 * F).view([N, F])];
+      const a = act([N, F]);
+      if (joined) {
+        const gateUp = act([N, 2 * F]);
+        k.linear(gateUp, h2, joined.gateUp);
+        k.swigluJoined(a, gateUp);
+        // one row's halves are the gate and up a backward reads; a decode pass of several rows is never differentiated
+        [gate, up] = N === 1 ? [gateUp.view([2 * F]).rows(0, F).view([N, F]), gateUp.view([2 * F]).rows(F, 2 * F).view([N, F])] : [gateUp, gateUp];
       } else {
         [gate, up] = [act([N, F]), act([N, F])];
         k.linear(gate, h2, w('mlp.gate_proj.weight'));
         k.linear(up, h2, w('mlp.up_proj.weight'));
+        k.swiglu(a, gate, up);
       }
-      const a = act([N, F]);
-      k.swiglu(a, gate, up);
       const d = this.dropped(act([N, C]), drop, seed + 2 * l + 1, (out) => k.linear(out, a, w('mlp.down_proj.weight')));
       x = act([N, C]);
       const hNext = act([N, C]), rNext = act([N], 'f32');

@@ -337,6 +337,17 @@ test('swiglu, residual add, scale, axpy, fill and reductions', () => {
   };
   checkGradient('dgate', g, get(k, dG), loss);
   checkGradient('dup', u, get(k, dU), loss);
+  // rows of a joined gate/up product: the bits of swiglu on each row's halves
+  const rows = 3, F = 5, gu = randn(rows * 2 * F, 25), J = k.alloc([rows, F]);
+  k.swigluJoined(J, put(k, [rows, 2 * F], gu));
+  const apart = Array.from({ length: rows }, (_, row) => {
+    const half = (at: number) => put(k, [F], gu.subarray((2 * row + at) * F, (2 * row + at + 1) * F));
+    const out = k.alloc([F]);
+    k.swiglu(out, half(0), half(1));
+    return [...get(k, out)];
+  }).flat();
+  assert.deepEqual([...get(k, J)], apart, 'swigluJoined');
+  assert.throws(() => k.swigluJoined(k.alloc([rows, F]), k.alloc([rows, 2 * F + 1])), /swigluJoined/);
 
   k.add(O, G, U);
   assertClose(get(k, O), Array.from(g, (x, i) => x + u[i]), 'add');

@@ -4,7 +4,8 @@
 //     one JSON line: decode tokens/s at batch 1 (128 prompt + 256 new tokens) and batch 32, that
 //     step against the bandwidth bound (weight bytes read per step ÷ measured copy bandwidth),
 //     prefill tokens/s at 2048, the share of a decode step spent sampling, and mixed-length prompts
-//     (32–1024 tokens → 256 new each) end to end; with --peer, scripts/generate-reference.py's
+//     (32–1024 tokens → 256 new each) end to end, and those at batch 1 and 32 and mixed again in
+//     batch-invariant mode; with --peer, scripts/generate-reference.py's
 //     transformers figures (eager; static cache + torch.compile; padded batched generate) and the ratios.
 //   LOOM_PROFILE=1 node --import tsx bench/generate.ts --device cuda
 //     instead, where a decode step's time goes at batch 1 and 32: per-op device time a step, with
@@ -35,8 +36,8 @@ const sync = () => k.synchronize();
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
 /** New tokens/s decoding `batch` sequences of `prompt` + `fresh` tokens (greedy, no stop); and the whole run's time. */
-async function decodeRate(batch: number, prompt: number, fresh: number): Promise<{ decode: number; total: number }> {
-  const engine = createEngine({ k, weights, trunk: new Trunk(k, config, weights, Math.max(batch * prompt, batch)) }, { maxBatch: batch, contextLength: prompt + fresh + 1, vocabIds: QWEN_IDS });
+async function decodeRate(batch: number, prompt: number, fresh: number, batchInvariant = false): Promise<{ decode: number; total: number }> {
+  const engine = createEngine({ k, weights, trunk: new Trunk(k, config, weights, Math.max(batch * prompt, batch)) }, { maxBatch: batch, contextLength: prompt + fresh + 1, vocabIds: QWEN_IDS, batchInvariant });
   const params = { ...DEFAULT_SAMPLING, temperature: 0, maxNew: fresh };
   const run = async () => {
     let first = 0;
@@ -82,25 +83,38 @@ function prefillRate(T: number): number {
   return T / ((performance.now() - t0) / 1000 / 5);
 }
 
-/** Milliseconds of one sampling call over [batch, vocab] logits, with top-p 0.9 / temperature 0.7 and plain. */
-function samplingMs(batch: number, topP: number): number {
+/**
+ * Milliseconds of one sampling call over [batch, vocab] logits, with top-p 0.9 / temperature 0.7 and plain:
+ * `inStep` as the engine runs it, recorded in a CUDA graph (20 calls in one graph, so no launch
+ * from the host is counted), and `launched` with each call's kernels launched from the host.
+ */
+function samplingMs(batch: number, topP: number): { inStep: number; launched: number } {
   const V = QWEN_IDS;
   const logits = k.alloc([batch, V]);
   k.upload(logits, Float32Array.from({ length: batch * V }, () => 4 * (random.next() - 0.5)));
   const rows = k.alloc([batch * SAMPLE_ROW_WORDS], 'i32');
   k.upload(rows, packSampleRows(Array.from({ length: batch }, (_, b) => ({ temperature: 0.7, topP, repetitionPenalty: 1, topK: 0, seed: b, counter: 1, historyRow: -1, historyLength: 0 }))));
   const out = k.alloc([batch], 'i32');
-  k.sample(out, logits, rows);
-  sync();
-  const t0 = performance.now();
-  for (let i = 0; i < 20; i++) k.sample(out, logits, rows);
-  sync();
-  return (performance.now() - t0) / 20;
+  const calls = 20;
+  const timed = (run: () => void): number => {
+    run();
+    sync();
+    const t0 = performance.now();
+    run();
+    sync();
+    return (performance.now() - t0) / calls;
+  };
+  const launched = timed(() => { for (let i = 0; i < calls; i++) k.sample(out, logits, rows); });
+  const graph = k.captureGraph(() => { for (let i = 0; i < calls; i++) k.sample(out, logits, rows); });
+  const inStep = graph ? timed(() => graph.launch()) : launched;
+  graph?.destroy();
+  k.free(logits), k.free(rows), k.free(out);
+  return { inStep, launched };
 }
 
-async function mixed(count: number): Promise<{ prompts: number; seconds: number; new_tokens_per_s: number }> {
+async function mixed(count: number, batchInvariant = false): Promise<{ prompts: number; seconds: number; new_tokens_per_s: number }> {
   const maxBatch = 256;
-  const engine = createEngine({ k, weights, trunk: new Trunk(k, config, weights, 16_384) }, { maxBatch, contextLength: 1024 + 257, vocabIds: QWEN_IDS });
+  const engine = createEngine({ k, weights, trunk: new Trunk(k, config, weights, 16_384) }, { maxBatch, contextLength: 1024 + 257, vocabIds: QWEN_IDS, batchInvariant });
   const lengths = Array.from({ length: count }, () => 32 + Math.floor(random.next() * 993));
   const params = { ...DEFAULT_SAMPLING, temperature: 0, maxNew: 256 };
   await Promise.all(lengths.slice(0, maxBatch).map((n) => engine.submit({ prompt: promptOf(n), params: { ...params, maxNew: 4 } })));
@@ -148,10 +162,17 @@ const loom = {
   bandwidth_bound_tokens_per_s: Math.round(boundTokensPerS),
   decode_b1_of_bound: round(b1.decode / boundTokensPerS, 3),
   prefill_2048_tokens_per_s: Math.round(prefillRate(2048)),
-  sampling_ms_top_p: round(sampleMs, 4),
-  sampling_ms_plain: round(sampleMsPlain, 4),
-  sampling_share_of_b1_step: round(sampleMs / stepMs, 3),
+  sampling_ms_top_p: round(sampleMs.inStep, 4),
+  sampling_ms_plain: round(sampleMsPlain.inStep, 4),
+  sampling_ms_top_p_launched: round(sampleMs.launched, 4),
+  sampling_share_of_b1_step: round(sampleMs.inStep / stepMs, 3),
   mixed: await mixed(mixedCount),
+  // what --batch-invariant costs (docs/generate.md, Seeds)
+  batch_invariant: {
+    decode_b1_tokens_per_s: Math.round((await decodeRate(1, 128, 256, true)).decode),
+    decode_b32_tokens_per_s: Math.round((await decodeRate(32, 128, 256, true)).decode),
+    mixed: await mixed(mixedCount, true),
+  },
 };
 const result: Record<string, unknown> = { bench: 'generate', preset, device: k.name, loom };
 console.error(JSON.stringify(result));

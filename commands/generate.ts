@@ -27,6 +27,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       .option('truncate', { choices: ['none', 'left'] as const, default: 'none' as const, describe: 'none: a prompt with no room left in the context is a bad record (see --on-error); left: keep its last max-len − max-new-tokens tokens' })
       .option('input-format', { choices: INPUT_FORMATS, default: 'auto' as const, describe: 'auto: stdin starting with { and files other than .txt are JSONL, the rest text (one prompt each)' })
       .option('max-batch', { alias: 'b', type: 'number', default: 32, coerce: positiveInteger('--max-batch'), describe: 'Sequences decoded together' })
+      .option('batch-invariant', { type: 'boolean', default: false, describe: 'On a GPU, a sample does not depend on --max-batch or the other prompts, to the bit (each prompt prefilled alone; slower on many short prompts)' })
       .option('max-len', { type: 'number', coerce: positiveInteger('--max-len'), describe: "Context: most tokens of prompt and sample (default: the checkpoint's max_position_embeddings)" })
       .option('device', LOOP_FLAGS.device)
       .options(LONG_CONTEXT_FLAGS)

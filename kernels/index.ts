@@ -315,6 +315,20 @@ export class Backend {
   }
 
   /** Queues subsequent ops on `stream` (0 = the default stream). */
+  /**
+   * Runs `work` in batch-invariant mode (lk_set_batch_invariant): the products and decode attention
+   * it queues give a row the same bits whatever the number of rows beside it. A graph recorded
+   * inside keeps the kernels chosen.
+   */
+  batchInvariant<T>(work: () => T): T {
+    this.check('batchInvariant', this.lib.lk_set_batch_invariant(1));
+    try {
+      return work();
+    } finally {
+      this.lib.lk_set_batch_invariant(0);
+    }
+  }
+
   setStream(stream: number): void {
     this.check('setStream', this.lib.lk_set_stream(stream));
   }

@@ -19,6 +19,7 @@ export const SIGNATURES = {
   lk_stream_create: 'int lk_stream_create(_Out_ uint64_t *out)',
   lk_stream_destroy: 'int lk_stream_destroy(uint64_t s)',
   lk_set_stream: 'int lk_set_stream(uint64_t s)',
+  lk_set_batch_invariant: 'int lk_set_batch_invariant(int on)',
   lk_event_create: 'int lk_event_create(_Out_ uint64_t *out)',
   lk_event_destroy: 'int lk_event_destroy(uint64_t e)',
   lk_event_record: 'int lk_event_record(uint64_t e)',

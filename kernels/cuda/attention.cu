@@ -432,10 +432,11 @@ int lk_attention_decode(lk_ptr out, lk_ptr q, lk_ptr kcache, lk_ptr vcache, lk_p
   LK_REQUIRE(Hkv > 0 && Hq % Hkv == 0, "attention: %ld query heads are not a multiple of %ld kv heads", (long)Hq, (long)Hkv);
   // Enough splits for about LOOM_DECODE_BLOCKS_PER_SM blocks per SM, each of at least
   // LK_DECODE_KEYS keys; fixed by the shapes alone, so a captured graph stays valid as the
-  // sequences grow.
+  // sequences grow. Batch-invariant mode: runs of LK_DECODE_KEYS keys whatever the batch (the
+  // merge adds an empty run's exact zero).
   static const int64_t per_sm = getenv("LOOM_DECODE_BLOCKS_PER_SM") ? std::max(1, atoi(getenv("LOOM_DECODE_BLOCKS_PER_SM"))) : 2;
   const int64_t rows = B * Tq * Hq, most = (Tmax + LK_DECODE_KEYS - 1) / LK_DECODE_KEYS;
-  int64_t splits = std::min(most, std::max<int64_t>(1, (per_sm * g_sm_count + rows - 1) / rows));
+  int64_t splits = g_batch_invariant ? most : std::min(most, std::max<int64_t>(1, (per_sm * g_sm_count + rows - 1) / rows));
   if (splits > 1 && !workspace) splits = 1;
   const int64_t chunk = ((Tmax + splits - 1) / splits + LK_DECODE_KEYS - 1) / LK_DECODE_KEYS * LK_DECODE_KEYS;
   splits = (Tmax + chunk - 1) / chunk;

@@ -15,6 +15,7 @@ extern cudaStream_t g_stream;
 extern int g_sm_count;
 extern int g_cc_major;  // compute capability of the device in use
 extern bool g_pdl;      // launch() uses programmatic dependent launch (sm_90+, unless LOOM_PDL=0)
+extern bool g_batch_invariant;  // lk_set_batch_invariant: one reduction order whatever the row count
 int gemm_init();  // creates the cuBLASLt handle (gemm.cu)
 
 // Scratch owned by the library for ops whose ABI has no workspace argument; each slot only grows,

@@ -2,7 +2,9 @@
 // linear layers and LM head). cuBLASLt's kernels for so few rows cost several launch latencies
 // more than reading the weights does; here one warp reads one weight row once, with 16-byte
 // loads, for every input row. Each row's sum runs in the same order whatever M is, so a row's
-// result does not depend on the other rows of the batch.
+// result does not depend on the other rows of the batch. Batch-invariant mode
+// (lk_set_batch_invariant) sends products of any row count here, in groups of GEMV_MAX_ROWS rows
+// (grid.y), for that reason.
 #include <cstdlib>
 
 #include "common.cuh"
@@ -42,6 +44,8 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32)
     gemv_kernel(TOut *y, const __nv_bfloat16 *x, const __nv_bfloat16 *w, const __nv_bfloat16 *bias, int M, int64_t K,
                 int64_t N) {
   pdl_wait();
+  const int64_t group = (int64_t)blockIdx.y * MR;
+  x += group * K, y += group * N, M -= (int)group;
   const int lane = threadIdx.x & 31;
   const int64_t n = blockIdx.x * (int64_t)GEMV_WARPS + (threadIdx.x >> 5);
   if (n >= N) return;
@@ -71,7 +75,8 @@ __global__ void __launch_bounds__(GEMV_WARPS * 32)
 template <typename TOut>
 void launch_gemv(TOut *y, const __nv_bfloat16 *x, const __nv_bfloat16 *w, const __nv_bfloat16 *bias, int M, int64_t K,
                  int64_t N) {
-  const dim3 grid((unsigned)((N + GEMV_WARPS - 1) / GEMV_WARPS)), block(GEMV_WARPS * 32);
+  const dim3 grid((unsigned)((N + GEMV_WARPS - 1) / GEMV_WARPS), (unsigned)((M + GEMV_MAX_ROWS - 1) / GEMV_MAX_ROWS)),
+      block(GEMV_WARPS * 32);
   if (M == 1) launch(gemv_kernel<TOut, 1>, grid, block, 0, y, x, w, bias, M, K, N);
   else if (M == 2) launch(gemv_kernel<TOut, 2>, grid, block, 0, y, x, w, bias, M, K, N);
   else if (M <= 4) launch(gemv_kernel<TOut, 4>, grid, block, 0, y, x, w, bias, M, K, N);
@@ -85,7 +90,7 @@ bool aligned16(const void *p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 
 bool gemv_serves(int64_t M, int64_t K, int ab_dt, const void *x, const void *w) {
   // LOOM_NO_GEMV=1 sends these products to cuBLASLt too, to compare the two in one build
   static const bool off = getenv("LOOM_NO_GEMV") != nullptr && getenv("LOOM_NO_GEMV")[0] == '1';
-  return !off && M >= 1 && M <= GEMV_MAX_ROWS && ab_dt == LK_BF16 && K % 8 == 0 && aligned16(x) && aligned16(w);
+  return !off && M >= 1 && (M <= GEMV_MAX_ROWS || g_batch_invariant) && ab_dt == LK_BF16 && K % 8 == 0 && aligned16(x) && aligned16(w);
 }
 
 int gemv(int64_t M, int64_t N, int64_t K, const void *x, const void *w, void *y, int c_dt, const void *bias) {

@@ -19,6 +19,7 @@ cudaStream_t g_stream = nullptr;
 int g_sm_count = 132;
 int g_cc_major = 0;
 bool g_pdl = false;
+bool g_batch_invariant = false;
 
 int cuda_check(cudaError_t e, const char *op) {
   if (e == cudaSuccess) return LK_OK;
@@ -94,6 +95,10 @@ int lk_stream_create(lk_stream *out) {
 }
 int lk_stream_destroy(lk_stream s) {
   return cuda_check(cudaStreamDestroy(reinterpret_cast<cudaStream_t>(static_cast<uintptr_t>(s))), "stream_destroy");
+}
+int lk_set_batch_invariant(int on) {
+  g_batch_invariant = on != 0;
+  return LK_OK;
 }
 int lk_set_stream(lk_stream s) {
   g_stream = reinterpret_cast<cudaStream_t>(static_cast<uintptr_t>(s));

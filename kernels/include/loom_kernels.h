@@ -60,6 +60,11 @@ LK_API int lk_stream_create(lk_stream *out);
 LK_API int lk_stream_destroy(lk_stream s);
 LK_API int lk_set_stream(lk_stream s);           /* 0 = default stream */
 LK_API int lk_synchronize(void);
+/* Batch-invariant mode, for the products and decode attention queued while it is on: a row's
+ * result does not depend on how many rows share the call. CUDA: x·wᵀ products of any row count
+ * take the decode products' one reduction order (gemv), and decode attention splits its keys
+ * into fixed runs of LK_DECODE_KEYS. CPU: its kernels always are; a no-op. */
+LK_API int lk_set_batch_invariant(int on);
 /* Ordering between streams (e.g. gradient all-reduce on its own stream during the backward):
  * record an event on the current stream; make the current stream wait for one. CPU: no-ops. */
 LK_API int lk_event_create(lk_event *out);

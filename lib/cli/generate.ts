@@ -26,6 +26,7 @@ export interface GenerateArgs extends OutputArgs, ToolArgs {
   checkpoint: string;
   device: string;
   'max-batch': number;
+  'batch-invariant': boolean;
   'max-len'?: number;
   'max-new-tokens': number;
   temperature?: number;
@@ -84,7 +85,7 @@ export async function runGenerate(argv: GenerateArgs): Promise<void> {
       chat: argv.chat,
       tools,
     };
-    const engine = openEngine(ckpt, { device: argv.device, maxBatch: argv['max-batch'], contextLength, longContext: longContextFlags(argv) });
+    const engine = openEngine(ckpt, { device: argv.device, maxBatch: argv['max-batch'], contextLength, longContext: longContextFlags(argv), batchInvariant: argv['batch-invariant'] });
     try {
       const started = performance.now();
       let stage: StageRun | undefined;
@@ -131,10 +132,10 @@ export function flagSampling(argv: SamplingFlags, checkpointDir: string): Pick<S
  * The checkpoint's weights on `device` under an engine of `maxBatch` sequences of `contextLength`
  * tokens, with the long-context means the context calls for (on beyond the training length unless switched).
  */
-export function openEngine(ckpt: LoadedCheckpoint, o: { device: string; maxBatch: number; contextLength: number; longContext?: LongContextSwitches }): Engine {
+export function openEngine(ckpt: LoadedCheckpoint, o: { device: string; maxBatch: number; contextLength: number; longContext?: LongContextSwitches; batchInvariant?: boolean }): Engine {
   const capacity = Math.max(o.maxBatch, Math.min(o.maxBatch * o.contextLength, PREFILL_TOKENS));
   const longContext = activeLongContext(ckpt.config, o.contextLength, o.longContext);
-  return createEngine(loadModel(ckpt, { device: o.device, capacity }), { maxBatch: o.maxBatch, contextLength: o.contextLength, longContext, vocabIds: ckpt.info.vocab_ids });
+  return createEngine(loadModel(ckpt, { device: o.device, capacity }), { maxBatch: o.maxBatch, contextLength: o.contextLength, longContext, vocabIds: ckpt.info.vocab_ids, batchInvariant: o.batchInvariant });
 }
 
 /** The long-context flags as switches. */

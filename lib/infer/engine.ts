@@ -39,6 +39,13 @@ export interface EngineOptions {
    * and a weakly trained model draws them.
    */
   vocabIds?: number;
+  /**
+   * A sequence's tokens and log-probabilities, to the bit, do not depend on the batch: each prompt
+   * is prefilled in a pass of its own, and decode steps run in the kernels' batch-invariant mode
+   * (Backend.batchInvariant). Costs prefill throughput on many short prompts; the CPU engine is
+   * invariant either way.
+   */
+  batchInvariant?: boolean;
 }
 
 interface Sequence {
@@ -84,6 +91,8 @@ export class Engine implements GenerateEngine {
   private readonly warmed = new Set<number>();
   private readonly useGraphs: boolean;
   private readonly longContext: LongContext | null;
+  /** EngineOptions.batchInvariant */
+  private readonly invariant: boolean;
   private stream = 0;
   private readonly waiting: Sequence[] = [];
   private readonly running: (Sequence | null)[];
@@ -115,6 +124,7 @@ export class Engine implements GenerateEngine {
     this.cacheBytes = this.cache.k.reduce((a, t) => a + 2 * t.bytes, 0);
     this.history = k.alloc([this.slots, this.contextLength], 'i32');
     this.longContext = o.longContext ?? null;
+    this.invariant = o.batchInvariant ?? false;
     this.stepHost = new Int32Array(this.slots * (STEP_WORDS + SAMPLE_ROW_WORDS));
     this.stepIn = k.alloc([this.stepHost.length], 'i32');
     this.prefillIn = {
@@ -196,7 +206,8 @@ export class Engine implements GenerateEngine {
     this.admit();
     const active = this.running.filter((s): s is Sequence => s !== null);
     if (active.length === 0) return this.waiting.length > 0;
-    this.decode(active);
+    if (this.invariant) this.k.batchInvariant(() => this.decode(active));
+    else this.decode(active);
     return true;
   }
 
@@ -207,8 +218,9 @@ export class Engine implements GenerateEngine {
       const next = this.waiting[0]!;
       const { slot, reuse } = this.placeFor(next);
       if (slot < 0) break;
-      // prompts are prefilled together up to the pass's capacity; a longer one goes alone, in chunks
-      if (reuse === 0 && admitted.length > 0 && tokens + next.length > this.trunk.capacity) break;
+      // prompts are prefilled together up to the pass's capacity (batch-invariant: each alone); a
+      // longer one goes alone, in chunks
+      if (reuse === 0 && admitted.length > 0 && (this.invariant || tokens + next.length > this.trunk.capacity)) break;
       this.waiting.shift();
       next.slot = slot;
       next.out.cachedTokens = reuse;

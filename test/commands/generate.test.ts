@@ -88,6 +88,8 @@ test('loom generate: text and records from a tiny checkpoint on the CPU', async 
   assert.deepEqual(rejected.map((x) => [x.reason, x.file, x.line]), [['prompt longer than the context', input, 3], ['no "prompt" or "messages"', input, 5]]);
   const narrow = await runLoom([...args, '--max-batch', '1']);
   assert.equal(narrow.stdout, wide.stdout, 'the same samples one sequence at a time');
+  const invariant = await runLoom([...args, '--batch-invariant']);
+  assert.equal(invariant.stdout, wide.stdout, 'the same samples in batch-invariant mode (the CPU always is)');
 
   // Under --on-error fail (the default) the long prompt stops the run with its file:line.
   const fail = await runLoom(['generate', base, input, '--max-new-tokens', '2', '--max-len', '48', ...cpu]);

@@ -367,6 +367,52 @@ test('cuda bf16: decode-sized products (1 to 8 rows: linear with bias, LM head t
   assert.deepEqual(logits(1), logits(8));
 });
 
+test('cuda bf16: batch-invariant mode gives a row the same bits among 1, 20 or 45 rows (products with bias, the LM head, decode attention)', { skip }, () => {
+  const k = gpu!;
+  const K = 768, N = 2309, V = 50_001, most = 45;
+  const x = roundBf16(randn(most * K, 31)), w = dev(k, [N, K], roundBf16(randn(N * K, 32, 0.05)), 'bf16');
+  const b = dev(k, [N], roundBf16(randn(N, 33)), 'bf16'), head = dev(k, [V, K], roundBf16(randn(V * K, 34, 0.05)), 'bf16');
+  // row `at` of x as the row `at` of an m-row product
+  const products = (m: number, at: number) =>
+    k.batchInvariant(() => {
+      const X = dev(k, [m, K], x.subarray(0, m * K), 'bf16'), Y = k.alloc([m, N], 'bf16'), L = k.alloc([m, V]);
+      k.linear(Y, X, w, b);
+      k.gemm(L, X, head, { transB: true });
+      return [k.toFloat32(Y).subarray(at * N, (at + 1) * N), k.toFloat32(L).subarray(at * V, (at + 1) * V)];
+    });
+  const alone = (at: number) =>
+    k.batchInvariant(() => {
+      const X = dev(k, [1, K], x.subarray(at * K, (at + 1) * K), 'bf16'), Y = k.alloc([1, N], 'bf16'), L = k.alloc([1, V]);
+      k.linear(Y, X, w, b);
+      k.gemm(L, X, head, { transB: true });
+      return [k.toFloat32(Y), k.toFloat32(L)];
+    });
+  for (const [m, at] of [[20, 19], [45, 37], [45, 0]] as const) {
+    const [y, l] = products(m, at), [y1, l1] = alone(at);
+    assert.deepEqual(y, y1, `linear row ${at} of ${m}`);
+    assert.deepEqual(l, l1, `head row ${at} of ${m}`);
+  }
+  // and they are still the product: row 37 of 45 against the CPU
+  const [y] = products(45, 37);
+  const want = cpu.alloc([1, N]);
+  cpu.linear(want, dev(cpu, [1, K], x.subarray(37 * K, 38 * K)), dev(cpu, [N, K], k.toFloat32(w)), dev(cpu, [N], k.toFloat32(b)));
+  close('invariant linear against the CPU', y!, cpu.toFloat32(want), 1e-2);
+  // decode attention: a query of slot 2 at position 250 alone, and as row 5 of 12
+  const S = 4, T = 300, Hq = 14, Hkv = 2, D = 64;
+  const Kc = dev(k, [S, T, Hkv, D], roundBf16(randn(S * T * Hkv * D, 35)), 'bf16'), Vc = dev(k, [S, T, Hkv, D], roundBf16(randn(S * T * Hkv * D, 36)), 'bf16');
+  const q = roundBf16(randn(12 * Hq * D, 37));
+  const attend = (B: number, row: number, slotOf: (i: number) => number) =>
+    k.batchInvariant(() => {
+      const O = k.alloc([B, 1, Hq, D], 'bf16');
+      const qs = B === 1 ? q.subarray(row * Hq * D, (row + 1) * Hq * D) : q;
+      const pos = Int32Array.from({ length: B }, (_, i) => (B === 1 || i === row ? 250 : 40 + 17 * i));
+      k.attentionDecode(O, dev(k, [B, 1, Hq, D], qs, 'bf16'), Kc, Vc, dev(k, [B], pos), { slot: dev(k, [B], Int32Array.from({ length: B }, (_, i) => slotOf(i))), workspace: k.alloc([decodeWorkspace(B, 1, Hq, D, T)]) });
+      const out = k.toFloat32(O);
+      return B === 1 ? out : out.subarray(row * Hq * D, (row + 1) * Hq * D);
+    });
+  assert.deepEqual(attend(12, 5, (i) => (i === 5 ? 2 : i % S)), attend(1, 5, () => 2), 'decode attention row 5 of 12');
+});
+
 test('cuda: casts are bit-exact, reductions, AdamW with clipping and a bf16 working copy', { skip }, () => {
   const n = 1 << 20, p = randn(n, 17), gr = randn(n, 18);
   const [g, c] = both('f32', (k) => {

@@ -87,6 +87,11 @@ test('a sampled sequence does not depend on the batch size or on the other promp
   assert.deepEqual(await run(5, [0, 1, 2, 3, 4]), together, 'batch 5 against batch 2 (continuous batching)');
   for (const i of [0, 3]) assert.deepEqual((await run(1, [i]))[0], together[i], `prompt ${i} alone`);
   assert.notDeepEqual(together[0], together[4], 'different seeds and prompts give different text');
+  // batch-invariant mode (each prompt prefilled alone) draws the same tokens on the CPU
+  const engine = createEngine(model(16), { maxBatch: 5, contextLength: 32, batchInvariant: true });
+  const outs = await Promise.all([0, 1, 2, 3, 4].map((i) => engine.submit({ prompt: prompts[i]!, params: params({ temperature: 1.3, topP: 0.9, topK: 8, repetitionPenalty: 1.2, seed: 100 + i }) })));
+  engine.close();
+  assert.deepEqual(outs.map((o) => o.tokens), together, 'batch-invariant mode');
 });
 
 test('ids past the tokenizer (the last rows of a padded LM head) are never drawn, however likely', async () => {
@@ -177,18 +182,17 @@ test(`cuda: the engine (decode steps replayed as graphs) gives the CPU engine's 
   });
 });
 
-// Known to fail (H100, 2026-12-05, "prompt 0 alone"): a prefill pass or a decode step of more
-// than 8 rows runs its products on cuBLASLt, which picks its algorithm (tile, split-k) per row
-// count, so a row's last bits depend on how many rows share the product. Batch-invariant GEMMs
-// (one reduction order for every row count) would make it pass; the CPU engine has them.
-test('cuda bf16: a sampled sequence does not depend on the batch size or on the other prompts (bits of its log-probs included)', { skip: cudaSkip(), todo: 'batch-invariant GEMMs on the GPU' }, async () => {
+// By default a prefill pass packs prompts and a decode step of more than 8 rows runs its products
+// on cuBLASLt, which picks its algorithm per row count (H100, 2026-12-05: "prompt 0 alone" fails);
+// batch-invariant mode is what makes a row's bits independent of the batch on the GPU.
+test('cuda bf16, batch-invariant mode: a sampled sequence does not depend on the batch size or on the other prompts (bits of its log-probs included)', { skip: cudaSkip() }, async () => {
   const gpu = openBackend('cuda');
   const c: ModelConfig = { ...config, vocabSize: 4099, hiddenSize: 256, heads: 4, kvHeads: 2, intermediateSize: 704, initStd: 0.05 };
   const gw = new Weights(gpu, parameterSpecs(c), 'bf16');
   gw.assign(initialValues(c, gw.specs, 5));
   const many = Array.from({ length: 12 }, (_, i) => Int32Array.from({ length: 3 + ((i * 7) % 23) }, (_, t) => (i * 131 + t * 17) % c.vocabSize));
   const run = async (maxBatch: number, which: number[]) => {
-    const engine = createEngine({ k: gpu, weights: gw, trunk: new Trunk(gpu, c, gw, 64) }, { maxBatch, contextLength: 64 });
+    const engine = createEngine({ k: gpu, weights: gw, trunk: new Trunk(gpu, c, gw, 64) }, { maxBatch, contextLength: 64, batchInvariant: true });
     const outs = await Promise.all(which.map((i) => engine.submit({ prompt: many[i]!, params: params({ temperature: 1, topP: 0.95, seed: 7 + i, maxNew: 24 }) })));
     engine.close();
     return outs.map((o) => ({ tokens: o.tokens, logprobs: o.logprobs }));

@@ -7,6 +7,7 @@
 import { parseHTML } from 'linkedom';
 import { COOKIE, MAX_FURNITURE_SHARE, OVERLAY, WRAPPERS, classOf, isArticleFurniture, isBoilerplate, isComments, isControlLabel, isDialog, isFurniture, isHidden, isViewportOverlay, marks, squash, type Element, type Root } from './boilerplate.js';
 import { findLead, findMainContainer } from './container.js';
+import { isDisplayCopy } from './copies.js';
 import { elementText, type TextNode } from './html-text.js';
 import { findItems, lacksItemTitles, leavesOutItems } from './items.js';
 import { LinkedomReadability } from './readability.js';
@@ -107,6 +108,10 @@ const PULL_QUOTE = /pull-?quote/i;
 // A quoted line shorter than this is not evidence either way ("Thanks!", a name).
 const QUOTE_LINE_MIN_CHARS = 20;
 
+function isQuotation(el: Element): boolean {
+  return el.localName === 'blockquote' || QUOTE_MARKS.test(classOf(el));
+}
+
 /**
  * Removes quotations of text the page holds elsewhere: a forum reply quotes the post it answers,
  * which is on the page already, and keeping both counts the post twice. A quotation counts as
@@ -114,10 +119,12 @@ const QUOTE_LINE_MIN_CHARS = 20;
  * quotation of words the page has nowhere else (a cited source, a pull quote of a speech) stays.
  * Quotations are read last to first, inner before outer, and the page's count of a line drops as
  * a quotation holding it goes: so the first copy stays, and a post wrapped in a `<blockquote>`
- * (vBulletin) loses the quotation inside it, not itself.
+ * (vBulletin) loses the quotation inside it, not itself. The same holds for the other copies a
+ * page makes of its own text (copies.ts): a clamped preview of a post, a block written once per
+ * screen width.
  */
-function removeRepeatedQuotes(doc: Root, body: Element): void {
-  const quotes = Array.from(doc.querySelectorAll('blockquote,[class*=quote],[class*=Quote]')).filter((el) => el.localName === 'blockquote' || QUOTE_MARKS.test(classOf(el)));
+function removeRepeatedCopies(doc: Root, body: Element): void {
+  const quotes = Array.from(doc.querySelectorAll('blockquote,[class]')).filter((el) => isQuotation(el) || isDisplayCopy(el));
   if (quotes.length === 0) return;
   // The page's text is read once, and only when a quotation has lines long enough to test.
   let pageText: string | undefined;
@@ -125,7 +132,7 @@ function removeRepeatedQuotes(doc: Root, body: Element): void {
   const copiesOf = (line: string) => copies.get(line) ?? copies.set(line, countCopies((pageText ??= squash(body.textContent ?? '')), line)).get(line)!;
   for (const quote of quotes.reverse()) {
     const lines = quotedLines(quote);
-    if (lines.length === 0 || isPullQuote(quote, lines)) continue;
+    if (lines.length === 0 || (isQuotation(quote) && isPullQuote(quote, lines))) continue;
     const total = lines.reduce((sum, line) => sum + line.length, 0);
     const repeated = lines.reduce((sum, line) => sum + (copiesOf(line) >= 2 ? line.length : 0), 0);
     if (total === 0 || repeated <= total / 2) continue;
@@ -394,7 +401,7 @@ export function extractMainContent(html: string, opts: MainContentOptions): Main
   // broken or hostile pages have; for those the pruned text is the answer. The in-article rules
   // below read each candidate's text, which is quadratic on such trees, so they are skipped too.
   if (exceedsDepth(body, MAX_READABILITY_DEPTH)) return { text: elementText(body, { skip: isPageFurniture }), title, date, method: 'deep-fallback' };
-  removeRepeatedQuotes(doc, body);
+  removeRepeatedCopies(doc, body);
   removeArticleFurniture(doc);
   const furnitureIn = (scope: Element, shortBlocks = true) => {
     const options = { keepComments, linkLists: opts.favor === 'precision', shortBlocks, scopeLength: (scope.textContent ?? '').length };

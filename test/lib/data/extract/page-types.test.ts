@@ -273,3 +273,31 @@ test("a product page's full-viewport takeovers (a back-in-stock form, a size cha
   assert.ok(!text.includes('Notify me when back in stock'), text);
   assert.ok(!text.includes('fits true to size'), text);
 });
+
+test("a reply's clamped preview of the post it answers (NodeBB's line-clamp-1 parent) is left out, so the post counts once; a clamped blurb found nowhere else stays", () => {
+  const parent = `<div component="post/parent" class="btn btn-ghost btn-sm"><a href="/user/u0">user0</a><div component="post/parent/content" class="text-muted line-clamp-1 text-break"><p>${posts[0]}</p></div></div>`;
+  const reply = (i: number, text: string) => `<li component="post" class="pt-4" data-index="${i}">${i > 0 ? parent : ''}<div class="content text-break" component="post/content"><p>${text}</p></div></li>`;
+  const html = page(`${nav}<main><h1>Router drops every evening</h1><ul component="topic" class="posts">${[posts[0]!, ...posts.slice(1), ...replies].map((text, i) => reply(i, text)).join('')}</ul></main>${footer}`);
+  const text = extract(html);
+  assert.equal(text.split(posts[0]!).length - 1, 1, 'the first post once, not again above every reply');
+  for (const post of everyPost) assert.ok(text.includes(post), `missing post: ${post.slice(0, 40)}`);
+  // a card's blurb clamped to three lines is the only copy of its words
+  const blurbs = Array.from({ length: 12 }, (_, i) => `Story ${i + 1}: the council approved the new cycle lanes after a long debate about parking on the high street.`);
+  const cards = blurbs.map((b, i) => `<div class="card"><h3><a href="/s/${i}">Headline number ${i + 1} of the day</a></h3><p class="line-clamp-3">${b}</p></div>`).join('');
+  const listing = extract(page(`${nav}<main><h1>Latest news</h1><div class="grid">${cards}</div></main>${footer}`));
+  for (const blurb of blurbs) assert.ok(listing.includes(blurb), `missing blurb: ${blurb.slice(0, 30)}`);
+});
+
+test('a block written twice, once for wide screens and once for phones (md:hidden, visible-xs), counts once; a block shown on one width only, with no twin, stays', () => {
+  const features = [
+    'Every plan includes unmetered protection against attacks of any size, with no surprise bills when traffic spikes.',
+    'Rules are written in a dashboard that previews their effect on live traffic before they are switched on.',
+    'Images are resized and compressed at the edge, so pages load faster on slow mobile connections.',
+  ];
+  const block = (cls: string) => `<div class="${cls}">${features.map((f) => `<p>${f}</p>`).join('')}</div>`;
+  const only = 'Our support team answers by phone around the clock on the business plan, in English and in German.';
+  const html = page(`${nav}<main><h1>Web application firewall</h1><p>Protect every application you run, wherever it runs, from one place.</p>${block('hidden md:block')}${block('md:hidden')}<p class="hide-mobile">${only}</p><table class="table visible-xs"><tr><td>${features[0]}</td></tr></table></main>${footer}`);
+  const text = extract(html);
+  for (const f of features) assert.equal(text.split(f).length - 1, 1, `once: ${f.slice(0, 30)}`);
+  assert.ok(text.includes(only), 'a block for one width with no twin is kept');
+});

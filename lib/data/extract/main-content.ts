@@ -8,6 +8,7 @@ import { parseHTML } from 'linkedom';
 import { COOKIE, MAX_FURNITURE_SHARE, OVERLAY, WRAPPERS, classOf, isArticleFurniture, isBoilerplate, isComments, isControlLabel, isDialog, isFurniture, isHidden, isViewportOverlay, marks, squash, type Element, type Root } from './boilerplate.js';
 import { findLead, findMainContainer } from './container.js';
 import { isDisplayCopy } from './copies.js';
+import { cutFromWithin } from './cuts.js';
 import { elementText, type TextNode } from './html-text.js';
 import { findItems, lacksItemTitles, leavesOutItems } from './items.js';
 import { LinkedomReadability } from './readability.js';
@@ -450,6 +451,9 @@ export function extractMainContent(html: string, opts: MainContentOptions): Main
   if ((method === 'readability' || method === 'container') && !declaredArticle && opts.favor !== 'precision' && settledOnOneSection(onePart, fallback)) method = 'fallback';
   // A store's category page whose product grid Readability dropped, and the container holds.
   if (method === 'readability' && !declaredArticle && opts.favor !== 'precision' && leavesOutItems(readable, containerText, listItems)) method = 'container';
+  // Readability's cleaning cut headings and short lines out of the block it chose; the container
+  // is that block whole.
+  if (method === 'readability' && !declaredArticle && opts.favor !== 'precision' && containerText.trim().length >= MIN_READABILITY_CHARS && cutFromWithin(readable, containerText)) method = 'container';
   let text = method === 'container' ? containerText : method === 'fallback' ? fallback : method === 'items' ? items : readable;
   // A listing whose chosen text kept its items' prices or blurbs and lost their linked titles.
   if (method !== 'items' && lacksItemTitles(text, items, listItems)) {

@@ -104,8 +104,9 @@ function samplingMs(batch: number, topP: number): { inStep: number; launched: nu
     sync();
     return (performance.now() - t0) / calls;
   };
-  const launched = timed(() => { for (let i = 0; i < calls; i++) k.sample(out, logits, rows); });
-  const graph = k.captureGraph(() => { for (let i = 0; i < calls; i++) k.sample(out, logits, rows); });
+  const sampleAll = () => { for (let i = 0; i < calls; i++) k.sample(out, logits, rows); };
+  const launched = timed(sampleAll);
+  const graph = k.captureGraph(sampleAll);
   const inStep = graph ? timed(() => graph.launch()) : launched;
   graph?.destroy();
   k.free(logits), k.free(rows), k.free(out);

@@ -244,8 +244,13 @@ function removeQaComments(doc: Root, html: string): void {
 // its comments.
 const DECLARED_PRODUCT = /"@type"\s*:\s*\[?\s*"Product"|itemtype=["']https?:\/\/schema\.org\/Product["']|<meta[^>]+(property|name)=["']og:type["'][^>]+content=["']product|<meta[^>]+content=["']product["'][^>]+(property|name)=["']og:type["']/i;
 
+// Store software names a product page in the body's classes: WooCommerce `single-product`, Shopify
+// `template-product`, Magento `catalog-product-view`, a product detail page's `pdp`. Many such pages
+// declare no schema.org type (WooCommerce's SEO plugins stamp `og:type` article on them).
+const PRODUCT_BODY = /<body[^>]*\sclass=["'](?:[^"']*[\s_-])?(single-product|template-product|catalog-product-view|pdp)(?:[\s_-][^"']*)?["']/i;
+
 function declaresProduct(html: string): boolean {
-  return DECLARED_PRODUCT.test(html);
+  return DECLARED_PRODUCT.test(html) || PRODUCT_BODY.test(html);
 }
 
 function chooseCandidate(readable: number, container: number, page: number, items: number, article: boolean, favor: Favor): 'readability' | 'container' | 'fallback' | 'items' {

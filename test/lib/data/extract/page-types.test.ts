@@ -145,6 +145,24 @@ test('a product page drops its customer reviews (a review widget too); a page th
   for (const p of posts) assert.ok(text.includes(p), `missing: ${p.slice(0, 40)}`);
 });
 
+test('a store names a product page in its body classes (WooCommerce, Shopify, Magento): its reviews go though it declares no Product', () => {
+  const description = ['A 65-litre pack with a ventilated mesh back panel that carries heavy loads comfortably over long days on the trail.', 'The lid comes off to save weight, and a zippered front panel opens the main compartment without unpacking from the top.'];
+  const reviews = posts.map((p, i) => `<div class="review" id="r${i}"><span class="stars">5</span><p>${p}</p></div>`).join('');
+  // WooCommerce's SEO plugins stamp og:type article on a product page
+  const head = '<meta property="og:type" content="article">';
+  const html = (bodyClass: string) =>
+    `<!doctype html><html><head><title>T</title>${head}</head><body class="${bodyClass}">${bigMenu}<main><h1>Trail pack 65</h1><div class="description">${description.map((p) => `<p>${p}</p>`).join('')}</div><div id="reviews" class="woocommerce-Reviews"><h2>Reviews</h2>${reviews}<p class="woocommerce-verification-required">Only logged in customers who have purchased this product may leave a review.</p></div></main>${footer}</body></html>`;
+  for (const bodyClass of ['wp-singular product-template-default single single-product postid-35422 woocommerce', 'template-product', 'catalog-product-view page-layout-1column', 'pd-pdp__body']) {
+    const text = extract(html(bodyClass));
+    for (const p of description) assert.ok(text.includes(p), `${bodyClass}: the description is kept`);
+    for (const p of posts) assert.ok(!text.includes(p), `${bodyClass}: review kept: ${p.slice(0, 40)}`);
+    assert.ok(!text.includes('Only logged in customers'), bodyClass);
+  }
+  // a blog post (WordPress's `single`) keeps a block named "reviews"
+  const text = extract(html('wp-singular post-template-default single single-post'));
+  for (const p of posts) assert.ok(text.includes(p), `missing: ${p.slice(0, 40)}`);
+});
+
 test('a closed tab or accordion panel (hidden until clicked) is content; a hidden block that is no panel is not', () => {
   const panel = (attrs: string, text: string) => `<button aria-controls="p">Shipping &amp; returns</button><div ${attrs}><p>${text}</p></div>`;
   const details = 'Most orders ship within two days of ordering, and unused items can be returned within fourteen days for a full refund.';

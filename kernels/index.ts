@@ -314,7 +314,6 @@ export class Backend {
     return out[0];
   }
 
-  /** Queues subsequent ops on `stream` (0 = the default stream). */
   /**
    * Runs `work` in batch-invariant mode (lk_set_batch_invariant): the products and decode attention
    * it queues give a row the same bits whatever the number of rows beside it. A graph recorded
@@ -329,6 +328,7 @@ export class Backend {
     }
   }
 
+  /** Queues subsequent ops on `stream` (0 = the default stream). */
   setStream(stream: number): void {
     this.check('setStream', this.lib.lk_set_stream(stream));
   }

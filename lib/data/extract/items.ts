@@ -102,6 +102,28 @@ function heldChars(text: string, parts: Set<string>): { held: number; total: num
 }
 
 /**
+ * Whether `wider` holds MIN_LISTED_TITLES item titles or more, `chosen` under half of them, and
+ * the missing titles make up at least TITLES_SHARE_OF_ADDED of what `wider` adds; with
+ * `blurbsKept`, `chosen` must also hold those items' blurbs.
+ */
+function titlesLeftOut(chosen: string, wider: string, items: Item[], blurbsKept: boolean): boolean {
+  // The items the wider reading holds: not a menu's, which is furniture in every reading.
+  const flatWider = squash(wider);
+  const widerItems = items.filter((item) => flatWider.includes(item.title));
+  const titles = new Set(widerItems.map((item) => item.title));
+  if (titles.size < MIN_LISTED_TITLES) return false;
+  const flatChosen = squash(chosen);
+  const inChosen = heldChars(flatChosen, titles);
+  if (inChosen.held >= HELD_SHARE * inChosen.total) return false;
+  if (blurbsKept) {
+    const blurbs = heldChars(flatChosen, new Set(widerItems.map((item) => item.blurb)));
+    if (blurbs.held < HELD_SHARE * blurbs.total) return false;
+  }
+  const added = flatWider.length - flatChosen.length;
+  return added > 0 && inChosen.total - inChosen.held >= TITLES_SHARE_OF_ADDED * added;
+}
+
+/**
  * Whether the chosen text is the page's list of items with the items' titles torn out (the
  * short-block rules drop a title that is all link, and keep the price or blurb beside it), and
  * the page read as a list of items is the same text with them: that reading is then the answer.
@@ -109,18 +131,7 @@ function heldChars(text: string, parts: Set<string>): { held: number; total: num
  * cards, a category's buying guide) and stays.
  */
 export function lacksItemTitles(chosen: string, listed: string, items: Item[]): boolean {
-  // The items the list reading holds: not a menu's, which is furniture in every reading.
-  const flatListed = squash(listed);
-  const listedItems = items.filter((item) => flatListed.includes(item.title));
-  const titles = new Set(listedItems.map((item) => item.title));
-  if (titles.size < MIN_LISTED_TITLES) return false;
-  const flatChosen = squash(chosen);
-  const inChosen = heldChars(flatChosen, titles);
-  if (inChosen.held >= HELD_SHARE * inChosen.total) return false;
-  const blurbs = heldChars(flatChosen, new Set(listedItems.map((item) => item.blurb)));
-  if (blurbs.held < HELD_SHARE * blurbs.total) return false;
-  const added = flatListed.length - flatChosen.length;
-  return added > 0 && inChosen.total - inChosen.held >= TITLES_SHARE_OF_ADDED * added;
+  return titlesLeftOut(chosen, listed, items, true);
 }
 
 /**
@@ -132,12 +143,5 @@ export function lacksItemTitles(chosen: string, listed: string, items: Item[]): 
  * `lacksItemTitles`, no blurb need be in the chosen text: the whole grid went, prices too.
  */
 export function leavesOutItems(chosen: string, container: string, items: Item[]): boolean {
-  const flatContainer = squash(container);
-  const titles = new Set(items.filter((item) => flatContainer.includes(item.title)).map((item) => item.title));
-  if (titles.size < MIN_LISTED_TITLES) return false;
-  const flatChosen = squash(chosen);
-  const inChosen = heldChars(flatChosen, titles);
-  if (inChosen.held >= HELD_SHARE * inChosen.total) return false;
-  const added = flatContainer.length - flatChosen.length;
-  return added > 0 && inChosen.total - inChosen.held >= TITLES_SHARE_OF_ADDED * added;
+  return titlesLeftOut(chosen, container, items, false);
 }

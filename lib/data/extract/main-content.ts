@@ -454,11 +454,12 @@ export function extractMainContent(html: string, opts: MainContentOptions): Main
   // settled on one of its sections of text.
   const onePart = method === 'container' ? containerText : readable;
   if ((method === 'readability' || method === 'container') && !declaredArticle && opts.favor !== 'precision' && settledOnOneSection(onePart, fallback)) method = 'fallback';
-  // A store's category page whose product grid Readability dropped, and the container holds.
-  if (method === 'readability' && !declaredArticle && opts.favor !== 'precision' && leavesOutItems(readable, containerText, listItems)) method = 'container';
-  // Readability's cleaning cut headings and short lines out of the block it chose; the container
-  // is that block whole.
-  if (method === 'readability' && !declaredArticle && opts.favor !== 'precision' && containerText.trim().length >= MIN_READABILITY_CHARS && cutFromWithin(readable, containerText)) method = 'container';
+  // The container instead of Readability's text on a page that declares no article: a store's
+  // category page whose product grid Readability dropped, and the container holds; or a block
+  // whose headings and short lines Readability's cleaning cut out, and the container is whole.
+  if (method === 'readability' && !declaredArticle && opts.favor !== 'precision') {
+    if (leavesOutItems(readable, containerText, listItems) || (containerText.trim().length >= MIN_READABILITY_CHARS && cutFromWithin(readable, containerText))) method = 'container';
+  }
   let text = method === 'container' ? containerText : method === 'fallback' ? fallback : method === 'items' ? items : readable;
   // A listing whose chosen text kept its items' prices or blurbs and lost their linked titles.
   if (method !== 'items' && lacksItemTitles(text, items, listItems)) {

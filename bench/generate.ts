@@ -106,9 +106,13 @@ function samplingMs(batch: number, topP: number): { inStep: number; launched: nu
   };
   const sampleAll = () => { for (let i = 0; i < calls; i++) k.sample(out, logits, rows); };
   const launched = timed(sampleAll);
+  // a graph is recorded on a stream of its own, as the engine records its step
+  const stream = k.createStream(); // 0 on the CPU
+  if (stream) k.setStream(stream);
   const graph = k.captureGraph(sampleAll);
   const inStep = graph ? timed(() => graph.launch()) : launched;
   graph?.destroy();
+  if (stream) k.setStream(0), k.destroyStream(stream);
   k.free(logits), k.free(rows), k.free(out);
   return { inStep, launched };
 }

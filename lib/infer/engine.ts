@@ -86,6 +86,8 @@ export class Engine implements GenerateEngine {
   private readonly prefillIn: { slot: Tensor; position: Tensor; rowSlot: Tensor; rowStart: Tensor; rows: Tensor };
   /** The LM head's rows of the ids a token can be drawn from. */
   private readonly head: Tensor;
+  /** int32 [2 · slots]: the drawn tokens, then their log-probabilities (fp32 bits), read back in one copy */
+  private readonly out: Tensor;
   private readonly drawn: Tensor;
   private readonly logprobs: Tensor;
   private readonly graphs = new Map<number, Graph>();
@@ -130,8 +132,10 @@ export class Engine implements GenerateEngine {
       rowStart: k.alloc([1], 'i32'),
       rows: k.alloc([this.slots * SAMPLE_ROW_WORDS], 'i32'),
     };
-    this.drawn = k.alloc([this.slots], 'i32');
-    this.logprobs = k.alloc([this.slots], 'f32');
+    this.out = k.alloc([2 * this.slots], 'i32');
+    this.drawn = this.out.rows(0, this.slots);
+    const lp = this.out.rows(this.slots, 2 * this.slots);
+    this.logprobs = new Tensor(lp.ptr, lp.shape, 'f32', lp.device);
     this.running = new Array(this.slots).fill(null);
     this.cached = new Array(this.slots).fill(null);
     this.useGraphs = (o.graphs ?? true) && k.kind === 'cuda';
@@ -166,7 +170,7 @@ export class Engine implements GenerateEngine {
     this.running.fill(null);
     for (const g of this.graphs.values()) g.destroy();
     freeKvCache(this.k, this.cache);
-    for (const t of [this.history, this.stepIn, ...Object.values(this.prefillIn), this.drawn, this.logprobs]) this.k.free(t);
+    for (const t of [this.history, this.stepIn, ...Object.values(this.prefillIn), this.out]) this.k.free(t);
     if (this.stream) {
       this.k.setStream(0);
       this.k.destroyStream(this.stream);
@@ -307,9 +311,8 @@ export class Engine implements GenerateEngine {
     const logits = this.logits(h, seqs.length);
     const rows = this.prefillIn.rows.rows(0, seqs.length * SAMPLE_ROW_WORDS);
     k.upload(rows, packSampleRows(seqs.map((s) => this.sampleRow(s))));
-    const drawn = this.drawn.rows(0, seqs.length), logprobs = this.logprobs.rows(0, seqs.length);
-    k.sample(drawn, logits, rows, { logprobs, history: this.history });
-    this.collect(seqs, drawn, logprobs);
+    k.sample(this.drawn.rows(0, seqs.length), logits, rows, { logprobs: this.logprobs.rows(0, seqs.length), history: this.history });
+    this.collect(seqs);
   }
 
   /** fp32 logits of the drawable ids for `rows` hidden states. */
@@ -343,7 +346,7 @@ export class Engine implements GenerateEngine {
     packSampleRows(rows, host.subarray(STEP_WORDS * S, STEP_WORDS * S + B * SAMPLE_ROW_WORDS));
     this.k.upload(this.stepIn, host);
     this.runStep(B);
-    this.collect(active, this.drawn.rows(0, B), this.logprobs.rows(0, B));
+    this.collect(active);
   }
 
   private runStep(B: number): void {
@@ -375,9 +378,10 @@ export class Engine implements GenerateEngine {
     k.sample(this.drawn.rows(0, B), logits, rows, { logprobs: this.logprobs.rows(0, B), history: this.history });
   }
 
-  /** Reads the drawn tokens back and moves each sequence on: stop token, stop string, length. */
-  private collect(seqs: Sequence[], drawnT: Tensor, logprobsT: Tensor): void {
-    const drawn = this.k.download(drawnT) as Int32Array, logprobs = this.k.download(logprobsT) as Float32Array;
+  /** Reads the drawn tokens back (row b: seqs[b]'s) and moves each sequence on: stop token, stop string, length. */
+  private collect(seqs: Sequence[]): void {
+    const out = this.k.download(this.out) as Int32Array;
+    const drawn = out.subarray(0, this.slots), logprobs = new Float32Array(out.buffer, 4 * this.slots, this.slots);
     seqs.forEach((s, b) => {
       const token = drawn[b]!, lp = logprobs[b]!;
       const p = s.request.params;

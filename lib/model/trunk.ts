@@ -150,8 +150,9 @@ export class Trunk {
    */
   longContext: LongContext | null = null;
   /**
-   * A batch-1 decode pass runs as one kernel where the backend has it (decode-step.ts), with the
-   * bits of the op-by-op pass; false runs the ops (the tests compare the two).
+   * A batch-1 decode pass runs as one kernel where the backend has it (decode-step.ts; on CUDA,
+   * opt-in for now with LOOM_FUSED_DECODE=1), with the bits of the op-by-op pass; false runs the
+   * ops (the tests compare the two).
    */
   fusedDecode = true;
 

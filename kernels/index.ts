@@ -130,14 +130,17 @@ export interface Graph {
   destroy(): void;
 }
 
+/** Most key splits of a decode attention row: runs of at least LK_DECODE_KEYS (64) keys. */
+const decodeSplits = (Tmax: number) => Math.ceil(Tmax / 64);
+
 /** fp32 elements attentionDecode's workspace needs (LK_DECODE_WORKSPACE in loom_kernels.h). */
 export function decodeWorkspace(B: number, Tq: number, Hq: number, D: number, Tmax: number): number {
-  return B * Tq * Hq * Math.ceil(Tmax / 64) * (D + 2);
+  return B * Tq * Hq * decodeSplits(Tmax) * (D + 2);
 }
 
 /** Bytes of the one-kernel decode step's workspace (LK_DECODE_STEP_WORKSPACE in loom_kernels.h). */
 export function decodeStepWorkspace(C: number, Hq: number, D: number, F: number, Tmax: number): number {
-  const splits = Math.ceil(Tmax / 64);
+  const splits = decodeSplits(Tmax);
   return 1024 + 4 * Hq * (splits + 1) + 2 * (2 * C + 2 * Hq * D + F) + 4 * 5 * Hq * splits * (D + 2);
 }
 

@@ -43,8 +43,8 @@ export class DecodeStep {
    * no one-kernel step for this model here.
    */
   run(h: Tensor, ids: Tensor, slot: Tensor, pos: Tensor, cache: KvCache): boolean {
-    // the kernel is bf16 only, and needs every layer's joined weights
-    if (this.weights.dtype !== 'bf16' || this.joined.some((j) => !j)) return false;
+    // the kernel is CUDA and bf16 only (the cache has its workspace then), and needs every layer's joined weights
+    if (!cache.stepWorkspace || this.weights.dtype !== 'bf16' || this.joined.some((j) => !j)) return false;
     const c = this.config;
     return this.k.decodeStep({
       h,

@@ -10,8 +10,11 @@ export interface KvCache {
   /** The same keys and values, every layer back to back: [layers, slots, positions, kvHeads, headDim]. */
   kAll: Tensor;
   vAll: Tensor;
-  /** The one-kernel decode step's state (zeroed here; each step leaves it ready for the next). */
-  stepWorkspace: Tensor;
+  /**
+   * The one-kernel decode step's state (zeroed here; each step leaves it ready for the next); null
+   * where there is no such kernel (it is CUDA and bf16 only).
+   */
+  stepWorkspace: Tensor | null;
   /** Bytes of keys and values. */
   bytes: number;
 }
@@ -21,7 +24,7 @@ export function allocKvCache(k: Backend, c: ModelConfig, slots: number, position
   const shape = [c.layers, slots, positions, c.kvHeads, D];
   const kAll = k.alloc(shape, dtype), vAll = k.alloc(shape, dtype);
   const layer = (all: Tensor, l: number) => all.rows(l, l + 1).view(shape.slice(1));
-  const stepWorkspace = k.alloc([Math.ceil(decodeStepWorkspace(c.hiddenSize, c.heads, D, c.intermediateSize, positions) / 4)], 'i32');
+  const stepWorkspace = k.kind === 'cuda' && dtype === 'bf16' ? k.alloc([Math.ceil(decodeStepWorkspace(c.hiddenSize, c.heads, D, c.intermediateSize, positions) / 4)], 'i32') : null;
   return {
     k: Array.from({ length: c.layers }, (_, l) => layer(kAll, l)),
     v: Array.from({ length: c.layers }, (_, l) => layer(vAll, l)),
@@ -33,5 +36,5 @@ export function allocKvCache(k: Backend, c: ModelConfig, slots: number, position
 }
 
 export function freeKvCache(k: Backend, cache: KvCache): void {
-  for (const t of [cache.kAll, cache.vAll, cache.stepWorkspace]) k.free(t);
+  for (const t of [cache.kAll, cache.vAll, cache.stepWorkspace]) if (t) k.free(t);
 }

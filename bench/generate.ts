@@ -4,8 +4,7 @@
 //     one JSON line: decode tokens/s at batch 1 (128 prompt + 256 new tokens) and batch 32, that
 //     step against the bandwidth bound (weight bytes read per step ÷ measured copy bandwidth),
 //     prefill tokens/s at 2048, the share of a decode step spent sampling, and mixed-length prompts
-//     (32–1024 tokens → 256 new each) end to end, batch 1 again with the step run op by op
-//     instead of as one kernel, and those at batch 1 and 32 and mixed again in
+//     (32–1024 tokens → 256 new each) end to end, and those at batch 1 and 32 and mixed again in
 //     batch-invariant mode; with --peer, scripts/generate-reference.py's
 //     transformers figures (eager; static cache + torch.compile; padded batched generate) and the ratios.
 //   LOOM_PROFILE=1 node --import tsx bench/generate.ts --device cuda
@@ -37,10 +36,8 @@ const sync = () => k.synchronize();
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
 /** New tokens/s decoding `batch` sequences of `prompt` + `fresh` tokens (greedy, no stop); and the whole run's time. */
-async function decodeRate(batch: number, prompt: number, fresh: number, o: { batchInvariant?: boolean; opByOp?: boolean } = {}): Promise<{ decode: number; total: number }> {
-  const trunk = new Trunk(k, config, weights, Math.max(batch * prompt, batch));
-  trunk.fusedDecode = !o.opByOp;
-  const engine = createEngine({ k, weights, trunk }, { maxBatch: batch, contextLength: prompt + fresh + 1, vocabIds: QWEN_IDS, batchInvariant: o.batchInvariant });
+async function decodeRate(batch: number, prompt: number, fresh: number, batchInvariant = false): Promise<{ decode: number; total: number }> {
+  const engine = createEngine({ k, weights, trunk: new Trunk(k, config, weights, Math.max(batch * prompt, batch)) }, { maxBatch: batch, contextLength: prompt + fresh + 1, vocabIds: QWEN_IDS, batchInvariant });
   const params = { ...DEFAULT_SAMPLING, temperature: 0, maxNew: fresh };
   const run = async () => {
     let first = 0;
@@ -156,9 +153,6 @@ if (k.profile) {
 }
 
 const b1 = await decodeRate(1, 128, 256);
-// the batch-1 step op by op, against the one-kernel step above (lib/model/decode-step.ts; opt-in,
-// LOOM_FUSED_DECODE=1: without it both figures are op by op)
-const b1Ops = await decodeRate(1, 128, 256, { opByOp: true });
 const b32 = await decodeRate(32, 128, 256);
 const bandwidth = copyBandwidth();
 const boundTokensPerS = bandwidth / stepBytes();
@@ -167,7 +161,6 @@ const sampleMs = samplingMs(1, 0.9), sampleMsPlain = samplingMs(1, 1);
 const loom = {
   decode_b1_tokens_per_s: Math.round(b1.decode),
   decode_b1_end_to_end_tokens_per_s: Math.round(b1.total),
-  decode_b1_op_by_op_tokens_per_s: Math.round(b1Ops.decode),
   decode_b32_tokens_per_s: Math.round(b32.decode),
   weight_bytes_per_step: stepBytes(),
   copy_bandwidth_gb_s: round(bandwidth / 1e9),
@@ -181,8 +174,8 @@ const loom = {
   mixed: await mixed(mixedCount),
   // what --batch-invariant costs (docs/generate.md, Seeds)
   batch_invariant: {
-    decode_b1_tokens_per_s: Math.round((await decodeRate(1, 128, 256, { batchInvariant: true })).decode),
-    decode_b32_tokens_per_s: Math.round((await decodeRate(32, 128, 256, { batchInvariant: true })).decode),
+    decode_b1_tokens_per_s: Math.round((await decodeRate(1, 128, 256, true)).decode),
+    decode_b32_tokens_per_s: Math.round((await decodeRate(32, 128, 256, true)).decode),
     mixed: await mixed(mixedCount, true),
   },
 };

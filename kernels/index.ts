@@ -28,9 +28,6 @@ export class KernelError extends Error {
   }
 }
 
-/** LK_ERR_UNSUPPORTED: the backend has no kernel for the request (loom_kernels.h). */
-const UNSUPPORTED = 4;
-
 export type HostArray = Float32Array | Int32Array | Uint16Array;
 
 export interface AttentionOptions {
@@ -130,44 +127,9 @@ export interface Graph {
   destroy(): void;
 }
 
-/** Most key splits of a decode attention row: runs of at least LK_DECODE_KEYS (64) keys. */
-const decodeSplits = (Tmax: number) => Math.ceil(Tmax / 64);
-
 /** fp32 elements attentionDecode's workspace needs (LK_DECODE_WORKSPACE in loom_kernels.h). */
 export function decodeWorkspace(B: number, Tq: number, Hq: number, D: number, Tmax: number): number {
-  return B * Tq * Hq * decodeSplits(Tmax) * (D + 2);
-}
-
-/** Bytes of the one-kernel decode step's workspace (LK_DECODE_STEP_WORKSPACE in loom_kernels.h). */
-export function decodeStepWorkspace(C: number, Hq: number, D: number, F: number, Tmax: number): number {
-  const splits = decodeSplits(Tmax);
-  return 1024 + 4 * Hq * (splits + 1) + 2 * (2 * C + 2 * Hq * D + F) + 4 * 5 * Hq * splits * (D + 2);
-}
-
-/** Addresses of each layer's weights in the decode step's table, in this order (LK_DECODE_STEP_LAYER_PTRS). */
-export const DECODE_STEP_LAYER_WEIGHTS = ['input_layernorm', 'qkv weight', 'qkv bias', 'o weight', 'post_attention_layernorm', 'gate/up weight', 'down weight'] as const;
-
-/** A whole batch-1 decode pass for decodeStep: a Qwen2 model's weights, its cache, the token. */
-export interface DecodeStepArgs {
-  /** [1, C]: the final norm's output */
-  h: Tensor;
-  /** i32 [L · 7 · 2]: each layer's weight addresses (DECODE_STEP_LAYER_WEIGHTS), as 64-bit words */
-  layers: Tensor;
-  embed: Tensor;
-  finalNorm: Tensor;
-  /** i32 [1] each: the token, its cache slot and position */
-  ids: Tensor;
-  slot: Tensor;
-  pos: Tensor;
-  /** every layer's keys and values back to back: [L, S, Tmax, Hkv, D] each */
-  kcache: Tensor;
-  vcache: Tensor;
-  heads: number;
-  intermediate: number;
-  ropeBase: number;
-  eps: number;
-  /** zeroed before the first call, decodeStepWorkspace(...) bytes at least */
-  workspace: Tensor;
+  return B * Tq * Hq * Math.ceil(Tmax / 64) * (D + 2);
 }
 
 export interface LmHeadOptions {
@@ -673,28 +635,6 @@ export class Backend {
       'attentionDecode',
       this.lib.lk_attention_decode(out.ptr, q.ptr, kcache.ptr, vcache.ptr, opts.slot?.ptr ?? 0, pos.ptr, B, Tq, S, Tmax, Hq, Hkv, D, opts.scale ?? 1 / Math.sqrt(D), opts.window ?? 0, opts.workspace?.ptr ?? 0, dt),
     );
-  }
-
-  /**
-   * A whole batch-1 decode pass (embedding, every layer, final norm) as one kernel, with the bits
-   * of the op-by-op pass; false, with nothing queued, where this backend has no such kernel for
-   * the model (the CPU, fp32, batch-invariant mode; for now, unless LOOM_FUSED_DECODE=1): run the ops instead.
-   */
-  decodeStep(a: DecodeStepArgs): boolean {
-    this.own('decodeStep', a.h, a.layers, a.embed, a.finalNorm, a.ids, a.slot, a.pos, a.kcache, a.vcache, a.workspace);
-    const [L, S, Tmax, Hkv, D] = a.kcache.shape as [number, number, number, number, number];
-    const [V, C] = a.embed.shape as [number, number];
-    same('decodeStep', 'kcache vs vcache', a.kcache.shape, a.vcache.shape);
-    if (a.kcache.shape.length !== 5 || a.h.numel !== C || a.layers.numel !== L * DECODE_STEP_LAYER_WEIGHTS.length * 2 || a.ids.numel !== 1 || a.slot.numel !== 1 || a.pos.numel !== 1 || a.finalNorm.numel !== C)
-      throw new Error(`kernels.decodeStep: h ${a.h}, table ${a.layers}, embedding ${a.embed}, cache ${a.kcache} do not fit`);
-    if (a.workspace.bytes < decodeStepWorkspace(C, a.heads, D, a.intermediate, Tmax))
-      throw new Error(`kernels.decodeStep: workspace ${a.workspace} needs ${decodeStepWorkspace(C, a.heads, D, a.intermediate, Tmax)} bytes`);
-    this.dtypes('decodeStep', 'i32', a.layers, a.ids, a.slot, a.pos);
-    const dt = this.dtypes('decodeStep', a.embed.dtype, a.h, a.finalNorm, a.kcache, a.vcache);
-    const rc = this.lib.lk_decode_step(a.h.ptr, a.layers.ptr, L, a.embed.ptr, a.finalNorm.ptr, a.ids.ptr, a.slot.ptr, a.pos.ptr, a.kcache.ptr, a.vcache.ptr, S, Tmax, V, C, a.heads, Hkv, D, a.intermediate, a.ropeBase, a.eps, a.workspace.ptr, dt);
-    if (rc === UNSUPPORTED) return false;
-    this.check('decodeStep', rc);
-    return true;
   }
 
   // ---- SwiGLU, dropout ----

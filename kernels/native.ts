@@ -62,8 +62,6 @@ export const SIGNATURES = {
     'int lk_kv_append(uint64_t kc, uint64_t vc, uint64_t k, uint64_t v, uint64_t slot, uint64_t pos, int64_t N, int64_t S, int64_t Tmax, int64_t Hkv, int64_t D, int dt)',
   lk_attention_decode:
     'int lk_attention_decode(uint64_t out, uint64_t q, uint64_t kc, uint64_t vc, uint64_t slot, uint64_t pos, int64_t B, int64_t Tq, int64_t S, int64_t Tmax, int64_t Hq, int64_t Hkv, int64_t D, float scale, int64_t window, uint64_t workspace, int dt)',
-  lk_decode_step:
-    'int lk_decode_step(uint64_t h, uint64_t layers, int64_t L, uint64_t embed, uint64_t final_norm, uint64_t ids, uint64_t slot, uint64_t pos, uint64_t kc, uint64_t vc, int64_t S, int64_t Tmax, int64_t V, int64_t C, int64_t Hq, int64_t Hkv, int64_t D, int64_t F, float base, float eps, uint64_t workspace, int dt)',
   lk_swiglu_fwd: 'int lk_swiglu_fwd(uint64_t out, uint64_t gate, uint64_t up, int64_t n, int dt)',
   lk_swiglu_joined_fwd: 'int lk_swiglu_joined_fwd(uint64_t out, uint64_t gate_up, int64_t rows, int64_t F, int dt)',
   lk_swiglu_bwd: 'int lk_swiglu_bwd(uint64_t dgate, uint64_t dup, uint64_t dout, uint64_t gate, uint64_t up, int64_t n, int dt)',

@@ -177,11 +177,4 @@ int lk_attention_decode(lk_ptr out, lk_ptr q, lk_ptr kcache, lk_ptr vcache, lk_p
   return LK_OK;
 }
 
-// The CPU runs a decode pass op by op: each op already takes the whole machine, and there are no
-// launches to save.
-int lk_decode_step(lk_ptr, lk_ptr, int64_t, lk_ptr, lk_ptr, lk_ptr, lk_ptr, lk_ptr, lk_ptr, lk_ptr, int64_t, int64_t,
-                   int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, float, float, lk_ptr, int) {
-  return fail(LK_ERR_UNSUPPORTED, "decode_step: the CPU backend runs a decode pass op by op");
-}
-
 }  // extern "C"

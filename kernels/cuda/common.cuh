@@ -191,35 +191,6 @@ __device__ __forceinline__ float rounded(float v) {
   else return v;
 }
 
-__device__ __forceinline__ unsigned ld_acquire(const unsigned *p) {
-  unsigned v;
-  asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(v) : "l"(p) : "memory");
-  return v;
-}
-
-// Every block of the grid (all resident at once: the caller sizes the grid by occupancy) arrives
-// before any goes on; the writes before it are visible after it. `barrier` is two words (count,
-// generation), zeroed before first use; the last block to arrive resets the count and moves the
-// generation on, so they are ready for the next barrier and the next launch (decode_step.cu).
-__device__ __forceinline__ void grid_sync(unsigned *barrier) {
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    const unsigned gen = ld_acquire(barrier + 1);
-    __threadfence();
-    if (atomicAdd(barrier, 1u) == gridDim.x * gridDim.y * gridDim.z - 1) {
-      atomicExch(barrier, 0u);
-      __threadfence();
-      atomicAdd(barrier + 1, 1u);
-    } else {
-      const long long t0 = clock64();
-      while (ld_acquire(barrier + 1) == gen)
-        if (clock64() - t0 > (1LL << 36)) __trap();  // a block that never arrives: fail rather than hang
-    }
-    __threadfence();
-  }
-  __syncthreads();
-}
-
 // Runs `body` with T bound to the C++ type of an fp32/bf16 dtype tag.
 #define LK_DISPATCH(dt, op, ...)                                                           \
   do {                                                                                     \

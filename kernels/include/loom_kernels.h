@@ -171,27 +171,6 @@ LK_API int lk_attention_decode(lk_ptr out, lk_ptr q, lk_ptr kcache, lk_ptr vcach
                                int64_t Tq, int64_t S, int64_t Tmax, int64_t Hq, int64_t Hkv, int64_t D, float scale,
                                int64_t window, lk_ptr workspace, int dt);
 
-/* ---- A whole batch-1 decode pass in one kernel (CUDA, bf16): embedding, every layer, final
- * norm, with the bits of the op-by-op pass (embedding, rmsnorm, the joined q/k/v product with its
- * bias, rope_append, attention_decode, the o product, add_rmsnorm, the joined gate/up product,
- * swiglu_joined, the down product, add_rmsnorm) for a Qwen2 layer without LogN, NTK or windows.
- * h[C] = the final norm's output for the token ids[0] at position pos[0] of cache slot slot[0],
- * whose keys and values are appended to every layer's cache. layers: a device array of L rows of
- * LK_DECODE_STEP_LAYER_PTRS addresses (input_layernorm, q/k/v weight [(Hq+2Hkv)D, C] and bias,
- * o weight [C, Hq D], post_attention_layernorm, gate/up weight [2F, C], down weight [C, F]).
- * kcache, vcache: every layer's [S, Tmax, Hkv, D] back to back. workspace: at least
- * LK_DECODE_STEP_WORKSPACE bytes, zeroed before the first call (each call leaves it ready for the
- * next). LK_ERR_UNSUPPORTED, before anything is queued, where there is no such kernel: the CPU
- * backend, fp32, batch-invariant mode, a head dim other than 32/64/128, and (until the kernel has run
- * on a GPU) unless LOOM_FUSED_DECODE=1. ---- */
-#define LK_DECODE_STEP_LAYER_PTRS 7
-#define LK_DECODE_STEP_WORKSPACE(C, Hq, D, F, Tmax)                                                      \
-  (1024 + 4 * (Hq) * ((((Tmax) + LK_DECODE_KEYS - 1) / LK_DECODE_KEYS) + 1) + 2 * (2 * (C) + 2 * (Hq) * (D) + (F)) + \
-   4 * 5 * (Hq) * (((Tmax) + LK_DECODE_KEYS - 1) / LK_DECODE_KEYS) * ((D) + 2))
-LK_API int lk_decode_step(lk_ptr h, lk_ptr layers, int64_t L, lk_ptr embed, lk_ptr final_norm, lk_ptr ids, lk_ptr slot,
-                          lk_ptr pos, lk_ptr kcache, lk_ptr vcache, int64_t S, int64_t Tmax, int64_t V, int64_t C,
-                          int64_t Hq, int64_t Hkv, int64_t D, int64_t F, float base, float eps, lk_ptr workspace, int dt);
-
 /* ---- SwiGLU: out = silu(gate) * up ---- */
 LK_API int lk_swiglu_fwd(lk_ptr out, lk_ptr gate, lk_ptr up, int64_t n, int dt);
 /* out[r, f] = silu(gate_up[r, f]) * gate_up[r, F + f]: the rows of one joined gate/up product */

@@ -7,10 +7,9 @@
 import { packSampleRows, SAMPLE_ROW_WORDS, Tensor, type Backend, type Graph, type SampleRow } from '../../kernels/index.js';
 import { concat } from '../chat/turns.js';
 import { DataError } from '../errors.js';
-import { ntkBase, type LongContext, type ModelConfig } from '../model/config.js';
+import { headDim, ntkBase, type LongContext, type ModelConfig } from '../model/config.js';
 import { pickRows } from '../model/lm-head.js';
-import { allocKvCache, freeKvCache, type KvCache } from '../model/kv-cache.js';
-import type { Trunk } from '../model/trunk.js';
+import type { KvCache, Trunk } from '../model/trunk.js';
 import type { Weights } from '../model/weights.js';
 import type { Generation, GenerationRequest, GenerateEngine } from './types.js';
 
@@ -118,8 +117,13 @@ export class Engine implements GenerateEngine {
     this.trunk = trunk;
     this.slots = o.maxBatch;
     this.contextLength = o.contextLength;
-    this.cache = allocKvCache(k, c, this.slots, this.contextLength, trunk.dtype);
-    this.cacheBytes = this.cache.bytes;
+    const shape = [this.slots, this.contextLength, c.kvHeads, headDim(c)];
+    this.cache = { k: [], v: [] };
+    for (let l = 0; l < c.layers; l++) {
+      this.cache.k.push(k.alloc(shape, trunk.dtype));
+      this.cache.v.push(k.alloc(shape, trunk.dtype));
+    }
+    this.cacheBytes = this.cache.k.reduce((a, t) => a + 2 * t.bytes, 0);
     this.history = k.alloc([this.slots, this.contextLength], 'i32');
     this.longContext = o.longContext ?? null;
     this.invariant = o.batchInvariant ?? false;
@@ -169,8 +173,7 @@ export class Engine implements GenerateEngine {
     for (const s of this.running) s?.reject(err);
     this.running.fill(null);
     for (const g of this.graphs.values()) g.destroy();
-    freeKvCache(this.k, this.cache);
-    for (const t of [this.history, this.stepIn, ...Object.values(this.prefillIn), this.out]) this.k.free(t);
+    for (const t of [...this.cache.k, ...this.cache.v, this.history, this.stepIn, ...Object.values(this.prefillIn), this.out]) this.k.free(t);
     if (this.stream) {
       this.k.setStream(0);
       this.k.destroyStream(this.stream);

@@ -9,8 +9,6 @@
 //   h = rmsnorm(x)
 import { decodeWorkspace, lmHeadWorkspace, type Arena, type Backend, type DType, type Tensor } from '../../kernels/index.js';
 import { headDim, ntkBase, type LongContext, type ModelConfig } from './config.js';
-import { DecodeStep, joinedLayers, type JoinedLayer } from './decode-step.js';
-import type { KvCache } from './kv-cache.js';
 import { layerPrefix } from './params.js';
 import type { Weights } from './weights.js';
 
@@ -51,6 +49,12 @@ export interface TokenBatch {
 export interface Sequences {
   start: Tensor;
   end: Tensor;
+}
+
+/** Keys and values of every layer, for inference: [slots, positions, kvHeads, headDim] each. */
+export interface KvCache {
+  k: Tensor[];
+  v: Tensor[];
 }
 
 /** Where a pass meets the KV cache. */
@@ -142,19 +146,12 @@ export class Trunk {
   private readonly D: number;
   private readonly rope: { base: number };
   /** Per layer, q/k/v's and gate/up's weights each as one matrix, where they are adjacent (they are in loom's layout). */
-  private readonly joined: (JoinedLayer | null)[];
-  private readonly decodeStep: DecodeStep;
+  private readonly joined: ({ qkvWeight: Tensor; qkvBias: Tensor; gateUp: Tensor } | null)[];
   /**
    * Long-context inference applied to every forward that does not say otherwise (eval at lengths
    * beyond training). Null for training: a backward refuses a pass that applied it.
    */
   longContext: LongContext | null = null;
-  /**
-   * A batch-1 decode pass runs as one kernel where the backend has it (decode-step.ts; on CUDA,
-   * opt-in for now with LOOM_FUSED_DECODE=1), with the bits of the op-by-op pass; false runs the
-   * ops (the tests compare the two).
-   */
-  fusedDecode = true;
 
   constructor(
     readonly k: Backend,
@@ -167,8 +164,13 @@ export class Trunk {
     this.C = config.hiddenSize;
     this.D = headDim(config);
     this.rope = { base: config.ropeTheta };
-    this.joined = joinedLayers(weights, config.layers);
-    this.decodeStep = new DecodeStep(k, config, weights, this.joined);
+    this.joined = Array.from({ length: config.layers }, (_, l) => {
+      const name = (suffix: string) => layerPrefix(l) + suffix;
+      const qkvWeight = weights.joined(['self_attn.q_proj.weight', 'self_attn.k_proj.weight', 'self_attn.v_proj.weight'].map(name));
+      const qkvBias = weights.joined(['self_attn.q_proj.bias', 'self_attn.k_proj.bias', 'self_attn.v_proj.bias'].map(name));
+      const gateUp = weights.joined(['mlp.gate_proj.weight', 'mlp.up_proj.weight'].map(name));
+      return qkvWeight && qkvBias && gateUp ? { qkvWeight, qkvBias, gateUp } : null;
+    });
   }
 
   get dtype(): DType {
@@ -239,15 +241,9 @@ export class Trunk {
     const seed = opts.dropoutSeed ?? 0;
     const cache = opts.cache;
     const act = (shape: number[], dtype: DType = this.dtype) => arena.tensor(shape, dtype);
-    const long = this.longContextOf(opts);
-    // a decode pass is never differentiated: it keeps nothing for a backward
-    if (this.fusedDecode && N === 1 && drop === 0 && !long && cache?.attend && cache.position === positions && cache.attend.pos === positions && cache.attend.slot === cache.slot) {
-      const h = act([1, C]);
-      if (this.decodeStep.run(h, ids, cache.slot, positions, cache.cache))
-        return { h, rows: 1, seqLen: 1, pass: { ids, positions, x: h, rf: act([1], 'f32'), saved: [], drop, seed, sequences, longContext: null } };
-    }
     const decodeScratch = cache?.attend ? act([decodeWorkspace(B, T, c.heads, this.D, cache.cache.k[0]!.shape[1]!)], 'f32') : null;
     const w0 = this.weights;
+    const long = this.longContextOf(opts);
     if (long?.ntk && !input.ropeBases) throw new Error('model: a dynamic-NTK pass needs each token\'s rotary base (ropeBases)');
     const bases = long?.ntk ? input.ropeBases! : null;
     const ropeQ = { ...this.rope, bases, lognLength: long?.logn ? c.seqLen : 0 }, ropeK = { ...this.rope, bases };

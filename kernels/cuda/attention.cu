@@ -9,7 +9,6 @@
 #include <cstdlib>
 
 #include "common.cuh"
-#include "decode_attention.cuh"
 
 using namespace lk;
 
@@ -234,12 +233,17 @@ __global__ void __launch_bounds__(THREADS) attn_bwd_dkv(T *dk, T *dv, const T *d
 }
 
 // decode over the cache, flash-decoding: a block (4 warps) per (key split, query, head); warps take
-// the split's keys DECODE_KEYS_IN_FLIGHT at a time in turn (decode_keys). One split writes the
+// the split's keys DECODE_KEYS_IN_FLIGHT at a time in turn, lanes split the head dim. A warp loads
+// its keys' and values' rows before it reduces any score, so their latencies overlap (one key at
+// a time, a warp waited on a load and a five-shuffle reduction per key). One split writes the
 // output; several write (max, sum, acc) partials that decode_merge combines.
+constexpr int DECODE_KEYS_IN_FLIGHT = 4;
+
 template <typename T, int DPL>
 __global__ void attn_decode(T *out, float *part, const T *q, const T *kc, const T *vc, const int32_t *slot,
                             const int32_t *pos, int64_t Tq, int64_t Tmax, int64_t Hq, int64_t Hkv, int64_t D,
                             float scale, int64_t window, int64_t chunk) {
+  constexpr int U = DECODE_KEYS_IN_FLIGHT;
   pdl_wait();
   __shared__ float wm[4], wl[4], wacc[4][DPL * 32];
   const int64_t b = blockIdx.z, h = blockIdx.y % Hq, i = blockIdx.y / Hq, split = blockIdx.x, splits = gridDim.x;
@@ -248,20 +252,69 @@ __global__ void attn_decode(T *out, float *part, const T *q, const T *kc, const 
   const int64_t s = slot ? slot[b] : b;
   const int64_t p = s < 0 ? -1 : pos[b] + i, lo = window > 0 ? max((int64_t)0, p - window + 1) : 0;
   const int64_t j0 = max(lo, split * chunk), j1 = min(p + 1, (split + 1) * chunk);
-  float acc[DPL], m, lsum;
-  decode_keys<T, DPL, false>(acc, m, lsum, q + row * D, kc, vc, s, kvh, Tmax, Hkv, D, scale, j0 + (int64_t)warp * DECODE_KEYS_IN_FLIGHT, j1, lane);
+  float qr[DPL], acc[DPL];
+#pragma unroll
+  for (int t = 0; t < DPL; ++t) {
+    const int64_t d = t * 32 + lane;
+    qr[t] = d < D ? ld(q, row * D + d) * scale : 0.f;
+    acc[t] = 0.f;
+  }
+  float m = -INFINITY, lsum = 0.f;
+  // the group's first key is always visible, so the running max is finite after the first group
+  for (int64_t g = j0 + (int64_t)warp * U; g < j1; g += 4 * U) {
+    float kr[U][DPL], vr[U][DPL], sc[U];
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+      const bool ok = g + u < j1;
+      const int64_t base = ((s * Tmax + g + u) * Hkv + kvh) * D;
+#pragma unroll
+      for (int t = 0; t < DPL; ++t) {
+        const bool in = ok && t * 32 + lane < D;
+        kr[u][t] = in ? ld(kc, base + t * 32 + lane) : 0.f;
+        vr[u][t] = in ? ld(vc, base + t * 32 + lane) : 0.f;
+      }
+    }
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+      sc[u] = 0.f;
+#pragma unroll
+      for (int t = 0; t < DPL; ++t) sc[u] += qr[t] * kr[u][t];
+    }
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1)
+#pragma unroll
+      for (int u = 0; u < U; ++u) sc[u] += __shfl_xor_sync(0xffffffffu, sc[u], o);
+    float mx = sc[0];
+#pragma unroll
+    for (int u = 1; u < U; ++u) {
+      if (g + u >= j1) sc[u] = -INFINITY;
+      mx = fmaxf(mx, sc[u]);
+    }
+    const float mn = fmaxf(m, mx), corr = __expf(m - mn);
+    lsum *= corr;
+#pragma unroll
+    for (int t = 0; t < DPL; ++t) acc[t] *= corr;
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+      const float e = __expf(sc[u] - mn);
+      lsum += e;
+#pragma unroll
+      for (int t = 0; t < DPL; ++t) acc[t] += e * vr[u][t];
+    }
+    m = mn;
+  }
   if (lane == 0) wm[warp] = m, wl[warp] = lsum;
 #pragma unroll
   for (int t = 0; t < DPL; ++t) wacc[warp][t * 32 + lane] = acc[t];
   __syncthreads();
   const float M = fmaxf(fmaxf(wm[0], wm[1]), fmaxf(wm[2], wm[3]));
   float z = 0.f;
-  for (int w = 0; w < 4; ++w) z = merged_sum(z, wm[w], wl[w], M);
+  for (int w = 0; w < 4; ++w) z += wm[w] == -INFINITY ? 0.f : wl[w] * __expf(wm[w] - M);
   float *mine = splits > 1 ? part + (row * splits + split) * (D + 2) : nullptr;
   if (mine && threadIdx.x == 0) mine[0] = M, mine[1] = z;
   for (int64_t d = threadIdx.x; d < D; d += blockDim.x) {
     float o = 0.f;
-    for (int w = 0; w < 4; ++w) o = merged_sum(o, wm[w], wacc[w][d], M);
+    for (int w = 0; w < 4; ++w) o += wm[w] == -INFINITY ? 0.f : wacc[w][d] * __expf(wm[w] - M);
     if (mine) mine[2 + d] = o;
     else st(out, row * D + d, z > 0.f ? o / z : 0.f);
   }
@@ -276,10 +329,11 @@ __global__ void decode_merge(T *out, const float *part, int64_t splits, int64_t 
   float M = -INFINITY;
   for (int64_t s = 0; s < splits; ++s) M = fmaxf(M, pr[s * (D + 2)]);
   float z = 0.f;
-  for (int64_t s = 0; s < splits; ++s) z = merged_sum(z, pr[s * (D + 2)], pr[s * (D + 2) + 1], M);
+  for (int64_t s = 0; s < splits; ++s) z += pr[s * (D + 2)] == -INFINITY ? 0.f : pr[s * (D + 2) + 1] * __expf(pr[s * (D + 2)] - M);
   for (int64_t d = threadIdx.x; d < D; d += blockDim.x) {
     float o = 0.f;
-    for (int64_t s = 0; s < splits; ++s) o = merged_acc(o, pr[s * (D + 2)], pr[s * (D + 2) + 2 + d], M);
+    for (int64_t s = 0; s < splits; ++s)
+      if (pr[s * (D + 2)] != -INFINITY) o += pr[s * (D + 2) + 2 + d] * __expf(pr[s * (D + 2)] - M);
     st(out, row * D + d, z > 0.f ? o / z : 0.f);
   }
 }
@@ -298,23 +352,6 @@ __global__ void kv_append_kernel(T *kc, T *vc, const T *k, const T *v, const int
 }
 
 }  // namespace
-
-namespace lk {
-
-// Enough splits for about LOOM_DECODE_BLOCKS_PER_SM blocks per SM, each of at least
-// LK_DECODE_KEYS keys; fixed by the shapes alone, so a captured graph stays valid as the
-// sequences grow. Batch-invariant mode: runs of LK_DECODE_KEYS keys whatever the batch (the
-// merge adds an empty run's exact zero).
-DecodeSplits decode_splits(int64_t rows, int64_t Tmax, bool have_workspace) {
-  static const int64_t per_sm = getenv("LOOM_DECODE_BLOCKS_PER_SM") ? std::max(1, atoi(getenv("LOOM_DECODE_BLOCKS_PER_SM"))) : 2;
-  const int64_t most = (Tmax + LK_DECODE_KEYS - 1) / LK_DECODE_KEYS;
-  int64_t splits = g_batch_invariant ? most : std::min(most, std::max<int64_t>(1, (per_sm * g_sm_count + rows - 1) / rows));
-  if (splits > 1 && !have_workspace) splits = 1;
-  const int64_t chunk = ((Tmax + splits - 1) / splits + LK_DECODE_KEYS - 1) / LK_DECODE_KEYS * LK_DECODE_KEYS;
-  return {(Tmax + chunk - 1) / chunk, chunk};
-}
-
-}  // namespace lk
 
 extern "C" {
 
@@ -393,9 +430,16 @@ int lk_attention_decode(lk_ptr out, lk_ptr q, lk_ptr kcache, lk_ptr vcache, lk_p
                         int64_t window, lk_ptr workspace, int dt) {
   (void)S;
   LK_REQUIRE(Hkv > 0 && Hq % Hkv == 0, "attention: %ld query heads are not a multiple of %ld kv heads", (long)Hq, (long)Hkv);
-  const int64_t rows = B * Tq * Hq;
-  const DecodeSplits plan = decode_splits(rows, Tmax, workspace != 0);
-  const int64_t splits = plan.splits, chunk = plan.chunk;
+  // Enough splits for about LOOM_DECODE_BLOCKS_PER_SM blocks per SM, each of at least
+  // LK_DECODE_KEYS keys; fixed by the shapes alone, so a captured graph stays valid as the
+  // sequences grow. Batch-invariant mode: runs of LK_DECODE_KEYS keys whatever the batch (the
+  // merge adds an empty run's exact zero).
+  static const int64_t per_sm = getenv("LOOM_DECODE_BLOCKS_PER_SM") ? std::max(1, atoi(getenv("LOOM_DECODE_BLOCKS_PER_SM"))) : 2;
+  const int64_t rows = B * Tq * Hq, most = (Tmax + LK_DECODE_KEYS - 1) / LK_DECODE_KEYS;
+  int64_t splits = g_batch_invariant ? most : std::min(most, std::max<int64_t>(1, (per_sm * g_sm_count + rows - 1) / rows));
+  if (splits > 1 && !workspace) splits = 1;
+  const int64_t chunk = ((Tmax + splits - 1) / splits + LK_DECODE_KEYS - 1) / LK_DECODE_KEYS * LK_DECODE_KEYS;
+  splits = (Tmax + chunk - 1) / chunk;
   const dim3 grid((unsigned)splits, (unsigned)(Tq * Hq), (unsigned)B);
   float *part = splits > 1 ? at<float>(workspace) : nullptr;
 #define LK_DECODE(DPL)                                                                                              \

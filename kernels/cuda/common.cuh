@@ -5,7 +5,6 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
-#include <type_traits>
 
 #include "../include/lk_errors.h"
 #include "../include/lk_shared.h"
@@ -141,56 +140,6 @@ __device__ __forceinline__ float block_max(float v, float *buf) {
   return warp_max(v);
 }
 
-// Weights are read once per step: a non-caching load keeps L1 for the input rows (gemv.cu,
-// decode_step.cu).
-__device__ __forceinline__ uint4 ld_streaming(const uint4 *p) {
-  uint4 v;
-  asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];"
-               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
-               : "l"(p));
-  return v;
-}
-
-__device__ __forceinline__ float dot8(const uint4 &a, const uint4 &b) {
-  const __nv_bfloat162 *pa = reinterpret_cast<const __nv_bfloat162 *>(&a);
-  const __nv_bfloat162 *pb = reinterpret_cast<const __nv_bfloat162 *>(&b);
-  float s = 0.f;
-#pragma unroll
-  for (int j = 0; j < 4; ++j) {
-    const float2 fa = __bfloat1622float2(pa[j]), fb = __bfloat1622float2(pb[j]);
-    s = fmaf(fa.x, fb.x, s);
-    s = fmaf(fa.y, fb.y, s);
-  }
-  return s;
-}
-
-constexpr int RMSNORM_BATCH = 8;
-
-// rstd of one row of C, for every lane of a warp: each lane sums the squares of elements lane,
-// lane + 32, ... in that order, then warp_sum. Both RMSNorm forwards use it, so the fused
-// add+RMSNorm's rstd has the bits of rmsnorm's. RMSNORM_BATCH loads are issued before any is
-// used: at decode, one row is all the GPU has to do, and a load at a time would leave the warp
-// waiting on memory latency C/32 times.
-template <typename T>
-__device__ __forceinline__ float row_rstd(const T *xr, int64_t C, float eps, int lane) {
-  float ss = 0.f;
-  for (int64_t c0 = lane; c0 < C; c0 += 32 * RMSNORM_BATCH) {
-    float v[RMSNORM_BATCH];
-#pragma unroll
-    for (int j = 0; j < RMSNORM_BATCH; ++j) v[j] = c0 + 32 * j < C ? ld(xr, c0 + 32 * j) : 0.f;
-#pragma unroll
-    for (int j = 0; j < RMSNORM_BATCH; ++j) ss += v[j] * v[j];
-  }
-  return rsqrtf(warp_sum(ss) / C + eps);
-}
-
-// v rounded to T: what a store of it reads back as
-template <typename T>
-__device__ __forceinline__ float rounded(float v) {
-  if constexpr (std::is_same<T, __nv_bfloat16>::value) return __bfloat162float(__float2bfloat16_rn(v));
-  else return v;
-}
-
 // Runs `body` with T bound to the C++ type of an fp32/bf16 dtype tag.
 #define LK_DISPATCH(dt, op, ...)                                                           \
   do {                                                                                     \
@@ -214,13 +163,6 @@ int gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const v
 constexpr int GEMV_MAX_ROWS = 8;
 bool gemv_serves(int64_t M, int64_t K, int ab_dt, const void *x, const void *w);
 int gemv(int64_t M, int64_t N, int64_t K, const void *x, const void *w, void *y, int c_dt, const void *bias);
-
-// How decode attention splits each row's keys over blocks (attention.cu): the decode step
-// (decode_step.cu) splits them the same way, for the same bits.
-struct DecodeSplits {
-  int64_t splits, chunk;
-};
-DecodeSplits decode_splits(int64_t rows, int64_t Tmax, bool have_workspace);
 
 // Tensor-core attention (attention_tc.cu); LK_ERR_UNSUPPORTED when the shape or dtype
 // is not one it serves. seq_start/seq_end: packed rows' sequence bounds (see lk_attention_fwd).

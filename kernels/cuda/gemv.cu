@@ -17,6 +17,28 @@ constexpr int GEMV_WARPS = 8;
 __device__ __forceinline__ void st(float *p, int64_t i, float v) { p[i] = v; }
 __device__ __forceinline__ void st(__nv_bfloat16 *p, int64_t i, float v) { p[i] = __float2bfloat16(v); }
 
+// Weights are read once per step: a non-caching load keeps L1 for the input rows.
+__device__ __forceinline__ uint4 ld_streaming(const uint4 *p) {
+  uint4 v;
+  asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];"
+               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+               : "l"(p));
+  return v;
+}
+
+__device__ __forceinline__ float dot8(const uint4 &a, const uint4 &b) {
+  const __nv_bfloat162 *pa = reinterpret_cast<const __nv_bfloat162 *>(&a);
+  const __nv_bfloat162 *pb = reinterpret_cast<const __nv_bfloat162 *>(&b);
+  float s = 0.f;
+#pragma unroll
+  for (int j = 0; j < 4; ++j) {
+    const float2 fa = __bfloat1622float2(pa[j]), fb = __bfloat1622float2(pb[j]);
+    s = fmaf(fa.x, fb.x, s);
+    s = fmaf(fa.y, fb.y, s);
+  }
+  return s;
+}
+
 template <typename TOut, int MR>
 __global__ void __launch_bounds__(GEMV_WARPS * 32)
     gemv_kernel(TOut *y, const __nv_bfloat16 *x, const __nv_bfloat16 *w, const __nv_bfloat16 *bias, int M, int64_t K,

@@ -150,6 +150,26 @@ __global__ void embedding_bwd_kernel(float *dtable, const T *dout, const int32_t
   dtable[id * C + c] += s;
 }
 
+constexpr int RMSNORM_BATCH = 8;
+
+// rstd of one row of C, for every lane of a warp: each lane sums the squares of elements lane,
+// lane + 32, ... in that order, then warp_sum. Both RMSNorm forwards use it, so the fused
+// add+RMSNorm's rstd has the bits of rmsnorm's. RMSNORM_BATCH loads are issued before any is
+// used: at decode, one row is all the GPU has to do, and a load at a time would leave the warp
+// waiting on memory latency C/32 times.
+template <typename T>
+__device__ __forceinline__ float row_rstd(const T *xr, int64_t C, float eps, int lane) {
+  float ss = 0.f;
+  for (int64_t c0 = lane; c0 < C; c0 += 32 * RMSNORM_BATCH) {
+    float v[RMSNORM_BATCH];
+#pragma unroll
+    for (int j = 0; j < RMSNORM_BATCH; ++j) v[j] = c0 + 32 * j < C ? ld(xr, c0 + 32 * j) : 0.f;
+#pragma unroll
+    for (int j = 0; j < RMSNORM_BATCH; ++j) ss += v[j] * v[j];
+  }
+  return rsqrtf(warp_sum(ss) / C + eps);
+}
+
 // one warp per row
 template <typename T>
 __global__ void rmsnorm_fwd_kernel(T *y, float *rstd, const T *x, const T *w, int64_t N, int64_t C, float eps) {
@@ -172,6 +192,13 @@ __global__ void rmsnorm_fwd_kernel(T *y, float *rstd, const T *x, const T *w, in
     for (int j = 0; j < RMSNORM_BATCH; ++j)
       if (c0 + 32 * j < C) st(y, n * C + c0 + 32 * j, v[j] * r * g[j]);
   }
+}
+
+// v rounded to T: what a store of it reads back as
+template <typename T>
+__device__ __forceinline__ float rounded(float v) {
+  if constexpr (std::is_same<T, __nv_bfloat16>::value) return __bfloat162float(__float2bfloat16_rn(v));
+  else return v;
 }
 
 // Rows up to this wide take one block of the fused add+RMSNorm (a thread per VEC elements).

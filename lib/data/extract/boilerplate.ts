@@ -117,6 +117,18 @@ export function isControlLabel(el: Element): boolean {
   return !isCheckbox(el.previousElementSibling) && !isCheckbox(el.nextElementSibling) && !Array.from(el.getElementsByTagName('input')).some(isCheckbox);
 }
 
+// A skip link's words: "Skip to content", "Skip to search results", "Zum Inhalt springen".
+const SKIP_LINK = /^(skip to\b|zum (haupt)?inhalt|aller au contenu|passer au contenu|przejdź do (treści|zawartości)|saltar al contenido)/i;
+
+/**
+ * A skip link: a link to a place on the same page that keyboard users take past the menus
+ * ("Skip to content"). It is shown only on focus, and names no content; some sites do not name it
+ * `skip-link`, only `sr-only`.
+ */
+export function isSkipLink(el: Element): boolean {
+  return el.localName === 'a' && (el.getAttribute('href') ?? '').startsWith('#') && SKIP_LINK.test(squash(el.textContent));
+}
+
 /** Furniture by tag, role or class: navigation, footers, sidebars, banners, comments. */
 export function isBoilerplate(el: Element, keepComments: boolean): boolean {
   const name = el.localName ?? '';

@@ -5,7 +5,7 @@
 // container, the article's lead paragraph is put back when Readability left it out, and `favor`
 // trades recall for precision, as trafilatura's switches do.
 import { parseHTML } from 'linkedom';
-import { COOKIE, MAX_FURNITURE_SHARE, OVERLAY, WRAPPERS, classOf, isArticleFurniture, isBoilerplate, isComments, isControlLabel, isDialog, isFurniture, isHidden, isViewportOverlay, marks, squash, type Element, type Root } from './boilerplate.js';
+import { COOKIE, MAX_FURNITURE_SHARE, OVERLAY, WRAPPERS, classOf, isArticleFurniture, isBoilerplate, isComments, isControlLabel, isDialog, isFurniture, isHidden, isSkipLink, isViewportOverlay, marks, squash, type Element, type Root } from './boilerplate.js';
 import { findLead, findMainContainer } from './container.js';
 import { isDisplayCopy } from './copies.js';
 import { cutFromWithin } from './cuts.js';
@@ -99,6 +99,9 @@ function removeArticleFurniture(document: Root): void {
   }
   for (const el of Array.from(document.querySelectorAll('label'))) {
     if (isControlLabel(el)) el.remove();
+  }
+  for (const el of Array.from(document.querySelectorAll('a[href^="#"]'))) {
+    if (isSkipLink(el)) el.remove();
   }
 }
 
@@ -456,9 +459,12 @@ export function extractMainContent(html: string, opts: MainContentOptions): Main
   if ((method === 'readability' || method === 'container') && !declaredArticle && opts.favor !== 'precision' && settledOnOneSection(onePart, fallback)) method = 'fallback';
   // The container instead of Readability's text on a page that declares no article: a store's
   // category page whose product grid Readability dropped, and the container holds; or a block
-  // whose headings and short lines Readability's cleaning cut out, and the container is whole.
+  // whose headings and short lines Readability's cleaning cut out, and the container is whole. On
+  // a page that marks no container, the pruned page is the whole block.
   if (method === 'readability' && !declaredArticle && opts.favor !== 'precision') {
-    if (leavesOutItems(readable, containerText, listItems) || (containerText.trim().length >= MIN_READABILITY_CHARS && cutFromWithin(readable, containerText))) method = 'container';
+    const marked = containerText.trim().length >= MIN_READABILITY_CHARS;
+    if (leavesOutItems(readable, containerText, listItems) || (marked && cutFromWithin(readable, containerText))) method = 'container';
+    else if (!marked && cutFromWithin(readable, fallback)) method = 'fallback';
   }
   let text = method === 'container' ? containerText : method === 'fallback' ? fallback : method === 'items' ? items : readable;
   // A listing whose chosen text kept its items' prices or blurbs and lost their linked titles.

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseHTML } from 'linkedom';
-import { isAgeLine, isArticleFurniture, isBoilerplate, isBylineLine, isCopyrightLine, isDateLine, isFurniture, isViewportOverlay, isLegalLine, isMemberStatsLine, isTeaserLine, marks, type Element } from '../../../../lib/data/extract/boilerplate.js';
+import { isAgeLine, isArticleFurniture, isBoilerplate, isBylineLine, isCopyrightLine, isDateLine, isFurniture, isViewportOverlay, isLegalLine, isSkipLink, isMemberStatsLine, isTeaserLine, marks, type Element } from '../../../../lib/data/extract/boilerplate.js';
 
 const element = (html: string, selector = 'body > *') => (parseHTML(`<html><body>${html}</body></html>`).document as unknown as { querySelector(s: string): Element }).querySelector(selector);
 const options = { keepComments: false, linkLists: false, shortBlocks: true, scopeLength: 10_000 };
@@ -98,4 +98,11 @@ test('a full-viewport overlay by its utility classes (fixed inset-0, or fixed wi
   assert.ok(!isViewportOverlay(element('<div class="fixed top-0 left-0 right-0">Header bar</div>')), 'a bar along one edge');
   assert.ok(!isViewportOverlay(element('<div class="inset-0 absolute">Image overlay</div>')), 'not fixed');
   assert.ok(!isViewportOverlay(element('<div class="fixed-width inset-0">Content</div>')));
+});
+
+test('a skip link (a same-page link "Skip to content", however it is classed) is furniture; an in-page link of an article and a link elsewhere are not', () => {
+  for (const html of ['<a class="sr-only sr-only-focusable" href="#search-results">Skip to search results</a>', '<a href="#main-content"><div>Skip to main content</div></a>', '<a href="#inhalt">Zum Inhalt springen</a>']) assert.ok(isSkipLink(element(html)), html);
+  assert.ok(!isSkipLink(element('<a class="jump-link" href="#best-overall">Jump to details</a>')), 'an article\'s own table of contents');
+  assert.ok(!isSkipLink(element('<a href="/guide/chapter-3">Skip to chapter three</a>')), 'a link to another page');
+  assert.ok(!isSkipLink(element('<p>Skip to the end if you know the basics.</p>')), 'a sentence');
 });

@@ -223,6 +223,24 @@ test('a service page made of sections keeps them all when Readability settles on
   assert.ok(!short.includes('Plan 3'), 'the short lines stay out');
 });
 
+test('on a page that marks no container, headings Readability cut from between its paragraphs come back from the pruned page; a declared article keeps Readability\'s text', () => {
+  const paragraphs = [
+    'We plan, build and run the systems your teams rely on, from the first workshop to the last handover, and we stay with you after it.',
+    'Our consultants have delivered more than four hundred projects for public and private clients alike, in twelve countries so far.',
+    'Every engagement starts with a review of what you have, so that nothing is rebuilt without a reason, and nothing is bought twice.',
+    'When the work is done, we train your staff and stay on call for as long as you need us to be there, at no extra cost to you.',
+  ];
+  const headings = ['Strategy and planning', 'Delivery you can count on', 'Assessment comes first', 'Training and support'];
+  // Readability drops a heading whose class it weighs as negative (media, meta, contact…).
+  const sections = `<div>${paragraphs.map((p, i) => `<div class="row"><h2 class="media-heading">${headings[i]}</h2><p>${p}</p></div>`).join('')}</div>`;
+  const text = extract(page(`${nav}${sections}${footer}`));
+  for (const heading of headings.slice(1)) assert.ok(text.includes(heading), `missing heading: ${heading}`);
+  for (const p of paragraphs) assert.ok(text.includes(p));
+  assert.ok(!text.includes('All rights reserved'), 'the page furniture stays out');
+  const article = extract(page(`${nav}${sections}${footer}`, '<meta property="og:type" content="article">'));
+  assert.ok(!article.includes(headings[1]!), 'an article is one block: its text is Readability\'s');
+});
+
 test('a block named the sidebar is furniture even when it holds more than 40 % of the main container', () => {
   const description = ['A 65-litre pack with a ventilated mesh back panel that carries heavy loads comfortably over long days on the trail.', 'The lid comes off to save weight, and a zippered front panel opens the main compartment without unpacking from the top.'];
   const reviews = posts.map((p) => `<div class="review-card"><p>${p}</p></div>`).join('');
@@ -279,6 +297,13 @@ test("a WordPress index (body class archive, blog or search) is read as a list e
   assert.equal(extractMainContent(html('archive category'), { favor: 'balanced', keepComments: false }).method, 'items');
   const single = extractMainContent(html('single single-post postid-12'), { favor: 'balanced', keepComments: false });
   assert.notEqual(single.method, 'items', 'a single post that declares an article is never read as a list');
+});
+
+test('a skip link ("Skip to content") is not text, whatever its class', () => {
+  const summary = '<p><a class="sr-only" href="#results">Skip to search results</a> Three threads about routers that drop their signal every evening</p>';
+  const text = extract(page(`${nav}<main>${summary}<div id="results">${posts.map((p) => `<p>${p}</p>`).join('')}</div></main>${footer}`));
+  assert.ok(!text.includes('Skip to'));
+  for (const post of posts) assert.ok(text.includes(post));
 });
 
 test("a product page's full-viewport takeovers (a back-in-stock form, a size chart: Tailwind's fixed inset-0) are not its text", () => {

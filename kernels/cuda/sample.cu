@@ -11,15 +11,15 @@
 //   stats   the raw row's max and sum of exponentials (log-probabilities) and the first maximum
 //           of the penalised row: greedy rows are done
 //   scan    plain sampling: the Gumbel-max draw, done. Top-k or top-p: how many tokens, and how
-//           much mass, lie within 1, 2, 4, ... 32 of the maximum picks the candidate set
+//           much mass, lie within 1, 2, 4, ... 32 of the maximum picks the candidate set. Top-p
+//           alone also sums the row's mass in 2,048 bins of 1/128 nat below the maximum (exact
+//           fixed-point sums, so the bound does not depend on the order atomics run in): on a
+//           row too flat for the candidates they give the bin where the kept mass reaches top-p
 //   gather  the candidates are gathered, and the last block finds the thresholds by bisection
-//           over them and draws: done. Or, for top-p on a row too flat for the candidates, the
-//           row's mass in 2,048 bins of 1/128 nat below the maximum (exact fixed-point sums, so
-//           the bound does not depend on the order atomics run in) finds the bin where the kept
-//           mass reaches top-p
-//   bin     that bin's tokens are gathered; bisection over them gives the bound
-//   solo    what is left (top-k on a row too flat for the candidates, a bin too crowded to
-//           gather): one block bisects over the whole row
+//           over them and draws: done
+//   bin     that bin's tokens are gathered; bisection over them gives the bound. What is left
+//           (top-k on a row too flat for the candidates, a bin too crowded to gather): the row's
+//           first block bisects over the whole row
 //   draw    the Gumbel-max draw over the kept tokens, done
 #include "common.cuh"
 
@@ -29,7 +29,6 @@ namespace {
 
 constexpr int THREADS = 256;
 constexpr int CHUNK = THREADS * VEC;  // logits of a row per block: eight a thread
-constexpr int SOLO_THREADS = 1024;
 constexpr int CAP = 4096;  // candidates gathered for one row
 constexpr int LEVELS = 6;  // candidate sets: within 1, 2, 4, ... 32 of the maximum (after temperature)
 constexpr int BINS = 2048;          // a flat row's mass by distance from the maximum, in bins of
@@ -97,6 +96,11 @@ __device__ Row row_of(const Args &a, int64_t b) {
   w.bin_mass = a.bin_mass + b * BINS;
   w.bin_count = a.bin_count + b * BINS;
   return w;
+}
+
+// Top-p alone: the scan sums the row's mass by bins (top-k bounds come from candidates or bisection).
+__device__ __forceinline__ bool binned_row(const lk_sample_row &r, int64_t V) {
+  return r.temperature > 0.f && r.top_p < 1.f && !(r.top_k > 0 && r.top_k < V);
 }
 
 // Calls f(i, x[i]) for this thread's eight logits of chunk s, in ascending i: one pair of 16-byte
@@ -261,6 +265,9 @@ __global__ void __launch_bounds__(THREADS) stats_kernel(Args a) {
   const int64_t b = blockIdx.y;
   const int s = blockIdx.x;
   const Row w = row_of(a, b);
+  // this block's share of the row's bins, cleared for the scan to sum into
+  if (binned_row(w.r, a.V))
+    for (int i = s * blockDim.x + threadIdx.x; i < BINS; i += a.chunks * blockDim.x) w.bin_mass[i] = 0, w.bin_count[i] = 0;
   if (w.x != w.orig) {
     // this block's share of the penalised row: a copy of its chunk with the history's tokens in it
     float *x = const_cast<float *>(w.x);
@@ -305,6 +312,30 @@ __global__ void __launch_bounds__(THREADS) stats_kernel(Args a) {
   }
 }
 
+// The row's last block of the scan: the bin where the kept mass reaches top_p of the row's mass
+// (bins run from the most probable down; each thread owns BINS / blockDim.x adjacent ones).
+__device__ void pick_bin(const Row &w, float top_p) {
+  __shared__ uint64_t ubuf[32];
+  __shared__ int bin_at;
+  __shared__ uint64_t above_at;
+  RowState *st = w.st;
+  const int per = BINS / blockDim.x, first = threadIdx.x * per;
+  uint64_t mine = 0, total = 0;
+  for (int k = 0; k < per; ++k) mine += __ldcg(w.bin_mass + first + k);
+  uint64_t before = block_scan(mine, ubuf, &total);
+  const uint64_t thr = max((uint64_t)1, (uint64_t)((double)top_p * (double)total));
+  for (int k = 0; k < per; ++k) {
+    const uint64_t m = __ldcg(w.bin_mass + first + k);
+    if (before < thr && thr <= before + m) bin_at = first + k, above_at = before;  // exactly one bin
+    before += m;
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    st->bin = bin_at, st->above = above_at, st->thr = thr, st->ncand = 0;
+    if (__ldcg(w.bin_count + bin_at) > (uint32_t)CAP) st->mode = SOLO;
+  }
+}
+
 __global__ void __launch_bounds__(THREADS) scan_kernel(Args a) {
   pdl_wait();
   __shared__ float buf[32];
@@ -321,6 +352,17 @@ __global__ void __launch_bounds__(THREADS) scan_kernel(Args a) {
     chunk_for(w.x, a.V, s, [&](int64_t i, float xi) { d = better(d, {(xi - xm) / t + lk_gumbel(stream, i), (int32_t)i}); });
     return draw_across(a, w, b, d, bbuf);
   }
+  const bool topk = w.r.top_k > 0 && w.r.top_k < a.V, binned = binned_row(w.r, a.V);
+  // top-p alone: the chunk's mass by bins in shared memory first; the far bin, where most of a
+  // peaked row's tokens fall, in registers (one shared address would serialize them)
+  __shared__ unsigned long long mass[BINS];
+  __shared__ uint32_t count[BINS];
+  if (binned) {
+    for (int i = threadIdx.x; i < BINS; i += blockDim.x) mass[i] = 0, count[i] = 0;
+    __syncthreads();
+  }
+  unsigned long long far_mass = 0;
+  uint32_t far_count = 0;
   // how many tokens, and how much mass, lie within 2^l of the maximum
   float sums[PARTIAL];  // count[LEVELS], mass[LEVELS], total
 #pragma unroll
@@ -331,11 +373,24 @@ __global__ void __launch_bounds__(THREADS) scan_kernel(Args a) {
 #pragma unroll
     for (int l = 0; l < LEVELS; ++l)
       if (v >= -(float)(1 << l)) sums[l] += 1.f, sums[LEVELS + l] += e;
+    if (!binned) return;
+    const int k = nat_bin(v);
+    if (k == BINS - 1) far_mass += mass_of(v), far_count += 1;
+    else atomicAdd(&mass[k], (unsigned long long)mass_of(v)), atomicAdd(&count[k], 1u);
   });
 #pragma unroll
   for (int k = 0; k < PARTIAL; ++k) {
     const float v = block_sum(sums[k], buf);
     if (threadIdx.x == 0) w.partial[s * PARTIAL + k] = v;
+  }
+  if (binned) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1)
+      far_mass += __shfl_xor_sync(0xffffffffu, far_mass, o), far_count += __shfl_xor_sync(0xffffffffu, far_count, o);
+    if ((threadIdx.x & 31) == 0 && far_count) atomicAdd(&mass[BINS - 1], far_mass), atomicAdd(&count[BINS - 1], far_count);
+    __syncthreads();
+    for (int i = threadIdx.x; i < BINS; i += blockDim.x)
+      if (count[i]) atomicAdd(&w.bin_mass[i], mass[i]), atomicAdd(&w.bin_count[i], count[i]);
   }
   if (!last_block(w.st, a.chunks)) return;
 #pragma unroll
@@ -344,7 +399,6 @@ __global__ void __launch_bounds__(THREADS) scan_kernel(Args a) {
     for (int c = threadIdx.x; c < a.chunks; c += blockDim.x) mine += part(w, c, k);
     sums[k] = block_sum(mine, buf);
   }
-  const bool topk = w.r.top_k > 0 && w.r.top_k < a.V, topp = w.r.top_p < 1.f;
   const float total = sums[2 * LEVELS];
   int level = -1;
   for (int l = 0; l < LEVELS && level < 0; ++l) {
@@ -354,88 +408,62 @@ __global__ void __launch_bounds__(THREADS) scan_kernel(Args a) {
     const bool holds = topk ? c >= (float)w.r.top_k : m >= w.r.top_p * total;
     if (holds && c <= (float)CAP) level = l;
   }
-  const int32_t next = level >= 0 ? CANDIDATES : topp && !topk ? BINNED : SOLO;
-  if (next == BINNED)
-    for (int i = threadIdx.x; i < BINS; i += blockDim.x) w.bin_mass[i] = 0, w.bin_count[i] = 0;
+  const int32_t next = level >= 0 ? CANDIDATES : binned ? BINNED : SOLO;
   if (threadIdx.x == 0) w.st->total = total, w.st->level = level, w.st->ncand = 0, w.st->mode = next;
+  if (next == BINNED) pick_bin(w, w.r.top_p);
 }
 
 __global__ void __launch_bounds__(THREADS) gather_kernel(Args a) {
   pdl_wait();
   __shared__ float buf[32];
   __shared__ Best bbuf[32];
-  __shared__ uint64_t ubuf[32];
-  // the candidates (values, then ids) in the last block, or a block's bins
+  // the candidates (values, then ids) in the last block
   __shared__ __align__(16) unsigned char pool[CAP * (sizeof(float) + sizeof(int32_t))];
   const int64_t b = blockIdx.y;
   const int s = blockIdx.x;
   const Row w = row_of(a, b);
-  const int32_t mode = w.st->mode;
-  if (mode != CANDIDATES && mode != BINNED) return;
+  RowState *st = w.st;
+  if (st->mode != CANDIDATES) return;
+  const float xm = st->xm, t = w.r.temperature;
+  const float floor_v = -(float)(1 << st->level);
+  chunk_for(w.x, a.V, s, [&](int64_t i, float xi) {
+    const float v = (xi - xm) / t;
+    if (v >= floor_v) {
+      const uint32_t at_ = atomicAdd(&st->ncand, 1u);
+      w.cand_v[at_] = v, w.cand_i[at_] = (int32_t)i;
+    }
+  });
+  if (!last_block(st, a.chunks)) return;
+  float *cand_v = reinterpret_cast<float *>(pool);
+  int32_t *cand_i = reinterpret_cast<int32_t *>(pool + CAP * sizeof(float));
+  const int n = (int)__ldcg(&st->ncand);
+  for (int i = threadIdx.x; i < n; i += blockDim.x) cand_v[i] = __ldcg(w.cand_v + i), cand_i[i] = __ldcg(w.cand_i + i);
+  __syncthreads();
+  const bool topk = w.r.top_k > 0 && w.r.top_k < a.V, topp = w.r.top_p < 1.f;
+  auto get = [&](int64_t i) { return cand_v[i]; };
+  const uint32_t kmin = topk ? kth_key(n, w.r.top_k, get, buf) : 0u;
+  // without top-k the kept set is the whole row, whose mass the scan summed; with it, the
+  // candidates hold the whole kept set
+  const uint32_t pmin = topp ? nucleus_key(n, kmin, w.r.top_p, topk ? -1.f : st->total, get, buf) : kmin;
+  const uint64_t stream = lk_sample_stream(w.r.seed, w.r.counter);
+  Best d{-INFINITY, -1};
+  for (int i = threadIdx.x; i < n; i += blockDim.x)
+    if (key_of(cand_v[i]) >= pmin) d = better(d, {cand_v[i] + lk_gumbel(stream, cand_i[i]), cand_i[i]});
+  d = block_best(d, bbuf);
+  if (threadIdx.x == 0) finish(a, w, b, d.i);
+}
+
+// One block bisects over its whole row: top-k where the candidates near the maximum cannot hold
+// the top k (or hold too many tokens), or top-p whose bound falls in a bin too crowded to gather.
+// Rare, so it rides in the bin phase's launch rather than costing every call a launch of its own.
+__device__ void solo(const Args &a, const Row &w, float *buf) {
   RowState *st = w.st;
   const float xm = st->xm, t = w.r.temperature;
-  if (mode == CANDIDATES) {
-    const float floor_v = -(float)(1 << st->level);
-    chunk_for(w.x, a.V, s, [&](int64_t i, float xi) {
-      const float v = (xi - xm) / t;
-      if (v >= floor_v) {
-        const uint32_t at_ = atomicAdd(&st->ncand, 1u);
-        w.cand_v[at_] = v, w.cand_i[at_] = (int32_t)i;
-      }
-    });
-    if (!last_block(st, a.chunks)) return;
-    float *cand_v = reinterpret_cast<float *>(pool);
-    int32_t *cand_i = reinterpret_cast<int32_t *>(pool + CAP * sizeof(float));
-    const int n = (int)__ldcg(&st->ncand);
-    for (int i = threadIdx.x; i < n; i += blockDim.x) cand_v[i] = __ldcg(w.cand_v + i), cand_i[i] = __ldcg(w.cand_i + i);
-    __syncthreads();
-    const bool topk = w.r.top_k > 0 && w.r.top_k < a.V, topp = w.r.top_p < 1.f;
-    auto get = [&](int64_t i) { return cand_v[i]; };
-    const uint32_t kmin = topk ? kth_key(n, w.r.top_k, get, buf) : 0u;
-    // without top-k the kept set is the whole row, whose mass the scan summed; with it, the
-    // candidates hold the whole kept set
-    const uint32_t pmin = topp ? nucleus_key(n, kmin, w.r.top_p, topk ? -1.f : st->total, get, buf) : kmin;
-    const uint64_t stream = lk_sample_stream(w.r.seed, w.r.counter);
-    Best d{-INFINITY, -1};
-    for (int i = threadIdx.x; i < n; i += blockDim.x)
-      if (key_of(cand_v[i]) >= pmin) d = better(d, {cand_v[i] + lk_gumbel(stream, cand_i[i]), cand_i[i]});
-    d = block_best(d, bbuf);
-    if (threadIdx.x == 0) finish(a, w, b, d.i);
-    return;
-  }
-  // the chunk's mass by bins in shared memory first: a flat row's tokens crowd a few bins
-  unsigned long long *mass = reinterpret_cast<unsigned long long *>(pool);
-  uint32_t *count = reinterpret_cast<uint32_t *>(pool + BINS * sizeof(unsigned long long));
-  for (int i = threadIdx.x; i < BINS; i += blockDim.x) mass[i] = 0, count[i] = 0;
-  __syncthreads();
-  chunk_for(w.x, a.V, s, [&](int64_t, float xi) {
-    const float v = (xi - xm) / t;
-    const int k = nat_bin(v);
-    atomicAdd(&mass[k], (unsigned long long)mass_of(v));
-    atomicAdd(&count[k], 1u);
-  });
-  __syncthreads();
-  for (int i = threadIdx.x; i < BINS; i += blockDim.x)
-    if (count[i]) atomicAdd(&w.bin_mass[i], mass[i]), atomicAdd(&w.bin_count[i], count[i]);
-  if (!last_block(st, a.chunks)) return;
-  // bins run from the most probable down; each thread owns BINS / blockDim.x adjacent ones
-  __shared__ int bin_at;
-  __shared__ uint64_t above_at;
-  const int per = BINS / blockDim.x, first = threadIdx.x * per;
-  uint64_t mine = 0, total = 0;
-  for (int k = 0; k < per; ++k) mine += __ldcg(w.bin_mass + first + k);
-  uint64_t before = block_scan(mine, ubuf, &total);
-  const uint64_t thr = max((uint64_t)1, (uint64_t)((double)w.r.top_p * (double)total));
-  for (int k = 0; k < per; ++k) {
-    const uint64_t m = __ldcg(w.bin_mass + first + k);
-    if (before < thr && thr <= before + m) bin_at = first + k, above_at = before;  // exactly one bin
-    before += m;
-  }
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    st->bin = bin_at, st->above = above_at, st->thr = thr, st->ncand = 0;
-    if (__ldcg(w.bin_count + bin_at) > (uint32_t)CAP) st->mode = SOLO;
-  }
+  auto scaled = [&](int64_t i) { return (w.x[i] - xm) / t; };
+  const bool topk = w.r.top_k > 0 && w.r.top_k < a.V, topp = w.r.top_p < 1.f;
+  const uint32_t kmin = topk ? kth_key(a.V, w.r.top_k, scaled, buf) : 0u;
+  const uint32_t pmin = topp ? nucleus_key(a.V, kmin, w.r.top_p, -1.f, scaled, buf) : kmin;
+  if (threadIdx.x == 0) st->pmin = pmin, st->mode = DRAW;
 }
 
 __global__ void __launch_bounds__(THREADS) bin_kernel(Args a) {
@@ -447,7 +475,9 @@ __global__ void __launch_bounds__(THREADS) bin_kernel(Args a) {
   const int s = blockIdx.x;
   const Row w = row_of(a, b);
   RowState *st = w.st;
-  if (st->mode != BINNED) return;
+  const int32_t mode = st->mode;
+  if (mode == SOLO && s == 0) return solo(a, w, buf);
+  if (mode != BINNED) return;
   const float xm = st->xm, t = w.r.temperature;
   const int D = st->bin;
   chunk_for(w.x, a.V, s, [&](int64_t, float xi) {
@@ -475,23 +505,6 @@ __global__ void __launch_bounds__(THREADS) bin_kernel(Args a) {
     else lo = mid + 1;
   }
   if (threadIdx.x == 0) st->pmin = lo, st->mode = DRAW;
-}
-
-// One block bisects over its whole row: top-k where the candidates near the maximum cannot hold
-// the top k (or hold too many tokens), or top-p whose bound falls in a bin too crowded to gather.
-__global__ void __launch_bounds__(SOLO_THREADS) solo_kernel(Args a) {
-  pdl_wait();
-  __shared__ float buf[32];
-  const int64_t b = blockIdx.x;
-  const Row w = row_of(a, b);
-  RowState *st = w.st;
-  if (st->mode != SOLO) return;
-  const float xm = st->xm, t = w.r.temperature;
-  auto scaled = [&](int64_t i) { return (w.x[i] - xm) / t; };
-  const bool topk = w.r.top_k > 0 && w.r.top_k < a.V, topp = w.r.top_p < 1.f;
-  const uint32_t kmin = topk ? kth_key(a.V, w.r.top_k, scaled, buf) : 0u;
-  const uint32_t pmin = topp ? nucleus_key(a.V, kmin, w.r.top_p, -1.f, scaled, buf) : kmin;
-  if (threadIdx.x == 0) st->pmin = pmin, st->mode = DRAW;
 }
 
 __global__ void __launch_bounds__(THREADS) draw_kernel(Args a) {
@@ -546,7 +559,6 @@ extern "C" int lk_sample(lk_ptr out, lk_ptr logprobs, lk_ptr logits, lk_ptr rows
   launch(scan_kernel, grid, THREADS, 0, a);
   launch(gather_kernel, grid, THREADS, 0, a);
   launch(bin_kernel, grid, THREADS, 0, a);
-  launch(solo_kernel, (unsigned)B, SOLO_THREADS, 0, a);
   launch(draw_kernel, grid, THREADS, 0, a);
   return launch_check("sample");
 }
